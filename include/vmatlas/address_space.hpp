@@ -1,0 +1,149 @@
+// AddressSpace: the one model every source fills and every view reads.
+//
+// Contract: mappings() is sorted by start, non-overlapping, and every mapping has start < end.
+// Paths are interned once. Per-mapping figures (from smaps) are optional and, when present, run
+// parallel to mappings(). Every row a source read is accounted for in rows(): kept, superseded by
+// a newer row for the same addresses, or rejected as malformed. check_invariants() verifies all
+// of it and is called by the tests on every address space they build.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "vmatlas/mapping.hpp"
+
+namespace vmatlas {
+
+// Interns strings: equal strings get equal ids; id 0 is the empty string.
+class StringPool {
+public:
+    StringPool();
+    StringPool(const StringPool&);
+    StringPool& operator=(const StringPool&);
+    StringPool(StringPool&&) noexcept = default;
+    StringPool& operator=(StringPool&&) noexcept = default;
+
+    PathId intern(std::string_view s);
+    std::string_view get(PathId id) const { return strings_[id]; }
+    std::size_t size() const { return strings_.size(); }
+    std::size_t bytes() const { return bytes_; }
+
+private:
+    void reindex();
+
+    std::deque<std::string> strings_;  // a deque so that string_views into it stay valid
+    std::unordered_map<std::string_view, PathId> index_;
+    std::size_t bytes_ = 0;
+};
+
+// The smaps figures of one mapping, in bytes (or as the kernel gives them).
+struct Figures {
+    std::uint64_t rss = 0, pss = 0, pss_dirty = 0;
+    std::uint64_t shared_clean = 0, shared_dirty = 0, private_clean = 0, private_dirty = 0;
+    std::uint64_t referenced = 0, anonymous = 0, ksm = 0, lazy_free = 0;
+    std::uint64_t anon_huge = 0, shmem_pmd = 0, file_pmd = 0, shared_hugetlb = 0,
+                  private_hugetlb = 0;
+    std::uint64_t swap = 0, swap_pss = 0, locked = 0;
+    std::uint64_t kernel_page_size = 0, mmu_page_size = 0;
+    bool thp_eligible = false;
+    std::string vm_flags;
+};
+
+// Where an address space came from, for the header of every view and for JSON.
+struct SourceInfo {
+    std::string kind;    // "procfs", "maps text", ...
+    std::string origin;  // "/proc/1234/maps", a file name, "-" for stdin
+    int pid = 0;         // 0 when unknown
+    std::string process_name;
+};
+
+// What happened to each row a source read.
+struct RowAccount {
+    std::size_t read = 0;        // rows the source produced (well-formed or not)
+    std::size_t kept = 0;        // rows in mappings()
+    std::size_t superseded = 0;  // dropped because a later row covered the same addresses
+    std::size_t rejected = 0;    // malformed rows the parser reported and skipped
+};
+
+// A problem that did not stop the source: a malformed row, an overlap resolved.
+struct Diagnostic {
+    std::size_t line = 0;    // 1-based, 0 when not about a line
+    std::size_t column = 0;  // 1-based byte column, 0 when not about a column
+    std::string message;
+};
+
+class AddressSpace {
+public:
+    const std::vector<Mapping>& mappings() const { return mappings_; }
+    std::size_t size() const { return mappings_.size(); }
+    bool empty() const { return mappings_.empty(); }
+    const Mapping& operator[](std::size_t i) const { return mappings_[i]; }
+
+    std::string_view path(const Mapping& m) const { return paths_.get(m.path); }
+    const StringPool& paths() const { return paths_; }
+
+    // Optional smaps figures, parallel to mappings(); empty when not read.
+    const std::vector<Figures>& figures() const { return figures_; }
+    void set_figures(std::vector<Figures> f) { figures_ = std::move(f); }
+
+    const SourceInfo& source() const { return source_; }
+    SourceInfo& source() { return source_; }
+    const RowAccount& rows() const { return rows_; }
+    const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+
+    // A 64-bit digest of every row (addresses, perms, offset, device, inode, path): two address
+    // spaces with equal generations hold the same map. Cheap to compare, like FreeBSD's
+    // PT_VM_TIMESTAMP, and stable across runs.
+    std::uint64_t generation() const { return generation_; }
+
+    // Index of the mapping that contains a, if any. O(log n).
+    std::optional<std::size_t> find(Addr a) const;
+    // Index of the first mapping whose end is above a (the one containing a, or the next one).
+    std::size_t lower_bound(Addr a) const;
+
+    // Heap bytes used by this object, for the "bytes per mapping" goal.
+    std::size_t memory_bytes() const;
+
+private:
+    friend class AddressSpaceBuilder;
+
+    std::vector<Mapping> mappings_;
+    StringPool paths_;
+    std::vector<Figures> figures_;
+    SourceInfo source_;
+    RowAccount rows_;
+    std::vector<Diagnostic> diagnostics_;
+    std::uint64_t generation_ = 0;
+};
+
+// Collects rows in the order a source read them, then sorts them and resolves overlaps. When two
+// rows overlap, the one read later wins: /proc/PID/maps is not read atomically, and a mapping that
+// changed between two read(2) calls is printed again, newer, after the old one.
+class AddressSpaceBuilder {
+public:
+    explicit AddressSpaceBuilder(SourceInfo source);
+
+    PathId intern(std::string_view path) { return space_.paths_.intern(path); }
+    void add(const Mapping& m) { rows_.push_back(m); }
+    // Records a malformed row that the source skipped.
+    void reject(Diagnostic d);
+    void warn(Diagnostic d) { space_.diagnostics_.push_back(std::move(d)); }
+    void reserve(std::size_t n) { rows_.reserve(n); }
+
+    AddressSpace build() &&;
+
+private:
+    AddressSpace space_;
+    std::vector<Mapping> rows_;
+    std::size_t rejected_ = 0;
+};
+
+// Every broken invariant, one sentence each; empty when the address space is sound.
+std::vector<std::string> check_invariants(const AddressSpace& space);
+
+}  // namespace vmatlas

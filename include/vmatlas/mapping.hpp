@@ -1,0 +1,72 @@
+// One row of a memory map: a virtual address range with its permissions and, when file-backed,
+// the file, device, inode and file offset it maps. Mappings are plain values, 48 bytes each; the
+// path lives in the AddressSpace's string pool and is named here by a PathId.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace vmatlas {
+
+// A virtual address in the target process.
+using Addr = std::uint64_t;
+
+// A byte offset into a mapped file. A distinct type so that it cannot be mixed with an Addr.
+enum class FileOffset : std::uint64_t {};
+constexpr std::uint64_t raw(FileOffset o) { return static_cast<std::uint64_t>(o); }
+
+// Index into AddressSpace's path pool; 0 is "no path" (an anonymous mapping).
+using PathId = std::uint32_t;
+inline constexpr PathId kNoPath = 0;
+
+class Perms {
+public:
+    static constexpr std::uint8_t kRead = 1, kWrite = 2, kExec = 4, kShared = 8;
+
+    constexpr Perms() = default;
+    constexpr explicit Perms(std::uint8_t bits) : bits_(bits) {}
+
+    constexpr bool readable() const { return bits_ & kRead; }
+    constexpr bool writable() const { return bits_ & kWrite; }
+    constexpr bool executable() const { return bits_ & kExec; }
+    constexpr bool shared() const { return bits_ & kShared; }
+    // No access at all: a guard page or a reservation.
+    constexpr bool none() const { return (bits_ & (kRead | kWrite | kExec)) == 0; }
+    constexpr std::uint8_t bits() const { return bits_; }
+
+    // The four characters the kernel prints: "r-xp", "rw-s", "---p".
+    constexpr std::array<char, 4> text() const {
+        return {readable() ? 'r' : '-', writable() ? 'w' : '-', executable() ? 'x' : '-',
+                shared() ? 's' : 'p'};
+    }
+
+    friend constexpr bool operator==(Perms, Perms) = default;
+
+private:
+    std::uint8_t bits_ = 0;
+};
+
+// Facts about a mapping that are not in its fields.
+enum MappingFlag : std::uint8_t {
+    kDeleted = 1,  // the kernel appended " (deleted)": the file was unlinked after mapping
+};
+
+struct Mapping {
+    Addr start = 0;
+    Addr end = 0;  // one past the last byte
+    FileOffset offset{0};
+    std::uint64_t inode = 0;
+    std::uint32_t dev_major = 0;
+    std::uint32_t dev_minor = 0;
+    PathId path = kNoPath;
+    Perms perms;
+    std::uint8_t flags = 0;
+
+    constexpr std::uint64_t size() const { return end - start; }
+    constexpr bool contains(Addr a) const { return a >= start && a < end; }
+    constexpr bool deleted() const { return flags & kDeleted; }
+
+    friend constexpr bool operator==(const Mapping&, const Mapping&) = default;
+};
+
+}  // namespace vmatlas

@@ -1,0 +1,22 @@
+// The maps-text source: parses the text of /proc/PID/maps (live, saved, or pasted).
+//
+// Parsing is by position, never sscanf: start-end perms offset dev inode, then the path is the
+// rest of the row, spaces and all. Accepted: 32- and 64-bit addresses, "\012" for a newline in a
+// path, " (deleted)", every kernel pseudo-path ([heap], [anon:NAME], ...), and rows pasted
+// together on one line (seed 003): a path ends where a well-formed row begins. A malformed row is
+// reported with its line and column, counted as rejected, and skipped; the other rows are kept.
+#pragma once
+
+#include <string_view>
+
+#include "vmatlas/address_space.hpp"
+
+namespace vmatlas {
+
+// Parses every row of text into builder.
+void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder);
+
+// Convenience: a whole address space from text, with the given source description.
+AddressSpace parse_maps_text(std::string_view text, SourceInfo source);
+
+}  // namespace vmatlas
