@@ -21,7 +21,7 @@ namespace vmatlas {
 
 // Interns strings: equal strings get equal ids; id 0 is the empty string.
 class StringPool {
-public:
+  public:
     StringPool();
     StringPool(const StringPool&);
     StringPool& operator=(const StringPool&);
@@ -33,7 +33,7 @@ public:
     std::size_t size() const { return strings_.size(); }
     std::size_t bytes() const { return bytes_; }
 
-private:
+  private:
     void reindex();
 
     std::deque<std::string> strings_;  // a deque so that string_views into it stay valid
@@ -78,7 +78,7 @@ struct Diagnostic {
 };
 
 class AddressSpace {
-public:
+  public:
     const std::vector<Mapping>& mappings() const { return mappings_; }
     std::size_t size() const { return mappings_.size(); }
     bool empty() const { return mappings_.empty(); }
@@ -109,7 +109,7 @@ public:
     // Heap bytes used by this object, for the "bytes per mapping" goal.
     std::size_t memory_bytes() const;
 
-private:
+  private:
     friend class AddressSpaceBuilder;
 
     std::vector<Mapping> mappings_;
@@ -125,7 +125,7 @@ private:
 // rows overlap, the one read later wins: /proc/PID/maps is not read atomically, and a mapping that
 // changed between two read(2) calls is printed again, newer, after the old one.
 class AddressSpaceBuilder {
-public:
+  public:
     explicit AddressSpaceBuilder(SourceInfo source);
 
     PathId intern(std::string_view path) { return space_.paths_.intern(path); }
@@ -137,7 +137,7 @@ public:
 
     AddressSpace build() &&;
 
-private:
+  private:
     AddressSpace space_;
     std::vector<Mapping> rows_;
     std::size_t rejected_ = 0;

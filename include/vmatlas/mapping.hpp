@@ -13,14 +13,16 @@ using Addr = std::uint64_t;
 
 // A byte offset into a mapped file. A distinct type so that it cannot be mixed with an Addr.
 enum class FileOffset : std::uint64_t {};
-constexpr std::uint64_t raw(FileOffset o) { return static_cast<std::uint64_t>(o); }
+constexpr std::uint64_t raw(FileOffset o) {
+    return static_cast<std::uint64_t>(o);
+}
 
 // Index into AddressSpace's path pool; 0 is "no path" (an anonymous mapping).
 using PathId = std::uint32_t;
 inline constexpr PathId kNoPath = 0;
 
 class Perms {
-public:
+  public:
     static constexpr std::uint8_t kRead = 1, kWrite = 2, kExec = 4, kShared = 8;
 
     constexpr Perms() = default;
@@ -42,7 +44,7 @@ public:
 
     friend constexpr bool operator==(Perms, Perms) = default;
 
-private:
+  private:
     std::uint8_t bits_ = 0;
 };
 

@@ -13,7 +13,15 @@
 
 namespace vmatlas {
 
+struct MapsTextOptions {
+    // Split rows pasted together on one line. Off for text the kernel wrote: it puts one row on
+    // each line, and a file name that looks like a row must stay a file name.
+    bool pasted_rows = true;
+};
+
 // Parses every row of text into builder.
+void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder,
+                     const MapsTextOptions& options);
 void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder);
 
 // Convenience: a whole address space from text, with the given source description.

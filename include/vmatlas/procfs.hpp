@@ -5,8 +5,8 @@
 // process, permission denied, exited while being read, kernel thread.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 #include <vector>
 
 #include "vmatlas/address_space.hpp"

@@ -10,14 +10,14 @@
 namespace vmatlas {
 
 enum class ErrorKind {
-    NoSuchProcess,      // no process with that PID or name
-    AmbiguousTarget,    // a process name that matches several processes
-    PermissionDenied,   // the kernel refused to show us the map
-    ProcessExited,      // it existed when we started and was gone before we finished
-    KernelThread,       // a kernel thread has no user memory map
-    UnreadableInput,    // a file that cannot be opened or read, or holds nothing we can use
-    MalformedInput,     // bytes that are not what they claim to be
-    Unsupported,        // a kernel or file feature we do not handle
+    NoSuchProcess,     // no process with that PID or name
+    AmbiguousTarget,   // a process name that matches several processes
+    PermissionDenied,  // the kernel refused to show us the map
+    ProcessExited,     // it existed when we started and was gone before we finished
+    KernelThread,      // a kernel thread has no user memory map
+    UnreadableInput,   // a file that cannot be opened or read, or holds nothing we can use
+    MalformedInput,    // bytes that are not what they claim to be
+    Unsupported,       // a kernel or file feature we do not handle
 };
 
 struct Error {
@@ -27,7 +27,7 @@ struct Error {
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : v_(std::move(value)) {}
     Result(Error error) : v_(std::move(error)) {}
 
@@ -44,7 +44,7 @@ public:
 
     const Error& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 

@@ -1,0 +1,47 @@
+// Annotations: what each mapping is, added by annotator stages without touching addresses.
+//
+// A label is a name and where it came from; a role is what the default view colours it by.
+// Contract: labels and roles run parallel to AddressSpace::mappings().
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vmatlas/address_space.hpp"
+
+namespace vmatlas {
+
+enum class NameSource : std::uint8_t {
+    None,       // a file-backed row that no annotator named: its path says what it is
+    Kernel,     // the kernel's own name: [heap], [stack], [vdso], [anon:NAME], ...
+    Elf,        // from the ELF object's headers
+    Registers,  // from a thread's registers (a thread's stack)
+    Heuristic,  // inferred: pwndbg's [anon_<start>>12>] for unnamed anonymous rows
+};
+
+enum class Role : std::uint8_t { Other, Stack, Heap, Code, Data, Rwx, Rodata, Guard };
+
+struct Label {
+    std::string name;
+    NameSource source = NameSource::None;
+};
+
+struct Annotations {
+    std::vector<Label> labels;
+    std::vector<Role> roles;
+};
+
+std::string_view to_string(NameSource s);  // "kernel", "elf", ...; "" for None
+std::string_view to_string(Role r);        // "stack", "heap", ...
+
+// A kernel pseudo-path: "[heap]", "[anon:x]", "[vdso]" (the kernel puts these in brackets).
+bool is_kernel_name(std::string_view path);
+
+// pwndbg's stable name for an unnamed anonymous mapping: "[anon_" + hex(start >> 12) + "]".
+std::string anon_name(Addr start);
+
+// The first annotator: kernel names, pwndbg names for the rest of the anonymous rows, and roles.
+Annotations annotate_kernel_names(const AddressSpace& space);
+
+}  // namespace vmatlas

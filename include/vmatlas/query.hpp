@@ -1,0 +1,60 @@
+// Queries: which rows a view shows. They select and look up; they never change the map.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vmatlas/address_space.hpp"
+#include "vmatlas/annotations.hpp"
+
+namespace vmatlas {
+
+// pwndbg's vmmap filter: -w, -x, an address or a module name, and context rows around matches.
+struct FilterSpec {
+    bool writable_only = false;
+    bool executable_only = false;
+    std::optional<Addr> address;  // the row that contains it
+    std::string text;             // rows whose path or name contains it
+    unsigned before = 0;          // context rows before each match
+    unsigned after = 0;           // context rows after each match
+};
+
+struct Selection {
+    std::vector<std::size_t> rows;  // indices into the address space, in address order
+    std::vector<bool> matched;      // parallel to rows: a match (true) or context (false)
+    bool filtered = false;          // an address or text was given
+    std::size_t match_count = 0;
+    // An address in no mapping: the hole it falls in, and where in rows it goes.
+    struct Hole {
+        Addr start = 0, end = 0;
+        std::size_t before_row = 0;  // the hole line goes before rows[before_row]
+    };
+    std::optional<Hole> hole;
+};
+
+Selection select_rows(const AddressSpace& space, const Annotations& notes, const FilterSpec& spec);
+
+// The layout of a map: runs of adjacent accessible mappings, guards (---p), and the holes between.
+struct GapEntry {
+    enum class Kind { Mapped, Guard, Hole } kind;
+    Addr start = 0, end = 0;
+    std::size_t count = 0;  // mappings in the run; 1 for a guard; 0 for a hole
+    std::size_t first = 0;  // index of the first mapping in it (not for holes)
+};
+
+struct GapReport {
+    std::vector<GapEntry> entries;
+    std::uint64_t total_mapped = 0;
+    std::uint64_t largest_hole = 0;
+    std::size_t mapping_count = 0;
+};
+
+GapReport compute_gaps(const AddressSpace& space);
+
+std::string_view to_string(GapEntry::Kind k);
+
+// "0x1f", "0X1F" or "31": an address; anything else is not.
+std::optional<Addr> parse_address(std::string_view s);
+
+}  // namespace vmatlas

@@ -1,0 +1,151 @@
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "vmatlas/address_space.hpp"
+
+namespace vmatlas {
+
+namespace {
+
+// FNV-1a, 64-bit: stable across runs and machines, which std::hash is not.
+struct Digest {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    void add(const void* data, std::size_t n) {
+        const auto* p = static_cast<const unsigned char*>(data);
+        for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+    }
+    void add_u64(std::uint64_t v) { add(&v, sizeof v); }
+};
+
+std::uint64_t digest_rows(const std::vector<Mapping>& rows, const StringPool& paths) {
+    Digest d;
+    for (const Mapping& m : rows) {
+        d.add_u64(m.start);
+        d.add_u64(m.end);
+        d.add_u64(raw(m.offset));
+        d.add_u64(m.inode);
+        d.add_u64((std::uint64_t{m.dev_major} << 32) | m.dev_minor);
+        d.add_u64((std::uint64_t{m.perms.bits()} << 8) | m.flags);
+        const std::string_view p = paths.get(m.path);
+        d.add_u64(p.size());
+        d.add(p.data(), p.size());
+    }
+    return d.h;
+}
+
+}  // namespace
+
+std::size_t AddressSpace::lower_bound(Addr a) const {
+    auto it = std::upper_bound(mappings_.begin(), mappings_.end(), a,
+                               [](Addr x, const Mapping& m) { return x < m.end; });
+    return static_cast<std::size_t>(it - mappings_.begin());
+}
+
+std::optional<std::size_t> AddressSpace::find(Addr a) const {
+    const std::size_t i = lower_bound(a);
+    if (i < mappings_.size() && mappings_[i].contains(a)) return i;
+    return std::nullopt;
+}
+
+std::size_t AddressSpace::memory_bytes() const {
+    std::size_t n = sizeof(*this) + mappings_.capacity() * sizeof(Mapping) +
+                    figures_.capacity() * sizeof(Figures);
+    // Each interned string: its bytes, its deque slot, and an index node (key view, id, hash).
+    n += paths_.bytes() + paths_.size() * (sizeof(std::string) + sizeof(std::string_view) + 32);
+    return n;
+}
+
+AddressSpaceBuilder::AddressSpaceBuilder(SourceInfo source) {
+    space_.source_ = std::move(source);
+}
+
+void AddressSpaceBuilder::reject(Diagnostic d) {
+    ++rejected_;
+    space_.diagnostics_.push_back(std::move(d));
+}
+
+AddressSpace AddressSpaceBuilder::build() && {
+    RowAccount& acc = space_.rows_;
+    acc.read = rows_.size() + rejected_;
+    acc.rejected = rejected_;
+
+    // Sort by start; among equal starts the row read later comes later. Then sweep: a row that
+    // overlaps the one before it replaces it when it was read later, else it is the one dropped.
+    std::vector<std::uint32_t> order(rows_.size());
+    std::iota(order.begin(), order.end(), 0u);
+    const bool already_sorted =
+        std::is_sorted(rows_.begin(), rows_.end(),
+                       [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
+    if (!already_sorted)
+        std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return rows_[a].start < rows_[b].start;
+        });
+
+    std::vector<std::uint32_t> kept;
+    kept.reserve(order.size());
+    for (std::uint32_t i : order) {
+        const Mapping& row = rows_[i];
+        bool keep = true;
+        while (!kept.empty() && rows_[kept.back()].end > row.start) {
+            if (kept.back() < i) {
+                kept.pop_back();
+            } else {
+                keep = false;
+                break;
+            }
+            ++acc.superseded;
+        }
+        if (keep) {
+            kept.push_back(i);
+        } else {
+            ++acc.superseded;
+        }
+    }
+
+    space_.mappings_.reserve(kept.size());
+    for (std::uint32_t i : kept) space_.mappings_.push_back(rows_[i]);
+    acc.kept = space_.mappings_.size();
+    if (acc.superseded > 0)
+        space_.diagnostics_.push_back(
+            {0, 0,
+             fmt::format("{} row(s) overlapped a row read after them and were dropped (the map "
+                         "changed while it was read)",
+                         acc.superseded)});
+    space_.generation_ = digest_rows(space_.mappings_, space_.paths_);
+    rows_.clear();
+    rows_.shrink_to_fit();
+    return std::move(space_);
+}
+
+std::vector<std::string> check_invariants(const AddressSpace& space) {
+    std::vector<std::string> broken;
+    const auto& ms = space.mappings();
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+        const Mapping& m = ms[i];
+        if (m.start >= m.end)
+            broken.push_back(
+                fmt::format("row {} is empty or inverted: {:#x}-{:#x}", i, m.start, m.end));
+        if (i > 0 && ms[i - 1].end > m.start)
+            broken.push_back(
+                fmt::format("rows {} and {} overlap or are out of order: {:#x}-{:#x} "
+                            "then {:#x}-{:#x}",
+                            i - 1, i, ms[i - 1].start, ms[i - 1].end, m.start, m.end));
+        if (m.path >= space.paths().size())
+            broken.push_back(
+                fmt::format("row {} names path id {} of {}", i, m.path, space.paths().size()));
+    }
+    const RowAccount& r = space.rows();
+    if (r.kept != ms.size())
+        broken.push_back(fmt::format("{} rows kept but {} mappings held", r.kept, ms.size()));
+    if (r.read != r.kept + r.superseded + r.rejected)
+        broken.push_back(fmt::format("{} rows read but {} kept + {} superseded + {} rejected",
+                                     r.read, r.kept, r.superseded, r.rejected));
+    if (!space.figures().empty() && space.figures().size() != ms.size())
+        broken.push_back(
+            fmt::format("{} figure rows for {} mappings", space.figures().size(), ms.size()));
+    return broken;
+}
+
+}  // namespace vmatlas

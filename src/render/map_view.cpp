@@ -1,0 +1,377 @@
+#include "render/map_view.hpp"
+
+#include <fmt/format.h>
+
+#include "render/json_writer.hpp"
+#include "render/safe_text.hpp"
+#include "render/table.hpp"
+
+namespace vmatlas {
+
+namespace {
+
+// ---- The field list -------------------------------------------------------------------------
+
+// How a field's value is written: addresses are 0x-hex everywhere; sizes and offsets are bare hex
+// in the table (as pwndbg prints them) and numbers in JSON; Text is untrusted and escaped.
+enum class Type { Addr, Size, Count, Text, Bool, OptText };
+
+struct Value {
+    std::uint64_t n = 0;
+    std::string_view s;
+    bool b = false;
+};
+
+struct RowCtx {
+    const AddressSpace& space;
+    const Annotations& notes;
+    std::size_t i;
+    const Mapping& m;
+    std::string& scratch;
+};
+
+struct Field {
+    std::string_view header;  // table column; "" when not in the table
+    std::string_view key;     // JSON/CSV key; "" when not in JSON/CSV
+    Align align;
+    Type type;
+    Value (*get)(const RowCtx&);
+};
+
+// What the File column shows: the path, or for a row without a file its name.
+Value file_column(const RowCtx& r) {
+    const std::string_view path = r.space.path(r.m);
+    if (path.empty() || is_kernel_name(path)) return {0, r.notes.labels[r.i].name};
+    if (!r.m.deleted()) return {0, path};
+    r.scratch.assign(path);
+    r.scratch += " (deleted)";
+    return {0, r.scratch};
+}
+
+constexpr Field kMapFields[] = {
+    {"Start", "start", Align::Right, Type::Addr, [](const RowCtx& r) { return Value{r.m.start}; }},
+    {"End", "end", Align::Right, Type::Addr, [](const RowCtx& r) { return Value{r.m.end}; }},
+    {"Perm", "perms", Align::Left, Type::Text,
+     [](const RowCtx& r) {
+         const auto t = r.m.perms.text();
+         r.scratch.assign(t.data(), t.size());
+         return Value{0, r.scratch};
+     }},
+    {"Size", "size", Align::Right, Type::Size, [](const RowCtx& r) { return Value{r.m.size()}; }},
+    {"Offset", "offset", Align::Right, Type::Size,
+     [](const RowCtx& r) { return Value{raw(r.m.offset)}; }},
+    {"", "dev", Align::Left, Type::Text,
+     [](const RowCtx& r) {
+         r.scratch = fmt::format("{:02x}:{:02x}", r.m.dev_major, r.m.dev_minor);
+         return Value{0, r.scratch};
+     }},
+    {"", "inode", Align::Right, Type::Count, [](const RowCtx& r) { return Value{r.m.inode}; }},
+    {"File", "", Align::Left, Type::Text, file_column},
+    {"", "path", Align::Left, Type::Text,
+     [](const RowCtx& r) {
+         const std::string_view p = r.space.path(r.m);
+         return Value{0, is_kernel_name(p) ? std::string_view{} : p};
+     }},
+    {"", "deleted", Align::Left, Type::Bool,
+     [](const RowCtx& r) {
+         return Value{0, {}, r.m.deleted()};
+     }},
+    {"", "name", Align::Left, Type::Text,
+     [](const RowCtx& r) {
+         return Value{0, r.notes.labels[r.i].name};
+     }},
+    {"", "name_source", Align::Left, Type::OptText,
+     [](const RowCtx& r) {
+         return Value{0, to_string(r.notes.labels[r.i].source)};
+     }},
+    {"", "role", Align::Left, Type::Text,
+     [](const RowCtx& r) {
+         return Value{0, to_string(r.notes.roles[r.i])};
+     }},
+};
+
+// ---- Writers for each format ----------------------------------------------------------------
+
+void table_cell(Table& t, const Field& f, const Value& v) {
+    std::string& s = t.scratch();
+    s.clear();
+    switch (f.type) {
+        case Type::Addr:
+            fmt::format_to(std::back_inserter(s), "{:#x}", v.n);
+            break;
+        case Type::Size:
+            fmt::format_to(std::back_inserter(s), "{:x}", v.n);
+            break;
+        case Type::Count:
+            fmt::format_to(std::back_inserter(s), "{}", v.n);
+            break;
+        case Type::Bool:
+            s = v.b ? "yes" : "no";
+            break;
+        case Type::Text:
+        case Type::OptText: {
+            const std::size_t width = append_safe(s, v.s);
+            t.cell(s, width);
+            return;
+        }
+    }
+    t.cell(s);
+}
+
+void json_value(JsonWriter& w, const Field& f, const Value& v) {
+    switch (f.type) {
+        case Type::Addr:
+            w.hex(v.n);
+            break;
+        case Type::Size:
+        case Type::Count:
+            w.number(v.n);
+            break;
+        case Type::Bool:
+            w.boolean(v.b);
+            break;
+        case Type::Text:
+            w.string(v.s);
+            break;
+        case Type::OptText:
+            if (v.s.empty())
+                w.null();
+            else
+                w.string(v.s);
+            break;
+    }
+}
+
+void csv_value(std::string& out, const Field& f, const Value& v) {
+    switch (f.type) {
+        case Type::Addr:
+            fmt::format_to(std::back_inserter(out), "{:#x}", v.n);
+            break;
+        case Type::Size:
+        case Type::Count:
+            fmt::format_to(std::back_inserter(out), "{}", v.n);
+            break;
+        case Type::Bool:
+            out += v.b ? "true" : "false";
+            break;
+        case Type::Text:
+        case Type::OptText: {
+            std::string safe;
+            append_safe(safe, v.s);
+            if (safe.find_first_of(",\"") == std::string::npos) {
+                out += safe;
+            } else {
+                out.push_back('"');
+                for (char c : safe) {
+                    if (c == '"') out.push_back('"');
+                    out.push_back(c);
+                }
+                out.push_back('"');
+            }
+        }
+    }
+}
+
+void json_preamble(JsonWriter& w, const AddressSpace& space) {
+    const SourceInfo& src = space.source();
+    w.key("source").begin_object();
+    w.key("kind").string(src.kind);
+    w.key("origin").string(src.origin);
+    w.key("pid");
+    if (src.pid > 0)
+        w.number(static_cast<std::uint64_t>(src.pid));
+    else
+        w.null();
+    w.key("process").string(src.process_name);
+    w.end_object();
+    w.key("generation").hex(space.generation());
+    const RowAccount& rows = space.rows();
+    w.key("partial").boolean(rows.rejected + rows.superseded > 0);
+    w.key("rows").begin_object();
+    w.key("read").number(rows.read);
+    w.key("kept").number(rows.kept);
+    w.key("superseded").number(rows.superseded);
+    w.key("rejected").number(rows.rejected);
+    w.end_object();
+}
+
+void json_warnings(JsonWriter& w, const AddressSpace& space) {
+    w.key("warnings").begin_array();
+    for (const Diagnostic& d : space.diagnostics()) {
+        if (d.line)
+            w.string(fmt::format("line {}, column {}: {}", d.line, d.column, d.message));
+        else
+            w.string(d.message);
+    }
+    w.end_array();
+}
+
+void json_row(JsonWriter& w, const RowCtx& r) {
+    for (const Field& f : kMapFields) {
+        if (f.key.empty()) continue;
+        w.key(f.key);
+        json_value(w, f, f.get(r));
+    }
+}
+
+std::string hole_line(const Selection::Hole& h, Addr a) {
+    return fmt::format("► {:#x} is in no mapping: it falls in the hole {:#x}-{:#x} ({:#x} bytes)",
+                       a, h.start, h.end, h.end - h.start);
+}
+
+}  // namespace
+
+void render_map(const AddressSpace& space, const Annotations& notes, const Selection& sel,
+                const FilterSpec& filter, Format format, const Palette& palette, std::string& out) {
+    std::string scratch;
+    if (format == Format::Json) {
+        JsonWriter w(out);
+        w.begin_object();
+        json_preamble(w, space);
+        if (filter.address) {
+            w.key("filter").begin_object();
+            w.key("address").hex(*filter.address);
+            w.key("found").boolean(sel.match_count > 0);
+            if (sel.hole) {
+                w.key("hole").begin_object();
+                w.key("start").hex(sel.hole->start);
+                w.key("end").hex(sel.hole->end);
+                w.end_object();
+            }
+            w.end_object();
+        } else if (!filter.text.empty()) {
+            w.key("filter").begin_object();
+            w.key("text").string(filter.text);
+            w.key("found").boolean(sel.match_count > 0);
+            w.end_object();
+        }
+        w.key("mappings").begin_array();
+        for (std::size_t k = 0; k < sel.rows.size(); ++k) {
+            const std::size_t i = sel.rows[k];
+            const RowCtx r{space, notes, i, space[i], scratch};
+            w.begin_object();
+            json_row(w, r);
+            if (sel.filtered) w.key("match").boolean(sel.matched[k]);
+            if (sel.matched[k] && filter.address)
+                w.key("match_offset").number(*filter.address - r.m.start);
+            w.end_object();
+        }
+        w.end_array();
+        json_warnings(w, space);
+        w.end_object();
+        w.finish();
+        return;
+    }
+
+    if (format == Format::Csv) {
+        bool first = true;
+        for (const Field& f : kMapFields) {
+            if (f.key.empty()) continue;
+            if (!first) out.push_back(',');
+            first = false;
+            out += f.key;
+        }
+        if (sel.filtered) out += ",match";
+        out.push_back('\n');
+        for (std::size_t k = 0; k < sel.rows.size(); ++k) {
+            const std::size_t i = sel.rows[k];
+            const RowCtx r{space, notes, i, space[i], scratch};
+            first = true;
+            for (const Field& f : kMapFields) {
+                if (f.key.empty()) continue;
+                if (!first) out.push_back(',');
+                first = false;
+                csv_value(out, f, f.get(r));
+            }
+            if (sel.filtered) out += sel.matched[k] ? ",true" : ",false";
+            out.push_back('\n');
+        }
+        return;
+    }
+
+    const bool marker = filter.address.has_value();
+    std::vector<Column> columns;
+    if (marker) columns.push_back({"", Align::Left});
+    for (const Field& f : kMapFields)
+        if (!f.header.empty()) columns.push_back({f.header, f.align});
+    Table table(std::move(columns));
+    for (std::size_t k = 0; k < sel.rows.size(); ++k) {
+        if (sel.hole && sel.hole->before_row == k)
+            table.line(hole_line(*sel.hole, *filter.address));
+        const std::size_t i = sel.rows[k];
+        const RowCtx r{space, notes, i, space[i], scratch};
+        table.begin_row(palette.start(notes.roles[i]));
+        if (marker) table.cell(sel.matched[k] ? "►" : " ", 1);
+        for (const Field& f : kMapFields)
+            if (!f.header.empty()) table_cell(table, f, f.get(r));
+        if (marker && sel.matched[k])
+            table.cell(fmt::format(" +{:#x}", *filter.address - r.m.start));
+    }
+    if (sel.hole && sel.hole->before_row == sel.rows.size())
+        table.line(hole_line(*sel.hole, *filter.address));
+    if (palette.on) {
+        out += legend(palette);
+        out.push_back('\n');
+    }
+    table.render(out, palette.reset());
+}
+
+void render_gaps(const AddressSpace& space, const Annotations& notes, const GapReport& gaps,
+                 Format format, const Palette& palette, std::string& out) {
+    auto first_name = [&](const GapEntry& e) -> std::string_view {
+        if (e.kind == GapEntry::Kind::Hole) return {};
+        const std::string_view path = space.path(space[e.first]);
+        return path.empty() ? std::string_view(notes.labels[e.first].name) : path;
+    };
+    if (format == Format::Json) {
+        JsonWriter w(out);
+        w.begin_object();
+        json_preamble(w, space);
+        w.key("gaps").begin_array();
+        for (const GapEntry& e : gaps.entries) {
+            w.begin_object();
+            w.key("kind").string(to_string(e.kind));
+            w.key("start").hex(e.start);
+            w.key("end").hex(e.end);
+            w.key("size").number(e.end - e.start);
+            w.key("count").number(e.count);
+            w.end_object();
+        }
+        w.end_array();
+        w.key("total_mapped").number(gaps.total_mapped);
+        w.key("largest_hole").number(gaps.largest_hole);
+        w.key("mapping_count").number(gaps.mapping_count);
+        json_warnings(w, space);
+        w.end_object();
+        w.finish();
+        return;
+    }
+    if (format == Format::Csv) {
+        out += "kind,start,end,size,count\n";
+        for (const GapEntry& e : gaps.entries)
+            fmt::format_to(std::back_inserter(out), "{},{:#x},{:#x},{},{}\n", to_string(e.kind),
+                           e.start, e.end, e.end - e.start, e.count);
+        return;
+    }
+    Table table(
+        {{"Start"}, {"End"}, {"Size"}, {"Kind", Align::Left}, {"Count"}, {"First", Align::Left}});
+    std::string cell;
+    for (const GapEntry& e : gaps.entries) {
+        const Role role = e.kind == GapEntry::Kind::Guard ? Role::Guard : Role::Other;
+        table.begin_row(palette.start(role));
+        table.cell(fmt::format("{:#x}", e.start));
+        table.cell(fmt::format("{:#x}", e.end));
+        table.cell(fmt::format("{:x}", e.end - e.start));
+        table.cell(to_string(e.kind));
+        table.cell(fmt::format("{}", e.count));
+        cell.clear();
+        const std::size_t width = append_safe(cell, first_name(e));
+        table.cell(cell, width);
+    }
+    table.render(out, palette.reset());
+    fmt::format_to(
+        std::back_inserter(out), "total mapped {:#x} ({} KiB) in {} mappings; largest hole {:#x}\n",
+        gaps.total_mapped, gaps.total_mapped / 1024, gaps.mapping_count, gaps.largest_hole);
+}
+
+}  // namespace vmatlas

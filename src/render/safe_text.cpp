@@ -1,0 +1,118 @@
+#include "render/safe_text.hpp"
+
+#include <fmt/format.h>
+
+namespace vmatlas {
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i] (2 to 4) and its code point, or 0.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    char32_t min;
+    if (b0 >= 0xc2 && b0 <= 0xdf)
+        n = 2, cp = b0 & 0x1f, min = 0x80;
+    else if (b0 >= 0xe0 && b0 <= 0xef)
+        n = 3, cp = b0 & 0x0f, min = 0x800;
+    else if (b0 >= 0xf0 && b0 <= 0xf4)
+        n = 4, cp = b0 & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (s.size() - i < n) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return n;
+}
+
+// Code points that reorder or hide text on a terminal: C1 controls and bidi controls.
+bool is_dangerous(char32_t cp) {
+    return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x061c;
+}
+
+}  // namespace
+
+std::size_t append_safe(std::string& out, std::string_view s) {
+    std::size_t cols = 0;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            if (c == '\\') {
+                out += "\\\\";
+                cols += 2;
+            } else {
+                out.push_back(static_cast<char>(c));
+                ++cols;
+            }
+            ++i;
+            continue;
+        }
+        if (c == '\n' || c == '\t' || c == '\r') {
+            out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
+            cols += 2;
+            ++i;
+            continue;
+        }
+        char32_t cp = 0;
+        const std::size_t n = c >= 0x80 ? utf8_sequence(s, i, cp) : 0;
+        if (n == 0) {  // a C0 control, DEL, or a byte that is not UTF-8
+            fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+            cols += 4;
+            ++i;
+        } else if (is_dangerous(cp)) {
+            fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<std::uint32_t>(cp));
+            cols += 6;
+            i += n;
+        } else {
+            out.append(s.substr(i, n));
+            ++cols;
+            i += n;
+        }
+    }
+    return cols;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x80) {
+            if (c == '"' || c == '\\') out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+            ++i;
+        } else if (c < 0x20) {
+            switch (c) {
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                default:
+                    fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+            }
+            ++i;
+        } else {
+            char32_t cp = 0;
+            const std::size_t n = utf8_sequence(s, i, cp);
+            if (n == 0) {
+                out += "\xef\xbf\xbd";  // U+FFFD
+                ++i;
+            } else {
+                out.append(s.substr(i, n));
+                i += n;
+            }
+        }
+    }
+}
+
+}  // namespace vmatlas

@@ -1,0 +1,18 @@
+// Printing names that a process chose: a file name must not be able to write to the terminal.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace vmatlas {
+
+// Appends s with control characters (C0, DEL, C1), bidirectional overrides and invalid UTF-8
+// escaped: "\n", "\t", "\\", "\x1b", "\u202e". Returns the number of terminal columns appended
+// (one per code point; escapes count their characters).
+std::size_t append_safe(std::string& out, std::string_view s);
+
+// Appends s as the body of a JSON string: quotes, backslashes and controls escaped, invalid UTF-8
+// bytes replaced by U+FFFD (JSON cannot hold them).
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace vmatlas

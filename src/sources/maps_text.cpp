@@ -1,0 +1,251 @@
+// Parses /proc/PID/maps text by position. A row is
+//
+//   start-end perms offset major:minor inode [path]
+//
+// and the path is the rest of the row: it may hold spaces, and the kernel escapes only '\n' in it
+// (as "\012"). Text pasted by people may hold several rows on one line (seed 003); then a path
+// ends where the head of the next row begins. The kernel never does that, so the live source turns
+// it off: a process must not be able to forge rows by naming a file like one.
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "vmatlas/maps_text.hpp"
+
+namespace vmatlas {
+
+namespace {
+
+constexpr std::string_view kDeletedSuffix = " (deleted)";
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
+
+// A cursor over one line; every reader advances it only when it succeeds.
+struct Cursor {
+    std::string_view line;
+    std::size_t pos = 0;
+
+    bool at_end() const { return pos >= line.size(); }
+    char peek() const { return at_end() ? '\0' : line[pos]; }
+
+    bool hex(std::uint64_t& out, std::size_t max_digits) {
+        std::size_t p = pos;
+        std::uint64_t v = 0;
+        while (p < line.size() && p - pos < max_digits + 1) {
+            const int d = hex_value(line[p]);
+            if (d < 0) break;
+            v = (v << 4) | static_cast<std::uint64_t>(d);
+            ++p;
+        }
+        const std::size_t n = p - pos;
+        if (n == 0 || n > max_digits) return false;
+        out = v;
+        pos = p;
+        return true;
+    }
+
+    bool decimal(std::uint64_t& out) {
+        std::size_t p = pos;
+        std::uint64_t v = 0;
+        while (p < line.size() && line[p] >= '0' && line[p] <= '9') {
+            const std::uint64_t d = static_cast<std::uint64_t>(line[p] - '0');
+            if (v > (UINT64_MAX - d) / 10) return false;
+            v = v * 10 + d;
+            ++p;
+        }
+        if (p == pos) return false;
+        out = v;
+        pos = p;
+        return true;
+    }
+
+    bool literal(char c) {
+        if (peek() != c) return false;
+        ++pos;
+        return true;
+    }
+
+    // At least one blank.
+    bool blanks() {
+        const std::size_t p = pos;
+        while (!at_end() && is_blank(line[pos])) ++pos;
+        return pos > p;
+    }
+
+    bool perms(Perms& out) {
+        if (line.size() - pos < 4) return false;
+        const char* s = line.data() + pos;
+        std::uint8_t bits = 0;
+        if (s[0] == 'r')
+            bits |= Perms::kRead;
+        else if (s[0] != '-')
+            return false;
+        if (s[1] == 'w')
+            bits |= Perms::kWrite;
+        else if (s[1] != '-')
+            return false;
+        if (s[2] == 'x')
+            bits |= Perms::kExec;
+        else if (s[2] != '-')
+            return false;
+        if (s[3] == 's')
+            bits |= Perms::kShared;
+        else if (s[3] != 'p')
+            return false;
+        out = Perms(bits);
+        pos += 4;
+        return true;
+    }
+};
+
+// The fixed fields of a row, or the column and sentence of the first one that is wrong.
+struct RowHead {
+    Mapping m;
+    std::size_t end_pos = 0;  // just past the inode
+};
+
+struct HeadError {
+    std::size_t column = 0;  // 0-based
+    std::string message;
+};
+
+// Reads the head of a row at c.pos. With `quiet`, returns false without building a message
+// (used when probing for pasted rows, where failure is the common case).
+bool read_head(Cursor c, RowHead& head, HeadError* err) {
+    auto fail = [&](std::string_view what) {
+        if (err) {
+            const std::size_t end = std::min(c.line.size(), c.pos + 24);
+            std::size_t stop = c.pos;
+            while (stop < end && !is_blank(c.line[stop])) ++stop;
+            err->column = c.pos;
+            err->message = fmt::format("{} '{}'", what, c.line.substr(c.pos, stop - c.pos));
+        }
+        return false;
+    };
+    Mapping& m = head.m;
+    std::uint64_t v = 0;
+    if (!c.hex(m.start, 16)) return fail("bad start address");
+    if (!c.literal('-')) return fail("expected '-' after the start address, got");
+    if (!c.hex(m.end, 16)) return fail("bad end address");
+    if (!c.blanks()) return fail("expected a space after the end address, got");
+    if (!c.perms(m.perms)) return fail("bad permissions");
+    if (!c.blanks()) return fail("expected a space after the permissions, got");
+    if (!c.hex(v, 16)) return fail("bad offset");
+    m.offset = FileOffset{v};
+    if (!c.blanks()) return fail("expected a space after the offset, got");
+    if (!c.hex(v, 8)) return fail("bad device major number");
+    m.dev_major = static_cast<std::uint32_t>(v);
+    if (!c.literal(':')) return fail("expected ':' in the device, got");
+    if (!c.hex(v, 8)) return fail("bad device minor number");
+    m.dev_minor = static_cast<std::uint32_t>(v);
+    if (!c.blanks()) return fail("expected a space after the device, got");
+    if (!c.decimal(m.inode)) return fail("bad inode");
+    if (!c.at_end() && !is_blank(c.peek())) return fail("bad inode");
+    head.end_pos = c.pos;
+    return true;
+}
+
+// Where the head of a pasted row begins in line[from, ...): at `from` itself, or after a blank.
+std::size_t next_pasted_row(std::string_view line, std::size_t from) {
+    RowHead probe;
+    for (std::size_t p = from; p < line.size(); ++p) {
+        if (p != from && !is_blank(line[p - 1])) continue;
+        if (hex_value(line[p]) < 0) continue;
+        if (read_head(Cursor{line, p}, probe, nullptr)) return p;
+    }
+    return line.size();
+}
+
+// The kernel's escape for '\n' in a path.
+std::string_view decode_path(std::string_view raw, std::string& scratch) {
+    if (raw.find("\\012") == std::string_view::npos) return raw;
+    scratch.clear();
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw.compare(i, 4, "\\012") == 0) {
+            scratch.push_back('\n');
+            i += 3;
+        } else {
+            scratch.push_back(raw[i]);
+        }
+    }
+    return scratch;
+}
+
+void parse_line(std::string_view line, std::size_t line_no, const MapsTextOptions& opts,
+                AddressSpaceBuilder& out, std::string& scratch) {
+    Cursor c{line, 0};
+    c.blanks();
+    while (!c.at_end()) {
+        RowHead head;
+        HeadError err;
+        if (!read_head(c, head, &err)) {
+            out.reject({line_no, err.column + 1, err.message});
+            return;  // the rest of the line cannot be trusted to start a row
+        }
+        Mapping& m = head.m;
+        const std::size_t row_col = c.pos;
+        c.pos = head.end_pos;
+        c.blanks();
+        const std::size_t path_begin = c.pos;
+        std::size_t path_end = opts.pasted_rows ? next_pasted_row(line, path_begin) : line.size();
+        const std::size_t next_row = path_end;
+        if (next_row < line.size())
+            while (path_end > path_begin && is_blank(line[path_end - 1])) --path_end;
+
+        if (m.end <= m.start) {
+            out.reject({line_no, row_col + 1,
+                        fmt::format("end address {:#x} is not above start address {:#x}", m.end,
+                                    m.start)});
+        } else {
+            std::string_view path =
+                decode_path(line.substr(path_begin, path_end - path_begin), scratch);
+            if (path.size() > kDeletedSuffix.size() && path.ends_with(kDeletedSuffix)) {
+                path.remove_suffix(kDeletedSuffix.size());
+                m.flags |= kDeleted;
+            }
+            m.path = out.intern(path);
+            out.add(m);
+        }
+        c.pos = next_row;
+    }
+}
+
+}  // namespace
+
+void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder,
+                     const MapsTextOptions& opts) {
+    std::string scratch;
+    std::size_t line_no = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
+        const std::size_t eol =
+            nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
+        std::string_view line = text.substr(pos, eol - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        parse_line(line, ++line_no, opts, builder, scratch);
+        pos = eol + 1;
+    }
+}
+
+void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder) {
+    parse_maps_text(text, builder, MapsTextOptions{});
+}
+
+AddressSpace parse_maps_text(std::string_view text, SourceInfo source) {
+    AddressSpaceBuilder builder(std::move(source));
+    builder.reserve(text.size() / 64);
+    parse_maps_text(text, builder);
+    return std::move(builder).build();
+}
+
+}  // namespace vmatlas

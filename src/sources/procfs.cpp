@@ -1,0 +1,217 @@
+// The live source. /proc/PID/maps is opened once and read whole with read(2) into one buffer,
+// then parsed: parsing while reading would stretch the window in which the kernel's non-atomic
+// reads can see the map change.
+#include "vmatlas/procfs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "vmatlas/maps_text.hpp"
+
+namespace vmatlas {
+
+namespace {
+
+// PF_KTHREAD from the kernel's include/linux/sched.h: the task is a kernel thread.
+constexpr unsigned long kPfKthread = 0x00200000;
+
+bool all_digits(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+
+std::string proc_path(pid_t pid, std::string_view leaf) {
+    return fmt::format("/proc/{}/{}", pid, leaf);
+}
+
+std::string trim_newline(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
+    return s;
+}
+
+// State letter and flags from /proc/PID/stat; the name field may hold ')' and spaces, so the
+// fields after it are found from the last ')'.
+struct TaskStat {
+    char state = '?';
+    unsigned long flags = 0;
+};
+
+std::optional<TaskStat> read_task_stat(pid_t pid) {
+    auto text = read_proc_file(proc_path(pid, "stat"));
+    if (!text) return std::nullopt;
+    const std::string& s = *text;
+    const std::size_t close = s.rfind(')');
+    if (close == std::string::npos || close + 2 >= s.size()) return std::nullopt;
+    TaskStat st;
+    st.state = s[close + 2];
+    // Fields after the state: ppid pgrp session tty_nr tpgid flags.
+    std::size_t pos = close + 3;
+    for (int field = 0; field < 5; ++field) {
+        pos = s.find(' ', pos + 1);
+        if (pos == std::string::npos) return st;
+    }
+    st.flags = std::strtoul(s.c_str() + pos + 1, nullptr, 10);
+    return st;
+}
+
+Error open_error(pid_t pid, const std::string& path, int err) {
+    switch (err) {
+        case ENOENT:
+        case ESRCH:
+            return make_error(ErrorKind::NoSuchProcess, fmt::format("no process has PID {}", pid));
+        case EACCES:
+        case EPERM:
+            return make_error(
+                ErrorKind::PermissionDenied,
+                fmt::format("permission denied reading {}: run as the process's user or as root, "
+                            "or lower /proc/sys/kernel/yama/ptrace_scope",
+                            path));
+        default:
+            return make_error(ErrorKind::UnreadableInput,
+                              fmt::format("cannot read {}: {}", path, std::strerror(err)));
+    }
+}
+
+std::string basename_of(std::string_view path) {
+    const std::size_t slash = path.rfind('/');
+    return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+// Reads fd to its end into out; 0 or the errno of the failed read(2).
+int read_all(int fd, std::string& out, std::size_t initial) {
+    std::size_t used = 0;
+    out.resize(initial);
+    for (;;) {
+        if (out.size() - used < initial / 4) out.resize(out.size() * 2);
+        const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            out.resize(used);
+            return errno;
+        }
+        if (n == 0) break;
+        used += static_cast<std::size_t>(n);
+    }
+    out.resize(used);
+    return 0;
+}
+
+}  // namespace
+
+bool looks_like_pid(std::string_view spec) {
+    return spec == "self" || all_digits(spec);
+}
+
+Result<std::string> read_proc_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return make_error(ErrorKind::UnreadableInput, std::strerror(errno));
+    std::string out;
+    const int err = read_all(fd, out, 16 * 1024);
+    ::close(fd);
+    if (err != 0)
+        return make_error(err == ESRCH ? ErrorKind::ProcessExited : ErrorKind::UnreadableInput,
+                          fmt::format("cannot read {}: {}", path, std::strerror(err)));
+    return out;
+}
+
+Result<ProcessInfo> resolve_process(std::string_view spec) {
+    if (spec == "self") return ProcessInfo{::getpid(), ""};
+    if (all_digits(spec)) {
+        if (spec.size() > 9)
+            return make_error(ErrorKind::NoSuchProcess, fmt::format("no process has PID {}", spec));
+        const pid_t pid = static_cast<pid_t>(std::stol(std::string(spec)));
+        struct stat st;
+        if (pid <= 0 || ::stat(proc_path(pid, "").c_str(), &st) != 0)
+            return make_error(ErrorKind::NoSuchProcess, fmt::format("no process has PID {}", spec));
+        auto comm = read_proc_file(proc_path(pid, "comm"));
+        return ProcessInfo{pid, comm ? trim_newline(*comm) : ""};
+    }
+
+    std::vector<ProcessInfo> found;
+    DIR* dir = ::opendir("/proc");
+    if (!dir) return make_error(ErrorKind::UnreadableInput, "cannot list /proc");
+    const pid_t self = ::getpid();
+    while (const dirent* e = ::readdir(dir)) {
+        if (!all_digits(e->d_name)) continue;
+        const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
+        if (pid == self) continue;
+        auto comm = read_proc_file(proc_path(pid, "comm"));
+        if (!comm) continue;  // gone since readdir
+        std::string name = trim_newline(*comm);
+        bool match = name == spec;
+        if (!match) {
+            // comm is cut to 15 bytes; argv[0]'s basename is the name people type.
+            auto cmdline = read_proc_file(proc_path(pid, "cmdline"));
+            if (cmdline && !cmdline->empty())
+                match = basename_of(std::string_view(cmdline->c_str())) == spec;
+        }
+        if (match) found.push_back({pid, std::move(name)});
+    }
+    ::closedir(dir);
+
+    if (found.empty())
+        return make_error(ErrorKind::NoSuchProcess, fmt::format("no process is named '{}'", spec));
+    if (found.size() > 1) {
+        std::string list;
+        for (const auto& p : found)
+            list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", p.pid, p.name);
+        return make_error(
+            ErrorKind::AmbiguousTarget,
+            fmt::format("{} processes are named '{}': {}; give a PID", found.size(), spec, list));
+    }
+    return found.front();
+}
+
+Error explain_missing_map(pid_t pid) {
+    const auto st = read_task_stat(pid);
+    if (!st)
+        return make_error(ErrorKind::ProcessExited,
+                          fmt::format("process {} exited while its map was being read", pid));
+    if (st->flags & kPfKthread)
+        return make_error(ErrorKind::KernelThread,
+                          fmt::format("process {} is a kernel thread: it has no memory map", pid));
+    if (st->state == 'Z' || st->state == 'X')
+        return make_error(ErrorKind::ProcessExited,
+                          fmt::format("process {} has exited (it is a zombie): it has no memory "
+                                      "map left",
+                                      pid));
+    return make_error(ErrorKind::UnreadableInput,
+                      fmt::format("process {} showed an empty memory map", pid));
+}
+
+Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
+    const std::string path = proc_path(pid, "maps");
+    std::string text;
+    const int err = read_all(fd, text, 256 * 1024);
+    ::close(fd);
+    if (err == ESRCH) return explain_missing_map(pid);
+    if (err != 0) return open_error(pid, path, err);
+    if (text.empty()) return explain_missing_map(pid);
+
+    SourceInfo source{"procfs", path, pid, ""};
+    if (auto comm = read_proc_file(proc_path(pid, "comm")))
+        source.process_name = trim_newline(*comm);
+    AddressSpaceBuilder builder(std::move(source));
+    builder.reserve(text.size() / 64);
+    parse_maps_text(text, builder, MapsTextOptions{.pasted_rows = false});
+    return std::move(builder).build();
+}
+
+Result<AddressSpace> read_process_maps(pid_t pid) {
+    const std::string path = proc_path(pid, "maps");
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return open_error(pid, path, errno);
+    return read_process_maps_fd(pid, fd);
+}
+
+}  // namespace vmatlas

@@ -1,0 +1,105 @@
+// vmatlas [options] TARGET [FILTER]: the annotated map, pwndbg's vmmap and more.
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "exit_status.hpp"
+#include "render/map_view.hpp"
+#include "vmatlas/annotations.hpp"
+#include "vmatlas/query.hpp"
+#include "vmatlas/target.hpp"
+
+namespace vmatlas::cli {
+
+namespace {
+
+constexpr const char* kTargetHelp =
+    "a PID, 'self', a process name matching exactly one process, '-' for maps text on stdin, or "
+    "a file holding maps text";
+
+}  // namespace
+
+int run_map(int argc, char** argv) {
+    CLI::App app{"Show the memory map of a process, annotated (like pwndbg's vmmap).", "vmatlas"};
+    app.footer(
+        "FILTER is an address (0x-hex or decimal: its mapping is marked, with the offset into it)\n"
+        "or text (rows whose file or name contains it).\n"
+        "Exit status: 0 ok, 1 no match, 2 usage, 3 no such process or file, 4 permission denied,\n"
+        "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
+    std::string target, filter_text, color = "auto";
+    FilterSpec filter;
+    std::optional<unsigned> after, before, context;
+    bool json = false, csv = false, gaps = false;
+    app.add_option("TARGET", target, kTargetHelp)->required();
+    app.add_option("FILTER", filter_text, "address or module/name filter");
+    app.add_flag("-w,--writable", filter.writable_only, "writable mappings only");
+    app.add_flag("-x,--executable", filter.executable_only, "executable mappings only");
+    app.add_option("-A,--lines-after", after, "rows of context after each match");
+    app.add_option("-B,--lines-before", before, "rows of context before each match");
+    app.add_option("-C,--context", context, "rows of context around each match");
+    app.add_flag("--gaps", gaps, "the layout: runs of adjacent mappings, guards, holes, totals");
+    app.add_flag("--json", json, "JSON instead of a table (schema: docs/json.md)");
+    app.add_flag("--csv", csv, "CSV instead of a table");
+    app.add_option("--color", color, "auto (a terminal, and NO_COLOR unset), always or never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kUsage;
+    }
+    if (json && csv) {
+        fmt::print(stderr, "vmatlas: --json and --csv cannot be used together\n");
+        return kUsage;
+    }
+    if (gaps && (!filter_text.empty() || filter.writable_only || filter.executable_only)) {
+        fmt::print(stderr, "vmatlas: --gaps shows the whole map: it takes no FILTER, -w or -x\n");
+        return kUsage;
+    }
+
+    if (!filter_text.empty()) {
+        filter.address = parse_address(filter_text);
+        if (!filter.address) filter.text = filter_text;
+    }
+    // pwndbg shows one row either side of an address by default; a name filter shows its rows.
+    const unsigned dflt = filter.address ? 1 : 0;
+    filter.before = before.value_or(context.value_or(dflt));
+    filter.after = after.value_or(context.value_or(dflt));
+
+    auto space = open_target(target);
+    if (!space) return report(space.error());
+    int status = report_diagnostics(*space);
+    if (space->empty()) {
+        fmt::print(stderr, "vmatlas: no row of {} could be read\n", target);
+        return kBadInput;
+    }
+
+    const Annotations notes = annotate_kernel_names(*space);
+    const Format format = json ? Format::Json : csv ? Format::Csv : Format::Table;
+    const Palette palette{format == Format::Table && use_color(color == "always" ? ColorMode::Always
+                                                               : color == "never" ? ColorMode::Never
+                                                                                  : ColorMode::Auto,
+                                                               STDOUT_FILENO)};
+    std::string out;
+    if (gaps) {
+        render_gaps(*space, notes, compute_gaps(*space), format, palette, out);
+    } else {
+        const Selection sel = select_rows(*space, notes, filter);
+        render_map(*space, notes, sel, filter, format, palette, out);
+        if (sel.filtered && sel.match_count == 0) {
+            if (filter.address)
+                fmt::print(stderr, "vmatlas: no mapping contains {:#x}\n", *filter.address);
+            else
+                fmt::print(stderr, "vmatlas: no mapping matches '{}'\n", filter_text);
+            if (status == kOk) status = kNoMatch;
+        }
+    }
+    write_stdout(out);
+    return status;
+}
+
+}  // namespace vmatlas::cli

@@ -1,0 +1,76 @@
+#include "exit_status.hpp"
+
+#include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "render/safe_text.hpp"
+
+namespace vmatlas::cli {
+
+int exit_status(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::NoSuchProcess:
+            return kNoSuchTarget;
+        case ErrorKind::AmbiguousTarget:
+            return kAmbiguous;
+        case ErrorKind::PermissionDenied:
+            return kPermission;
+        case ErrorKind::ProcessExited:
+            return kExited;
+        case ErrorKind::KernelThread:
+            return kKernelThread;
+        case ErrorKind::UnreadableInput:
+        case ErrorKind::MalformedInput:
+        case ErrorKind::Unsupported:
+            return kBadInput;
+    }
+    return kBadInput;
+}
+
+namespace {
+void print_err(std::string_view prefix, std::string_view message) {
+    std::string line = "vmatlas: ";
+    line += prefix;
+    append_safe(line, message);  // messages quote names a process chose
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+}  // namespace
+
+int report(const Error& error) {
+    print_err("", error.message);
+    return exit_status(error.kind);
+}
+
+int report_diagnostics(const AddressSpace& space) {
+    constexpr std::size_t kMaxShown = 20;
+    const auto& diags = space.diagnostics();
+    for (std::size_t k = 0; k < diags.size() && k < kMaxShown; ++k) {
+        const Diagnostic& d = diags[k];
+        if (d.line)
+            print_err(fmt::format("warning: line {}, column {}: ", d.line, d.column), d.message);
+        else
+            print_err("warning: ", d.message);
+    }
+    if (diags.size() > kMaxShown)
+        print_err("", fmt::format("warning: {} more warnings not shown", diags.size() - kMaxShown));
+    if (space.rows().rejected == 0) return kOk;
+    print_err("", fmt::format("{} of {} rows could not be read and are not shown",
+                              space.rows().rejected, space.rows().read));
+    return kPartial;
+}
+
+bool write_stdout(std::string_view s) {
+    while (!s.empty()) {
+        const ssize_t n = ::write(STDOUT_FILENO, s.data(), s.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        s.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+}  // namespace vmatlas::cli

@@ -1,0 +1,37 @@
+// Exit statuses of vmatlas (documented in README.md and docs/exit-status.md) and the one place
+// that turns library errors into a sentence on stderr.
+#pragma once
+
+#include <string>
+
+#include "vmatlas/address_space.hpp"
+#include "vmatlas/result.hpp"
+
+namespace vmatlas::cli {
+
+enum ExitStatus : int {
+    kOk = 0,
+    kNoMatch = 1,       // the filter matched no mapping
+    kUsage = 2,         // bad command line
+    kNoSuchTarget = 3,  // no such process or file
+    kPermission = 4,    // permission denied
+    kExited = 5,        // the process exited while being read (or is a zombie)
+    kKernelThread = 6,  // a kernel thread has no memory map
+    kBadInput = 7,      // unreadable, malformed or unsupported input
+    kAmbiguous = 8,     // a process name that matches several processes
+    kPartial = 9,       // some input rows were rejected; the rest was shown
+};
+
+int exit_status(ErrorKind kind);
+
+// Prints "vmatlas: <message>" on stderr and returns the exit status for it.
+int report(const Error& error);
+
+// Prints the diagnostics of a source as warnings (at most a screenful) on stderr; returns kPartial
+// when rows were rejected, else kOk.
+int report_diagnostics(const AddressSpace& space);
+
+// Writes all of s to stdout. False when stdout is gone (a closed pipe).
+bool write_stdout(std::string_view s);
+
+}  // namespace vmatlas::cli

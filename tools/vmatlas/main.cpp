@@ -1,0 +1,19 @@
+// vmatlas: the command line is the library plus argument parsing, one file per subcommand.
+#include <string_view>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+    using namespace vmatlas::cli;
+    struct Command {
+        std::string_view name;
+        int (*run)(int, char**);
+    };
+    static constexpr Command kCommands[] = {
+        {"map", run_map},
+    };
+    if (argc > 1)
+        for (const Command& c : kCommands)
+            if (c.name == argv[1]) return c.run(argc - 1, argv + 1);
+    return run_map(argc, argv);
+}
