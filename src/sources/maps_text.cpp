@@ -110,7 +110,8 @@ struct Cursor {
 // The fixed fields of a row, or the column and sentence of the first one that is wrong.
 struct RowHead {
     Mapping m;
-    std::size_t end_pos = 0;  // just past the inode
+    std::size_t end_pos = 0;     // just past the inode
+    std::size_t end_column = 0;  // where the end address begins
 };
 
 struct HeadError {
@@ -131,25 +132,43 @@ bool read_head(Cursor c, RowHead& head, HeadError* err) {
         }
         return false;
     };
+    // A field is missing (the row ends before it) or bad (reported at its first column, whole).
+    auto bad = [&](std::size_t at, std::string_view field) {
+        c.pos = at;
+        return fail(c.at_end() ? fmt::format("missing {}", field) : fmt::format("bad {}", field));
+    };
+    auto ends_field = [&](char delim) {
+        return delim == ' ' ? (c.at_end() || is_blank(c.peek())) : c.peek() == delim;
+    };
+    // A hex field that must be followed by delim (' ' means blanks or the end of the row).
+    auto hex_field = [&](std::uint64_t& out, std::size_t digits, std::string_view field,
+                         char delim) {
+        const std::size_t at = c.pos;
+        if (!c.hex(out, digits) || !ends_field(delim)) return bad(at, field);
+        return true;
+    };
+    auto separator = [&](char delim, std::string_view next_field) {
+        if (delim == ' ' ? c.blanks() : c.literal(delim)) return true;
+        return bad(c.pos, next_field);
+    };
     Mapping& m = head.m;
     std::uint64_t v = 0;
-    if (!c.hex(m.start, 16)) return fail("bad start address");
-    if (!c.literal('-')) return fail("expected '-' after the start address, got");
-    if (!c.hex(m.end, 16)) return fail("bad end address");
-    if (!c.blanks()) return fail("expected a space after the end address, got");
-    if (!c.perms(m.perms)) return fail("bad permissions");
-    if (!c.blanks()) return fail("expected a space after the permissions, got");
-    if (!c.hex(v, 16)) return fail("bad offset");
+    if (!hex_field(m.start, 16, "start address", '-') || !separator('-', "end address"))
+        return false;
+    head.end_column = c.pos;
+    if (!hex_field(m.end, 16, "end address", ' ') || !separator(' ', "permissions")) return false;
+    const std::size_t perms_at = c.pos;
+    if (!c.perms(m.perms) || !ends_field(' ')) return bad(perms_at, "permissions");
+    if (!separator(' ', "offset") || !hex_field(v, 16, "offset", ' ')) return false;
     m.offset = FileOffset{v};
-    if (!c.blanks()) return fail("expected a space after the offset, got");
-    if (!c.hex(v, 8)) return fail("bad device major number");
+    if (!separator(' ', "device") || !hex_field(v, 8, "device major number", ':')) return false;
     m.dev_major = static_cast<std::uint32_t>(v);
-    if (!c.literal(':')) return fail("expected ':' in the device, got");
-    if (!c.hex(v, 8)) return fail("bad device minor number");
+    if (!separator(':', "device minor number") || !hex_field(v, 8, "device minor number", ' '))
+        return false;
     m.dev_minor = static_cast<std::uint32_t>(v);
-    if (!c.blanks()) return fail("expected a space after the device, got");
-    if (!c.decimal(m.inode)) return fail("bad inode");
-    if (!c.at_end() && !is_blank(c.peek())) return fail("bad inode");
+    if (!separator(' ', "inode")) return false;
+    const std::size_t inode_at = c.pos;
+    if (!c.decimal(m.inode) || !ends_field(' ')) return bad(inode_at, "inode");
     head.end_pos = c.pos;
     return true;
 }
@@ -192,7 +211,6 @@ void parse_line(std::string_view line, std::size_t line_no, const MapsTextOption
             return;  // the rest of the line cannot be trusted to start a row
         }
         Mapping& m = head.m;
-        const std::size_t row_col = c.pos;
         c.pos = head.end_pos;
         c.blanks();
         const std::size_t path_begin = c.pos;
@@ -202,7 +220,7 @@ void parse_line(std::string_view line, std::size_t line_no, const MapsTextOption
             while (path_end > path_begin && is_blank(line[path_end - 1])) --path_end;
 
         if (m.end <= m.start) {
-            out.reject({line_no, row_col + 1,
+            out.reject({line_no, head.end_column + 1,
                         fmt::format("end address {:#x} is not above start address {:#x}", m.end,
                                     m.start)});
         } else {
