@@ -60,9 +60,11 @@ void Table::render(std::string& out, std::string_view reset) const {
             const std::size_t c = k - row.first_cell;
             const Cell& cell = cells_[k];
             const std::string_view text(arena_.data() + cell.offset, cell.size);
+            const bool last = k + 1 == end;
+            if (last && text.empty() && c + 1 >= columns_.size()) break;  // no trailing blank
             if (c) out.push_back(' ');
             if (c < columns_.size())
-                put(text, cell.width, c, c + 1 == columns_.size() || k + 1 == end);
+                put(text, cell.width, c, c + 1 == columns_.size() || last);
             else
                 out.append(text);  // trailing cells beyond the columns (a note) are not aligned
         }

@@ -49,7 +49,7 @@ int run_map(int argc, char** argv) {
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        app.exit(e);
+        fmt::print(stderr, "vmatlas: {}\nRun 'vmatlas --help' for more information.\n", e.what());
         return kUsage;
     }
     if (json && csv) {
