@@ -23,13 +23,30 @@ enum class NameSource : std::uint8_t {
 enum class Role : std::uint8_t { Other, Stack, Heap, Code, Data, Rwx, Rodata, Guard };
 
 struct Label {
+    // Kernel and pwndbg names keep their brackets ("[heap]", "[anon_7f35f09a3]"); names vmatlas
+    // infers are bare: "text", "rodata", "relro", "data", "bss", "gap", "headers",
+    // "stack tid=N", "guard tid=N", "heap". Views add their own brackets ("[ text ]").
     std::string name;
     NameSource source = NameSource::None;
+    // The ELF object a row belongs to when the row itself has no file: a bss row names its
+    // object's path here. kNoPath otherwise.
+    PathId object = kNoPath;
 };
 
 struct Annotations {
     std::vector<Label> labels;
     std::vector<Role> roles;
+    // Optional (-v): the ELF sections each mapping covers, ".text .plt .plt.got"; empty when not
+    // asked for, else parallel to mappings().
+    std::vector<std::string> sections;
+    // What an annotator could not do, once each ("no permission to read thread registers; ...").
+    std::vector<std::string> warnings;
+};
+
+// What annotators may read besides the address space.
+struct AnnotateContext {
+    int pid = 0;                  // a live process, or 0
+    bool want_sections = false;   // fill Annotations::sections
 };
 
 std::string_view to_string(NameSource s);  // "kernel", "elf", ...; "" for None
