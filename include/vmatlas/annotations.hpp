@@ -58,7 +58,10 @@ bool is_kernel_name(std::string_view path);
 // pwndbg's stable name for an unnamed anonymous mapping: "[anon_" + hex(start >> 12) + "]".
 std::string anon_name(Addr start);
 
-// The first annotator: kernel names, pwndbg names for the rest of the anonymous rows, and roles.
+// Every annotator stage that the context allows (src/annotate/stages.hpp lists them).
+Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx);
+
+// Kernel names, pwndbg names for the other anonymous rows, and roles: no file is read.
 Annotations annotate_kernel_names(const AddressSpace& space);
 
 }  // namespace vmatlas

@@ -1,0 +1,20 @@
+// The annotation pipeline: every stage in order (see stages.hpp).
+#include "annotate/stages.hpp"
+
+namespace vmatlas {
+
+Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx) {
+    Annotations notes;
+    notes.labels.resize(space.size());
+    notes.roles.resize(space.size());
+    if (ctx.want_sections) notes.sections.resize(space.size());
+    stages::name_kernel(space, notes);
+    stages::assign_roles(space, notes);
+    return notes;
+}
+
+Annotations annotate_kernel_names(const AddressSpace& space) {
+    return annotate(space, {});
+}
+
+}  // namespace vmatlas
