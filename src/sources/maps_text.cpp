@@ -128,7 +128,8 @@ bool read_head(Cursor c, RowHead& head, HeadError* err) {
             std::size_t stop = c.pos;
             while (stop < end && !is_blank(c.line[stop])) ++stop;
             err->column = c.pos;
-            err->message = fmt::format("{} '{}'", what, c.line.substr(c.pos, stop - c.pos));
+            const std::string_view token = c.line.substr(c.pos, stop - c.pos);
+            err->message = token.empty() ? std::string(what) : fmt::format("{} '{}'", what, token);
         }
         return false;
     };
