@@ -1,0 +1,386 @@
+// What the integration tests share: the demo as a child process, the vmatlas CLI as a child
+// process, and a plain reader of /proc/PID/maps that is the ground truth the CLI is compared with.
+//
+// The reader here is deliberately naive and independent of the library: fields split on spaces,
+// and the path is the rest of the line after the inode and the spaces that follow it.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vmtest {
+
+inline const long kPage = sysconf(_SC_PAGESIZE);
+
+// ---- /proc/PID/maps, read by hand ----------------------------------------------------------
+
+struct ProcRow {
+    std::uint64_t start = 0, end = 0;
+    std::string perms;  // "r-xp"
+    std::uint64_t offset = 0;
+    std::string dev;  // "fe:00"
+    std::uint64_t inode = 0;
+    std::string path;  // without " (deleted)"; "" when anonymous; "[heap]" etc. as printed
+    bool deleted = false;
+
+    std::uint64_t size() const { return end - start; }
+    bool anonymous() const { return path.empty(); }
+    bool kernel_name() const { return !path.empty() && path[0] == '['; }
+    bool accessible() const { return perms.substr(0, 3) != "---"; }
+
+    friend bool operator==(const ProcRow&, const ProcRow&) = default;
+};
+
+inline std::uint64_t hex(std::string_view s) {
+    if (s.starts_with("0x")) s.remove_prefix(2);
+    if (s.empty()) throw std::runtime_error("empty hex number");
+    std::uint64_t v = 0;
+    for (char c : s) {
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) throw std::runtime_error("bad hex number: " + std::string(s));
+        v = v * 16 + static_cast<unsigned>(d);
+    }
+    return v;
+}
+
+inline std::string to_hex(std::uint64_t v, bool prefix = true) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, prefix ? "0x%llx" : "%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+// One word from pos: skips leading spaces, stops at the next space.
+inline std::string_view next_word(std::string_view line, std::size_t& pos) {
+    while (pos < line.size() && line[pos] == ' ') ++pos;
+    std::size_t begin = pos;
+    while (pos < line.size() && line[pos] != ' ') ++pos;
+    return line.substr(begin, pos - begin);
+}
+
+inline ProcRow parse_proc_row(std::string_view line) {
+    ProcRow r;
+    std::size_t pos = 0;
+    std::string_view range = next_word(line, pos);
+    std::size_t dash = range.find('-');
+    r.start = hex(range.substr(0, dash));
+    r.end = hex(range.substr(dash + 1));
+    r.perms = next_word(line, pos);
+    r.offset = hex(next_word(line, pos));
+    r.dev = next_word(line, pos);
+    r.inode = std::stoull(std::string(next_word(line, pos)));
+    while (pos < line.size() && line[pos] == ' ') ++pos;
+    r.path = line.substr(pos);
+    constexpr std::string_view kDeleted = " (deleted)";
+    if (r.path.ends_with(kDeleted)) {
+        r.path.resize(r.path.size() - kDeleted.size());
+        r.deleted = true;
+    }
+    return r;
+}
+
+inline std::vector<ProcRow> parse_proc_maps(std::string_view text) {
+    std::vector<ProcRow> rows;
+    while (!text.empty()) {
+        std::size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        if (!line.empty()) rows.push_back(parse_proc_row(line));
+        if (nl == std::string_view::npos) break;
+        text.remove_prefix(nl + 1);
+    }
+    return rows;
+}
+
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline std::vector<ProcRow> read_proc_maps(pid_t pid) {
+    return parse_proc_maps(slurp("/proc/" + std::to_string(pid) + "/maps"));
+}
+
+// What the default view prints in its File column for a row (before escaping).
+inline std::string display_name(const ProcRow& r) {
+    if (r.anonymous()) return "[anon_" + to_hex(r.start >> 12, false) + "]";
+    if (r.kernel_name()) return r.path;
+    return r.deleted ? r.path + " (deleted)" : r.path;
+}
+
+// Index of the only row satisfying pred; fails the calling test (by exception) otherwise.
+template <typename Pred>
+std::size_t only_row(const std::vector<ProcRow>& rows, Pred pred, const char* what) {
+    std::optional<std::size_t> found;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (!pred(rows[i])) continue;
+        if (found) throw std::runtime_error(std::string("several rows are ") + what);
+        found = i;
+    }
+    if (!found) throw std::runtime_error(std::string("no row is ") + what);
+    return *found;
+}
+
+// ---- child processes -----------------------------------------------------------------------
+
+struct RunResult {
+    int status = -1;  // the exit status, or 128 + the signal that killed it
+    std::string out, err;
+};
+
+// Runs argv[0] with argv, feeding stdin_text, capturing stdout and stderr. in_child runs in the
+// child between fork and exec (async-signal-safe calls only).
+inline RunResult run(const std::vector<std::string>& argv, const std::string& stdin_text = {},
+                     const std::function<void()>& in_child = {}) {
+    signal(SIGPIPE, SIG_IGN);
+    int in[2], out[2], err[2];
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+        throw std::runtime_error("pipe2 failed");
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        if (in_child) in_child();
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+
+    RunResult r;
+    std::size_t written = 0;
+    int in_fd = in[1];
+    if (stdin_text.empty()) close(in_fd), in_fd = -1;
+    int open_outputs = 2;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (open_outputs > 0) {
+        pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(fds, 3, 1000) < 0 && errno != EINTR) break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !fds[i].revents) continue;
+            char buf[65536];
+            ssize_t n = read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                (i == 0 ? r.out : r.err).append(buf, n);
+            } else if (n == 0 || errno != EINTR) {
+                close(fds[i].fd);
+                (i == 0 ? out[0] : err[0]) = -1;
+                --open_outputs;
+            }
+        }
+        if (in_fd >= 0 && fds[2].revents) {
+            ssize_t n = write(in_fd, stdin_text.data() + written, stdin_text.size() - written);
+            if (n > 0) written += n;
+            if (n < 0 && errno != EAGAIN && errno != EINTR) written = stdin_text.size();
+            if (written == stdin_text.size()) close(in_fd), in_fd = -1;
+        }
+    }
+    if (in_fd >= 0) close(in_fd);
+    if (out[0] >= 0) close(out[0]);
+    if (err[0] >= 0) close(err[0]);
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    return r;
+}
+
+inline RunResult vmatlas(std::vector<std::string> args, const std::string& stdin_text = {},
+                         const std::function<void()>& in_child = {}) {
+    args.insert(args.begin(), VMATLAS_BIN);
+    return run(args, stdin_text, in_child);
+}
+
+// The demo program, started and waited for ("ready <pid>"); stopped and reaped on destruction by
+// closing its stdin (it then removes its temporary files), or killed if it does not go.
+class Demo {
+  public:
+    explicit Demo(std::vector<std::string> extra = {}) {
+        int in[2], out[2];
+        if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) throw std::runtime_error("pipe2");
+        std::vector<std::string> argv = {VMATLAS_DEMO_BIN, "--seconds", "120"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        pid_ = fork();
+        if (pid_ < 0) throw std::runtime_error("fork");
+        if (pid_ == 0) {
+            dup2(in[0], 0);
+            dup2(out[1], 1);
+            execv(args[0], args.data());
+            _exit(127);
+        }
+        close(in[0]);
+        close(out[1]);
+        stdin_ = in[1];
+        std::string line;
+        char c;
+        for (;;) {
+            pollfd p{out[0], POLLIN, 0};
+            if (poll(&p, 1, 10'000) <= 0) break;
+            if (read(out[0], &c, 1) != 1 || c == '\n') break;
+            line += c;
+        }
+        close(out[0]);
+        if (!line.starts_with("ready ") || std::stoi(line.substr(6)) != pid_) {
+            stop();
+            throw std::runtime_error("the demo did not say ready: '" + line + "'");
+        }
+    }
+    ~Demo() { stop(); }
+    Demo(const Demo&) = delete;
+    Demo& operator=(const Demo&) = delete;
+
+    pid_t pid() const { return pid_; }
+    std::string pid_text() const { return std::to_string(pid_); }
+
+  private:
+    void stop() {
+        if (pid_ <= 0) return;
+        close(stdin_);
+        for (int i = 0; i < 500; ++i) {
+            if (waitpid(pid_, nullptr, WNOHANG) == pid_) return void(pid_ = 0);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = 0;
+    }
+
+    pid_t pid_ = 0;
+    int stdin_ = -1;
+};
+
+// ---- the CLI's output ----------------------------------------------------------------------
+
+inline nlohmann::json parse_json(const RunResult& r) {
+    try {
+        return nlohmann::json::parse(r.out);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(std::string("not JSON (") + e.what() +
+                                 "): " + r.out.substr(0, 400) + " stderr: " + r.err);
+    }
+}
+
+inline std::vector<std::string> lines(std::string_view text) {
+    std::vector<std::string> out;
+    while (!text.empty()) {
+        std::size_t nl = text.find('\n');
+        out.emplace_back(text.substr(0, nl));
+        if (nl == std::string_view::npos) break;
+        text.remove_prefix(nl + 1);
+    }
+    return out;
+}
+
+// One data line of the table (--color=never).
+struct TableRow {
+    bool marked = false;  // starts with "► "
+    std::uint64_t start = 0, end = 0;
+    std::string perms;
+    std::uint64_t size = 0, offset = 0;
+    std::string file;
+    std::optional<std::uint64_t> match_offset;  // the trailing "  +0x..."
+};
+
+// Parses a table line; nullopt for lines that are not mapping rows (header, "no mapping", ...).
+// with_marker: the line starts with a 2-column marker ("► " or two spaces).
+inline std::optional<TableRow> parse_table_row(std::string_view line, bool with_marker) {
+    TableRow r;
+    static constexpr std::string_view kArrow = "\u25ba ";
+    if (with_marker) {
+        if (line.starts_with(kArrow)) {
+            r.marked = true;
+            line.remove_prefix(kArrow.size());
+        } else if (line.starts_with("  ")) {
+            line.remove_prefix(2);
+        } else {
+            return std::nullopt;
+        }
+    }
+    std::size_t pos = 0;
+    std::string_view start = next_word(line, pos), end = next_word(line, pos),
+                     perms = next_word(line, pos), size = next_word(line, pos),
+                     offset = next_word(line, pos);
+    if (!start.starts_with("0x") || !end.starts_with("0x") || perms.size() != 4 ||
+        std::string_view("r-").find(perms[0]) == std::string_view::npos ||
+        std::string_view("ps").find(perms[3]) == std::string_view::npos)
+        return std::nullopt;
+    try {
+        r.start = hex(start), r.end = hex(end), r.size = hex(size), r.offset = hex(offset);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    r.perms = perms;
+    if (pos < line.size()) ++pos;  // the one space before File
+    while (pos < line.size() && line[pos] == ' ') ++pos;
+    std::string file(line.substr(pos));
+    if (std::size_t plus = file.rfind(" +0x"); plus != std::string::npos) {
+        try {
+            r.match_offset = hex(std::string_view(file).substr(plus + 2));
+            file.resize(plus);
+        } catch (const std::exception&) {
+        }
+    }
+    while (!file.empty() && file.back() == ' ') file.pop_back();
+    r.file = file;
+    return r;
+}
+
+struct Table {
+    std::vector<std::string> header;  // the header's words
+    std::vector<TableRow> rows;
+    std::vector<std::string> other;  // lines after the header that are not rows
+};
+
+inline Table parse_table(std::string_view text, bool with_marker) {
+    Table t;
+    auto ls = lines(text);
+    if (ls.empty()) return t;
+    std::size_t pos = 0;
+    for (std::string_view w; !(w = next_word(ls[0], pos)).empty();) t.header.emplace_back(w);
+    for (std::size_t i = 1; i < ls.size(); ++i) {
+        if (auto row = parse_table_row(ls[i], with_marker))
+            t.rows.push_back(*row);
+        else
+            t.other.push_back(ls[i]);
+    }
+    return t;
+}
+
+}  // namespace vmtest

@@ -1,0 +1,170 @@
+// The default view of the demo, as JSON and as a table, row by row against /proc/PID/maps.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "harness.hpp"
+
+namespace vmtest {
+namespace {
+
+// The rows the demo made on purpose, located in /proc by their paths and perms.
+struct DemoRows {
+    std::size_t mapped, split, deleted, memfd, rwx;
+};
+
+DemoRows locate(const std::vector<ProcRow>& rows) {
+    DemoRows d;
+    d.mapped = only_row(
+        rows, [](const ProcRow& r) { return r.path.ends_with("/mapped file.bin"); }, "mapped file");
+    d.split = d.mapped + 1;
+    d.deleted = only_row(
+        rows, [](const ProcRow& r) { return r.path.ends_with("/deleted file.bin"); }, "deleted");
+    d.memfd = only_row(
+        rows, [](const ProcRow& r) { return r.path == "/memfd:vmatlas-demo"; }, "the memfd");
+    d.rwx = only_row(
+        rows, [](const ProcRow& r) { return r.perms == "rwxp" && r.anonymous(); }, "rwx");
+    return d;
+}
+
+TEST(DemoMap, TheDemoMakesTheRowsItPromises) {
+    Demo demo;
+    auto rows = read_proc_maps(demo.pid());
+    DemoRows d = locate(rows);
+    EXPECT_NE(rows[d.mapped].path.find("/vmatlas demo "), std::string::npos);
+    EXPECT_EQ(rows[d.mapped].size(), 3u * kPage);
+    EXPECT_EQ(rows[d.mapped].perms, "r--p");
+    ASSERT_LT(d.split + 2, rows.size());
+    EXPECT_EQ(rows[d.split].perms, "rw-p");
+    EXPECT_EQ(rows[d.split + 1].perms, "---p");
+    EXPECT_EQ(rows[d.split + 2].perms, "rw-p");
+    EXPECT_EQ(rows[d.split].size(), 1u * kPage);
+    EXPECT_EQ(rows[d.split + 1].size(), 1u * kPage);
+    EXPECT_EQ(rows[d.split + 2].size(), 2u * kPage);
+    EXPECT_TRUE(rows[d.deleted].deleted);
+    EXPECT_EQ(rows[d.deleted].offset, static_cast<std::uint64_t>(kPage));
+    EXPECT_EQ(rows[d.memfd].perms, "rw-s");
+    EXPECT_EQ(rows[d.rwx].size(), 1u * kPage);
+    EXPECT_NE(slurp("/proc/" + demo.pid_text() + "/maps").find("libvmatlas_demo_plugin.so"),
+              std::string::npos);
+    EXPECT_EQ(
+        std::distance(std::filesystem::directory_iterator("/proc/" + demo.pid_text() + "/task"),
+                      std::filesystem::directory_iterator{}),
+        3);
+}
+
+TEST(DemoMap, JsonEqualsProcRowByRow) {
+    Demo demo;
+    auto before = read_proc_maps(demo.pid());
+    RunResult r = vmatlas({"--json", demo.pid_text()});
+    auto after = read_proc_maps(demo.pid());
+    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(before, after) << "the demo is idle: its map must not change";
+    EXPECT_EQ(r.err, "");
+
+    auto j = parse_json(r);
+    EXPECT_EQ(j["source"]["kind"], "procfs");
+    EXPECT_EQ(j["source"]["pid"], demo.pid());
+    EXPECT_EQ(j["source"]["origin"], "/proc/" + demo.pid_text() + "/maps");
+    EXPECT_EQ(j["source"]["process"], "vmatlas-demo");
+    EXPECT_EQ(j["partial"], false);
+    EXPECT_EQ(j["rows"]["read"], before.size());
+    EXPECT_EQ(j["rows"]["kept"], before.size());
+    EXPECT_EQ(j["rows"]["superseded"], 0);
+    EXPECT_EQ(j["rows"]["rejected"], 0);
+    EXPECT_TRUE(j["warnings"].empty());
+
+    const auto& ms = j["mappings"];
+    ASSERT_EQ(ms.size(), before.size());
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+        const ProcRow& p = before[i];
+        const auto& m = ms[i];
+        SCOPED_TRACE("row " + std::to_string(i) + ": " + to_hex(p.start) + " " + p.path);
+        EXPECT_EQ(m["start"], to_hex(p.start));
+        EXPECT_EQ(m["end"], to_hex(p.end));
+        EXPECT_EQ(m["perms"], p.perms);
+        EXPECT_EQ(m["size"], p.size());
+        EXPECT_EQ(m["offset"], p.offset);
+        EXPECT_EQ(m["dev"], p.dev);
+        EXPECT_EQ(m["inode"], p.inode);
+        EXPECT_EQ(m["deleted"], p.deleted);
+        if (p.anonymous()) {
+            EXPECT_EQ(m["path"], "");
+            EXPECT_EQ(m["name"], display_name(p));
+            EXPECT_EQ(m["name_source"], "heuristic");
+        } else if (p.kernel_name()) {
+            EXPECT_EQ(m["path"], "");
+            EXPECT_EQ(m["name"], p.path);
+            EXPECT_EQ(m["name_source"], "kernel");
+        } else {
+            EXPECT_EQ(m["path"], p.path);
+        }
+        if (p.path == "[stack]") {
+            EXPECT_EQ(m["role"], "stack");
+        }
+        if (p.path == "[heap]") {
+            EXPECT_EQ(m["role"], "heap");
+        }
+        if (p.perms == "---p") {
+            EXPECT_EQ(m["role"], "guard");
+        }
+        if (p.perms == "rwxp") {
+            EXPECT_EQ(m["role"], "rwx");
+        }
+        if (p.perms == "r-xp" && !p.kernel_name()) {
+            EXPECT_EQ(m["role"], "code");
+        }
+    }
+}
+
+TEST(DemoMap, TableEqualsProcRowByRow) {
+    Demo demo;
+    auto rows = read_proc_maps(demo.pid());
+    RunResult r = vmatlas({"--color=never", demo.pid_text()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(rows, read_proc_maps(demo.pid()));
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << "no colour with --color=never";
+    EXPECT_EQ(r.out.find("LEGEND"), std::string::npos) << "the legend only comes with colour";
+
+    Table t = parse_table(r.out, false);
+    EXPECT_EQ(t.header,
+              (std::vector<std::string>{"Start", "End", "Perm", "Size", "Offset", "File"}));
+    EXPECT_TRUE(t.other.empty()) << t.other.front();
+    ASSERT_EQ(t.rows.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        SCOPED_TRACE("row " + std::to_string(i) + ": " + to_hex(rows[i].start));
+        EXPECT_EQ(t.rows[i].start, rows[i].start);
+        EXPECT_EQ(t.rows[i].end, rows[i].end);
+        EXPECT_EQ(t.rows[i].perms, rows[i].perms);
+        EXPECT_EQ(t.rows[i].size, rows[i].size());
+        EXPECT_EQ(t.rows[i].offset, rows[i].offset);
+        EXPECT_EQ(t.rows[i].file, display_name(rows[i]));
+        EXPECT_FALSE(t.rows[i].marked);
+        EXPECT_FALSE(t.rows[i].match_offset);
+    }
+
+    // The rows the demo made, each as a person would look for it.
+    DemoRows d = locate(rows);
+    EXPECT_EQ(t.rows[d.mapped].file, rows[d.mapped].path);
+    EXPECT_TRUE(t.rows[d.deleted].file.ends_with("/deleted file.bin (deleted)"));
+    EXPECT_EQ(t.rows[d.memfd].file, "/memfd:vmatlas-demo (deleted)");
+    EXPECT_EQ(t.rows[d.rwx].perms, "rwxp");
+    std::vector<std::string> split_perms = {t.rows[d.split].perms, t.rows[d.split + 1].perms,
+                                            t.rows[d.split + 2].perms};
+    EXPECT_EQ(split_perms, (std::vector<std::string>{"rw-p", "---p", "rw-p"}));
+    EXPECT_EQ(t.rows[d.split].end, t.rows[d.split + 1].start);
+    EXPECT_EQ(t.rows[d.split + 1].end, t.rows[d.split + 2].start);
+}
+
+TEST(DemoMap, ColorAlwaysPrintsTheLegend) {
+    Demo demo;
+    RunResult r = vmatlas({"--color=always", demo.pid_text()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("\x1b["), std::string::npos);
+    EXPECT_NE(r.out.find("LEGEND"), std::string::npos);
+    for (const char* role : {"STACK", "HEAP", "CODE", "DATA", "RWX", "RODATA", "GUARD"})
+        EXPECT_NE(r.out.find(role), std::string::npos) << role;
+}
+
+}  // namespace
+}  // namespace vmtest
