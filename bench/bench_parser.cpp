@@ -1,0 +1,292 @@
+// vmatlas-bench: micro benchmarks of the model and the maps-text source (Google Benchmark).
+//
+//   BM_ParseMapsText      parse_maps_text on a synthetic 60,000-row maps text: sec_per_row
+//   BM_Find               AddressSpace::find, random addresses, 60,000 mappings: items_per_second
+//                         (goal: at least 50 M/s)
+//   BM_ReadSelfMaps       read_process_maps(getpid()): read(2) of /proc/self/maps plus parsing,
+//                         with the process's own rows and with 60,000 extra mappings
+//   BM_ReadSelfMapsRaw    the kernel floor for the same: read_proc_file("/proc/self/maps") alone
+//
+// Every benchmark that builds an address space reports bytes_per_mapping = memory_bytes()/size()
+// (goal: well under 100 plus the interned strings) and mappings.
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "vmatlas/address_space.hpp"
+#include "vmatlas/maps_text.hpp"
+#include "vmatlas/procfs.hpp"
+
+namespace {
+
+constexpr std::size_t kRows = 60000;
+const std::uint64_t kPage = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+
+// Appends one row exactly as the kernel prints it: the path, when there is one, starts in
+// column 74 of a 64-bit map; an anonymous row ends with the space after the inode.
+void append_row(std::string& out, std::uint64_t start, std::uint64_t end, const char* perms,
+                std::uint64_t offset, unsigned major, unsigned minor, std::uint64_t inode,
+                std::string_view path) {
+    std::size_t line_start = out.size();
+    fmt::format_to(std::back_inserter(out), "{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {} ", start, end,
+                   perms, offset, major, minor, inode);
+    if (!path.empty()) {
+        std::size_t width = out.size() - line_start;
+        if (width < 73) out.append(73 - width, ' ');
+        out.append(path);
+    }
+    out.push_back('\n');
+}
+
+// A maps text shaped like a big process: shared libraries of five rows each (headers, text,
+// rodata, relro, data) with their bss, thread stacks with guard pages, malloc arenas, named
+// anonymous regions, a few paths with spaces and deleted files, [heap], [stack], [vdso].
+std::string synthetic_maps(std::size_t rows) {
+    std::mt19937_64 rng(42);
+    auto pages = [&](std::uint64_t lo, std::uint64_t hi) {
+        return (lo + rng() % (hi - lo + 1)) * kPage;
+    };
+    static const char* const kDirs[] = {"/usr/lib/x86_64-linux-gnu/", "/usr/lib/",
+                                        "/opt/google/chrome/", "/home/user/.cache/ms-playwright/",
+                                        "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/"};
+    static const char* const kStems[] = {"libc",   "libstdc++", "libgtk-3",   "libglib-2.0",
+                                         "libssl", "libcrypto", "libz",       "libpython3.11",
+                                         "libjvm", "libnss3",   "libX11-xcb", "libicudata",
+                                         "libm",   "libdbus-1", "libffi",     "libsqlite3"};
+    std::string out;
+    out.reserve(rows * 110);
+    std::uint64_t at = 0x55a628f7e000;
+    std::size_t n = 0;
+    auto add = [&](std::uint64_t size, const char* perms, std::uint64_t off, unsigned maj,
+                   unsigned min, std::uint64_t inode, std::string_view path) {
+        append_row(out, at, at + size, perms, off, maj, min, inode, path);
+        at += size;
+        ++n;
+    };
+    add(pages(2, 8), "r--p", 0, 0xfe, 1, 247498, "/usr/bin/bench-app");
+    add(pages(1, 4), "rw-p", 0, 0, 0, 0, "[heap]");
+    at = 0x7f0000000000;
+    for (std::size_t i = 0; n < rows - 4; ++i) {
+        at += pages(0, 16);
+        switch (rng() % 8) {
+            case 0:
+            case 1:
+            case 2: {  // a shared library and its bss
+                std::string path = fmt::format("{}{}-{}.so.{}", kDirs[rng() % 5],
+                                               kStems[rng() % 16], i, rng() % 12);
+                if (rng() % 200 == 0) path = "/home/user/My Projects/build dir/libplug in.so";
+                if (rng() % 300 == 0) path += " (deleted)";
+                std::uint64_t inode = 100000 + rng() % 900000, off = 0;
+                const char* perms[] = {"r--p", "r-xp", "r--p", "r--p", "rw-p"};
+                for (const char* p : perms) {
+                    std::uint64_t size = pages(1, 40);
+                    add(size, p, off, 0xfe, 1, inode, path);
+                    off += size;
+                }
+                add(pages(1, 8), "rw-p", 0, 0, 0, 0, "");
+                break;
+            }
+            case 3:  // a thread stack and its guard page
+                add(kPage, "---p", 0, 0, 0, 0, "");
+                add(pages(128, 2048), "rw-p", 0, 0, 0, 0, "");
+                break;
+            case 4:  // a malloc arena: used part and reserved tail
+                add(pages(32, 256), "rw-p", 0, 0, 0, 0, "");
+                add(pages(256, 16000), "---p", 0, 0, 0, 0, "");
+                break;
+            case 5:
+                add(pages(1, 64), "rw-p", 0, 0, 0, 0,
+                    fmt::format("[anon:{}]", rng() % 2 ? "v8 code space" : "dalvik-alloc"));
+                break;
+            case 6:
+                add(pages(1, 64), "rw-s", 0, 0, 1, 2048 + rng() % 100,
+                    rng() % 2 ? "/memfd:wayland-shm (deleted)" : "/dev/shm/pulse-shm-12345");
+                break;
+            default:
+                add(pages(1, 512), rng() % 2 ? "rw-p" : "r--p", 0, 0, 0, 0, "");
+        }
+    }
+    at = 0x7ffc2dade000;
+    add(pages(33, 33), "rw-p", 0, 0, 0, 0, "[stack]");
+    add(pages(4, 4), "r--p", 0, 0, 0, 0, "[vvar]");
+    add(pages(2, 2), "r-xp", 0, 0, 0, 0, "[vdso]");
+    at = 0xffffffffff600000;
+    add(kPage, "--xp", 0, 0, 0, 0, "[vsyscall]");
+    while (n > rows) {  // a library can overshoot by a few rows; keep the count exact
+        out.erase(out.rfind('\n', out.size() - 2) + 1);
+        --n;
+    }
+    return out;
+}
+
+const std::string& maps_60k() {
+    static const std::string text = synthetic_maps(kRows);
+    return text;
+}
+
+void report_memory(benchmark::State& state, const vmatlas::AddressSpace& space) {
+    state.counters["mappings"] = static_cast<double>(space.size());
+    state.counters["bytes_per_mapping"] =
+        space.empty()
+            ? 0.0
+            : static_cast<double>(space.memory_bytes()) / static_cast<double>(space.size());
+}
+
+void BM_ParseMapsText(benchmark::State& state) {
+    const std::string& text = maps_60k();
+    vmatlas::MapsTextOptions options;
+    options.pasted_rows = state.range(0) != 0;
+    std::size_t kept = 0;
+    for (auto _ : state) {
+        vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{"maps text", "synthetic"});
+        vmatlas::parse_maps_text(text, builder, options);
+        vmatlas::AddressSpace space = std::move(builder).build();
+        kept = space.size();
+        benchmark::DoNotOptimize(space);
+    }
+    vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{"maps text", "synthetic"});
+    vmatlas::parse_maps_text(text, builder, options);
+    report_memory(state, std::move(builder).build());
+    if (kept != kRows) {
+        state.SkipWithError(fmt::format("parsed {} rows, expected {}", kept, kRows).c_str());
+        return;
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kRows));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+    state.counters["sec_per_row"] = benchmark::Counter(
+        static_cast<double>(kRows),
+        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_ParseMapsText)->ArgName("pasted_rows")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+
+// Random addresses over the whole span of the map (range 0: hits and misses as they fall; most
+// of a real map's span is holes) or inside random mappings (range 1: every look-up hits).
+void BM_Find(benchmark::State& state) {
+    static const vmatlas::AddressSpace space =
+        vmatlas::parse_maps_text(maps_60k(), vmatlas::SourceInfo{"maps text", "synthetic"});
+    if (space.size() != kRows) {
+        state.SkipWithError("the synthetic map did not parse");
+        return;
+    }
+    std::mt19937_64 rng(7);
+    constexpr std::size_t kAddrs = 1 << 16;
+    std::vector<vmatlas::Addr> addrs(kAddrs);
+    // The body of the synthetic map: between the executable and [heap] below and [stack],
+    // [vvar], [vdso] and [vsyscall] far above it.
+    vmatlas::Addr lo = space[2].start, hi = space[space.size() - 5].end;
+    for (auto& a : addrs) {
+        if (state.range(0)) {
+            const vmatlas::Mapping& m = space[rng() % space.size()];
+            a = m.start + rng() % m.size();
+        } else {
+            a = lo + rng() % (hi - lo);
+        }
+    }
+    std::size_t found = 0;
+    for (auto _ : state) {
+        for (vmatlas::Addr a : addrs) {
+            auto idx = space.find(a);
+            found += idx.has_value();
+            benchmark::DoNotOptimize(idx);
+        }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kAddrs));
+    state.counters["hit_rate"] =
+        static_cast<double>(found) / static_cast<double>(state.iterations() * kAddrs);
+    report_memory(state, space);
+}
+BENCHMARK(BM_Find)->ArgName("all_hit")->Arg(0)->Arg(1);
+
+// Maps count single pages with a hole after each, so that none merge: count more VMAs.
+class SpacedPages {
+  public:
+    explicit SpacedPages(std::size_t count) : span_(2 * count * kPage) {
+        if (count == 0) return;
+        void* base = mmap(nullptr, span_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED) return;
+        munmap(base, span_);
+        base_ = static_cast<char*>(base);
+        for (std::size_t i = 0; i < count; ++i) {
+            void* p = mmap(base_ + 2 * i * kPage, kPage, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+            if (p == MAP_FAILED) return;  // vm.max_map_count: ok() says so
+            ++mapped_;
+        }
+    }
+    ~SpacedPages() {
+        if (base_) munmap(base_, span_);
+    }
+    SpacedPages(const SpacedPages&) = delete;
+    SpacedPages& operator=(const SpacedPages&) = delete;
+    std::size_t mapped() const { return mapped_; }
+
+  private:
+    std::size_t span_;
+    char* base_ = nullptr;
+    std::size_t mapped_ = 0;
+};
+
+void BM_ReadSelfMaps(benchmark::State& state) {
+    const auto extra = static_cast<std::size_t>(state.range(0));
+    SpacedPages pages(extra);
+    if (pages.mapped() != extra) {
+        state.SkipWithError("could not map the extra pages (vm.max_map_count?)");
+        return;
+    }
+    std::size_t rows = 0;
+    for (auto _ : state) {
+        auto space = vmatlas::read_process_maps(getpid());
+        if (!space) {
+            state.SkipWithError(space.error().message.c_str());
+            return;
+        }
+        rows = space->size();
+        benchmark::DoNotOptimize(space);
+    }
+    if (auto space = vmatlas::read_process_maps(getpid())) report_memory(state, *space);
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows));
+    state.counters["sec_per_row"] = benchmark::Counter(
+        static_cast<double>(rows),
+        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_ReadSelfMaps)
+    ->ArgName("extra_maps")
+    ->Arg(0)
+    ->Arg(60000)
+    ->Unit(benchmark::kMicrosecond);
+
+// The same read without parsing: how much of BM_ReadSelfMaps is the kernel's.
+void BM_ReadSelfMapsRaw(benchmark::State& state) {
+    const auto extra = static_cast<std::size_t>(state.range(0));
+    SpacedPages pages(extra);
+    if (pages.mapped() != extra) {
+        state.SkipWithError("could not map the extra pages (vm.max_map_count?)");
+        return;
+    }
+    std::size_t bytes = 0;
+    for (auto _ : state) {
+        auto text = vmatlas::read_proc_file("/proc/self/maps");
+        if (!text) {
+            state.SkipWithError(text.error().message.c_str());
+            return;
+        }
+        bytes = text->size();
+        benchmark::DoNotOptimize(text);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_ReadSelfMapsRaw)
+    ->ArgName("extra_maps")
+    ->Arg(0)
+    ->Arg(60000)
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
