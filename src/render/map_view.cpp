@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "render/json_common.hpp"
 #include "render/json_writer.hpp"
 #include "render/safe_text.hpp"
 #include "render/table.hpp"
@@ -172,40 +173,6 @@ void csv_value(std::string& out, const Field& f, const Value& v) {
     }
 }
 
-void json_preamble(JsonWriter& w, const AddressSpace& space) {
-    const SourceInfo& src = space.source();
-    w.key("source").begin_object();
-    w.key("kind").string(src.kind);
-    w.key("origin").string(src.origin);
-    w.key("pid");
-    if (src.pid > 0)
-        w.number(static_cast<std::uint64_t>(src.pid));
-    else
-        w.null();
-    w.key("process").string(src.process_name);
-    w.end_object();
-    w.key("generation").hex(space.generation());
-    const RowAccount& rows = space.rows();
-    w.key("partial").boolean(rows.rejected + rows.superseded > 0);
-    w.key("rows").begin_object();
-    w.key("read").number(rows.read);
-    w.key("kept").number(rows.kept);
-    w.key("superseded").number(rows.superseded);
-    w.key("rejected").number(rows.rejected);
-    w.end_object();
-}
-
-void json_warnings(JsonWriter& w, const AddressSpace& space) {
-    w.key("warnings").begin_array();
-    for (const Diagnostic& d : space.diagnostics()) {
-        if (d.line)
-            w.string(fmt::format("line {}, column {}: {}", d.line, d.column, d.message));
-        else
-            w.string(d.message);
-    }
-    w.end_array();
-}
-
 void json_row(JsonWriter& w, const RowCtx& r) {
     for (const Field& f : kMapFields) {
         if (f.key.empty()) continue;
@@ -257,7 +224,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             w.end_object();
         }
         w.end_array();
-        json_warnings(w, space);
+        json_warnings(w, space, notes.warnings);
         w.end_object();
         w.finish();
         return;
@@ -341,7 +308,7 @@ void render_gaps(const AddressSpace& space, const Annotations& notes, const GapR
         w.key("total_mapped").number(gaps.total_mapped);
         w.key("largest_hole").number(gaps.largest_hole);
         w.key("mapping_count").number(gaps.mapping_count);
-        json_warnings(w, space);
+        json_warnings(w, space, notes.warnings);
         w.end_object();
         w.finish();
         return;

@@ -6,20 +6,12 @@
 
 #include "commands.hpp"
 #include "exit_status.hpp"
+#include "load.hpp"
 #include "render/map_view.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/query.hpp"
-#include "vmatlas/target.hpp"
 
 namespace vmatlas::cli {
-
-namespace {
-
-constexpr const char* kTargetHelp =
-    "a PID, 'self', a process name matching exactly one process, '-' for maps text on stdin, or "
-    "a file holding maps text";
-
-}  // namespace
 
 int run_map(int argc, char** argv) {
     CLI::App app{"Show the memory map of a process, annotated (like pwndbg's vmmap).", "vmatlas"};
@@ -44,22 +36,10 @@ int run_map(int argc, char** argv) {
     app.add_flag("--csv", csv, "CSV instead of a table");
     app.add_option("--color", color, "auto (a terminal, and NO_COLOR unset), always or never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        fmt::print(stderr, "vmatlas: {}\nRun 'vmatlas --help' for more information.\n", e.what());
-        return kUsage;
-    }
-    if (json && csv) {
-        fmt::print(stderr, "vmatlas: --json and --csv cannot be used together\n");
-        return kUsage;
-    }
-    if (gaps && (!filter_text.empty() || filter.writable_only || filter.executable_only)) {
-        fmt::print(stderr, "vmatlas: --gaps shows the whole map: it takes no FILTER, -w or -x\n");
-        return kUsage;
-    }
+    if (const auto status = parse_args(app, argc, argv)) return *status;
+    if (json && csv) return usage_error("--json and --csv cannot be used together");
+    if (gaps && (!filter_text.empty() || filter.writable_only || filter.executable_only))
+        return usage_error("--gaps shows the whole map: it takes no FILTER, -w or -x");
 
     if (!filter_text.empty()) {
         filter.address = parse_address(filter_text);
@@ -70,15 +50,11 @@ int run_map(int argc, char** argv) {
     filter.before = before.value_or(context.value_or(dflt));
     filter.after = after.value_or(context.value_or(dflt));
 
-    auto space = open_target(target);
-    if (!space) return report(space.error());
-    int status = report_diagnostics(*space);
-    if (space->empty()) {
-        fmt::print(stderr, "vmatlas: no row of {} could be read\n", target);
-        return kBadInput;
-    }
-
-    const Annotations notes = annotate_kernel_names(*space);
+    auto loaded = load(target, {});
+    if (!loaded) return loaded.error();
+    const AddressSpace& space = loaded->space;
+    const Annotations& notes = loaded->notes;
+    int status = loaded->status;
     const Format format = json ? Format::Json : csv ? Format::Csv : Format::Table;
     const Palette palette{format == Format::Table && use_color(color == "always" ? ColorMode::Always
                                                                : color == "never" ? ColorMode::Never
@@ -86,10 +62,10 @@ int run_map(int argc, char** argv) {
                                                                STDOUT_FILENO)};
     std::string out;
     if (gaps) {
-        render_gaps(*space, notes, compute_gaps(*space), format, palette, out);
+        render_gaps(space, notes, compute_gaps(space), format, palette, out);
     } else {
-        const Selection sel = select_rows(*space, notes, filter);
-        render_map(*space, notes, sel, filter, format, palette, out);
+        const Selection sel = select_rows(space, notes, filter);
+        render_map(space, notes, sel, filter, format, palette, out);
         if (sel.filtered && sel.match_count == 0) {
             if (filter.address)
                 fmt::print(stderr, "vmatlas: no mapping contains {:#x}\n", *filter.address);

@@ -3,6 +3,7 @@
 
 namespace vmatlas::cli {
 
-int run_map(int argc, char** argv);  // the default view: vmatlas TARGET [FILTER]
+int run_map(int argc, char** argv);      // the default view: vmatlas TARGET [FILTER]
+int run_summary(int argc, char** argv);  // vmatlas summary TARGET
 
 }  // namespace vmatlas::cli

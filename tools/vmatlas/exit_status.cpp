@@ -45,6 +45,10 @@ int report(const Error& error) {
     return exit_status(error.kind);
 }
 
+void report_warning(std::string_view message) {
+    print_err("warning: ", message);
+}
+
 int report_diagnostics(const AddressSpace& space) {
     constexpr std::size_t kMaxShown = 20;
     const auto& diags = space.diagnostics();

@@ -27,6 +27,9 @@ int exit_status(ErrorKind kind);
 // Prints "vmatlas: <message>" on stderr and returns the exit status for it.
 int report(const Error& error);
 
+// Prints "vmatlas: warning: <message>" on stderr.
+void report_warning(std::string_view message);
+
 // Prints the diagnostics of a source as warnings (at most a screenful) on stderr; returns kPartial
 // when rows were rejected, else kOk.
 int report_diagnostics(const AddressSpace& space);

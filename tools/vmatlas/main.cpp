@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     };
     static constexpr Command kCommands[] = {
         {"map", run_map},
+        {"summary", run_summary},
     };
     if (argc > 1)
         for (const Command& c : kCommands)

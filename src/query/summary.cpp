@@ -1,0 +1,103 @@
+#include "vmatlas/summary.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace vmatlas {
+
+std::string_view to_string(Kind k) {
+    static constexpr std::string_view kNames[kKindCount] = {
+        "code", "rodata", "relro", "data",  "bss", "heap",     "stack",
+        "anon", "file",   "shm",   "guard", "gap", "vdso/vvar"};
+    return kNames[static_cast<std::size_t>(k)];
+}
+
+namespace {
+
+bool is_vdso_like(std::string_view name) {
+    return name == "[vdso]" || name == "[vvar]" || name == "[vvar_vclock]" ||
+           name == "[vsyscall]" || name == "[uprobes]";
+}
+
+bool is_shared_memory_path(std::string_view path) {
+    return path.starts_with("/memfd:") || path.starts_with("/SYSV") ||
+           path.starts_with("[anon_shmem:") || path == "/dev/zero";
+}
+
+// Where the kernel half of a 64-bit address space begins: holes that reach it are not free.
+constexpr Addr kKernelHalf = 0xffff800000000000ull;
+
+}  // namespace
+
+Kind kind_of(const AddressSpace& space, const Annotations& notes, std::size_t i) {
+    const Mapping& m = space[i];
+    const Label& label = notes.labels[i];
+    const std::string_view name = label.name;
+    const std::string_view path = space.path(m);
+    if (label.source == NameSource::Elf) {
+        if (name == "text") return Kind::Code;
+        if (name == "rodata" || name == "headers") return Kind::Rodata;
+        if (name == "relro") return Kind::Relro;
+        if (name == "data") return Kind::Data;
+        if (name == "bss") return Kind::Bss;
+        if (name == "gap") return Kind::Gap;
+    }
+    if (is_vdso_like(name)) return Kind::Vdso;
+    if (name == "[heap]" || name.starts_with("heap")) return Kind::Heap;
+    if (name.starts_with("[stack") || name.starts_with("stack")) return Kind::Stack;
+    if (m.perms.none()) return Kind::Guard;
+    if (is_shared_memory_path(path)) return Kind::Shm;
+    const bool anonymous = path.empty() || is_kernel_name(path);
+    if (anonymous) return m.perms.shared() ? Kind::Shm : Kind::Anon;
+    if (m.perms.executable()) return Kind::Code;
+    if (m.perms.writable()) return Kind::Data;
+    return Kind::File;
+}
+
+void Totals::add(const Mapping& m, const Figures* f) {
+    virtual_bytes += m.size();
+    ++count;
+    if (!f) return;
+    resident += f->rss;
+    dirty += f->shared_dirty + f->private_dirty;
+    swapped += f->swap;
+}
+
+Summary summarize(const AddressSpace& space, const Annotations& notes) {
+    Summary s;
+    s.has_figures = !space.figures().empty();
+    std::unordered_map<std::string, std::size_t> object_index;
+    for (std::size_t i = 0; i < space.size(); ++i) {
+        const Mapping& m = space[i];
+        const Figures* f = s.has_figures ? &space.figures()[i] : nullptr;
+        const Kind kind = kind_of(space, notes, i);
+        s.by_kind[static_cast<std::size_t>(kind)].add(m, f);
+        s.total.add(m, f);
+
+        std::string_view object = space.path(m);
+        if (notes.labels[i].object != kNoPath) object = space.paths().get(notes.labels[i].object);
+        std::string key;
+        if (object.empty() || is_kernel_name(object)) {
+            key = kind == Kind::Anon ? "[anon]" : "[" + std::string(to_string(kind)) + "]";
+        } else {
+            key = std::string(object);
+        }
+        const auto [it, fresh] = object_index.try_emplace(std::move(key), s.by_object.size());
+        if (fresh) s.by_object.emplace_back(it->first, Totals{});
+        s.by_object[it->second].second.add(m, f);
+
+        if (i > 0 && space[i - 1].end < m.start && m.start < kKernelHalf) {
+            const std::uint64_t hole = m.start - space[i - 1].end;
+            if (hole > s.largest_hole) {
+                s.largest_hole = hole;
+                s.largest_hole_start = space[i - 1].end;
+            }
+        }
+    }
+    std::stable_sort(s.by_object.begin(), s.by_object.end(), [](const auto& a, const auto& b) {
+        return a.second.virtual_bytes > b.second.virtual_bytes;
+    });
+    return s;
+}
+
+}  // namespace vmatlas

@@ -1,0 +1,44 @@
+#include "load.hpp"
+
+#include <fmt/format.h>
+
+#include "exit_status.hpp"
+#include "vmatlas/target.hpp"
+
+namespace vmatlas::cli {
+
+std::optional<int> parse_args(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "vmatlas: {}\nRun '{} --help' for more information.\n", e.what(),
+                   app.get_name());
+        return kUsage;
+    }
+    return std::nullopt;
+}
+
+int usage_error(std::string_view message) {
+    fmt::print(stderr, "vmatlas: {}\n", message);
+    return kUsage;
+}
+
+LoadResult load(const std::string& target, const LoadOptions& options) {
+    auto space = open_target(target);
+    if (!space) return report(space.error());
+    const int status = report_diagnostics(*space);
+    if (space->empty()) {
+        report({ErrorKind::UnreadableInput, fmt::format("no row of {} could be read", target)});
+        return kBadInput;
+    }
+    AnnotateContext ctx;
+    ctx.pid = space->source().kind == "procfs" ? space->source().pid : 0;
+    ctx.want_sections = options.sections;
+    Annotations notes = annotate(*space, ctx);
+    for (const std::string& w : notes.warnings) report_warning(w);
+    return Loaded{std::move(*space), std::move(notes), status};
+}
+
+}  // namespace vmatlas::cli

@@ -1,0 +1,53 @@
+// What every subcommand does first: parse its arguments, open its target, report the source's
+// diagnostics, and run the annotators.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "vmatlas/address_space.hpp"
+#include "vmatlas/annotations.hpp"
+
+namespace vmatlas::cli {
+
+inline constexpr const char* kTargetHelp =
+    "a PID, 'self', a process name matching exactly one process, '-' for maps text on stdin, or "
+    "a file holding maps text";
+
+// Parses argv into app: nothing when the command should go on, else the exit status (0 after
+// --help, kUsage after a bad command line, with the sentence printed).
+std::optional<int> parse_args(CLI::App& app, int argc, char** argv);
+
+// Prints "vmatlas: <message>" and returns kUsage.
+int usage_error(std::string_view message);
+
+struct LoadOptions {
+    bool figures = false;   // smaps figures (RSS, PSS, ...) for a live process
+    bool sections = false;  // the ELF sections each row covers
+};
+
+struct Loaded {
+    AddressSpace space;
+    Annotations notes;
+    int status = 0;  // kOk, or kPartial when the source rejected rows
+};
+
+// The target's annotated map, or the exit status of the error (already reported on stderr).
+class LoadResult {
+  public:
+    LoadResult(Loaded l) : loaded_(std::move(l)) {}
+    LoadResult(int status) : status_(status) {}
+    explicit operator bool() const { return loaded_.has_value(); }
+    Loaded* operator->() { return &*loaded_; }
+    int error() const { return status_; }
+
+  private:
+    std::optional<Loaded> loaded_;
+    int status_ = 0;
+};
+
+LoadResult load(const std::string& target, const LoadOptions& options);
+
+}  // namespace vmatlas::cli
