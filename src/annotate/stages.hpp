@@ -4,11 +4,29 @@
 #pragma once
 
 #include "vmatlas/annotations.hpp"
+#include "vmatlas/threads.hpp"
 
 namespace vmatlas::stages {
 
 // kernel_names.cpp: [heap], [stack], [vdso], [anon:NAME], ...; [anon_<start>>12>] for the rest.
 void name_kernel(const AddressSpace& space, Annotations& notes);
+
+// elf_segments.cpp: text, rodata, relro, data, headers, gap and bss from each mapped ELF object's
+// program headers (.SUNW_phname names win); the sections each row covers when asked.
+void name_elf_segments(const AddressSpace& space, const AnnotateContext& ctx, Annotations& notes);
+
+// thread_stacks.cpp: "stack tid=N" for the row holding a non-main thread's stack pointer and
+// "guard tid=N" for the anonymous ---p row right below it (Registers). Only for a live process
+// (ctx.pid > 0); the main thread keeps the kernel's "[stack]". One warning when some threads'
+// registers cannot be read. The _from form takes the threads already read (for tests).
+void name_thread_stacks(const AddressSpace& space, const AnnotateContext& ctx, Annotations& notes);
+void name_thread_stacks_from(const AddressSpace& space, int pid,
+                             const std::vector<ThreadInfo>& threads, Annotations& notes);
+
+// heaps.cpp: glibc malloc arenas of non-main threads (Heuristic): "heap" for an anonymous rw-p
+// row on a HEAP_MAX_SIZE boundary (64 MiB; 1 MiB in a 32-bit map) and "heap (reserved)" for the
+// anonymous ---p rest of its reservation. Leaves Elf and Registers names alone.
+void name_heaps(const AddressSpace& space, Annotations& notes);
 
 // roles.cpp: the colour role of every row, from its permissions and final name.
 void assign_roles(const AddressSpace& space, Annotations& notes);

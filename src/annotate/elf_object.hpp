@@ -1,0 +1,76 @@
+// One ELF object's headers, read with elfutils libelf: what the ELF segment-name stage needs to
+// tell which program header a mapping came from, and nothing more (no symbols, no DWARF).
+//
+// Contract: the bytes are untrusted. Every offset and size the file gives is checked (with the
+// helpers below, overflow-safe) before it is used. A file that is not ELF is an Unsupported
+// error; a truncated or inconsistent ELF header or program header table is MalformedInput, with
+// the index and the hex values in the message. Damage in the section headers (which the loader
+// never reads) is not fatal: the sections concerned are dropped and a warning says why. Only the
+// headers and the few small sections named below are read, never the whole file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vmatlas/result.hpp"
+
+namespace vmatlas::elf {
+
+// ---- checked arithmetic on untrusted offsets and sizes -------------------------------------
+
+// a + b, or nothing when the sum would wrap.
+constexpr std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b) {
+    if (a > UINT64_MAX - b) return std::nullopt;
+    return a + b;
+}
+
+// Whether [offset, offset + size) lies inside [0, limit), without computing offset + size.
+constexpr bool fits(std::uint64_t offset, std::uint64_t size, std::uint64_t limit) {
+    return offset <= limit && limit - offset >= size;
+}
+
+// ---- the object ----------------------------------------------------------------------------
+
+struct ProgramHeader {
+    std::uint32_t type = 0;   // PT_LOAD, PT_GNU_RELRO, ...
+    std::uint32_t flags = 0;  // PF_R | PF_W | PF_X
+    std::uint64_t offset = 0, vaddr = 0, filesz = 0, memsz = 0, align = 0;
+    // From .SUNW_phname; empty when the object has none or this header is unnamed.
+    std::string name;
+};
+
+// A section that occupies memory at run time (SHF_ALLOC).
+struct Section {
+    std::string name;  // "" when its name could not be read (a warning says why)
+    std::uint64_t addr = 0, size = 0, flags = 0;
+    std::uint32_t type = 0;  // SHT_PROGBITS, SHT_NOBITS, ...
+    std::size_t index = 0;   // in the section header table
+};
+
+struct ElfObject {
+    unsigned elf_class = 0;  // ELFCLASS32 or ELFCLASS64
+    std::uint16_t type = 0;  // e_type: ET_EXEC, ET_DYN, ...
+    std::uint16_t machine = 0;
+    std::uint64_t phoff = 0;                     // e_phoff
+    std::uint64_t phdr_bytes = 0;                // e_phnum * e_phentsize
+    std::uint64_t header_bytes = 0;              // e_ehsize as the class defines it (52 or 64)
+    std::vector<ProgramHeader> program_headers;  // every one, in file order
+    std::vector<Section> sections;               // SHF_ALLOC only, in section header order
+    std::vector<std::uint8_t> build_id;          // NT_GNU_BUILD_ID, empty when absent
+    bool has_phnames = false;                    // a usable .SUNW_phname section was found
+    // Non-fatal damage, one sentence each ("section 7: name offset 0x9999 is outside ...").
+    std::vector<std::string> warnings;
+};
+
+// Reads the object open on fd (not taken over; the file offset is not used). Reads only the
+// headers, the section name table, the notes, and .SUNW_phname with .dynstr when present.
+Result<ElfObject> read_elf_object(int fd);
+
+// The same from bytes in memory (tests, the fuzz target).
+Result<ElfObject> read_elf_object(std::span<const std::byte> bytes);
+
+}  // namespace vmatlas::elf
