@@ -98,8 +98,8 @@ class AddressSpace {
 
     // A 64-bit digest of every row (addresses, perms, offset, device, inode, path): two address
     // spaces with equal generations hold the same map. Cheap to compare, like FreeBSD's
-    // PT_VM_TIMESTAMP, and stable across runs.
-    std::uint64_t generation() const { return generation_; }
+    // PT_VM_TIMESTAMP, and stable across runs. Computed on first use.
+    std::uint64_t generation() const;
 
     // Index of the mapping that contains a, if any. O(log n).
     std::optional<std::size_t> find(Addr a) const;
@@ -118,18 +118,23 @@ class AddressSpace {
     SourceInfo source_;
     RowAccount rows_;
     std::vector<Diagnostic> diagnostics_;
-    std::uint64_t generation_ = 0;
+    mutable std::optional<std::uint64_t> generation_;
 };
 
 // Collects rows in the order a source read them, then sorts them and resolves overlaps. When two
 // rows overlap, the one read later wins: /proc/PID/maps is not read atomically, and a mapping that
 // changed between two read(2) calls is printed again, newer, after the old one.
+//
+// A row may carry its smaps figures; they stay with their row through sorting and overlap
+// resolution. When any row was added with figures, the address space has figures for every kept
+// row (zero for a row added without).
 class AddressSpaceBuilder {
   public:
     explicit AddressSpaceBuilder(SourceInfo source);
 
     PathId intern(std::string_view path) { return space_.paths_.intern(path); }
     void add(const Mapping& m) { rows_.push_back(m); }
+    void add(const Mapping& m, Figures f);
     // Records a malformed row that the source skipped.
     void reject(Diagnostic d);
     void warn(Diagnostic d) { space_.diagnostics_.push_back(std::move(d)); }
@@ -140,6 +145,7 @@ class AddressSpaceBuilder {
   private:
     AddressSpace space_;
     std::vector<Mapping> rows_;
+    std::vector<Figures> row_figures_;  // parallel to rows_ (short of it when added without)
     std::size_t rejected_ = 0;
 };
 

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <sys/types.h>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vmatlas/address_space.hpp"
@@ -35,6 +37,20 @@ Result<AddressSpace> read_process_maps(pid_t pid);
 // Reads the maps of an already opened /proc/PID/maps descriptor: lets a test make the process
 // exit between open and read. Takes ownership of fd.
 Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd);
+
+// Reads /proc/PID/LEAF ("smaps", ...) to its end and hands its text to `consume`, in order and in
+// pieces that may end in the middle of a line, on the calling thread. The read(2) calls run on a
+// thread of their own that never waits for `consume` unless it falls a few MB behind: the reads
+// take as long as `cat` takes (the window in which the map can change under them is no longer),
+// and parsing overlaps them instead of following them. The pieces live in a few reused blocks,
+// so a 45 MB smaps costs no 45 MB of fresh memory. Errors are those of read_process_maps (an empty
+// file is explained as a kernel thread or an exit); the bytes read before an error have already
+// been consumed. Returns the number of bytes read.
+Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
+                                        const std::function<void(std::string_view)>& consume);
+
+// What a live source says about itself: kind "procfs", origin "/proc/PID/LEAF", pid, comm.
+SourceInfo process_source(pid_t pid, std::string_view leaf);
 
 // The fact behind an empty or failed read: kernel thread, exited (or zombie), or still alive.
 Error explain_missing_map(pid_t pid);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -9,14 +10,22 @@ namespace vmatlas {
 
 namespace {
 
-// FNV-1a, 64-bit: stable across runs and machines, which std::hash is not.
+// A 64-bit digest that is stable across runs and machines (std::hash is not): FxHash's one
+// multiply per 8-byte word, which is all a change detector needs.
 struct Digest {
-    std::uint64_t h = 0xcbf29ce484222325ull;
+    std::uint64_t h = 0;
+    void add_u64(std::uint64_t v) { h = (((h << 5) | (h >> 59)) ^ v) * 0x517cc1b727220a95ull; }
     void add(const void* data, std::size_t n) {
         const auto* p = static_cast<const unsigned char*>(data);
-        for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+        for (; n >= 8; n -= 8, p += 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p, 8);
+            add_u64(w);
+        }
+        std::uint64_t tail = 0;
+        std::memcpy(&tail, p, n);
+        add_u64(tail);
     }
-    void add_u64(std::uint64_t v) { add(&v, sizeof v); }
 };
 
 std::uint64_t digest_rows(const std::vector<Mapping>& rows, const StringPool& paths) {
@@ -36,6 +45,11 @@ std::uint64_t digest_rows(const std::vector<Mapping>& rows, const StringPool& pa
 }
 
 }  // namespace
+
+std::uint64_t AddressSpace::generation() const {
+    if (!generation_) generation_ = digest_rows(mappings_, paths_);
+    return *generation_;
+}
 
 std::size_t AddressSpace::lower_bound(Addr a) const {
     auto it = std::upper_bound(mappings_.begin(), mappings_.end(), a,
@@ -61,6 +75,13 @@ AddressSpaceBuilder::AddressSpaceBuilder(SourceInfo source) {
     space_.source_ = std::move(source);
 }
 
+void AddressSpaceBuilder::add(const Mapping& m, Figures f) {
+    if (row_figures_.capacity() < rows_.capacity()) row_figures_.reserve(rows_.capacity());
+    row_figures_.resize(rows_.size());
+    rows_.push_back(m);
+    row_figures_.push_back(std::move(f));
+}
+
 void AddressSpaceBuilder::reject(Diagnostic d) {
     ++rejected_;
     space_.diagnostics_.push_back(std::move(d));
@@ -73,6 +94,22 @@ AddressSpace AddressSpaceBuilder::build() && {
 
     // Sort by start; among equal starts the row read later comes later. Then sweep: a row that
     // overlaps the one before it replaces it when it was read later, else it is the one dropped.
+    // The common case, the kernel's own output: sorted and without overlaps. Keep it as it is.
+    bool clean = true;
+    for (std::size_t i = 1; i < rows_.size() && clean; ++i)
+        clean = rows_[i - 1].end <= rows_[i].start;
+    if (clean) {
+        space_.mappings_ = std::move(rows_);
+        rows_ = {};
+        if (!row_figures_.empty()) {
+            row_figures_.resize(space_.mappings_.size());
+            space_.figures_ = std::move(row_figures_);
+            row_figures_ = {};
+        }
+        acc.kept = space_.mappings_.size();
+        return std::move(space_);
+    }
+
     std::vector<std::uint32_t> order(rows_.size());
     std::iota(order.begin(), order.end(), 0u);
     const bool already_sorted =
@@ -106,6 +143,12 @@ AddressSpace AddressSpaceBuilder::build() && {
 
     space_.mappings_.reserve(kept.size());
     for (std::uint32_t i : kept) space_.mappings_.push_back(rows_[i]);
+    if (!row_figures_.empty()) {
+        row_figures_.resize(rows_.size());
+        space_.figures_.reserve(kept.size());
+        for (std::uint32_t i : kept) space_.figures_.push_back(std::move(row_figures_[i]));
+        row_figures_ = {};
+    }
     acc.kept = space_.mappings_.size();
     if (acc.superseded > 0)
         space_.diagnostics_.push_back(
@@ -113,7 +156,6 @@ AddressSpace AddressSpaceBuilder::build() && {
              fmt::format("{} row(s) overlapped a row read after them and were dropped (the map "
                          "changed while it was read)",
                          acc.superseded)});
-    space_.generation_ = digest_rows(space_.mappings_, space_.paths_);
     rows_.clear();
     rows_.shrink_to_fit();
     return std::move(space_);

@@ -6,10 +6,13 @@
 // (as "\012"). Text pasted by people may hold several rows on one line (seed 003); then a path
 // ends where the head of the next row begins. The kernel never does that, so the live source turns
 // it off: a process must not be able to forge rows by naming a file like one.
+#include <array>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "sources/maps_row.hpp"
 #include "vmatlas/maps_text.hpp"
 
 namespace vmatlas {
@@ -18,11 +21,18 @@ namespace {
 
 constexpr std::string_view kDeletedSuffix = " (deleted)";
 
+// The value of each byte as a hex digit, or -1.
+constexpr auto kHexValue = [] {
+    std::array<signed char, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<signed char>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<signed char>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<signed char>(c - 'A' + 10);
+    return t;
+}();
+
 int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+    return kHexValue[static_cast<unsigned char>(c)];
 }
 
 bool is_blank(char c) {
@@ -38,18 +48,19 @@ struct Cursor {
     char peek() const { return at_end() ? '\0' : line[pos]; }
 
     bool hex(std::uint64_t& out, std::size_t max_digits) {
-        std::size_t p = pos;
+        // One bound for the loop: the digits allowed plus one, to tell "too long" from "ends".
+        const char* p = line.data() + pos;
+        const char* const stop = line.data() + std::min(line.size(), pos + max_digits + 1);
         std::uint64_t v = 0;
-        while (p < line.size() && p - pos < max_digits + 1) {
-            const int d = hex_value(line[p]);
+        for (; p < stop; ++p) {
+            const int d = kHexValue[static_cast<unsigned char>(*p)];
             if (d < 0) break;
             v = (v << 4) | static_cast<std::uint64_t>(d);
-            ++p;
         }
-        const std::size_t n = p - pos;
+        const auto n = static_cast<std::size_t>(p - (line.data() + pos));
         if (n == 0 || n > max_digits) return false;
         out = v;
-        pos = p;
+        pos += n;
         return true;
     }
 
@@ -200,45 +211,67 @@ std::string_view decode_path(std::string_view raw, std::string& scratch) {
     return scratch;
 }
 
+// One row whose head begins at line[from]: the mapping, its path interned but not yet added, or
+// nullopt when the row was rejected. `next` is where the next pasted row begins, or line.size()
+// when none does (or when the rest of the line cannot be trusted to start a row).
+std::optional<Mapping> read_row(std::string_view line, std::size_t from, bool pasted,
+                                std::size_t line_no, AddressSpaceBuilder& out, std::string& scratch,
+                                std::size_t& next) {
+    Cursor c{line, from};
+    RowHead head;
+    HeadError err;
+    next = line.size();
+    if (!read_head(c, head, &err)) {
+        out.reject({line_no, err.column + 1, err.message});
+        return std::nullopt;
+    }
+    Mapping& m = head.m;
+    c.pos = head.end_pos;
+    c.blanks();
+    const std::size_t path_begin = c.pos;
+    std::size_t path_end = pasted ? next_pasted_row(line, path_begin) : line.size();
+    next = path_end;
+    if (next < line.size())
+        while (path_end > path_begin && is_blank(line[path_end - 1])) --path_end;
+
+    if (m.end <= m.start) {
+        out.reject(
+            {line_no, head.end_column + 1,
+             fmt::format("end address {:#x} is not above start address {:#x}", m.end, m.start)});
+        return std::nullopt;
+    }
+    std::string_view path = decode_path(line.substr(path_begin, path_end - path_begin), scratch);
+    if (path.size() > kDeletedSuffix.size() && path.ends_with(kDeletedSuffix)) {
+        path.remove_suffix(kDeletedSuffix.size());
+        m.flags |= kDeleted;
+    }
+    m.path = out.intern(path);
+    return m;
+}
+
 void parse_line(std::string_view line, std::size_t line_no, const MapsTextOptions& opts,
                 AddressSpaceBuilder& out, std::string& scratch) {
     Cursor c{line, 0};
     c.blanks();
-    while (!c.at_end()) {
-        RowHead head;
-        HeadError err;
-        if (!read_head(c, head, &err)) {
-            out.reject({line_no, err.column + 1, err.message});
-            return;  // the rest of the line cannot be trusted to start a row
-        }
-        Mapping& m = head.m;
-        c.pos = head.end_pos;
-        c.blanks();
-        const std::size_t path_begin = c.pos;
-        std::size_t path_end = opts.pasted_rows ? next_pasted_row(line, path_begin) : line.size();
-        const std::size_t next_row = path_end;
-        if (next_row < line.size())
-            while (path_end > path_begin && is_blank(line[path_end - 1])) --path_end;
-
-        if (m.end <= m.start) {
-            out.reject({line_no, head.end_column + 1,
-                        fmt::format("end address {:#x} is not above start address {:#x}", m.end,
-                                    m.start)});
-        } else {
-            std::string_view path =
-                decode_path(line.substr(path_begin, path_end - path_begin), scratch);
-            if (path.size() > kDeletedSuffix.size() && path.ends_with(kDeletedSuffix)) {
-                path.remove_suffix(kDeletedSuffix.size());
-                m.flags |= kDeleted;
-            }
-            m.path = out.intern(path);
-            out.add(m);
-        }
-        c.pos = next_row;
+    std::size_t pos = c.pos;
+    while (pos < line.size()) {
+        std::size_t next = line.size();
+        if (auto m = read_row(line, pos, opts.pasted_rows, line_no, out, scratch, next))
+            out.add(*m);
+        pos = next;
     }
 }
 
 }  // namespace
+
+std::optional<Mapping> detail::parse_kernel_maps_row(std::string_view line, std::size_t line_no,
+                                                     AddressSpaceBuilder& builder,
+                                                     std::string& scratch) {
+    Cursor c{line, 0};
+    c.blanks();
+    std::size_t next = 0;
+    return read_row(line, c.pos, false, line_no, builder, scratch, next);
+}
 
 void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder,
                      const MapsTextOptions& opts) {

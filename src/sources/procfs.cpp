@@ -8,9 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -189,21 +194,166 @@ Error explain_missing_map(pid_t pid) {
                       fmt::format("process {} showed an empty memory map", pid));
 }
 
-Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
-    const std::string path = proc_path(pid, "maps");
+namespace {
+
+// The whole text behind fd (an open /proc/PID/maps), with the errors typed; takes ownership of fd.
+Result<std::string> read_process_text_fd(pid_t pid, const std::string& path, int fd,
+                                         std::size_t initial) {
     std::string text;
-    const int err = read_all(fd, text, 256 * 1024);
+    const int err = read_all(fd, text, initial);
     ::close(fd);
     if (err == ESRCH) return explain_missing_map(pid);
     if (err != 0) return open_error(pid, path, err);
     if (text.empty()) return explain_missing_map(pid);
+    return text;
+}
 
-    SourceInfo source{"procfs", path, pid, ""};
+}  // namespace
+
+namespace {
+
+// The blocks the reader thread fills and the consumer empties: a few, reused.
+class BlockRing {
+  public:
+    static constexpr std::size_t kBlocks = 4, kBlockSize = 1 << 20;
+
+    BlockRing() {
+        for (std::size_t i = 0; i < kBlocks; ++i) free_.push_back(std::make_unique<Block>());
+    }
+
+    struct Block {
+        char data[kBlockSize];
+        std::size_t used = 0;
+    };
+
+    // Reader side: a block to fill, or null when the consumer has gone.
+    std::unique_ptr<Block> take_free() {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return !free_.empty() || cancelled_; });
+        if (cancelled_) return nullptr;
+        auto b = std::move(free_.back());
+        free_.pop_back();
+        return b;
+    }
+    void put_full(std::unique_ptr<Block> b) {
+        {
+            std::lock_guard lock(mutex_);
+            full_.push_back(std::move(b));
+        }
+        cv_.notify_all();
+    }
+    void finish(int err) {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+            err_ = err;
+        }
+        cv_.notify_all();
+    }
+
+    // Consumer side: the next full block, or null at the end.
+    std::unique_ptr<Block> take_full() {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return !full_.empty() || done_; });
+        if (full_.empty()) return nullptr;
+        auto b = std::move(full_.front());
+        full_.pop_front();
+        return b;
+    }
+    void put_free(std::unique_ptr<Block> b) {
+        b->used = 0;
+        {
+            std::lock_guard lock(mutex_);
+            free_.push_back(std::move(b));
+        }
+        cv_.notify_all();
+    }
+    int error() {
+        std::lock_guard lock(mutex_);
+        return err_;
+    }
+    // The consumer stops early (it threw): the reader stops at its next block.
+    void cancel() {
+        {
+            std::lock_guard lock(mutex_);
+            cancelled_ = true;
+        }
+        cv_.notify_all();
+    }
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<std::unique_ptr<Block>> free_;
+    std::deque<std::unique_ptr<Block>> full_;
+    bool done_ = false, cancelled_ = false;
+    int err_ = 0;
+};
+
+// Fills blocks from fd until the end (0) or an error (its errno).
+int read_into_ring(int fd, BlockRing& ring) {
+    for (;;) {
+        auto block = ring.take_free();
+        if (!block) return 0;
+        while (block->used < BlockRing::kBlockSize) {
+            const ssize_t n =
+                ::read(fd, block->data + block->used, BlockRing::kBlockSize - block->used);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                const int err = n < 0 ? errno : 0;
+                if (block->used > 0) ring.put_full(std::move(block));
+                return err;
+            }
+            block->used += static_cast<std::size_t>(n);
+        }
+        ring.put_full(std::move(block));
+    }
+}
+
+}  // namespace
+
+Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
+                                        const std::function<void(std::string_view)>& consume) {
+    const std::string path = proc_path(pid, leaf);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return open_error(pid, path, errno);
+    BlockRing ring;
+    std::thread reader([&] { ring.finish(read_into_ring(fd, ring)); });
+    std::size_t total = 0;
+    try {
+        while (auto block = ring.take_full()) {
+            total += block->used;
+            consume(std::string_view(block->data, block->used));
+            ring.put_free(std::move(block));
+        }
+    } catch (...) {
+        ring.cancel();
+        reader.join();
+        ::close(fd);
+        throw;
+    }
+    reader.join();
+    ::close(fd);
+    const int err = ring.error();
+    if (err == ESRCH) return explain_missing_map(pid);
+    if (err != 0) return open_error(pid, path, err);
+    if (total == 0) return explain_missing_map(pid);
+    return total;
+}
+
+SourceInfo process_source(pid_t pid, std::string_view leaf) {
+    SourceInfo source{"procfs", proc_path(pid, leaf), pid, ""};
     if (auto comm = read_proc_file(proc_path(pid, "comm")))
         source.process_name = trim_newline(*comm);
-    AddressSpaceBuilder builder(std::move(source));
-    builder.reserve(text.size() / 64);
-    parse_maps_text(text, builder, MapsTextOptions{.pasted_rows = false});
+    return source;
+}
+
+Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
+    auto text = read_process_text_fd(pid, proc_path(pid, "maps"), fd, 256 * 1024);
+    if (!text) return text.error();
+    AddressSpaceBuilder builder(process_source(pid, "maps"));
+    builder.reserve(text->size() / 64);
+    parse_maps_text(*text, builder, MapsTextOptions{.pasted_rows = false});
     return std::move(builder).build();
 }
 

@@ -1,0 +1,681 @@
+#include "render/pmap_view.hpp"
+
+#include <algorithm>
+#include <span>
+
+#include <fmt/format.h>
+
+#include "render/json_common.hpp"
+#include "render/json_writer.hpp"
+#include "render/safe_text.hpp"
+#include "render/table.hpp"
+
+namespace vmatlas {
+
+namespace {
+
+// ---- The field lists ------------------------------------------------------------------------
+
+// How a field's value is written. Sizes (Bytes, Figure) are summed into the totals; page sizes
+// and flags are numbers that mean nothing added up.
+enum class Type { Addr, Bytes, Figure, PageSize, Flag, Text, OptText, Bool };
+
+// Where a field appears: the table, JSON and CSV ("data"), or both.
+enum Where : std::uint8_t { kTable = 1, kData = 2, kBoth = 3 };
+
+struct Value {
+    std::uint64_t n = 0;
+    std::string_view s;
+    bool b = false;
+    bool known = true;  // false: a figure of a target without smaps figures
+};
+
+struct RowCtx {
+    const AddressSpace& space;
+    const Annotations& notes;
+    std::size_t i;
+    const Mapping& m;
+    const Figures* fig;  // null when the target has no figures
+    bool basenames, no_segment_names;
+    std::string& scratch;
+};
+
+struct Field {
+    std::string_view header;  // the table's column header (may be empty: pmap has none)
+    std::string_view key;     // JSON/CSV key
+    Align align;
+    Type type;
+    std::uint8_t where;
+    Value (*get)(const RowCtx&) = nullptr;
+    std::uint64_t Figures::*figure = nullptr;  // a figure read straight from Figures
+
+    constexpr bool summed() const { return type == Type::Bytes || type == Type::Figure; }
+    constexpr Field titled(std::string_view h) const {
+        Field f = *this;
+        f.header = h;
+        return f;
+    }
+    constexpr Field data_only() const {
+        Field f = *this;
+        f.where = kData;
+        return f;
+    }
+};
+
+Value value_of(const Field& f, const RowCtx& r) {
+    if (!f.figure) return f.get(r);
+    if (!r.fig) return {.known = false};
+    return {r.fig->*f.figure};
+}
+
+// What each field reads from a row.
+Value get_start(const RowCtx& r) {
+    return {r.m.start};
+}
+Value get_end(const RowCtx& r) {
+    return {r.m.end};
+}
+Value get_size(const RowCtx& r) {
+    return {r.m.size()};
+}
+Value get_perms(const RowCtx& r) {
+    const auto t = r.m.perms.text();
+    r.scratch.assign(t.data(), t.size());
+    return {0, r.scratch};
+}
+Value get_mapped_file(const RowCtx& r) {
+    r.scratch.clear();
+    append_mapped_file(r.scratch, r.space, r.notes, r.i, r.basenames, r.no_segment_names);
+    return {0, r.scratch};
+}
+Value get_name(const RowCtx& r) {
+    return {0, r.notes.labels[r.i].name};
+}
+Value get_name_source(const RowCtx& r) {
+    return {0, to_string(r.notes.labels[r.i].source)};
+}
+Value get_path(const RowCtx& r) {
+    const std::string_view p = r.space.path(r.m);
+    return {0, is_kernel_name(p) ? std::string_view{} : p};
+}
+Value get_deleted(const RowCtx& r) {
+    return {0, {}, r.m.deleted()};
+}
+Value get_thp(const RowCtx& r) {
+    if (!r.fig) return {.known = false};
+    return {0, {}, r.fig->thp_eligible};
+}
+Value get_vm_flags(const RowCtx& r) {
+    if (!r.fig) return {.known = false};
+    return {0, r.fig->vm_flags};
+}
+
+// clang-format off
+constexpr Field kStart      {"", "start",       Align::Left,  Type::Addr,    kBoth, get_start};
+constexpr Field kEnd        {"", "end",         Align::Right, Type::Addr,    kData, get_end};
+constexpr Field kSize       {"", "size",        Align::Right, Type::Bytes,   kBoth, get_size};
+constexpr Field kPerms      {"", "perms",       Align::Left,  Type::Text,    kBoth, get_perms};
+constexpr Field kMappedFile {"", "mapped_file", Align::Left,  Type::Text,    kBoth, get_mapped_file};
+// The raw facts behind Mapped File, for scripts.
+constexpr Field kName       {"", "name",        Align::Left,  Type::OptText, kData, get_name};
+constexpr Field kNameSource {"", "name_source", Align::Left,  Type::OptText, kData, get_name_source};
+constexpr Field kPath       {"", "path",        Align::Left,  Type::OptText, kData, get_path};
+constexpr Field kDeleted    {"", "deleted",     Align::Left,  Type::Bool,    kData, get_deleted};
+constexpr Field kThp        {"THPeligible", "thp_eligible", Align::Right, Type::Flag, kBoth, get_thp};
+constexpr Field kVmFlags    {"VmFlags", "vm_flags", Align::Left, Type::OptText, kBoth, get_vm_flags};
+// clang-format on
+
+// A figure read straight from Figures.
+constexpr Field figure(std::string_view header, std::string_view key,
+                       std::uint64_t Figures::*member, Type type = Type::Figure) {
+    return Field{header, key, Align::Right, type, kBoth, nullptr, member};
+}
+
+// vmatlas pmap: Solaris 11.4's layout has no column header.
+constexpr Field kPmapFields[] = {kStart, kEnd,        kSize, kPerms,  kMappedFile,
+                                 kName,  kNameSource, kPath, kDeleted};
+
+// vmatlas pmap -x: Solaris's -x columns.
+constexpr Field kPmapXFields[] = {
+    kStart.titled("Address"),
+    kEnd,
+    kSize.titled("Kbytes"),
+    figure("RSS", "rss", &Figures::rss),
+    figure("Anon", "anonymous", &Figures::anonymous),
+    figure("Locked", "locked", &Figures::locked),
+    kPerms.titled("Mode"),
+    kMappedFile.titled("Mapped File"),
+    kName,
+    kNameSource,
+    kPath,
+    kDeleted,
+};
+
+// vmatlas pmap -X: every smaps figure, under the kernel's own names.
+constexpr Field kPmapXXFields[] = {
+    kStart.titled("Address"),
+    kEnd,
+    kSize.titled("Kbytes"),
+    figure("KernelPageSize", "kernel_page_size", &Figures::kernel_page_size, Type::PageSize),
+    figure("MMUPageSize", "mmu_page_size", &Figures::mmu_page_size, Type::PageSize),
+    figure("Rss", "rss", &Figures::rss),
+    figure("Pss", "pss", &Figures::pss),
+    figure("Pss_Dirty", "pss_dirty", &Figures::pss_dirty),
+    figure("Shared_Clean", "shared_clean", &Figures::shared_clean),
+    figure("Shared_Dirty", "shared_dirty", &Figures::shared_dirty),
+    figure("Private_Clean", "private_clean", &Figures::private_clean),
+    figure("Private_Dirty", "private_dirty", &Figures::private_dirty),
+    figure("Referenced", "referenced", &Figures::referenced),
+    figure("Anonymous", "anonymous", &Figures::anonymous),
+    figure("KSM", "ksm", &Figures::ksm),
+    figure("LazyFree", "lazy_free", &Figures::lazy_free),
+    figure("AnonHugePages", "anon_huge_pages", &Figures::anon_huge),
+    figure("ShmemPmdMapped", "shmem_pmd_mapped", &Figures::shmem_pmd),
+    figure("FilePmdMapped", "file_pmd_mapped", &Figures::file_pmd),
+    figure("Shared_Hugetlb", "shared_hugetlb", &Figures::shared_hugetlb),
+    figure("Private_Hugetlb", "private_hugetlb", &Figures::private_hugetlb),
+    figure("Swap", "swap", &Figures::swap),
+    figure("SwapPss", "swap_pss", &Figures::swap_pss),
+    figure("Locked", "locked", &Figures::locked),
+    kThp,
+    kPerms.titled("Mode"),
+    kVmFlags,
+    kMappedFile.titled("Mapped File"),
+    kName,
+    kNameSource,
+    kPath,
+    kDeleted,
+};
+
+// vmatlas mappings: mdb's ::mappings.
+constexpr Field kMappingsFields[] = {
+    {"BASE", "start", Align::Right, Type::Addr, kBoth, get_start},
+    {"LIMIT", "end", Align::Right, Type::Addr, kBoth, get_end},
+    kSize.titled("SIZE"),
+    kPerms.data_only(),
+    kMappedFile.titled("NAME"),
+    kName,
+    kNameSource,
+    kPath,
+    kDeleted,
+};
+
+// ---- How each view writes its table --------------------------------------------------------
+
+enum class Style {
+    Pmap,      // "00007FF6E8200000", "388K"
+    PmapX,     // "00007FF6E8200000", "388", "-" for 0
+    Mappings,  // "7ff6e8200000", sizes in hex
+};
+
+struct View {
+    std::string_view name;  // JSON "view"
+    std::span<const Field> fields;
+    Style style;
+    bool column_header;  // a line of column headers
+    bool totals;         // a totals line (and a "totals" object in JSON)
+    bool title;          // the "PID: name" line
+};
+
+// Hex digits of an address column: Solaris pads to the data model.
+int address_digits(const AddressSpace& space) {
+    return !space.empty() && space.mappings().back().end > (Addr{1} << 32) ? 16 : 8;
+}
+
+// Numbers on the hot path: 60,000 rows of seven cells; fmt's parsing of a format string per
+// cell costs more than the rest of the row.
+void append_hex(std::string& s, std::uint64_t v, int min_digits, bool upper) {
+    const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char buf[16];
+    int n = 0;
+    do {
+        buf[15 - n++] = digits[v & 0xf];
+        v >>= 4;
+    } while (v != 0);
+    while (n < min_digits && n < 16) buf[15 - n++] = '0';
+    s.append(buf + 16 - n, static_cast<std::size_t>(n));
+}
+
+void append_decimal(std::string& s, std::uint64_t v) {
+    const fmt::format_int text(v);
+    s.append(text.data(), text.size());
+}
+
+void format_kib(std::string& s, std::uint64_t kib, Style style) {
+    if (style == Style::PmapX && kib == 0)
+        s = "-";
+    else
+        append_decimal(s, kib);
+}
+
+void table_cell(Table& t, const Field& f, const Value& v, Style style, int digits) {
+    std::string& s = t.scratch();
+    s.clear();
+    if (!v.known) {
+        t.cell("?");
+        return;
+    }
+    switch (f.type) {
+        case Type::Addr:
+            append_hex(s, v.n, style == Style::Mappings ? 1 : digits, style != Style::Mappings);
+            break;
+        case Type::Bytes:
+        case Type::Figure:
+        case Type::PageSize:
+            if (style == Style::Mappings) {
+                append_hex(s, v.n, 1, false);
+            } else if (style == Style::Pmap) {
+                append_decimal(s, v.n / 1024);
+                s.push_back('K');
+            } else {
+                format_kib(s, v.n / 1024, style);
+            }
+            break;
+        case Type::Flag:
+            s = v.b ? "1" : "0";
+            break;
+        case Type::Bool:
+            s = v.b ? "yes" : "no";
+            break;
+        case Type::Text:
+        case Type::OptText: {
+            const std::size_t width = append_safe(s, v.s);
+            t.cell(s, width);
+            return;
+        }
+    }
+    t.cell(s);
+}
+
+void json_value(JsonWriter& w, const Field& f, const Value& v) {
+    if (!v.known) {
+        w.null();
+        return;
+    }
+    switch (f.type) {
+        case Type::Addr:
+            w.hex(v.n);
+            break;
+        case Type::Bytes:
+        case Type::Figure:
+        case Type::PageSize:
+            w.number(v.n);
+            break;
+        case Type::Flag:
+        case Type::Bool:
+            w.boolean(v.b);
+            break;
+        case Type::Text:
+            w.string(v.s);
+            break;
+        case Type::OptText:
+            if (v.s.empty())
+                w.null();
+            else
+                w.string(v.s);
+            break;
+    }
+}
+
+void csv_value(std::string& out, const Field& f, const Value& v) {
+    if (!v.known) return;  // an empty cell
+    switch (f.type) {
+        case Type::Addr:
+            fmt::format_to(std::back_inserter(out), "{:#x}", v.n);
+            break;
+        case Type::Bytes:
+        case Type::Figure:
+        case Type::PageSize:
+            fmt::format_to(std::back_inserter(out), "{}", v.n);
+            break;
+        case Type::Flag:
+        case Type::Bool:
+            out += v.b ? "true" : "false";
+            break;
+        case Type::Text:
+        case Type::OptText: {
+            std::string safe;
+            append_safe(safe, v.s);
+            if (safe.find_first_of(",\"") == std::string::npos) {
+                out += safe;
+                break;
+            }
+            out.push_back('"');
+            for (char c : safe) {
+                if (c == '"') out.push_back('"');
+                out.push_back(c);
+            }
+            out.push_back('"');
+        }
+    }
+}
+
+// The sums of the summed fields over the shown rows: bytes for JSON, and the K values the table
+// shows, added, for the table (so that its totals are the sums of its own rows).
+struct Sum {
+    std::uint64_t bytes = 0, kib = 0;
+};
+
+std::string title_line(const AddressSpace& space) {
+    const SourceInfo& src = space.source();
+    std::string line;
+    if (src.pid > 0) {
+        fmt::format_to(std::back_inserter(line), "{}:", src.pid);
+        if (!src.process_name.empty()) {
+            line.push_back(' ');
+            append_safe(line, src.process_name);
+        }
+    } else {
+        append_safe(line, src.origin);
+    }
+    line.push_back('\n');
+    return line;
+}
+
+struct Shown {
+    std::span<const std::size_t> rows;
+    std::optional<AddrRange> range;
+    bool quiet = false;
+    bool basenames = false, no_segment_names = false;
+};
+
+void render_view(const AddressSpace& space, const Annotations& notes, const View& view,
+                 const Shown& shown, Format format, const Palette& palette, std::string& out) {
+    const bool has_figures = !space.figures().empty();
+    std::string scratch;
+    std::vector<Sum> sums(view.fields.size());
+    auto row_ctx = [&](std::size_t i) {
+        return RowCtx{space,
+                      notes,
+                      i,
+                      space[i],
+                      has_figures ? &space.figures()[i] : nullptr,
+                      shown.basenames,
+                      shown.no_segment_names,
+                      scratch};
+    };
+    auto add_to_sums = [&](const RowCtx& r) {
+        for (std::size_t k = 0; k < view.fields.size(); ++k) {
+            const Field& f = view.fields[k];
+            if (!f.summed()) continue;
+            const Value v = value_of(f, r);
+            sums[k].bytes += v.n;
+            sums[k].kib += v.n / 1024;
+        }
+    };
+    // A total is unknown when the figures behind it are.
+    auto total_known = [&](const Field& f) { return f.type != Type::Figure || has_figures; };
+
+    if (format == Format::Json) {
+        JsonWriter w(out);
+        w.begin_object();
+        json_preamble(w, space);
+        w.key("view").string(view.name);
+        if (shown.range) {
+            w.key("range").begin_object();
+            w.key("lo").hex(shown.range->lo);
+            w.key("hi").hex(shown.range->hi);
+            w.end_object();
+        }
+        w.key("mappings").begin_array();
+        for (const std::size_t i : shown.rows) {
+            const RowCtx r = row_ctx(i);
+            w.begin_object();
+            for (const Field& f : view.fields) {
+                if (!(f.where & kData)) continue;
+                w.key(f.key);
+                json_value(w, f, value_of(f, r));
+            }
+            w.end_object();
+            add_to_sums(r);
+        }
+        w.end_array();
+        if (view.totals) {
+            w.key("totals").begin_object();
+            w.key("count").number(shown.rows.size());
+            for (std::size_t k = 0; k < view.fields.size(); ++k) {
+                const Field& f = view.fields[k];
+                if (!f.summed()) continue;
+                w.key(f.key);
+                if (total_known(f))
+                    w.number(sums[k].bytes);
+                else
+                    w.null();
+            }
+            w.end_object();
+        }
+        json_warnings(w, space, notes.warnings);
+        w.end_object();
+        w.finish();
+        return;
+    }
+
+    if (format == Format::Csv) {
+        bool first = true;
+        for (const Field& f : view.fields) {
+            if (!(f.where & kData)) continue;
+            if (!first) out.push_back(',');
+            first = false;
+            out += f.key;
+        }
+        out.push_back('\n');
+        for (const std::size_t i : shown.rows) {
+            const RowCtx r = row_ctx(i);
+            first = true;
+            for (const Field& f : view.fields) {
+                if (!(f.where & kData)) continue;
+                if (!first) out.push_back(',');
+                first = false;
+                csv_value(out, f, value_of(f, r));
+            }
+            out.push_back('\n');
+        }
+        return;
+    }
+
+    const int digits = address_digits(space);
+    std::vector<Column> columns;
+    std::vector<std::size_t> table_fields;  // indices into view.fields
+    for (std::size_t k = 0; k < view.fields.size(); ++k) {
+        if (!(view.fields[k].where & kTable)) continue;
+        columns.push_back({view.fields[k].header, view.fields[k].align});
+        table_fields.push_back(k);
+    }
+    Table table(std::move(columns));
+    for (const std::size_t i : shown.rows) {
+        const RowCtx r = row_ctx(i);
+        table.begin_row(palette.start(notes.roles[i]));
+        for (const std::size_t k : table_fields)
+            table_cell(table, view.fields[k], value_of(view.fields[k], r), view.style, digits);
+        add_to_sums(r);
+    }
+
+    if (view.totals && !shown.quiet) {
+        // The totals line ends at the last summed column.
+        std::size_t last = 0;
+        for (std::size_t c = 0; c < table_fields.size(); ++c)
+            if (view.fields[table_fields[c]].summed()) last = c;
+        auto total_text = [&](std::size_t k) {
+            std::string s;
+            if (!total_known(view.fields[k]))
+                s = "?";
+            else if (view.style == Style::Pmap)
+                s = fmt::format("{}K", sums[k].kib);
+            else
+                format_kib(s, sums[k].kib, view.style);
+            return s;
+        };
+        const std::string_view label = view.style == Style::Pmap ? " total" : "total Kb";
+        if (view.style == Style::PmapX) {
+            // Dashes as wide as each column will be: totals are the widest numbers.
+            table.begin_row();
+            for (std::size_t c = 0; c <= last; ++c) {
+                const Field& f = view.fields[table_fields[c]];
+                std::size_t width = 0;
+                if (f.type == Type::Addr)
+                    width = std::max<std::size_t>(
+                        {static_cast<std::size_t>(digits), f.header.size(), label.size()});
+                else if (f.summed())
+                    width = std::max(f.header.size(), total_text(table_fields[c]).size());
+                table.cell(std::string(width, '-'));
+            }
+        }
+        table.begin_row();
+        for (std::size_t c = 0; c <= last; ++c) {
+            const Field& f = view.fields[table_fields[c]];
+            if (f.type == Type::Addr)
+                table.cell(label);
+            else if (f.summed())
+                table.cell(total_text(table_fields[c]));
+            else
+                table.cell("");
+        }
+    }
+
+    if (palette.on && !shown.quiet) {
+        out += legend(palette);
+        out.push_back('\n');
+    }
+    if (view.title && !shown.quiet) out += title_line(space);
+    if (view.column_header && !shown.quiet) {
+        table.render(out, palette.reset());
+        return;
+    }
+    std::string body;
+    table.render(body, palette.reset());
+    out.append(body, body.find('\n') + 1, std::string::npos);  // without the header line
+}
+
+std::string_view basename_of(std::string_view path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::optional<Addr> parse_hex(std::string_view s) {
+    if (s.starts_with("0x") || s.starts_with("0X")) s.remove_prefix(2);
+    if (s.empty() || s.size() > 16) return std::nullopt;
+    Addr v = 0;
+    for (const char c : s) {
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) return std::nullopt;
+        v = (v << 4) | static_cast<Addr>(d);
+    }
+    return v;
+}
+
+}  // namespace
+
+std::optional<AddrRange> parse_addr_range(std::string_view text) {
+    const std::size_t comma = text.find(',');
+    AddrRange range;
+    if (comma == std::string_view::npos) {
+        const auto lo = parse_hex(text);
+        if (!lo) return std::nullopt;
+        range.lo = *lo;
+        range.hi = *lo == ~Addr{0} ? *lo : *lo + 1;  // the row that contains lo
+        if (range.hi == range.lo) return std::nullopt;
+        return range;
+    }
+    const std::string_view lo_text = text.substr(0, comma), hi_text = text.substr(comma + 1);
+    if (lo_text.empty() && hi_text.empty()) return std::nullopt;
+    if (!lo_text.empty()) {
+        const auto lo = parse_hex(lo_text);
+        if (!lo) return std::nullopt;
+        range.lo = *lo;
+    }
+    if (!hi_text.empty()) {
+        const auto hi = parse_hex(hi_text);
+        if (!hi) return std::nullopt;
+        range.hi = *hi;
+    }
+    if (range.hi <= range.lo) return std::nullopt;
+    return range;
+}
+
+std::vector<std::size_t> rows_in_range(const AddressSpace& space,
+                                       const std::optional<AddrRange>& range) {
+    std::vector<std::size_t> rows;
+    if (!range) {
+        rows.resize(space.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+        return rows;
+    }
+    for (std::size_t i = space.lower_bound(range->lo);
+         i < space.size() && space[i].start < range->hi; ++i)
+        rows.push_back(i);
+    return rows;
+}
+
+void append_mapped_file(std::string& out, const AddressSpace& space, const Annotations& notes,
+                        std::size_t i, bool basenames, bool no_segment_names) {
+    const Mapping& m = space[i];
+    const Label& label = notes.labels[i];
+    std::string_view name = label.name;
+    if (no_segment_names && label.source == NameSource::Elf) name = {};
+    std::string_view path = space.path(m);
+    if (is_kernel_name(path)) path = {};
+    const bool own_path = !path.empty();
+    // A row without a file of its own (bss) names its object's file, while its name is shown.
+    if (!own_path && !name.empty() && label.object != kNoPath)
+        path = space.paths().get(label.object);
+
+    // pwndbg's [anon_<start>>12>] is a handle for filters; this layout says what the row is.
+    if (label.source == NameSource::Heuristic && name.starts_with("[anon_")) name = "anon";
+    if (name.empty() && path.empty()) name = "anon";
+    const std::size_t begin = out.size();
+    if (!name.empty()) {
+        if (is_kernel_name(name)) name = name.substr(1, name.size() - 2);
+        out += "[ ";
+        out += name;
+        out += " ]";
+    }
+    if (!path.empty()) {
+        if (out.size() > begin) out.push_back(' ');
+        out += basenames ? basename_of(path) : path;
+        if (m.deleted() && own_path) out += " (deleted)";
+    }
+}
+
+std::string mapped_file(const AddressSpace& space, const Annotations& notes, std::size_t i,
+                        bool basenames, bool no_segment_names) {
+    std::string out;
+    append_mapped_file(out, space, notes, i, basenames, no_segment_names);
+    return out;
+}
+
+void render_pmap(const AddressSpace& space, const Annotations& notes, const PmapOptions& options,
+                 Format format, const Palette& palette, std::string& out) {
+    const std::vector<std::size_t> rows = rows_in_range(space, options.range);
+    View view;
+    switch (options.mode) {
+        case PmapMode::Basic:
+            view = {"pmap", kPmapFields, Style::Pmap, false, true, true};
+            break;
+        case PmapMode::Extended:
+            view = {"pmap -x", kPmapXFields, Style::PmapX, true, true, true};
+            break;
+        case PmapMode::Smaps:
+            view = {"pmap -X", kPmapXXFields, Style::PmapX, true, true, true};
+            break;
+    }
+    // Solaris and procps show basenames under -x.
+    const bool basenames = options.basenames || options.mode != PmapMode::Basic;
+    render_view(space, notes, view,
+                {rows, options.range, options.quiet, basenames, options.no_segment_names}, format,
+                palette, out);
+}
+
+void render_mappings(const AddressSpace& space, const Annotations& notes,
+                     const MappingsOptions& options, Format format, const Palette& palette,
+                     std::string& out) {
+    const std::vector<std::size_t> rows = rows_in_range(space, std::nullopt);
+    const View view{"mappings", kMappingsFields, Style::Mappings, true, false, false};
+    render_view(space, notes, view,
+                {rows, std::nullopt, false, options.basenames, options.no_segment_names}, format,
+                palette, out);
+}
+
+}  // namespace vmatlas

@@ -1,0 +1,85 @@
+// The pmap family of views: `vmatlas pmap` (Solaris 11.4 pmap), `pmap -x` (Kbytes RSS Anon
+// Locked), `pmap -X` (every smaps figure) and `vmatlas mappings` (mdb ::mappings), each as a
+// table, JSON or CSV rendered from one field list per view (pmap_view.cpp), so that the formats
+// cannot drift apart.
+//
+// Layout decisions (seed 001 is the reference; where Linux differs, this is what we chose):
+// - Address: upper-case hex, zero-padded to 16 digits, or to 8 when the whole map lies below
+//   4 GiB (a 32-bit process), as Solaris pads by data model. ::mappings: lower-case bare hex.
+// - Mode: the kernel's four characters ("r-xp", "rw-s"). Solaris's seven ("rw--R--") describe
+//   flags Linux does not have; the fourth character is what Linux has to say (private/shared).
+// - Mapped File: "[ name ] file". Kernel names lose their brackets ("[heap]" -> "[ heap ]"),
+//   names vmatlas infers gain them ("text" -> "[ text ]", "stack tid=5" -> "[ stack tid=5 ]"),
+//   unnamed anonymous rows are "[ anon ]" (pwndbg's [anon_<start>>12>] names are for filters,
+//   not for this layout). A bss row shows the path of its object. -s drops the names that came
+//   from ELF headers (the segment names); kernel, register and heuristic names stay, and a row
+//   left with neither name nor file is "[ anon ]". -b shows the last path component. -x and -X
+//   show basenames, as Solaris and procps do. " (deleted)" follows a deleted file.
+// - Numbers: pmap sizes as "388K"; -x/-X figures in K with "-" for zero (Solaris), "?" when the
+//   target has no smaps figures (maps text); ::mappings sizes in hex. JSON and CSV carry bytes.
+// - -A lo[,hi] (hex, as procps): the rows that intersect [lo, hi), shown whole; without hi, the
+//   row that contains lo; ",hi" from 0, "lo," to the top. Totals count exactly the shown rows,
+//   unclipped, so that they always equal the sum of the rows printed (procps 4.0 prints the
+//   totals of the whole map under a range).
+// - Totals (" total NK"; "total Kb" under -x/-X) sum sizes only: page sizes and THPeligible are
+//   not summed. The table's totals are the sums of the K values shown; JSON's are sums of bytes.
+// - -q drops the "PID: name" line, the column header and the totals. With colour on, rows are
+//   coloured by role and a legend line comes first, as in the default view.
+// - JSON/CSV rows hold the raw name, name source, path and deleted flag, plus "mapped_file",
+//   the table's last column exactly (after -b/-s).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "render/color.hpp"
+#include "render/map_view.hpp"
+#include "vmatlas/address_space.hpp"
+#include "vmatlas/annotations.hpp"
+
+namespace vmatlas {
+
+enum class PmapMode { Basic, Extended /* -x */, Smaps /* -X */ };
+
+// The -A range: rows intersecting [lo, hi).
+struct AddrRange {
+    Addr lo = 0;
+    Addr hi = ~Addr{0};
+};
+
+struct PmapOptions {
+    PmapMode mode = PmapMode::Basic;
+    bool basenames = false;         // -b
+    bool no_segment_names = false;  // -s
+    bool quiet = false;             // -q
+    std::optional<AddrRange> range;
+};
+
+struct MappingsOptions {
+    bool basenames = false;         // -b
+    bool no_segment_names = false;  // -s
+};
+
+// "lo", "lo,hi", ",hi" or "lo," with lo and hi in hex (an optional 0x); nullopt when malformed
+// or when hi is not above lo.
+std::optional<AddrRange> parse_addr_range(std::string_view text);
+
+// Indices of the rows a range shows (all rows without one), in address order.
+std::vector<std::size_t> rows_in_range(const AddressSpace& space,
+                                       const std::optional<AddrRange>& range);
+
+// What the Mapped File / NAME column shows for row i: "[ text ] /usr/lib/libc.so.6".
+std::string mapped_file(const AddressSpace& space, const Annotations& notes, std::size_t i,
+                        bool basenames, bool no_segment_names);
+void append_mapped_file(std::string& out, const AddressSpace& space, const Annotations& notes,
+                        std::size_t i, bool basenames, bool no_segment_names);
+
+void render_pmap(const AddressSpace& space, const Annotations& notes, const PmapOptions& options,
+                 Format format, const Palette& palette, std::string& out);
+
+void render_mappings(const AddressSpace& space, const Annotations& notes,
+                     const MappingsOptions& options, Format format, const Palette& palette,
+                     std::string& out);
+
+}  // namespace vmatlas

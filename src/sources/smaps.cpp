@@ -1,0 +1,374 @@
+// Parses /proc/PID/smaps by position. The text is a /proc/PID/maps row followed by its figures:
+//
+//   7f35f0a00000-7f35f0a22000 r--p 00000000 fe:00 1234    /usr/lib/x86_64-linux-gnu/libc.so.6
+//   Size:                136 kB
+//   KernelPageSize:        4 kB
+//   ...
+//   THPeligible:           0
+//   ProtectionKey:         0
+//   VmFlags: rd mr mw me sd
+//
+// A line is a key line when it starts with a word and a colon ("Rss:"); any other line is a row
+// head. The kernel prints the keys in one fixed order, so each key is first looked for where the
+// previous one was found plus one, which makes the look-up one comparison per line.
+#include "vmatlas/smaps.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sources/maps_row.hpp"
+#include "vmatlas/maps_text.hpp"
+#include "vmatlas/procfs.hpp"
+#include "vmatlas/target.hpp"
+
+namespace vmatlas {
+
+namespace {
+
+enum class ValueKind : std::uint8_t {
+    Kilobytes,  // "N kB", stored in bytes
+    Flag,       // "0" or "1"
+    Words,      // the rest of the line (VmFlags)
+    Skip,       // known, not kept (ProtectionKey)
+    Size,       // "N kB", checked against the row's size
+};
+
+struct Key {
+    std::string_view name;
+    ValueKind kind;
+    std::uint64_t Figures::*field = nullptr;
+};
+
+// In the order the kernel prints them (fs/proc/task_mmu.c, show_smap and __show_smap).
+constexpr Key kKeys[] = {
+    {"Size", ValueKind::Size},
+    {"KernelPageSize", ValueKind::Kilobytes, &Figures::kernel_page_size},
+    {"MMUPageSize", ValueKind::Kilobytes, &Figures::mmu_page_size},
+    {"Rss", ValueKind::Kilobytes, &Figures::rss},
+    {"Pss", ValueKind::Kilobytes, &Figures::pss},
+    {"Pss_Dirty", ValueKind::Kilobytes, &Figures::pss_dirty},
+    {"Shared_Clean", ValueKind::Kilobytes, &Figures::shared_clean},
+    {"Shared_Dirty", ValueKind::Kilobytes, &Figures::shared_dirty},
+    {"Private_Clean", ValueKind::Kilobytes, &Figures::private_clean},
+    {"Private_Dirty", ValueKind::Kilobytes, &Figures::private_dirty},
+    {"Referenced", ValueKind::Kilobytes, &Figures::referenced},
+    {"Anonymous", ValueKind::Kilobytes, &Figures::anonymous},
+    {"KSM", ValueKind::Kilobytes, &Figures::ksm},
+    {"LazyFree", ValueKind::Kilobytes, &Figures::lazy_free},
+    {"AnonHugePages", ValueKind::Kilobytes, &Figures::anon_huge},
+    {"ShmemPmdMapped", ValueKind::Kilobytes, &Figures::shmem_pmd},
+    {"FilePmdMapped", ValueKind::Kilobytes, &Figures::file_pmd},
+    {"Shared_Hugetlb", ValueKind::Kilobytes, &Figures::shared_hugetlb},
+    {"Private_Hugetlb", ValueKind::Kilobytes, &Figures::private_hugetlb},
+    {"Swap", ValueKind::Kilobytes, &Figures::swap},
+    {"SwapPss", ValueKind::Kilobytes, &Figures::swap_pss},
+    {"Locked", ValueKind::Kilobytes, &Figures::locked},
+    {"THPeligible", ValueKind::Flag},
+    {"ProtectionKey", ValueKind::Skip},
+    {"VmFlags", ValueKind::Words},
+};
+constexpr std::size_t kKeyCount = std::size(kKeys);
+
+bool is_word_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
+
+// The key of a key line ("Rss" of "Rss:   4 kB"), or empty for a row head.
+std::string_view key_of(std::string_view line) {
+    std::size_t k = 0;
+    while (k < line.size() && is_word_char(line[k])) ++k;
+    if (k == 0 || k >= line.size() || line[k] != ':') return {};
+    return line.substr(0, k);
+}
+
+// Index into kKeys, trying `hint` (where the kernel's order says the key should be) first.
+std::optional<std::size_t> find_key(std::string_view key, std::size_t hint) {
+    if (hint < kKeyCount && kKeys[hint].name == key) return hint;
+    for (std::size_t k = 0; k < kKeyCount; ++k)
+        if (kKeys[k].name == key) return k;
+    return std::nullopt;
+}
+
+// A decimal number at line[pos], without overflow; pos moves past it.
+std::optional<std::uint64_t> read_decimal(std::string_view line, std::size_t& pos) {
+    std::size_t p = pos;
+    std::uint64_t v = 0;
+    // Nineteen digits cannot overflow 64 bits; only a twentieth needs the check.
+    const std::size_t safe_end = std::min(line.size(), pos + 19);
+    while (p < safe_end && line[p] >= '0' && line[p] <= '9')
+        v = v * 10 + static_cast<std::uint64_t>(line[p++] - '0');
+    while (p < line.size() && line[p] >= '0' && line[p] <= '9') {
+        const auto d = static_cast<std::uint64_t>(line[p] - '0');
+        if (v > (UINT64_MAX - d) / 10) return std::nullopt;
+        v = v * 10 + d;
+        ++p;
+    }
+    if (p == pos) return std::nullopt;
+    pos = p;
+    return v;
+}
+
+// kB to bytes: the one multiplication on an untrusted number here, checked.
+std::optional<std::uint64_t> kib_to_bytes(std::uint64_t kib) {
+    if (kib > UINT64_MAX / 1024) return std::nullopt;
+    return kib * 1024;
+}
+
+class SmapsParser {
+  public:
+    explicit SmapsParser(AddressSpaceBuilder& out) : out_(out) {}
+
+    // Text in pieces (the blocks of a read): a line may begin in one piece and end in the next.
+    void feed(std::string_view piece) {
+        std::size_t pos = 0;
+        while (pos < piece.size()) {
+            const void* nl = std::memchr(piece.data() + pos, '\n', piece.size() - pos);
+            if (!nl) {
+                carry_.append(piece.substr(pos));
+                return;
+            }
+            const auto eol = static_cast<std::size_t>(static_cast<const char*>(nl) - piece.data());
+            if (carry_.empty()) {
+                line(piece.substr(pos, eol - pos));
+            } else {
+                carry_.append(piece.substr(pos, eol - pos));
+                line(carry_);
+                carry_.clear();
+            }
+            pos = eol + 1;
+        }
+    }
+
+    // The end of the text: its last line need not end with a newline.
+    void finish() {
+        if (!carry_.empty()) line(carry_);
+        carry_.clear();
+        flush();
+    }
+
+    bool saw_figures() const { return saw_figures_; }
+
+  private:
+    void line(std::string_view line) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        ++line_no_;
+        if (line.empty()) return;
+        // The fast path, nearly every line: the key the kernel's order says comes next.
+        if (row_ && hint_ < kKeyCount) {
+            const std::string_view name = kKeys[hint_].name;
+            if (line.size() > name.size() && line[name.size()] == ':' &&
+                std::memcmp(line.data(), name.data(), name.size()) == 0)
+                return key_line(line, name, hint_);
+        }
+        const std::string_view key = key_of(line);
+        if (key.empty()) return row_head(line);
+        if (!row_) {
+            // The key lines of a rejected row were accounted for with it.
+            if (!in_rejected_row_ && !warned_orphan_) {
+                out_.warn(
+                    {line_no_, 1, fmt::format("a {} line before any mapping row is ignored", key)});
+                warned_orphan_ = true;
+            }
+            return;
+        }
+        // A key this version does not know is skipped: newer kernels add keys.
+        if (const auto k = find_key(key, hint_)) key_line(line, key, *k);
+    }
+
+    void flush() {
+        if (row_) out_.add(*row_, std::move(figures_));
+        row_.reset();
+        figures_ = Figures{};
+    }
+
+    void row_head(std::string_view line) {
+        flush();
+        row_ = detail::parse_kernel_maps_row(line, line_no_, out_, scratch_);
+        in_rejected_row_ = !row_;
+        hint_ = 0;
+    }
+
+    // The value of kKeys[k] on a line of the current row.
+    void key_line(std::string_view line, std::string_view key, std::size_t k) {
+        hint_ = k + 1;
+        saw_figures_ = true;
+        const Key& spec = kKeys[k];
+        std::size_t pos = key.size() + 1;
+        while (pos < line.size() && is_blank(line[pos])) ++pos;
+        const std::size_t value_at = pos;
+
+        switch (spec.kind) {
+            case ValueKind::Skip:
+                return;
+            case ValueKind::Words: {
+                std::string_view words = line.substr(pos);
+                while (!words.empty() && is_blank(words.back())) words.remove_suffix(1);
+                figures_.vm_flags.assign(words);
+                return;
+            }
+            case ValueKind::Flag: {
+                const auto v = read_decimal(line, pos);
+                if (!v || *v > 1 || !rest_is_blank(line, pos))
+                    return bad_value(line, key, value_at);
+                figures_.thp_eligible = *v == 1;
+                return;
+            }
+            case ValueKind::Kilobytes:
+            case ValueKind::Size: {
+                const auto kib = read_decimal(line, pos);
+                const std::size_t unit_at = pos;
+                while (pos < line.size() && is_blank(line[pos])) ++pos;
+                if (!kib || pos == unit_at || line.compare(pos, 2, "kB") != 0 ||
+                    !rest_is_blank(line, pos + 2))
+                    return bad_value(line, key, value_at);
+                const auto bytes = kib_to_bytes(*kib);
+                if (!bytes) return bad_value(line, key, value_at);
+                if (spec.kind == ValueKind::Kilobytes) {
+                    figures_.*spec.field = *bytes;
+                } else if (*bytes != row_->size()) {
+                    out_.warn({line_no_, value_at + 1,
+                               fmt::format("Size {} kB is not the size of the row above ({:#x} "
+                                           "bytes)",
+                                           *kib, row_->size())});
+                }
+                return;
+            }
+        }
+    }
+
+    static bool rest_is_blank(std::string_view line, std::size_t pos) {
+        for (; pos < line.size(); ++pos)
+            if (!is_blank(line[pos])) return false;
+        return true;
+    }
+
+    void bad_value(std::string_view line, std::string_view key, std::size_t at) {
+        out_.warn({line_no_, at + 1,
+                   fmt::format("bad {} value '{}': it is left at 0", key, line.substr(at))});
+    }
+
+    AddressSpaceBuilder& out_;
+    std::optional<Mapping> row_;
+    Figures figures_;
+    std::string scratch_;
+    std::string carry_;  // the start of a line whose end is in the next piece
+    std::size_t line_no_ = 0;
+    std::size_t hint_ = 0;
+    bool in_rejected_row_ = false;
+    bool warned_orphan_ = false;
+    bool saw_figures_ = false;
+};
+
+AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::size_t size,
+                              AddressSpaceBuilder builder) {
+    // About 25 lines of some 30 bytes for each mapping.
+    builder.reserve(size / 700 + 1);
+    SmapsParser parser(builder);
+    for (const std::string_view piece : pieces) parser.feed(piece);
+    parser.finish();
+    AddressSpace space = std::move(builder).build();
+    if (!parser.saw_figures()) space.set_figures({});
+    return space;
+}
+
+Result<std::string> read_stdin() {
+    std::string text;
+    char buf[64 * 1024];
+    for (;;) {
+        const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            return make_error(ErrorKind::UnreadableInput,
+                              fmt::format("cannot read standard input: {}", std::strerror(errno)));
+        if (n == 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    return text;
+}
+
+Result<AddressSpace> open_process(std::string_view spec, bool live_figures) {
+    auto proc = resolve_process(spec);
+    if (!proc) return proc.error();
+    return live_figures ? read_process_smaps(proc->pid) : read_process_maps(proc->pid);
+}
+
+}  // namespace
+
+bool looks_like_smaps(std::string_view text) {
+    for (const std::string_view key : {"Size:", "Rss:"})
+        if (text.starts_with(key) || text.find(fmt::format("\n{}", key)) != std::string_view::npos)
+            return true;
+    return false;
+}
+
+AddressSpace parse_smaps_text(std::span<const std::string_view> pieces, SourceInfo source) {
+    std::size_t size = 0;
+    for (const std::string_view piece : pieces) size += piece.size();
+    return build_from_smaps(pieces, size, AddressSpaceBuilder(std::move(source)));
+}
+
+AddressSpace parse_smaps_text(std::string_view text, SourceInfo source) {
+    const std::string_view pieces[] = {text};
+    return build_from_smaps(pieces, text.size(), AddressSpaceBuilder(std::move(source)));
+}
+
+Result<AddressSpace> read_process_smaps(pid_t pid) {
+    AddressSpaceBuilder builder(process_source(pid, "smaps"));
+    builder.reserve(1024);
+    SmapsParser parser(builder);
+    auto read =
+        stream_process_text(pid, "smaps", [&](std::string_view piece) { parser.feed(piece); });
+    if (!read) return read.error();
+    parser.finish();
+    AddressSpace space = std::move(builder).build();
+    if (!parser.saw_figures()) space.set_figures({});
+    return space;
+}
+
+// Recognizes targets in the order open_target() does; only what is read differs.
+Result<AddressSpace> open_target_with_figures(std::string_view spec, bool live_figures) {
+    auto from_text = [](const std::string& text, const std::string& name) -> Result<AddressSpace> {
+        AddressSpace space = parse_smaps_text(text, SourceInfo{"smaps text", name, 0, ""});
+        if (space.empty() && space.rows().rejected == 0)
+            return make_error(
+                ErrorKind::UnreadableInput,
+                fmt::format("{} holds no memory map rows", name == "-" ? "standard input" : name));
+        return space;
+    };
+    if (spec == "-") {
+        auto text = read_stdin();
+        if (!text) return text.error();
+        if (looks_like_smaps(*text)) return from_text(*text, "-");
+        AddressSpace space = parse_maps_text(*text, SourceInfo{"maps text", "-", 0, ""});
+        if (space.empty() && space.rows().rejected == 0)
+            return make_error(ErrorKind::UnreadableInput,
+                              "standard input holds no memory map rows");
+        return space;
+    }
+    if (spec.empty()) return open_target(spec);  // its error
+    if (looks_like_pid(spec)) return open_process(spec, live_figures);
+    const std::string name(spec);
+    struct stat st;
+    if (::stat(name.c_str(), &st) == 0) {
+        if (!S_ISREG(st.st_mode)) return open_target(spec);  // its error, or a FIFO's maps text
+        auto text = read_proc_file(name);
+        if (!text || !looks_like_smaps(*text)) return open_target(spec);
+        return from_text(*text, name);
+    }
+    if (name.find('/') != std::string::npos) return open_target(spec);  // no such file
+    return open_process(spec, live_figures);
+}
+
+}  // namespace vmatlas

@@ -1,0 +1,380 @@
+// The smaps source on checked-in captures and hand-made faults, the builder carrying figures
+// through sorting and overlaps, and the pieces of the pmap views that are not layout: -A ranges
+// and the Mapped File column.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "render/pmap_view.hpp"
+#include "vmatlas/maps_text.hpp"
+#include "vmatlas/smaps.hpp"
+
+namespace vmatlas {
+namespace {
+
+constexpr std::uint64_t K = 1024;
+
+std::string fixture(const std::string& name) {
+    std::ifstream in(std::string(VMATLAS_PMAP_DIR) + "/fixtures/" + name, std::ios::binary);
+    EXPECT_TRUE(in) << name;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+const Figures& figures_at(const AddressSpace& s, Addr start) {
+    const auto i = s.find(start);
+    if (!i || s[*i].start != start) throw std::runtime_error("no row starts there");
+    return s.figures()[*i];
+}
+
+// ---- a real capture ------------------------------------------------------------------------
+
+TEST(Smaps, RealCaptureHasTheRowsOfItsMaps) {
+    const AddressSpace smaps = parse_smaps_text(fixture("demo.smaps"), {"test", "", 0, ""});
+    AddressSpaceBuilder b({"test", "", 0, ""});
+    parse_maps_text(fixture("demo.maps"), b, MapsTextOptions{.pasted_rows = false});
+    const AddressSpace maps = std::move(b).build();
+
+    EXPECT_TRUE(check_invariants(smaps).empty());
+    EXPECT_TRUE(smaps.diagnostics().empty());
+    ASSERT_EQ(smaps.size(), 56u);
+    ASSERT_EQ(maps.size(), smaps.size());
+    ASSERT_EQ(smaps.figures().size(), smaps.size());
+    for (std::size_t i = 0; i < smaps.size(); ++i) {
+        const Mapping& a = smaps[i];
+        const Mapping& m = maps[i];
+        EXPECT_EQ(a.start, m.start);
+        EXPECT_EQ(a.end, m.end);
+        EXPECT_EQ(a.perms, m.perms);
+        EXPECT_EQ(raw(a.offset), raw(m.offset));
+        EXPECT_EQ(a.inode, m.inode);
+        EXPECT_EQ(a.flags, m.flags);
+        EXPECT_EQ(smaps.path(a), maps.path(m)) << "row " << i;
+        EXPECT_EQ(smaps.figures()[i].kernel_page_size, 4 * K);
+    }
+}
+
+TEST(Smaps, RealCaptureFiguresAreTheKernels) {
+    const AddressSpace s = parse_smaps_text(fixture("demo.smaps"), {"test", "", 0, ""});
+    // Sums written down at capture time (README.md): awk over the file, and procps pmap -x.
+    std::uint64_t size = 0, rss = 0, pss = 0, pss_dirty = 0, anon = 0, locked = 0, swap = 0,
+                  dirty = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const Figures& f = s.figures()[i];
+        size += s[i].size();
+        rss += f.rss;
+        pss += f.pss;
+        pss_dirty += f.pss_dirty;
+        anon += f.anonymous;
+        locked += f.locked;
+        swap += f.swap;
+        dirty += f.shared_dirty + f.private_dirty;
+    }
+    EXPECT_EQ(size, 22124 * K);
+    EXPECT_EQ(rss, 3076 * K);
+    EXPECT_EQ(pss, 510 * K);
+    EXPECT_EQ(pss_dirty, 280 * K);
+    EXPECT_EQ(dirty, 280 * K);  // procps pmap -x's Dirty total
+    EXPECT_EQ(anon, 248 * K);
+    EXPECT_EQ(locked, 0u);
+    EXPECT_EQ(swap, 0u);
+
+    // The memfd: shared mapping, private dirty page (only this process maps it).
+    std::size_t memfd = s.size();
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (s.path(s[i]) == "/memfd:vmatlas-demo") memfd = i;
+    ASSERT_LT(memfd, s.size());
+    EXPECT_TRUE(s[memfd].deleted());
+    EXPECT_EQ(s.figures()[memfd].rss, 4 * K);
+    EXPECT_EQ(s.figures()[memfd].private_dirty, 4 * K);
+    EXPECT_EQ(s.figures()[memfd].anonymous, 0u);
+    EXPECT_EQ(s.figures()[memfd].vm_flags, "rd wr sh mr mw me ms");
+    // [stack]
+    const Figures& stack = s.figures()[54];
+    EXPECT_EQ(s.path(s[54]), "[stack]");
+    EXPECT_EQ(stack.rss, 12 * K);
+    EXPECT_EQ(stack.anonymous, 12 * K);
+    EXPECT_EQ(stack.referenced, 12 * K);
+    EXPECT_EQ(stack.vm_flags, "rd wr mr mw me gd ac");
+    EXPECT_FALSE(stack.thp_eligible);
+}
+
+// read(2) returns blocks that end anywhere: in a key, in a number, between "\r" and "\n".
+TEST(Smaps, PiecesParseAsTheWholeText) {
+    for (const char* name : {"demo.smaps", "hostile.smaps", "layout.smaps"}) {
+        const std::string text = fixture(name);
+        const AddressSpace whole = parse_smaps_text(text, {"test", "", 0, ""});
+        for (const std::size_t piece : {1, 2, 7, 63, 4096}) {
+            std::vector<std::string_view> pieces;
+            for (std::size_t at = 0; at < text.size(); at += piece)
+                pieces.push_back(std::string_view(text).substr(at, piece));
+            const AddressSpace split = parse_smaps_text(pieces, {"test", "", 0, ""});
+            ASSERT_EQ(split.size(), whole.size()) << name << " in pieces of " << piece;
+            EXPECT_EQ(split.mappings(), whole.mappings()) << name << " / " << piece;
+            ASSERT_EQ(split.figures().size(), whole.figures().size());
+            for (std::size_t i = 0; i < whole.figures().size(); ++i) {
+                EXPECT_EQ(split.figures()[i].rss, whole.figures()[i].rss);
+                EXPECT_EQ(split.figures()[i].vm_flags, whole.figures()[i].vm_flags);
+            }
+            EXPECT_EQ(split.diagnostics().size(), whole.diagnostics().size());
+            EXPECT_EQ(split.rows().rejected, whole.rows().rejected);
+        }
+    }
+}
+
+TEST(Smaps, RealCaptureIsRecognized) {
+    EXPECT_TRUE(looks_like_smaps(fixture("demo.smaps")));
+    EXPECT_FALSE(looks_like_smaps(fixture("demo.maps")));
+    EXPECT_TRUE(looks_like_smaps("Rss: 4 kB\n"));
+    EXPECT_FALSE(looks_like_smaps("1000-2000 r--p 00000000 00:00 0 /x/Rss:\n"));
+}
+
+TEST(Smaps, MapsTextHasNoFigures) {
+    const AddressSpace s = parse_smaps_text(fixture("demo.maps"), {"test", "", 0, ""});
+    EXPECT_EQ(s.size(), 56u);
+    EXPECT_TRUE(s.figures().empty());
+    EXPECT_TRUE(check_invariants(s).empty());
+}
+
+// ---- faults --------------------------------------------------------------------------------
+
+class Hostile : public ::testing::Test {
+  protected:
+    AddressSpace s = parse_smaps_text(fixture("hostile.smaps"), {"test", "", 0, ""});
+
+    std::vector<std::string> messages() const {
+        std::vector<std::string> out;
+        for (const Diagnostic& d : s.diagnostics())
+            out.push_back(std::to_string(d.line) + ":" + std::to_string(d.column) + " " +
+                          d.message);
+        return out;
+    }
+};
+
+TEST_F(Hostile, EveryRowIsAccountedFor) {
+    EXPECT_TRUE(check_invariants(s).empty());
+    EXPECT_EQ(s.rows().read, 8u);
+    EXPECT_EQ(s.rows().rejected, 1u);
+    EXPECT_EQ(s.rows().superseded, 1u);
+    EXPECT_EQ(s.rows().kept, 6u);
+    ASSERT_EQ(s.figures().size(), 6u);
+}
+
+TEST_F(Hostile, EveryFigureLandsInItsField) {
+    const Figures& f = figures_at(s, 0x1000);
+    // The script writes 100 + the key's index in the kernel's order.
+    EXPECT_EQ(f.rss, 103 * K);
+    EXPECT_EQ(f.pss, 104 * K);
+    EXPECT_EQ(f.pss_dirty, 105 * K);
+    EXPECT_EQ(f.shared_clean, 106 * K);
+    EXPECT_EQ(f.shared_dirty, 107 * K);
+    EXPECT_EQ(f.private_clean, 108 * K);
+    EXPECT_EQ(f.private_dirty, 109 * K);
+    EXPECT_EQ(f.referenced, 110 * K);
+    EXPECT_EQ(f.anonymous, 111 * K);
+    EXPECT_EQ(f.ksm, 112 * K);
+    EXPECT_EQ(f.lazy_free, 113 * K);
+    EXPECT_EQ(f.anon_huge, 114 * K);
+    EXPECT_EQ(f.shmem_pmd, 115 * K);
+    EXPECT_EQ(f.file_pmd, 116 * K);
+    EXPECT_EQ(f.shared_hugetlb, 117 * K);
+    EXPECT_EQ(f.private_hugetlb, 118 * K);
+    EXPECT_EQ(f.swap, 119 * K);
+    EXPECT_EQ(f.swap_pss, 120 * K);
+    EXPECT_EQ(f.locked, 121 * K);
+    EXPECT_EQ(f.kernel_page_size, 4 * K);
+    EXPECT_EQ(f.mmu_page_size, 4 * K);
+    EXPECT_TRUE(f.thp_eligible);
+    EXPECT_EQ(f.vm_flags, "rd wr mr mw me ac");  // the trailing blanks dropped
+}
+
+TEST_F(Hostile, KeysInAnyOrderAndUnknownKeys) {
+    const Figures& f = figures_at(s, 0x3000);
+    EXPECT_EQ(s.path(s[*s.find(0x3000)]), "/lib/x y.so");
+    EXPECT_EQ(f.locked, 4 * K);
+    EXPECT_EQ(f.rss, 4 * K);
+    EXPECT_EQ(f.anonymous, 4 * K);
+    EXPECT_EQ(f.vm_flags, "");
+}
+
+TEST_F(Hostile, BadValuesAreWarnedAndLeftAtZero) {
+    const Figures& f = figures_at(s, 0x4000);
+    EXPECT_EQ(f.rss, 0u);
+    EXPECT_EQ(f.pss, 0u);
+    EXPECT_EQ(f.swap, 0u);
+    EXPECT_EQ(f.locked, 0u);
+    EXPECT_FALSE(f.thp_eligible);
+    EXPECT_EQ(f.anonymous, 4 * K);  // the good line among them
+    const auto m = messages();
+    const std::vector<std::string> want = {
+        "1:1 a Rss line before any mapping row is ignored",
+        "37:22 bad Rss value 'abc kB': it is left at 0",
+        "38:23 bad Pss value '12': it is left at 0",
+        "39:17 bad Swap value '99999999999999999999 kB': it is left at 0",
+        "40:17 bad Locked value '18014398509481984 kB': it is left at 0",
+        "42:24 bad THPeligible value '2': it is left at 0",
+        "43:1 bad start address 'zzzz-6000'",
+        "54:24 Size 4 kB is not the size of the row above (0x2000 bytes)",
+        "0:0 1 row(s) overlapped a row read after them and were dropped (the map changed while "
+        "it was read)",
+    };
+    EXPECT_EQ(m, want);
+}
+
+TEST_F(Hostile, FiguresGoWithTheRowThatWins) {
+    const auto i = s.find(0x6000);
+    ASSERT_TRUE(i);
+    EXPECT_EQ(s[*i].end, 0x9000u);
+    EXPECT_EQ(s.figures()[*i].rss, 12 * K);
+    EXPECT_EQ(s.figures()[*i].anonymous, 12 * K);
+}
+
+TEST_F(Hostile, CrlfDeletedAndNoFinalNewline) {
+    const auto i = s.find(0x9000);
+    ASSERT_TRUE(i);
+    EXPECT_EQ(s.path(s[*i]), "/tmp/a b/c");
+    EXPECT_TRUE(s[*i].deleted());
+    EXPECT_EQ(s.figures()[*i].rss, 8 * K);
+    const auto v = s.find(0xffffffffff600000);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(s.path(s[*v]), "[vsyscall]");
+}
+
+TEST(Smaps, OutOfOrderRowKeepsItsFigures) {
+    const AddressSpace s = parse_smaps_text(fixture("layout.smaps"), {"test", "", 0, ""});
+    EXPECT_TRUE(check_invariants(s).empty());
+    EXPECT_EQ(s.size(), 26u);
+    const auto i = s.find(0x7fffe3d0d000);
+    ASSERT_TRUE(i);
+    EXPECT_EQ(s.path(s[*i]), "[stack]");
+    EXPECT_EQ(s.figures()[*i].rss, 24 * K);
+    EXPECT_EQ(s.path(s[*i + 1]), "[vvar]");
+    EXPECT_EQ(s.figures()[*i + 1].rss, 0u);
+}
+
+// ---- the builder ---------------------------------------------------------------------------
+
+Mapping row(Addr start, Addr end) {
+    Mapping m;
+    m.start = start;
+    m.end = end;
+    m.perms = Perms(Perms::kRead);
+    return m;
+}
+
+Figures rss(std::uint64_t v) {
+    Figures f;
+    f.rss = v;
+    return f;
+}
+
+TEST(Builder, FiguresFollowTheirRowsThroughSortAndOverlap) {
+    AddressSpaceBuilder b({"test", "", 0, ""});
+    b.add(row(0x5000, 0x6000), rss(5));
+    b.add(row(0x1000, 0x2000), rss(1));
+    b.add(row(0x2000, 0x3000), rss(2));  // superseded by the next
+    b.add(row(0x2000, 0x4000), rss(24));
+    b.add(row(0x9000, 0xa000));  // without figures: zero
+    const AddressSpace s = std::move(b).build();
+    EXPECT_TRUE(check_invariants(s).empty());
+    ASSERT_EQ(s.size(), 4u);
+    ASSERT_EQ(s.figures().size(), 4u);
+    EXPECT_EQ(s.figures()[0].rss, 1u);
+    EXPECT_EQ(s.figures()[1].rss, 24u);
+    EXPECT_EQ(s[1].end, 0x4000u);
+    EXPECT_EQ(s.figures()[2].rss, 5u);
+    EXPECT_EQ(s.figures()[3].rss, 0u);
+}
+
+TEST(Builder, SortedRowsKeepTheirFigures) {
+    AddressSpaceBuilder b({"test", "", 0, ""});
+    b.add(row(0x1000, 0x2000));
+    b.add(row(0x2000, 0x3000), rss(2));
+    const AddressSpace s = std::move(b).build();
+    ASSERT_EQ(s.figures().size(), 2u);
+    EXPECT_EQ(s.figures()[0].rss, 0u);
+    EXPECT_EQ(s.figures()[1].rss, 2u);
+}
+
+TEST(Builder, NoFiguresWithoutFigures) {
+    AddressSpaceBuilder b({"test", "", 0, ""});
+    b.add(row(0x1000, 0x2000));
+    EXPECT_TRUE(std::move(b).build().figures().empty());
+}
+
+// ---- -A and Mapped File --------------------------------------------------------------------
+
+TEST(PmapRange, Forms) {
+    constexpr Addr kTop = ~Addr{0};
+    auto r = parse_addr_range("7f00");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->lo, 0x7f00u);
+    EXPECT_EQ(r->hi, 0x7f01u);
+    r = parse_addr_range("0x1000,0X2000");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->lo, 0x1000u);
+    EXPECT_EQ(r->hi, 0x2000u);
+    r = parse_addr_range(",2000");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->lo, 0u);
+    EXPECT_EQ(r->hi, 0x2000u);
+    r = parse_addr_range("1000,");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->hi, kTop);
+    for (const char* bad : {"", ",", "2000,1000", "1000,1000", "xyz", "1000,zz", "0x",
+                            "12345678901234567", "ffffffffffffffff"})
+        EXPECT_FALSE(parse_addr_range(bad)) << bad;
+}
+
+TEST(PmapRange, RowsThatIntersect) {
+    const AddressSpace s = parse_maps_text(
+        "1000-2000 r--p 00000000 00:00 0\n3000-5000 rw-p 00000000 00:00 0\n"
+        "5000-6000 rw-p 00000000 00:00 0\n",
+        {"test", "", 0, ""});
+    using V = std::vector<std::size_t>;
+    EXPECT_EQ(rows_in_range(s, std::nullopt), (V{0, 1, 2}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("1fff")), (V{0}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("2000")), (V{}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("1fff,3001")), (V{0, 1}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("2000,3000")), (V{}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("4000,")), (V{1, 2}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range(",5001")), (V{0, 1, 2}));
+}
+
+TEST(MappedFile, NamesAndFiles) {
+    const AddressSpace s = parse_maps_text(
+        "1000-2000 r-xp 00000000 fe:00 7 /usr/lib/libc.so.6\n"
+        "2000-3000 rw-p 00000000 00:00 0\n"
+        "4000-5000 rw-p 00000000 00:00 0 [heap]\n"
+        "5000-6000 rw-p 00000000 00:00 0\n"
+        "6000-7000 rw-p 00000000 00:00 0\n"
+        "7000-8000 r--p 00000000 fe:00 9 /tmp/old file (deleted)\n"
+        "8000-9000 rw-p 00000000 00:00 0 [anon:my pool]\n"
+        "9000-a000 ---p 00000000 00:00 0\n",
+        {"test", "", 0, ""});
+    Annotations n = annotate_kernel_names(s);
+    n.labels[0] = {"text", NameSource::Elf};
+    n.labels[1] = {"bss", NameSource::Elf, s[0].path};
+    n.labels[3] = {"stack tid=5", NameSource::Registers};
+    auto show = [&](std::size_t i, bool b = false, bool no_seg = false) {
+        return mapped_file(s, n, i, b, no_seg);
+    };
+    EXPECT_EQ(show(0), "[ text ] /usr/lib/libc.so.6");
+    EXPECT_EQ(show(0, true), "[ text ] libc.so.6");
+    EXPECT_EQ(show(0, true, true), "libc.so.6");
+    EXPECT_EQ(show(1), "[ bss ] /usr/lib/libc.so.6");
+    EXPECT_EQ(show(1, false, true), "[ anon ]");
+    EXPECT_EQ(show(2), "[ heap ]");
+    EXPECT_EQ(show(2, true, true), "[ heap ]");
+    EXPECT_EQ(show(3, false, true), "[ stack tid=5 ]");
+    EXPECT_EQ(show(4), "[ anon ]");
+    EXPECT_EQ(show(5), "/tmp/old file (deleted)");
+    EXPECT_EQ(show(5, true), "old file (deleted)");
+    EXPECT_EQ(show(6), "[ anon:my pool ]");
+    EXPECT_EQ(show(7), "[ anon ]");
+}
+
+}  // namespace
+}  // namespace vmatlas
