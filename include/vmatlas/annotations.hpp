@@ -55,7 +55,8 @@ std::string_view to_string(Role r);        // "stack", "heap", ...
 // A kernel pseudo-path: "[heap]", "[anon:x]", "[vdso]" (the kernel puts these in brackets).
 bool is_kernel_name(std::string_view path);
 
-// pwndbg's stable name for an unnamed anonymous mapping: "[anon_" + hex(start >> 12) + "]".
+// pwndbg's stable name for an unnamed anonymous mapping: "[anon_" + hex(start >> 12) + "]", the
+// hex at least five digits as pwndbg cuts it from the kernel's eight-digit minimum.
 std::string anon_name(Addr start);
 
 // Every annotator stage that the context allows (src/annotate/stages.hpp lists them).

@@ -1,4 +1,4 @@
-#include <fmt/format.h>
+#include "render/number_text.hpp"
 
 #include "annotate/stages.hpp"
 
@@ -24,8 +24,13 @@ bool is_kernel_name(std::string_view path) {
     return path.size() >= 2 && path.front() == '[' && path.back() == ']';
 }
 
+// pwndbg drops the last three hex digits of the start as the kernel prints it (at least eight
+// digits), so a 32-bit 0x267000 is "[anon_00267]" there too.
 std::string anon_name(Addr start) {
-    return fmt::format("[anon_{:x}]", start >> 12);
+    std::string name = "[anon_";
+    append_hex(name, start >> 12, 5);
+    name.push_back(']');
+    return name;
 }
 
 void stages::name_kernel(const AddressSpace& space, Annotations& notes) {

@@ -78,8 +78,12 @@ Selection select_rows(const AddressSpace& space, const Annotations& notes, const
     } else {
         for (std::size_t k = 0; k < cand.size(); ++k) {
             const std::size_t i = cand[k];
+            const Label& label = notes.labels[i];
+            const std::string_view object =
+                label.object == kNoPath ? std::string_view{} : space.paths().get(label.object);
             const bool hit = space.path(space[i]).find(spec.text) != std::string_view::npos ||
-                             notes.labels[i].name.find(spec.text) != std::string::npos;
+                             label.name.find(spec.text) != std::string::npos ||
+                             object.find(spec.text) != std::string_view::npos;
             if (hit) {
                 mark_around(k, k);
                 take[k] = 2;

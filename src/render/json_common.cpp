@@ -36,6 +36,7 @@ void json_warnings(JsonWriter& w, const AddressSpace& space,
         else
             w.string(d.message);
     }
+    for (const std::string& e : extra) w.string(e);
     w.end_array();
 }
 

@@ -8,8 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
-
+#include "render/number_text.hpp"
 #include "render/safe_text.hpp"
 
 namespace vmatlas {
@@ -40,12 +39,14 @@ class JsonWriter {
     }
     JsonWriter& hex(std::uint64_t v) {  // addresses: a string, since JSON numbers lose 64 bits
         comma();
-        fmt::format_to(std::back_inserter(out_), "\"{:#x}\"", v);
+        out_.push_back('"');
+        append_address(out_, v);
+        out_.push_back('"');
         return *this;
     }
     JsonWriter& number(std::uint64_t v) {
         comma();
-        fmt::format_to(std::back_inserter(out_), "{}", v);
+        append_decimal(out_, v);
         return *this;
     }
     JsonWriter& boolean(bool b) {

@@ -4,6 +4,7 @@
 
 #include "render/json_common.hpp"
 #include "render/json_writer.hpp"
+#include "render/number_text.hpp"
 #include "render/safe_text.hpp"
 #include "render/table.hpp"
 
@@ -37,12 +38,19 @@ struct Field {
     Align align;
     Type type;
     Value (*get)(const RowCtx&);
+    bool verbose = false;  // shown only when the sections were asked for (-v)
 };
 
-// What the File column shows: the path, or for a row without a file its name.
+// The ELF object a row without a file belongs to (a bss row), else "".
+std::string_view object_of(const RowCtx& r) {
+    const PathId object = r.notes.labels[r.i].object;
+    return object == kNoPath ? std::string_view{} : r.space.paths().get(object);
+}
+
+// What the File column shows: the file, marked when deleted; for a bss row, its object's file.
 Value file_column(const RowCtx& r) {
     const std::string_view path = r.space.path(r.m);
-    if (path.empty() || is_kernel_name(path)) return {0, r.notes.labels[r.i].name};
+    if (path.empty() || is_kernel_name(path)) return {0, object_of(r)};
     if (!r.m.deleted()) return {0, path};
     r.scratch.assign(path);
     r.scratch += " (deleted)";
@@ -63,11 +71,23 @@ constexpr Field kMapFields[] = {
      [](const RowCtx& r) { return Value{raw(r.m.offset)}; }},
     {"", "dev", Align::Left, Type::Text,
      [](const RowCtx& r) {
-         r.scratch = fmt::format("{:02x}:{:02x}", r.m.dev_major, r.m.dev_minor);
+         r.scratch.clear();
+         append_hex(r.scratch, r.m.dev_major, 2);
+         r.scratch.push_back(':');
+         append_hex(r.scratch, r.m.dev_minor, 2);
          return Value{0, r.scratch};
      }},
     {"", "inode", Align::Right, Type::Count, [](const RowCtx& r) { return Value{r.m.inode}; }},
+    {"Name", "name", Align::Left, Type::Text,
+     [](const RowCtx& r) {
+         return Value{0, r.notes.labels[r.i].name};
+     }},
     {"File", "", Align::Left, Type::Text, file_column},
+    {"Sections", "sections", Align::Left, Type::Text,
+     [](const RowCtx& r) {
+         return Value{0, r.notes.sections[r.i]};
+     },
+     true},
     {"", "path", Align::Left, Type::Text,
      [](const RowCtx& r) {
          const std::string_view p = r.space.path(r.m);
@@ -77,9 +97,9 @@ constexpr Field kMapFields[] = {
      [](const RowCtx& r) {
          return Value{0, {}, r.m.deleted()};
      }},
-    {"", "name", Align::Left, Type::Text,
+    {"", "object", Align::Left, Type::Text,
      [](const RowCtx& r) {
-         return Value{0, r.notes.labels[r.i].name};
+         return Value{0, object_of(r)};
      }},
     {"", "name_source", Align::Left, Type::OptText,
      [](const RowCtx& r) {
@@ -94,17 +114,37 @@ constexpr Field kMapFields[] = {
 // ---- Writers for each format ----------------------------------------------------------------
 
 void table_cell(Table& t, const Field& f, const Value& v) {
+    if (t.measuring()) {  // widths only: count digits instead of writing them
+        switch (f.type) {
+            case Type::Addr:
+                t.measure_cell(2 + hex_digits(v.n));
+                return;
+            case Type::Size:
+                t.measure_cell(hex_digits(v.n));
+                return;
+            case Type::Count:
+                t.measure_cell(decimal_digits(v.n));
+                return;
+            case Type::Bool:
+                t.measure_cell(v.b ? 3 : 2);
+                return;
+            case Type::Text:
+            case Type::OptText:
+                if (t.in_last_column()) return t.measure_cell(0);
+                break;
+        }
+    }
     std::string& s = t.scratch();
     s.clear();
     switch (f.type) {
         case Type::Addr:
-            fmt::format_to(std::back_inserter(s), "{:#x}", v.n);
+            append_address(s, v.n);
             break;
         case Type::Size:
-            fmt::format_to(std::back_inserter(s), "{:x}", v.n);
+            append_hex(s, v.n);
             break;
         case Type::Count:
-            fmt::format_to(std::back_inserter(s), "{}", v.n);
+            append_decimal(s, v.n);
             break;
         case Type::Bool:
             s = v.b ? "yes" : "no";
@@ -146,11 +186,11 @@ void json_value(JsonWriter& w, const Field& f, const Value& v) {
 void csv_value(std::string& out, const Field& f, const Value& v) {
     switch (f.type) {
         case Type::Addr:
-            fmt::format_to(std::back_inserter(out), "{:#x}", v.n);
+            append_address(out, v.n);
             break;
         case Type::Size:
         case Type::Count:
-            fmt::format_to(std::back_inserter(out), "{}", v.n);
+            append_decimal(out, v.n);
             break;
         case Type::Bool:
             out += v.b ? "true" : "false";
@@ -175,7 +215,7 @@ void csv_value(std::string& out, const Field& f, const Value& v) {
 
 void json_row(JsonWriter& w, const RowCtx& r) {
     for (const Field& f : kMapFields) {
-        if (f.key.empty()) continue;
+        if (f.key.empty() || (f.verbose && r.notes.sections.empty())) continue;
         w.key(f.key);
         json_value(w, f, f.get(r));
     }
@@ -233,7 +273,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
     if (format == Format::Csv) {
         bool first = true;
         for (const Field& f : kMapFields) {
-            if (f.key.empty()) continue;
+            if (f.key.empty() || (f.verbose && notes.sections.empty())) continue;
             if (!first) out.push_back(',');
             first = false;
             out += f.key;
@@ -245,7 +285,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             const RowCtx r{space, notes, i, space[i], scratch};
             first = true;
             for (const Field& f : kMapFields) {
-                if (f.key.empty()) continue;
+                if (f.key.empty() || (f.verbose && notes.sections.empty())) continue;
                 if (!first) out.push_back(',');
                 first = false;
                 csv_value(out, f, f.get(r));
@@ -260,27 +300,40 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
     std::vector<Column> columns;
     if (marker) columns.push_back({"", Align::Left});
     for (const Field& f : kMapFields)
-        if (!f.header.empty()) columns.push_back({f.header, f.align});
+        if (!f.header.empty() && !(f.verbose && notes.sections.empty()))
+            columns.push_back({f.header, f.align});
     Table table(std::move(columns));
-    for (std::size_t k = 0; k < sel.rows.size(); ++k) {
-        if (sel.hole && sel.hole->before_row == k)
-            table.line(hole_line(*sel.hole, *filter.address));
-        const std::size_t i = sel.rows[k];
-        const RowCtx r{space, notes, i, space[i], scratch};
-        table.begin_row(palette.start(notes.roles[i]));
-        if (marker) table.cell(sel.matched[k] ? "►" : " ", 1);
-        for (const Field& f : kMapFields)
-            if (!f.header.empty()) table_cell(table, f, f.get(r));
-        if (marker && sel.matched[k])
-            table.cell(fmt::format(" +{:#x}", *filter.address - r.m.start));
-    }
-    if (sel.hole && sel.hole->before_row == sel.rows.size())
-        table.line(hole_line(*sel.hole, *filter.address));
+    auto emit = [&](Table& t) {
+        for (std::size_t k = 0; k < sel.rows.size(); ++k) {
+            if (sel.hole && sel.hole->before_row == k)
+                t.line(hole_line(*sel.hole, *filter.address));
+            const std::size_t i = sel.rows[k];
+            const RowCtx r{space, notes, i, space[i], scratch};
+            t.begin_row(palette.start(notes.roles[i]));
+            if (marker) t.cell(sel.matched[k] ? "►" : " ", 1);
+            for (const Field& f : kMapFields)
+                if (f.header.empty() || (f.verbose && notes.sections.empty()))
+                    continue;
+                else if (t.measuring() && t.in_last_column())
+                    t.measure_cell(0);
+                else
+                    table_cell(t, f, f.get(r));
+            if (marker && sel.matched[k]) {
+                std::string& note = t.scratch();
+                note = " +";
+                append_address(note, *filter.address - r.m.start);
+                t.cell(note);
+            }
+        }
+        if (sel.hole && sel.hole->before_row == sel.rows.size())
+            t.line(hole_line(*sel.hole, *filter.address));
+    };
     if (palette.on) {
         out += legend(palette);
         out.push_back('\n');
     }
-    table.render(out, palette.reset());
+    out.reserve(out.size() + sel.rows.size() * 100);
+    table.stream(out, palette.reset(), emit);
 }
 
 void render_gaps(const AddressSpace& space, const Annotations& notes, const GapReport& gaps,

@@ -41,6 +41,17 @@ std::size_t append_safe(std::string& out, std::string_view s) {
     std::size_t cols = 0;
     std::size_t i = 0;
     while (i < s.size()) {
+        // Fast path: a run of printable ASCII other than the backslash goes out as it is.
+        std::size_t run = i;
+        while (run < s.size() && static_cast<unsigned char>(s[run]) - 0x20u < 0x5fu &&
+               s[run] != '\\')
+            ++run;
+        if (run > i) {
+            out.append(s.data() + i, run - i);
+            cols += run - i;
+            i = run;
+            continue;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c < 0x7f) {
             if (c == '\\') {

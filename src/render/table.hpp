@@ -1,7 +1,13 @@
-// A text table whose columns are as wide as their data (Solaris 11.4 pmap's rule). Cells live in
-// one arena so that a 60,000-row table costs a few allocations, not a few hundred thousand.
+// A text table whose columns are as wide as their data (Solaris 11.4 pmap's rule).
+//
+// Two ways to fill one:
+//  - buffered: begin_row/cell/line, then render(): the cells are kept until the widths are known.
+//  - streamed: stream(out, reset, emit) calls emit(table) twice, first to measure and then to
+//    write straight into out, so a 60,000-row map needs no copy of its cells. emit must produce
+//    the same rows both times.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,18 +25,46 @@ class Table {
   public:
     explicit Table(std::vector<Column> columns);
 
+    // Room for rows of about bytes_per_row bytes each (buffered tables).
+    void reserve(std::size_t rows, std::size_t bytes_per_row);
     // Starts a row; the row is coloured with `color` (an escape sequence, or "").
     void begin_row(std::string_view color = {});
     // The next cell of the current row; `text` is shown as is, so escape untrusted text first.
-    // `width` is its width on a terminal when that is not its size in bytes.
+    // `width` is its width on a terminal when that is not its size in bytes. Cells past the last
+    // column are notes: written after one space, not aligned.
     void cell(std::string_view text, std::size_t width = std::string_view::npos);
-    std::string& scratch() { return scratch_; }  // to format a cell into, then cell(scratch())
+    std::string& scratch() { return scratch_; }
+    // Streamed tables: true during the first pass, when only widths matter. A cell then need not
+    // be formatted: measure_cell(width) counts for it.
+    bool measuring() const { return mode_ == Mode::Measure; }
+    void measure_cell(std::size_t width) { measure(column_++, width); }
+    // The cell is in the last column: its width never matters.
+    bool in_last_column() const {
+        return column_ + 1 >= columns_.size();
+    }  // to format a cell into, then cell(scratch())
     // A line that ignores the columns (a note between rows).
     void line(std::string_view text);
 
+    // Buffered: the header and every row, into out.
     void render(std::string& out, std::string_view reset) const;
 
+    // Streamed: see the file comment.
+    template <typename Emit>
+    void stream(std::string& out, std::string_view reset, Emit&& emit) {
+        mode_ = Mode::Measure;
+        emit(*this);
+        write_header(out);
+        mode_ = Mode::Write;
+        out_ = &out;
+        reset_ = reset;
+        emit(*this);
+        finish_row();
+        out_ = nullptr;
+        mode_ = Mode::Buffer;
+    }
+
   private:
+    enum class Mode { Buffer, Measure, Write };
     struct Cell {
         std::uint32_t offset, size, width;
     };
@@ -40,12 +74,30 @@ class Table {
         bool is_line;
     };
 
+    void measure(std::size_t column, std::size_t width);
+    void write_header(std::string& out) const;
+    // Appends one cell of column c (separator, padding, text) to out; `pending` carries the
+    // blanks owed after a left-aligned cell, written only when something follows them.
+    void put(std::string& out, std::size_t c, std::string_view text, std::size_t width,
+             std::size_t& pending) const;
+    void finish_row();  // streamed: closes the open row with the colour reset and a newline
+
     std::vector<Column> columns_;
     std::vector<std::size_t> widths_;
+    std::string scratch_;
+    Mode mode_ = Mode::Buffer;
+    std::size_t column_ = 0;  // the next cell's column in the current row
+
+    // Buffered rows.
     std::string arena_;
     std::vector<Cell> cells_;
     std::vector<Row> rows_;
-    std::string scratch_;
+
+    // Streamed output.
+    std::string* out_ = nullptr;
+    std::string_view reset_;
+    bool row_open_ = false, row_colored_ = false;
+    std::size_t pending_ = 0;
 };
 
 }  // namespace vmatlas

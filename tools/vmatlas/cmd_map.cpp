@@ -31,6 +31,8 @@ int run_map(int argc, char** argv) {
     app.add_option("-A,--lines-after", after, "rows of context after each match");
     app.add_option("-B,--lines-before", before, "rows of context before each match");
     app.add_option("-C,--context", context, "rows of context around each match");
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "a Sections column: the ELF sections each row covers");
     app.add_flag("--gaps", gaps, "the layout: runs of adjacent mappings, guards, holes, totals");
     app.add_flag("--json", json, "JSON instead of a table (schema: docs/json.md)");
     app.add_flag("--csv", csv, "CSV instead of a table");
@@ -50,7 +52,7 @@ int run_map(int argc, char** argv) {
     filter.before = before.value_or(context.value_or(dflt));
     filter.after = after.value_or(context.value_or(dflt));
 
-    auto loaded = load(target, {});
+    auto loaded = load(target, {.sections = verbose});
     if (!loaded) return loaded.error();
     const AddressSpace& space = loaded->space;
     const Annotations& notes = loaded->notes;

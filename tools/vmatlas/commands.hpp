@@ -3,7 +3,9 @@
 
 namespace vmatlas::cli {
 
-int run_map(int argc, char** argv);      // the default view: vmatlas TARGET [FILTER]
-int run_summary(int argc, char** argv);  // vmatlas summary TARGET
+int run_map(int argc, char** argv);       // the default view: vmatlas TARGET [FILTER]
+int run_summary(int argc, char** argv);   // vmatlas summary TARGET
+int run_pmap(int argc, char** argv);      // vmatlas pmap [-x|-X] TARGET
+int run_mappings(int argc, char** argv);  // vmatlas mappings TARGET (mdb ::mappings)
 
 }  // namespace vmatlas::cli

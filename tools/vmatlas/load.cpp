@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "exit_status.hpp"
-#include "vmatlas/target.hpp"
+#include "vmatlas/smaps.hpp"
 
 namespace vmatlas::cli {
 
@@ -26,7 +26,7 @@ int usage_error(std::string_view message) {
 }
 
 LoadResult load(const std::string& target, const LoadOptions& options) {
-    auto space = open_target(target);
+    auto space = open_target_with_figures(target, options.figures);
     if (!space) return report(space.error());
     const int status = report_diagnostics(*space);
     if (space->empty()) {

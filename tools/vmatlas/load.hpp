@@ -24,7 +24,9 @@ std::optional<int> parse_args(CLI::App& app, int argc, char** argv);
 int usage_error(std::string_view message);
 
 struct LoadOptions {
-    bool figures = false;   // smaps figures (RSS, PSS, ...) for a live process
+    // Read a live process's smaps for its figures (RSS, PSS, ...). A saved smaps file has its
+    // figures whatever this says.
+    bool figures = false;
     bool sections = false;  // the ELF sections each row covers
 };
 

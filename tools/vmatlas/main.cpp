@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
     static constexpr Command kCommands[] = {
         {"map", run_map},
         {"summary", run_summary},
+        {"pmap", run_pmap},
+        {"mappings", run_mappings},
     };
     if (argc > 1)
         for (const Command& c : kCommands)
