@@ -35,6 +35,8 @@ TOOLS = [
     ("cat /proc/PID/maps", ["cat", "/proc/{pid}/maps"]),
     ("pmap PID", ["pmap", "{pid}"]),
     ("pmap -x PID", ["pmap", "-x", "{pid}"]),
+    ("pmap -X PID", ["pmap", "-X", "{pid}"]),
+    ("cat /proc/PID/smaps", ["cat", "/proc/{pid}/smaps"]),
     ("gdb info proc mappings",
      ["gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off", "-p", "{pid}",
       "-ex", "info proc mappings"]),
@@ -43,6 +45,10 @@ TOOLS = [
       "-ex", "vmmap"]),
     ("vmatlas PID", ["{vmatlas}", "{pid}", "--color=never"]),
     ("vmatlas PID --json", ["{vmatlas}", "{pid}", "--json"]),
+    ("vmatlas pmap PID", ["{vmatlas}", "pmap", "{pid}"]),
+    ("vmatlas pmap -x PID", ["{vmatlas}", "pmap", "-x", "{pid}"]),
+    ("vmatlas pmap -X PID", ["{vmatlas}", "pmap", "-X", "{pid}"]),
+    ("vmatlas summary PID", ["{vmatlas}", "summary", "{pid}"]),
 ]
 
 # Attaching a debugger stops the target and loads its symbols: seconds, not milliseconds. Tools

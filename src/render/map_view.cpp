@@ -229,7 +229,8 @@ std::string hole_line(const Selection::Hole& h, Addr a) {
 }  // namespace
 
 void render_map(const AddressSpace& space, const Annotations& notes, const Selection& sel,
-                const FilterSpec& filter, Format format, const Palette& palette, std::string& out) {
+                const FilterSpec& filter, Format format, const Palette& palette, std::string& out,
+                const Flush& flush) {
     std::string scratch;
     if (format == Format::Json) {
         JsonWriter w(out);
@@ -332,8 +333,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
         out += legend(palette);
         out.push_back('\n');
     }
-    out.reserve(out.size() + sel.rows.size() * 100);
-    table.stream(out, palette.reset(), emit);
+    table.stream(out, palette.reset(), emit, flush);
 }
 
 void render_gaps(const AddressSpace& space, const Annotations& notes, const GapReport& gaps,

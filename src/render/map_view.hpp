@@ -2,6 +2,7 @@
 // Every format is rendered from one field list (map_view.cpp: kMapFields), so they cannot drift.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "render/color.hpp"
@@ -13,8 +14,12 @@ namespace vmatlas {
 
 enum class Format { Table, Json, Csv };
 
+// Called with the text rendered so far when it grows large; it writes and empties it.
+using Flush = std::function<void(std::string&)>;
+
 void render_map(const AddressSpace& space, const Annotations& notes, const Selection& sel,
-                const FilterSpec& filter, Format format, const Palette& palette, std::string& out);
+                const FilterSpec& filter, Format format, const Palette& palette, std::string& out,
+                const Flush& flush = {});
 
 void render_gaps(const AddressSpace& space, const Annotations& notes, const GapReport& gaps,
                  Format format, const Palette& palette, std::string& out);

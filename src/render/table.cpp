@@ -81,6 +81,7 @@ void Table::finish_row() {
     if (row_colored_) out_->append(reset_);
     out_->push_back('\n');
     row_open_ = false;
+    if (flush_ && out_->size() >= (1u << 20)) (*flush_)(*out_);
 }
 
 void Table::put(std::string& out, std::size_t c, std::string_view text, std::size_t width,

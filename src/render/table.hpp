@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,17 +50,22 @@ class Table {
     void render(std::string& out, std::string_view reset) const;
 
     // Streamed: see the file comment.
+    // flush, when given, is called with out whenever it holds a megabyte, and empties it: the
+    // same pages are written again instead of new ones being faulted in.
     template <typename Emit>
-    void stream(std::string& out, std::string_view reset, Emit&& emit) {
+    void stream(std::string& out, std::string_view reset, Emit&& emit,
+                const std::function<void(std::string&)>& flush = {}) {
         mode_ = Mode::Measure;
         emit(*this);
         write_header(out);
         mode_ = Mode::Write;
         out_ = &out;
         reset_ = reset;
+        flush_ = flush ? &flush : nullptr;
         emit(*this);
         finish_row();
         out_ = nullptr;
+        flush_ = nullptr;
         mode_ = Mode::Buffer;
     }
 
@@ -98,6 +104,7 @@ class Table {
     std::string_view reset_;
     bool row_open_ = false, row_colored_ = false;
     std::size_t pending_ = 0;
+    const std::function<void(std::string&)>* flush_ = nullptr;
 };
 
 }  // namespace vmatlas

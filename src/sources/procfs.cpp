@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -91,6 +92,47 @@ std::string basename_of(std::string_view path) {
     const std::size_t slash = path.rfind('/');
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
+
+// A malloc'd buffer that grows with realloc: glibc moves a large block with mremap instead of
+// copying it, and nothing zero-fills the bytes that read(2) is about to write (std::string's
+// resize does, touching every page twice).
+class ReadBuffer {
+  public:
+    ReadBuffer() = default;
+    ReadBuffer(ReadBuffer&& o) noexcept : data_(o.data_), size_(o.size_), capacity_(o.capacity_) {
+        o.data_ = nullptr;
+        o.size_ = o.capacity_ = 0;
+    }
+    ReadBuffer& operator=(ReadBuffer&&) = delete;
+    ~ReadBuffer() { std::free(data_); }
+
+    std::string_view view() const { return {data_, size_}; }
+    bool empty() const { return size_ == 0; }
+
+    // Reads fd to its end; 0 or the errno of the failed read(2).
+    int read_from(int fd, std::size_t initial) {
+        for (;;) {
+            if (capacity_ - size_ < initial / 4) {
+                const std::size_t grown = capacity_ ? capacity_ * 2 : initial;
+                char* p = static_cast<char*>(std::realloc(data_, grown));
+                if (!p) return ENOMEM;
+                data_ = p;
+                capacity_ = grown;
+            }
+            const ssize_t n = ::read(fd, data_ + size_, capacity_ - size_);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                return errno;
+            }
+            if (n == 0) return 0;
+            size_ += static_cast<std::size_t>(n);
+        }
+    }
+
+  private:
+    char* data_ = nullptr;
+    std::size_t size_ = 0, capacity_ = 0;
+};
 
 // Reads fd to its end into out; 0 or the errno of the failed read(2).
 int read_all(int fd, std::string& out, std::size_t initial) {
@@ -197,10 +239,10 @@ Error explain_missing_map(pid_t pid) {
 namespace {
 
 // The whole text behind fd (an open /proc/PID/maps), with the errors typed; takes ownership of fd.
-Result<std::string> read_process_text_fd(pid_t pid, const std::string& path, int fd,
-                                         std::size_t initial) {
-    std::string text;
-    const int err = read_all(fd, text, initial);
+Result<ReadBuffer> read_process_text_fd(pid_t pid, const std::string& path, int fd,
+                                        std::size_t initial) {
+    ReadBuffer text;
+    const int err = text.read_from(fd, initial);
     ::close(fd);
     if (err == ESRCH) return explain_missing_map(pid);
     if (err != 0) return open_error(pid, path, err);
@@ -352,8 +394,8 @@ Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
     auto text = read_process_text_fd(pid, proc_path(pid, "maps"), fd, 256 * 1024);
     if (!text) return text.error();
     AddressSpaceBuilder builder(process_source(pid, "maps"));
-    builder.reserve(text->size() / 64);
-    parse_maps_text(*text, builder, MapsTextOptions{.pasted_rows = false});
+    builder.reserve(text->view().size() / 64);
+    parse_maps_text(text->view(), builder, MapsTextOptions{.pasted_rows = false});
     return std::move(builder).build();
 }
 

@@ -67,7 +67,10 @@ int run_map(int argc, char** argv) {
         render_gaps(space, notes, compute_gaps(space), format, palette, out);
     } else {
         const Selection sel = select_rows(space, notes, filter);
-        render_map(space, notes, sel, filter, format, palette, out);
+        render_map(space, notes, sel, filter, format, palette, out, [](std::string& text) {
+            write_stdout(text);
+            text.clear();
+        });
         if (sel.filtered && sel.match_count == 0) {
             if (filter.address)
                 fmt::print(stderr, "vmatlas: no mapping contains {:#x}\n", *filter.address);
