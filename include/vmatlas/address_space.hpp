@@ -101,7 +101,9 @@ class AddressSpace {
     // PT_VM_TIMESTAMP, and stable across runs. Computed on first use.
     std::uint64_t generation() const;
 
-    // Index of the mapping that contains a, if any. O(log n).
+    // Index of the mapping that contains a, if any. O(log n). The first look-up builds an index
+    // (8 bytes a mapping); an AddressSpace is not to be searched from two threads at once
+    // before that.
     std::optional<std::size_t> find(Addr a) const;
     // Index of the first mapping whose end is above a (the one containing a, or the next one).
     std::size_t lower_bound(Addr a) const;
@@ -119,6 +121,7 @@ class AddressSpace {
     RowAccount rows_;
     std::vector<Diagnostic> diagnostics_;
     mutable std::optional<std::uint64_t> generation_;
+    mutable std::vector<Addr> ends_;  // the look-up index, built on the first look-up
 };
 
 // Collects rows in the order a source read them, then sorts them and resolves overlaps. When two

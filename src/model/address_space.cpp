@@ -51,10 +51,22 @@ std::uint64_t AddressSpace::generation() const {
     return *generation_;
 }
 
+// The look-up index: the end addresses alone, 8 bytes each, so that a search over 60,000
+// mappings touches 480 KB instead of 2.9 MB; and a binary search without branches to mispredict.
 std::size_t AddressSpace::lower_bound(Addr a) const {
-    auto it = std::upper_bound(mappings_.begin(), mappings_.end(), a,
-                               [](Addr x, const Mapping& m) { return x < m.end; });
-    return static_cast<std::size_t>(it - mappings_.begin());
+    if (ends_.size() != mappings_.size()) {
+        ends_.resize(mappings_.size());
+        for (std::size_t i = 0; i < mappings_.size(); ++i) ends_[i] = mappings_[i].end;
+    }
+    std::size_t len = ends_.size();
+    if (len == 0) return 0;
+    const Addr* p = ends_.data();
+    while (len > 1) {
+        const std::size_t half = len / 2;
+        p = p[half - 1] <= a ? p + half : p;
+        len -= half;
+    }
+    return static_cast<std::size_t>(p - ends_.data()) + (*p <= a ? 1 : 0);
 }
 
 std::optional<std::size_t> AddressSpace::find(Addr a) const {
@@ -65,7 +77,7 @@ std::optional<std::size_t> AddressSpace::find(Addr a) const {
 
 std::size_t AddressSpace::memory_bytes() const {
     std::size_t n = sizeof(*this) + mappings_.capacity() * sizeof(Mapping) +
-                    figures_.capacity() * sizeof(Figures);
+                    ends_.capacity() * sizeof(Addr) + figures_.capacity() * sizeof(Figures);
     // Each interned string: its bytes, its deque slot, and an index node (key view, id, hash).
     n += paths_.bytes() + paths_.size() * (sizeof(std::string) + sizeof(std::string_view) + 32);
     return n;

@@ -130,8 +130,7 @@ void table_cell(Table& t, const Field& f, const Value& v) {
                 return;
             case Type::Text:
             case Type::OptText:
-                if (t.in_last_column()) return t.measure_cell(0);
-                break;
+                return t.measure_cell(t.in_last_column() ? 0 : safe_width(v.s));
         }
     }
     std::string& s = t.scratch();
@@ -299,10 +298,13 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
 
     const bool marker = filter.address.has_value();
     std::vector<Column> columns;
+    std::vector<const Field*> shown;
     if (marker) columns.push_back({"", Align::Left});
     for (const Field& f : kMapFields)
-        if (!f.header.empty() && !(f.verbose && notes.sections.empty()))
+        if (!f.header.empty() && !(f.verbose && notes.sections.empty())) {
             columns.push_back({f.header, f.align});
+            shown.push_back(&f);
+        }
     Table table(std::move(columns));
     auto emit = [&](Table& t) {
         for (std::size_t k = 0; k < sel.rows.size(); ++k) {
@@ -312,13 +314,11 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             const RowCtx r{space, notes, i, space[i], scratch};
             t.begin_row(palette.start(notes.roles[i]));
             if (marker) t.cell(sel.matched[k] ? "►" : " ", 1);
-            for (const Field& f : kMapFields)
-                if (f.header.empty() || (f.verbose && notes.sections.empty()))
-                    continue;
-                else if (t.measuring() && t.in_last_column())
+            for (const Field* f : shown)
+                if (t.measuring() && t.in_last_column())
                     t.measure_cell(0);
                 else
-                    table_cell(t, f, f.get(r));
+                    table_cell(t, *f, f->get(r));
             if (marker && sel.matched[k]) {
                 std::string& note = t.scratch();
                 note = " +";

@@ -89,6 +89,14 @@ std::size_t append_safe(std::string& out, std::string_view s) {
     return cols;
 }
 
+std::size_t safe_width(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size() && static_cast<unsigned char>(s[i]) - 0x20u < 0x5fu && s[i] != '\\') ++i;
+    if (i == s.size()) return s.size();  // printable ASCII: as wide as it is long
+    std::string scratch;
+    return i + append_safe(scratch, s.substr(i));
+}
+
 void append_json_string(std::string& out, std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {

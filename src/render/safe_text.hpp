@@ -11,6 +11,9 @@ namespace vmatlas {
 // (one per code point; escapes count their characters).
 std::size_t append_safe(std::string& out, std::string_view s);
 
+// The width append_safe(out, s) would return, without writing anything.
+std::size_t safe_width(std::string_view s);
+
 // Appends s as the body of a JSON string: quotes, backslashes and controls escaped, invalid UTF-8
 // bytes replaced by U+FFFD (JSON cannot hold them).
 void append_json_string(std::string& out, std::string_view s);

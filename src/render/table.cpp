@@ -1,5 +1,8 @@
 #include "render/table.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace vmatlas {
 
 Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {
@@ -24,7 +27,7 @@ void Table::begin_row(std::string_view color) {
             return;
         case Mode::Write:
             finish_row();
-            out_->append(color);
+            raw_.write(color);
             row_open_ = true;
             row_colored_ = !color.empty();
             return;
@@ -45,7 +48,7 @@ void Table::cell(std::string_view text, std::size_t width) {
             measure(c, width);
             return;
         case Mode::Write:
-            put(*out_, c, text, width, pending_);
+            put(raw_, c, text, width, pending_);
             return;
         case Mode::Buffer:
             measure(c, width);
@@ -63,8 +66,8 @@ void Table::line(std::string_view text) {
             return;
         case Mode::Write:
             finish_row();
-            out_->append(text);
-            out_->push_back('\n');
+            raw_.write(text);
+            raw_.write("\n");
             return;
         case Mode::Buffer:
             rows_.push_back({static_cast<std::uint32_t>(cells_.size()),
@@ -78,20 +81,36 @@ void Table::line(std::string_view text) {
 void Table::finish_row() {
     if (!row_open_) return;
     pending_ = 0;
-    if (row_colored_) out_->append(reset_);
-    out_->push_back('\n');
+    if (row_colored_) raw_.write(reset_);
+    raw_.write("\n");
     row_open_ = false;
-    if (flush_ && out_->size() >= (1u << 20)) (*flush_)(*out_);
+    if (flush_ && raw_.length() >= (1u << 20)) {
+        raw_.close();
+        (*flush_)(*out_);
+        raw_.open(*out_);
+    }
 }
 
-void Table::put(std::string& out, std::size_t c, std::string_view text, std::size_t width,
+namespace {
+
+// Appends to a std::string: the buffered tables and the header.
+struct StringWriter {
+    std::string& out;
+    void write(std::string_view s) { out.append(s); }
+    void fill(std::size_t n) { out.append(n, ' '); }
+};
+
+}  // namespace
+
+// Blanks after a left-aligned cell wait until something follows them: no trailing blanks.
+template <typename Writer>
+void Table::put(Writer& w, std::size_t c, std::string_view text, std::size_t width,
                 std::size_t& pending) const {
-    // Blanks after a left-aligned cell wait until something follows them: no trailing blanks.
     if (c >= columns_.size()) {  // a note after the last column
         if (text.empty()) return;
-        out.append(pending + 1, ' ');
+        w.fill(pending + 1);
         pending = 0;
-        out.append(text);
+        w.write(text);
         return;
     }
     const std::size_t fill = widths_[c] > width ? widths_[c] - width : 0;
@@ -99,17 +118,26 @@ void Table::put(std::string& out, std::size_t c, std::string_view text, std::siz
         pending += (c ? 1 : 0) + fill;
         return;
     }
-    out.append(pending + (c ? 1 : 0), ' ');
+    std::size_t lead = pending + (c ? 1 : 0);
+    if (columns_[c].align == Align::Right) lead += fill;
+    w.fill(lead);
     pending = 0;
-    if (columns_[c].align == Align::Right) out.append(fill, ' ');
-    out.append(text);
+    w.write(text);
     if (columns_[c].align == Align::Left) pending = fill;
+}
+
+void Table::RawWriter::grow(std::size_t n) {
+    const std::size_t used = static_cast<std::size_t>(at - out->data());
+    if (used + n > out->size()) out->resize(std::max(out->size() * 2, used + n + 65536));
+    at = out->data() + used;
+    limit = out->data() + out->size();
 }
 
 void Table::write_header(std::string& out) const {
     std::size_t pending = 0;
+    StringWriter w{out};
     for (std::size_t c = 0; c < columns_.size(); ++c)
-        put(out, c, columns_[c].header, columns_[c].header.size(), pending);
+        put(w, c, columns_[c].header, columns_[c].header.size(), pending);
     out.push_back('\n');
 }
 
@@ -125,10 +153,11 @@ void Table::render(std::string& out, std::string_view reset) const {
         if (!row.is_line) {
             const std::size_t end = r + 1 < rows_.size() ? rows_[r + 1].first_cell : cells_.size();
             std::size_t pending = 0;
+            StringWriter w{out};
             for (std::size_t k = row.first_cell; k < end; ++k) {
                 const Cell& cell = cells_[k];
-                put(out, k - row.first_cell,
-                    std::string_view(arena_.data() + cell.offset, cell.size), cell.width, pending);
+                put(w, k - row.first_cell, std::string_view(arena_.data() + cell.offset, cell.size),
+                    cell.width, pending);
             }
             if (!lead.empty()) out.append(reset);
         }

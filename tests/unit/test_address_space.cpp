@@ -117,3 +117,34 @@ TEST(AddressSpace, StaysSmallPerMapping) {
 
 }  // namespace
 }  // namespace vmatlas
+
+namespace vmatlas {
+namespace {
+
+// The branchless index must agree with a plain search for every address around every boundary.
+TEST(AddressSpace, LookupIndexAgreesWithALinearScan) {
+    for (std::size_t n : {0u, 1u, 2u, 3u, 7u, 64u, 1000u}) {
+        AddressSpaceBuilder b({"test", "", 0, ""});
+        for (std::size_t i = 0; i < n; ++i)
+            b.add(row(0x10000 + i * 0x3000, 0x10000 + i * 0x3000 + 0x1000 * (1 + i % 2)));
+        const AddressSpace s = std::move(b).build();
+        std::vector<Addr> probes = {0, UINT64_MAX};
+        for (const Mapping& m : s.mappings())
+            for (Addr d : {Addr{0}, Addr{1}})
+                probes.insert(probes.end(),
+                              {m.start - d, m.start + d, m.end - 1, m.end, m.end + d});
+        for (Addr a : probes) {
+            std::optional<std::size_t> want;
+            std::size_t above = s.size();
+            for (std::size_t i = 0; i < s.size(); ++i) {
+                if (s[i].contains(a)) want = i;
+                if (s[i].end > a && above == s.size()) above = i;
+            }
+            EXPECT_EQ(s.find(a), want) << n << " rows, address " << a;
+            EXPECT_EQ(s.lower_bound(a), above) << n << " rows, address " << a;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace vmatlas
