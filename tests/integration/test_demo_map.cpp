@@ -1,9 +1,11 @@
 // The default view of the demo, as JSON and as a table, row by row against /proc/PID/maps.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "harness.hpp"
+#include "names.hpp"
 
 namespace vmtest {
 namespace {
@@ -53,13 +55,37 @@ TEST(DemoMap, TheDemoMakesTheRowsItPromises) {
         3);
 }
 
+// The ELF objects of the demo whose rows must all have segment names: the program, libc, the
+// dynamic loader and the plugin.
+bool is_libc(const std::string& path) {
+    const std::string file = std::filesystem::path(path).filename();
+    return file.starts_with("libc.so") || file.starts_with("libc-");
+}
+
+bool named_object(const std::string& path, const std::string& exe) {
+    const std::string file = std::filesystem::path(path).filename();
+    return path == exe || path.ends_with("/libvmatlas_demo_plugin.so") || is_libc(path) ||
+           file.starts_with("ld-linux") || file.starts_with("ld-");
+}
+
+std::vector<std::string> names_starting(const nlohmann::json& ms, std::string_view prefix) {
+    std::vector<std::string> out;
+    for (const auto& m : ms)
+        if (m["name"].get<std::string>().starts_with(prefix)) out.push_back(m["name"]);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 TEST(DemoMap, JsonEqualsProcRowByRow) {
     Demo demo;
     auto before = read_proc_maps(demo.pid());
+    const auto threads = thread_ids(demo.pid());
     RunResult r = vmatlas({"--json", demo.pid_text()});
     auto after = read_proc_maps(demo.pid());
     ASSERT_EQ(r.status, 0) << r.err;
     ASSERT_EQ(before, after) << "the demo is idle: its map must not change";
+    ASSERT_EQ(threads, thread_ids(demo.pid()));
+    ASSERT_EQ(threads.size(), 3u);
     EXPECT_EQ(r.err, "");
 
     auto j = parse_json(r);
@@ -72,8 +98,10 @@ TEST(DemoMap, JsonEqualsProcRowByRow) {
     EXPECT_EQ(j["rows"]["kept"], before.size());
     EXPECT_EQ(j["rows"]["superseded"], 0);
     EXPECT_EQ(j["rows"]["rejected"], 0);
-    EXPECT_TRUE(j["warnings"].empty());
+    EXPECT_TRUE(j["warnings"].empty()) << j["warnings"];
+    for (const auto& keys : row_keys(r)) EXPECT_EQ(keys, kRowKeys);
 
+    const std::string exe = std::filesystem::read_symlink("/proc/" + demo.pid_text() + "/exe");
     const auto& ms = j["mappings"];
     ASSERT_EQ(ms.size(), before.size());
     for (std::size_t i = 0; i < ms.size(); ++i) {
@@ -88,21 +116,16 @@ TEST(DemoMap, JsonEqualsProcRowByRow) {
         EXPECT_EQ(m["dev"], p.dev);
         EXPECT_EQ(m["inode"], p.inode);
         EXPECT_EQ(m["deleted"], p.deleted);
-        if (p.anonymous()) {
-            EXPECT_EQ(m["path"], "");
-            EXPECT_EQ(m["name"], display_name(p));
-            EXPECT_EQ(m["name_source"], "heuristic");
-        } else if (p.kernel_name()) {
-            EXPECT_EQ(m["path"], "");
-            EXPECT_EQ(m["name"], p.path);
-            EXPECT_EQ(m["name_source"], "kernel");
-        } else {
-            EXPECT_EQ(m["path"], p.path);
+        EXPECT_EQ(m["path"], p.kernel_name() ? "" : p.path);
+        expect_name_by_rule(before, ms, i, threads, demo.pid());
+        if (!p.anonymous() && !p.kernel_name() && named_object(p.path, exe)) {
+            EXPECT_EQ(m["name_source"], "elf");
         }
-        if (p.path == "[stack]") {
+        const std::string name = m["name"];
+        if (p.path == "[stack]" || name.starts_with("stack tid=")) {
             EXPECT_EQ(m["role"], "stack");
         }
-        if (p.path == "[heap]") {
+        if (p.path == "[heap]" || name == "heap") {
             EXPECT_EQ(m["role"], "heap");
         }
         if (p.perms == "---p") {
@@ -114,22 +137,58 @@ TEST(DemoMap, JsonEqualsProcRowByRow) {
         if (p.perms == "r-xp" && !p.kernel_name()) {
             EXPECT_EQ(m["role"], "code");
         }
+        if (name == "bss") {
+            EXPECT_EQ(m["role"], "data");
+        }
     }
+
+    // The rows the demo made have no name but pwndbg's: its files are not ELF.
+    DemoRows d = locate(before);
+    for (std::size_t i : {d.mapped, d.deleted, d.memfd}) {
+        EXPECT_EQ(ms[i]["name"], "") << before[i].path;
+        EXPECT_TRUE(ms[i]["name_source"].is_null()) << before[i].path;
+    }
+    EXPECT_EQ(ms[d.rwx]["name"], pwndbg_anon_name(before[d.rwx].start));
+
+    // Both threads but the main one have their stacks and guards named, once each.
+    std::vector<std::string> stacks, guards;
+    for (pid_t tid : threads) {
+        if (tid == demo.pid()) continue;
+        stacks.push_back("stack tid=" + std::to_string(tid));
+        guards.push_back("guard tid=" + std::to_string(tid));
+    }
+    EXPECT_EQ(names_starting(ms, "stack tid="), stacks);
+    EXPECT_EQ(names_starting(ms, "guard tid="), guards);
+    // libc's bss follows its data, and names libc as its object.
+    int libc_bss = 0;
+    for (std::size_t i = 1; i < ms.size(); ++i) {
+        if (ms[i]["name"] == "bss" && is_libc(before[i - 1].path)) {
+            ++libc_bss;
+            EXPECT_EQ(ms[i]["object"], before[i - 1].path);
+        }
+    }
+    EXPECT_EQ(libc_bss, 1);
 }
 
 TEST(DemoMap, TableEqualsProcRowByRow) {
     Demo demo;
     auto rows = read_proc_maps(demo.pid());
+    const auto threads = thread_ids(demo.pid());
     RunResult r = vmatlas({"--color=never", demo.pid_text()});
+    // The names, which /proc does not give, from the JSON of the same map.
+    RunResult j = vmatlas({"--json", demo.pid_text()});
     ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(j.status, 0) << j.err;
     ASSERT_EQ(rows, read_proc_maps(demo.pid()));
     EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << "no colour with --color=never";
     EXPECT_EQ(r.out.find("LEGEND"), std::string::npos) << "the legend only comes with colour";
 
     Table t = parse_table(r.out, false);
-    EXPECT_EQ(t.header,
-              (std::vector<std::string>{"Start", "End", "Perm", "Size", "Offset", "File"}));
+    EXPECT_EQ(t.header, kMapColumns);
     EXPECT_TRUE(t.other.empty()) << t.other.front();
+    EXPECT_EQ(table_layout_problems(r.out, false), std::vector<std::string>{}) << r.out;
+    const auto ms = parse_json(j)["mappings"];
+    ASSERT_EQ(ms.size(), rows.size());
     ASSERT_EQ(t.rows.size(), rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         SCOPED_TRACE("row " + std::to_string(i) + ": " + to_hex(rows[i].start));
@@ -138,17 +197,26 @@ TEST(DemoMap, TableEqualsProcRowByRow) {
         EXPECT_EQ(t.rows[i].perms, rows[i].perms);
         EXPECT_EQ(t.rows[i].size, rows[i].size());
         EXPECT_EQ(t.rows[i].offset, rows[i].offset);
-        EXPECT_EQ(t.rows[i].file, display_name(rows[i]));
+        expect_name_by_rule(rows, ms, i, threads, demo.pid());
+        EXPECT_EQ(t.rows[i].name, ms[i]["name"]);
+        // A bss row shows its object's file.
+        EXPECT_EQ(t.rows[i].file,
+                  rows[i].anonymous() ? ms[i]["object"].get<std::string>() : file_column(rows[i]));
         EXPECT_FALSE(t.rows[i].marked);
         EXPECT_FALSE(t.rows[i].match_offset);
     }
 
     // The rows the demo made, each as a person would look for it.
     DemoRows d = locate(rows);
+    EXPECT_EQ(t.rows[d.mapped].name, "");
     EXPECT_EQ(t.rows[d.mapped].file, rows[d.mapped].path);
+    EXPECT_EQ(t.rows[d.deleted].name, "");
     EXPECT_TRUE(t.rows[d.deleted].file.ends_with("/deleted file.bin (deleted)"));
+    EXPECT_EQ(t.rows[d.memfd].name, "");
     EXPECT_EQ(t.rows[d.memfd].file, "/memfd:vmatlas-demo (deleted)");
     EXPECT_EQ(t.rows[d.rwx].perms, "rwxp");
+    EXPECT_EQ(t.rows[d.rwx].name, pwndbg_anon_name(rows[d.rwx].start));
+    EXPECT_EQ(t.rows[d.rwx].file, "");
     std::vector<std::string> split_perms = {t.rows[d.split].perms, t.rows[d.split + 1].perms,
                                             t.rows[d.split + 2].perms};
     EXPECT_EQ(split_perms, (std::vector<std::string>{"rw-p", "---p", "rw-p"}));

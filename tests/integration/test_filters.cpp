@@ -75,6 +75,7 @@ TEST(Filters, AddressMarksItsRowWithTheOffset) {
         ASSERT_EQ(r.status, 0) << r.err;
         Table t = parse_table(r.out, true);
         EXPECT_TRUE(t.other.empty()) << t.other.front();
+        EXPECT_EQ(table_layout_problems(r.out, true), std::vector<std::string>{}) << r.out;
         // Default context for an address: one row before and one after.
         EXPECT_EQ(starts(t.rows), window(rows, i - 1, i + 1));
         int marked = 0;
@@ -85,6 +86,7 @@ TEST(Filters, AddressMarksItsRowWithTheOffset) {
             }
             ++marked;
             EXPECT_EQ(row.start, rows[i].start);
+            EXPECT_EQ(row.name, "") << "the file is not ELF";
             EXPECT_EQ(row.file, rows[i].path);
             EXPECT_EQ(row.match_offset, 0x1800u);
         }
@@ -99,6 +101,12 @@ TEST(Filters, AddressMarksItsRowWithTheOffset) {
     EXPECT_EQ(doc["filter"]["found"], true);
     EXPECT_FALSE(doc["filter"].contains("hole"));
     EXPECT_EQ(starts(doc["mappings"]), window(rows, i - 1, i + 1));
+    // A filter adds "match" to every row, and "match_offset" to the address's row.
+    auto with_match = kRowKeys, with_offset = kRowKeys;
+    with_match.push_back("match");
+    with_offset.insert(with_offset.end(), {"match", "match_offset"});
+    EXPECT_EQ(row_keys(j),
+              (std::vector<std::vector<std::string>>{with_match, with_offset, with_match}));
     int matches = 0;
     for (const auto& m : doc["mappings"]) {
         if (!m.value("match", false)) continue;
@@ -146,13 +154,14 @@ TEST(Filters, AddressInAHoleShowsItsNeighbours) {
     RunResult r = vmatlas({"--color=never", demo.pid_text(), to_hex(addr)});
     EXPECT_EQ(r.status, 1) << r.err;
     Table t = parse_table(r.out, true);
+    EXPECT_EQ(table_layout_problems(r.out, true), std::vector<std::string>{}) << r.out;
     EXPECT_EQ(starts(t.rows), (std::vector<std::uint64_t>{rows[i].start, rows[i + 1].start}));
     for (const auto& row : t.rows) EXPECT_FALSE(row.marked);
     // The "no mapping" line sits between the two neighbours.
     auto ls = lines(r.out);
     std::size_t below = 0, note = 0, above = 0;
     for (std::size_t k = 0; k < ls.size(); ++k) {
-        auto row = parse_table_row(ls[k], true);
+        auto row = parse_table_row(ls[k], true, t.columns);
         if (row && row->start == rows[i].start) below = k;
         if (row && row->start == rows[i + 1].start) above = k;
         if (!row && ls[k].find("no mapping") != std::string::npos) note = k;
@@ -174,11 +183,37 @@ TEST(Filters, AddressInAHoleShowsItsNeighbours) {
 TEST(Filters, ModuleNameSelectsExactlyTheRowsThatContainIt) {
     Demo demo;
     auto rows = read_proc_maps(demo.pid());
-    for (std::string name : {"libc", "mapped file", "deleted file", "vmatlas_demo_plugin"}) {
+    // A text matches a row's path, its name, or the object of a bss row: the last two from the
+    // unfiltered view (checked against /proc in test_demo_map.cpp).
+    RunResult all = vmatlas({"--json", demo.pid_text()});
+    ASSERT_EQ(all.status, 0) << all.err;
+    const auto ms = parse_json(all)["mappings"];
+    ASSERT_EQ(starts(ms), starts_where(rows, [](const ProcRow&) { return true; }));
+    for (std::string name :
+         {"libc", "mapped file", "deleted file", "vmatlas_demo_plugin", "tid=", "bss", "[stack]"}) {
         SCOPED_TRACE(name);
-        auto want = starts_where(
-            rows, [&](const ProcRow& p) { return p.path.find(name) != std::string::npos; });
+        std::vector<std::uint64_t> want;
+        std::size_t by_name_or_object = 0;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const bool by_path = rows[i].path.find(name) != std::string::npos;
+            const bool by_label =
+                ms[i]["name"].get<std::string>().find(name) != std::string::npos ||
+                ms[i]["object"].get<std::string>().find(name) != std::string::npos;
+            if (by_path || by_label) want.push_back(rows[i].start);
+            by_name_or_object += !by_path && by_label;
+        }
         ASSERT_FALSE(want.empty());
+        // libc's bss by its object, the threads' stacks and guards and the bss rows by name: the
+        // rows that /proc's paths alone would miss.
+        if (name == "libc") {
+            EXPECT_EQ(by_name_or_object, 1u);
+        }
+        if (name == "tid=") {
+            EXPECT_EQ(by_name_or_object, 4u);
+        }
+        if (name == "bss") {
+            EXPECT_EQ(by_name_or_object, want.size());
+        }
         RunResult r = vmatlas({"--color=never", demo.pid_text(), name});
         ASSERT_EQ(r.status, 0) << r.err;
         Table t = parse_table(r.out, false);
@@ -187,11 +222,7 @@ TEST(Filters, ModuleNameSelectsExactlyTheRowsThatContainIt) {
         ASSERT_EQ(j.status, 0) << j.err;
         EXPECT_EQ(starts(parse_json(j)["mappings"]), want);
     }
-    // Names that the kernel gives are matched too.
-    RunResult s = vmatlas({"--json", demo.pid_text(), "[stack]"});
-    ASSERT_EQ(s.status, 0) << s.err;
-    EXPECT_EQ(starts(parse_json(s)["mappings"]),
-              starts_where(rows, [](const ProcRow& p) { return p.path == "[stack]"; }));
+    ASSERT_EQ(rows, read_proc_maps(demo.pid()));
 
     RunResult none = vmatlas({"--color=never", demo.pid_text(), "no-such-module-here"});
     EXPECT_EQ(none.status, 1);
