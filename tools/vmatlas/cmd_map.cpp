@@ -20,10 +20,11 @@ int run_map(int argc, char** argv) {
         "or text (rows whose file or name contains it).\n"
         "Exit status: 0 ok, 1 no match, 2 usage, 3 no such process or file, 4 permission denied,\n"
         "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
-    std::string target, filter_text, color = "auto";
+    std::string target, filter_text;
     FilterSpec filter;
     std::optional<unsigned> after, before, context;
-    bool json = false, csv = false, gaps = false;
+    bool gaps = false;
+    OutputOptions output;
     app.add_option("TARGET", target, kTargetHelp)->required();
     app.add_option("FILTER", filter_text, "address or module/name filter");
     app.add_flag("-w,--writable", filter.writable_only, "writable mappings only");
@@ -34,12 +35,9 @@ int run_map(int argc, char** argv) {
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "a Sections column: the ELF sections each row covers");
     app.add_flag("--gaps", gaps, "the layout: runs of adjacent mappings, guards, holes, totals");
-    app.add_flag("--json", json, "JSON instead of a table (schema: docs/json.md)");
-    app.add_flag("--csv", csv, "CSV instead of a table");
-    app.add_option("--color", color, "auto (a terminal, and NO_COLOR unset), always or never")
-        ->check(CLI::IsMember({"auto", "always", "never"}));
+    output.add_to(app);
     if (const auto status = parse_args(app, argc, argv)) return *status;
-    if (json && csv) return usage_error("--json and --csv cannot be used together");
+    if (const auto status = output.check()) return *status;
     if (gaps && (!filter_text.empty() || filter.writable_only || filter.executable_only))
         return usage_error("--gaps shows the whole map: it takes no FILTER, -w or -x");
 
@@ -57,11 +55,8 @@ int run_map(int argc, char** argv) {
     const AddressSpace& space = loaded->space;
     const Annotations& notes = loaded->notes;
     int status = loaded->status;
-    const Format format = json ? Format::Json : csv ? Format::Csv : Format::Table;
-    const Palette palette{format == Format::Table && use_color(color == "always" ? ColorMode::Always
-                                                               : color == "never" ? ColorMode::Never
-                                                                                  : ColorMode::Auto,
-                                                               STDOUT_FILENO)};
+    const Format format = output.format();
+    const Palette palette = output.palette();
     std::string out;
     if (gaps) {
         render_gaps(space, notes, compute_gaps(space), format, palette, out);

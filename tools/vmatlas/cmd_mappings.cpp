@@ -16,29 +16,23 @@ int run_mappings(int argc, char** argv) {
     app.footer(
         "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
         "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
-    std::string target, color = "auto";
+    std::string target;
     MappingsOptions options;
-    bool json = false, csv = false;
+    OutputOptions output;
     app.add_option("TARGET", target,
                    "a PID, 'self', a process name matching exactly one process, '-' for stdin, "
                    "or a file holding maps or smaps text")
         ->required();
     app.add_flag("-b", options.basenames, "the last component of file names");
     app.add_flag("-s", options.no_segment_names, "no segment names ([ text ], [ data ], ...)");
-    app.add_flag("--json", json, "JSON instead of a table");
-    app.add_flag("--csv", csv, "CSV instead of a table");
-    app.add_option("--color", color, "auto (a terminal, and NO_COLOR unset), always or never")
-        ->check(CLI::IsMember({"auto", "always", "never"}));
+    output.add_to(app);
     if (const auto status = parse_args(app, argc, argv)) return *status;
-    if (json && csv) return usage_error("--json and --csv cannot be used together");
+    if (const auto status = output.check()) return *status;
 
     auto loaded = load(target, {.figures = false});
     if (!loaded) return loaded.error();
-    const Format format = json ? Format::Json : csv ? Format::Csv : Format::Table;
-    const Palette palette{format == Format::Table && use_color(color == "always" ? ColorMode::Always
-                                                               : color == "never" ? ColorMode::Never
-                                                                                  : ColorMode::Auto,
-                                                               STDOUT_FILENO)};
+    const Format format = output.format();
+    const Palette palette = output.palette();
     std::string out;
     render_mappings(loaded->space, loaded->notes, options, format, palette, out);
     write_stdout(out);

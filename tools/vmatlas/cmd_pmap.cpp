@@ -20,9 +20,10 @@ int run_pmap(int argc, char** argv) {
         "Sizes are in K. -x and -X read /proc/PID/smaps once (or a saved smaps file).\n"
         "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
         "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
-    std::string target, range_text, color = "auto";
+    std::string target, range_text;
     PmapOptions options;
-    bool extended = false, smaps = false, json = false, csv = false;
+    bool extended = false, smaps = false;
+    OutputOptions output;
     app.add_option("TARGET", target,
                    "a PID, 'self', a process name matching exactly one process, '-' for stdin, "
                    "or a file holding maps or smaps text")
@@ -35,12 +36,9 @@ int run_pmap(int argc, char** argv) {
     app.add_option("-A,--range", range_text,
                    "only rows that intersect [lo, hi), in hex: lo (the row holding lo), lo,hi, "
                    ",hi or lo,; the totals count the shown rows");
-    app.add_flag("--json", json, "JSON instead of a table (sizes in bytes)");
-    app.add_flag("--csv", csv, "CSV instead of a table (sizes in bytes)");
-    app.add_option("--color", color, "auto (a terminal, and NO_COLOR unset), always or never")
-        ->check(CLI::IsMember({"auto", "always", "never"}));
+    output.add_to(app);
     if (const auto status = parse_args(app, argc, argv)) return *status;
-    if (json && csv) return usage_error("--json and --csv cannot be used together");
+    if (const auto status = output.check()) return *status;
     if (extended && smaps) return usage_error("-x and -X cannot be used together");
     if (!range_text.empty()) {
         options.range = parse_addr_range(range_text);
@@ -55,11 +53,8 @@ int run_pmap(int argc, char** argv) {
     if (options.mode != PmapMode::Basic && loaded->space.figures().empty())
         report_warning(fmt::format("{} holds no smaps figures: they are shown as ?",
                                    loaded->space.source().origin));
-    const Format format = json ? Format::Json : csv ? Format::Csv : Format::Table;
-    const Palette palette{format == Format::Table && use_color(color == "always" ? ColorMode::Always
-                                                               : color == "never" ? ColorMode::Never
-                                                                                  : ColorMode::Auto,
-                                                               STDOUT_FILENO)};
+    const Format format = output.format();
+    const Palette palette = output.palette();
     std::string out;
     render_pmap(loaded->space, loaded->notes, options, format, palette, out);
     write_stdout(out);

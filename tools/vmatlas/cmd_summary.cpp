@@ -13,21 +13,17 @@ int run_summary(int argc, char** argv) {
     CLI::App app{"Totals by kind and by object: virtual, resident, dirty, swapped, regions.",
                  "vmatlas summary"};
     std::string target;
-    bool json = false, csv = false;
+    OutputOptions output;
     app.add_option("TARGET", target, kTargetHelp)->required();
-    app.add_flag("--json", json, "JSON instead of a table");
-    app.add_flag("--csv", csv, "CSV instead of a table");
+    output.add_to(app, false);
     if (const auto status = parse_args(app, argc, argv)) return *status;
-    if (json && csv) return usage_error("--json and --csv cannot be used together");
+    if (const auto status = output.check()) return *status;
 
     auto loaded = load(target, {.figures = true});
     if (!loaded) return loaded.error();
     std::string out;
     render_summary(loaded->space, loaded->notes, summarize(loaded->space, loaded->notes),
-                   json  ? Format::Json
-                   : csv ? Format::Csv
-                         : Format::Table,
-                   out);
+                   output.format(), out);
     write_stdout(out);
     return loaded->status;
 }

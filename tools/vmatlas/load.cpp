@@ -1,5 +1,7 @@
 #include "load.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "exit_status.hpp"
@@ -18,6 +20,26 @@ std::optional<int> parse_args(CLI::App& app, int argc, char** argv) {
         return kUsage;
     }
     return std::nullopt;
+}
+
+void OutputOptions::add_to(CLI::App& app, bool with_color) {
+    app.add_flag("--json", json, "JSON instead of a table (docs/json.md)");
+    app.add_flag("--csv", csv, "CSV instead of a table");
+    if (with_color)
+        app.add_option("--color", color, "auto (a terminal, and NO_COLOR unset), always or never")
+            ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
+std::optional<int> OutputOptions::check() const {
+    if (json && csv) return usage_error("--json and --csv cannot be used together");
+    return std::nullopt;
+}
+
+Palette OutputOptions::palette() const {
+    const ColorMode mode = color == "always"  ? ColorMode::Always
+                           : color == "never" ? ColorMode::Never
+                                              : ColorMode::Auto;
+    return Palette{format() == Format::Table && use_color(mode, STDOUT_FILENO)};
 }
 
 int usage_error(std::string_view message) {

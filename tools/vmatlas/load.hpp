@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "render/color.hpp"
+#include "render/map_view.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
 
@@ -19,6 +21,20 @@ inline constexpr const char* kTargetHelp =
 // Parses argv into app: nothing when the command should go on, else the exit status (0 after
 // --help, kUsage after a bad command line, with the sentence printed).
 std::optional<int> parse_args(CLI::App& app, int argc, char** argv);
+
+// --json, --csv and --color, the same for every view.
+struct OutputOptions {
+    bool json = false, csv = false;
+    std::string color = "auto";
+
+    // Adds the options to app; with_color false for views that are never coloured.
+    void add_to(CLI::App& app, bool with_color = true);
+    // Nothing when the options fit together, else the exit status of the usage error (printed).
+    std::optional<int> check() const;
+    Format format() const { return json ? Format::Json : csv ? Format::Csv : Format::Table; }
+    // Colours only for a table, and then as --color and the terminal say.
+    Palette palette() const;
+};
 
 // Prints "vmatlas: <message>" and returns kUsage.
 int usage_error(std::string_view message);
