@@ -44,7 +44,8 @@ std::string libelf_error() {
 // e_ident checks that come before libelf: "not ELF" must be told apart from "broken ELF".
 Result<unsigned> check_ident(std::span<const std::uint8_t> ident, std::uint64_t file_size) {
     if (file_size < SELFMAG || std::memcmp(ident.data(), ELFMAG, SELFMAG) != 0)
-        return make_error(ErrorKind::Unsupported, "not an ELF object (no \\x7fELF magic)");
+        return make_error(ErrorKind::Unsupported,
+                          "not an ELF object (it does not begin with 0x7f 'E' 'L' 'F')");
     if (file_size < EI_NIDENT)
         return malformed(fmt::format("truncated ELF identification: {} bytes of {}", file_size,
                                      static_cast<int>(EI_NIDENT)));
@@ -143,8 +144,8 @@ Result<std::vector<ProgramHeader>> read_program_headers(Elf* elf, const GElf_Ehd
         GElf_Phdr ph;
         if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr)
             return malformed(fmt::format("cannot read program header {}: {}", i, libelf_error()));
-        ProgramHeader p{ph.p_type,   ph.p_flags, ph.p_offset, ph.p_vaddr,
-                        ph.p_filesz, ph.p_memsz, ph.p_align,  {}};
+        ProgramHeader p{ph.p_type,  ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_filesz,
+                        ph.p_memsz, ph.p_align, {},          ph.p_paddr};
         // The segment-name stage does arithmetic on these two kinds: refuse ranges that wrap.
         if (p.type == PT_LOAD || p.type == PT_GNU_RELRO) {
             if (!checked_add(p.offset, p.filesz))
@@ -331,6 +332,26 @@ Result<ElfObject> read_elf_object(std::span<const std::byte> bytes) {
                            reinterpret_cast<const char*>(bytes.data()) + bytes.size());
     ElfHandle elf(elf_memory(copy.data(), copy.size()));
     return read_elf(elf.get(), ident, bytes.size());
+}
+
+std::string_view load_segment_name(const ElfObject& obj, const ProgramHeader& load) {
+    if (load.flags & PF_W) return "data";
+    if (load.flags & PF_X) return "text";
+    if (load.offset == 0 && obj.header_bytes <= load.filesz &&
+        fits(obj.phoff, obj.phdr_bytes, load.filesz))
+        return "headers";
+    return "rodata";
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> relro_pages(const ElfObject& obj,
+                                                                   std::uint64_t page) {
+    for (const ProgramHeader& ph : obj.program_headers) {
+        if (ph.type != PT_GNU_RELRO) continue;
+        // The reader refused a PT_GNU_RELRO whose p_vaddr + p_memsz wraps.
+        const std::uint64_t mask = ~(page - 1);
+        return std::pair{ph.vaddr & mask, (ph.vaddr + ph.memsz) & mask};
+    }
+    return std::nullopt;
 }
 
 }  // namespace vmatlas::elf

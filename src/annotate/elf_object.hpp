@@ -14,6 +14,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vmatlas/result.hpp"
@@ -41,6 +43,7 @@ struct ProgramHeader {
     std::uint64_t offset = 0, vaddr = 0, filesz = 0, memsz = 0, align = 0;
     // From .SUNW_phname; empty when the object has none or this header is unnamed.
     std::string name;
+    std::uint64_t paddr = 0;  // p_paddr: shown, never used (Linux loaders ignore it)
 };
 
 // A section that occupies memory at run time (SHF_ALLOC).
@@ -72,5 +75,18 @@ Result<ElfObject> read_elf_object(int fd);
 
 // The same from bytes in memory (tests, the fuzz target).
 Result<ElfObject> read_elf_object(std::span<const std::byte> bytes);
+
+// ---- what the loader makes of it (shared by the segment-name stage and the ELF image source) --
+
+// The name of what a PT_LOAD holds, when .SUNW_phname gives none: "text" (PF_X), "data" (PF_W),
+// "headers" (the read-only segment at offset 0 that holds the ELF and program headers: with
+// separate code it holds only those and the dynamic-linking tables), else "rodata". The read-only
+// part of a data segment is "relro"; that depends on the pages, so callers name it.
+std::string_view load_segment_name(const ElfObject& obj, const ProgramHeader& load);
+
+// The pages the loader makes read-only after relocation, as vaddrs: the first PT_GNU_RELRO with
+// both ends rounded down to a page, as glibc's _dl_protect_relro does. Nothing without one.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> relro_pages(const ElfObject& obj,
+                                                                   std::uint64_t page);
 
 }  // namespace vmatlas::elf

@@ -184,12 +184,9 @@ std::shared_ptr<const Layout> make_layout(ElfObject obj, std::uint64_t page) {
     Layout& lay = *shared;
     lay.object = std::move(obj);
     const auto& phs = lay.object.program_headers;
+    lay.relro = elf::relro_pages(lay.object, page);
     for (std::size_t i = 0; i < phs.size(); ++i) {
         const ProgramHeader& ph = phs[i];
-        if (ph.type == PT_GNU_RELRO && !lay.relro) {
-            // glibc's _dl_protect_relro: both ends rounded down.
-            lay.relro = {page_down(ph.vaddr, page), page_down(ph.vaddr + ph.memsz, page)};
-        }
         if (ph.type != PT_LOAD) continue;
         // The reader refused PT_LOADs whose ranges wrap; page_up may still wrap at the top.
         const auto file_mem_hi = page_up(ph.vaddr + ph.filesz, page);
@@ -252,22 +249,11 @@ std::optional<std::uint64_t> load_bias(const AddressSpace& space,
 
 std::string_view inferred_name(const Layout& lay, const Load& l, const Mapping& m,
                                std::uint64_t vstart, std::uint64_t vend) {
-    const ProgramHeader& ph = *l.ph;
-    if (ph.flags & PF_W) {
-        // The part of a data segment that the loader made read-only after relocating.
-        if (lay.relro && !m.perms.writable() && vstart >= lay.relro->first &&
-            vend <= lay.relro->second)
-            return "relro";
-        return "data";
-    }
-    if (ph.flags & PF_X) return "text";
-    const ElfObject& o = lay.object;
-    // With separate code, the first segment holds only the ELF header, the program headers and
-    // the dynamic linking tables (.interp .dynsym .dynstr .rela ...), none of it code.
-    if (ph.offset == 0 && o.header_bytes <= ph.filesz &&
-        elf::fits(o.phoff, o.phdr_bytes, ph.filesz))
-        return "headers";
-    return "rodata";
+    // The part of a data segment that the loader made read-only after relocating.
+    if ((l.ph->flags & PF_W) && lay.relro && !m.perms.writable() && vstart >= lay.relro->first &&
+        vend <= lay.relro->second)
+        return "relro";
+    return elf::load_segment_name(lay.object, *l.ph);
 }
 
 // The sections whose addresses meet [lo, hi), in address order.

@@ -3,6 +3,7 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -172,60 +173,35 @@ std::string base_sentence(const ElfImage& image) {
     return {};
 }
 
+// The kinds readelf and elfdump name; PT_GNU_* and PT_SUNW* by value, which older <elf.h> lack.
+constexpr std::pair<std::uint32_t, std::string_view> kPtNames[] = {
+    {PT_NULL, "PT_NULL"},          {PT_LOAD, "PT_LOAD"},         {PT_DYNAMIC, "PT_DYNAMIC"},
+    {PT_INTERP, "PT_INTERP"},      {PT_NOTE, "PT_NOTE"},         {PT_SHLIB, "PT_SHLIB"},
+    {PT_PHDR, "PT_PHDR"},          {PT_TLS, "PT_TLS"},           {0x6474e550, "PT_GNU_EH_FRAME"},
+    {0x6474e551, "PT_GNU_STACK"},  {0x6474e552, "PT_GNU_RELRO"}, {0x6474e553, "PT_GNU_PROPERTY"},
+    {0x6474e554, "PT_GNU_SFRAME"}, {0x6ffffffa, "PT_SUNWBSS"},   {0x6ffffffb, "PT_SUNWSTACK"},
+};
+
+constexpr std::pair<std::uint16_t, std::string_view> kEtNames[] = {
+    {ET_NONE, "ET_NONE"}, {ET_REL, "ET_REL"},   {ET_EXEC, "ET_EXEC"},
+    {ET_DYN, "ET_DYN"},   {ET_CORE, "ET_CORE"},
+};
+
+template <typename T, std::size_t N>
+std::string name_in(const std::pair<T, std::string_view> (&table)[N], T value) {
+    for (const auto& [v, name] : table)
+        if (v == value) return std::string(name);
+    return fmt::format("{:#x}", value);
+}
+
 }  // namespace
 
 std::string pt_name(std::uint32_t type) {
-    switch (type) {
-        case PT_NULL:
-            return "PT_NULL";
-        case PT_LOAD:
-            return "PT_LOAD";
-        case PT_DYNAMIC:
-            return "PT_DYNAMIC";
-        case PT_INTERP:
-            return "PT_INTERP";
-        case PT_NOTE:
-            return "PT_NOTE";
-        case PT_SHLIB:
-            return "PT_SHLIB";
-        case PT_PHDR:
-            return "PT_PHDR";
-        case PT_TLS:
-            return "PT_TLS";
-        case 0x6474e550:
-            return "PT_GNU_EH_FRAME";
-        case 0x6474e551:
-            return "PT_GNU_STACK";
-        case 0x6474e552:
-            return "PT_GNU_RELRO";
-        case 0x6474e553:
-            return "PT_GNU_PROPERTY";
-        case 0x6474e554:
-            return "PT_GNU_SFRAME";
-        case 0x6ffffffa:
-            return "PT_SUNWBSS";
-        case 0x6ffffffb:
-            return "PT_SUNWSTACK";
-        default:
-            return fmt::format("{:#x}", type);
-    }
+    return name_in(kPtNames, type);
 }
 
 std::string et_name(std::uint16_t type) {
-    switch (type) {
-        case ET_NONE:
-            return "ET_NONE";
-        case ET_REL:
-            return "ET_REL";
-        case ET_EXEC:
-            return "ET_EXEC";
-        case ET_DYN:
-            return "ET_DYN";
-        case ET_CORE:
-            return "ET_CORE";
-        default:
-            return fmt::format("{:#x}", type);
-    }
+    return name_in(kEtNames, type);
 }
 
 std::vector<std::string> pf_names(std::uint32_t flags) {

@@ -7,5 +7,6 @@ int run_map(int argc, char** argv);       // the default view: vmatlas TARGET [F
 int run_summary(int argc, char** argv);   // vmatlas summary TARGET
 int run_pmap(int argc, char** argv);      // vmatlas pmap [-x|-X] TARGET
 int run_mappings(int argc, char** argv);  // vmatlas mappings TARGET (mdb ::mappings)
+int run_elf(int argc, char** argv);       // vmatlas elf FILE (elfdump -p and the map it makes)
 
 }  // namespace vmatlas::cli

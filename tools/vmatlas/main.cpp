@@ -10,10 +10,8 @@ int main(int argc, char** argv) {
         int (*run)(int, char**);
     };
     static constexpr Command kCommands[] = {
-        {"map", run_map},
-        {"summary", run_summary},
-        {"pmap", run_pmap},
-        {"mappings", run_mappings},
+        {"map", run_map},           {"summary", run_summary}, {"pmap", run_pmap},
+        {"mappings", run_mappings}, {"elf", run_elf},
     };
     if (argc > 1)
         for (const Command& c : kCommands)

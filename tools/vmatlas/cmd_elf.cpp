@@ -1,0 +1,52 @@
+// vmatlas elf FILE: the program headers with their names (Solaris elfdump -p) and the map the
+// file would create when loaded (pwndbg vmmap-load).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "exit_status.hpp"
+#include "load.hpp"
+#include "render/elf_view.hpp"
+#include "sources/elf_image.hpp"
+#include "vmatlas/query.hpp"
+
+namespace vmatlas::cli {
+
+int run_elf(int argc, char** argv) {
+    CLI::App app{"Program headers with their names, and the map the file would create when loaded.",
+                 "vmatlas elf"};
+    app.footer(
+        "An ET_EXEC loads at its own addresses. An ET_DYN loads at --base (the load bias: where\n"
+        "vaddr 0 lands), by default 0x555555554000 for a PIE executable (it has PT_INTERP) and\n"
+        "0x7ffff7c00000 for a shared object (rounded down to the largest p_align).\n"
+        "--csv writes the map's rows; --json is described in docs/elf.md.\n"
+        "Exit status: 0 ok, 2 usage, 3 no such file, 4 permission denied, 7 not ELF, truncated\n"
+        "or not loadable.");
+    std::string file, base_text;
+    OutputOptions output;
+    app.add_option("FILE", file, "an ELF executable or shared object")->required();
+    app.add_option("--base", base_text, "load bias of an ET_DYN (0x-hex or decimal)");
+    output.add_to(app);
+    if (const auto status = parse_args(app, argc, argv)) return *status;
+    if (const auto status = output.check()) return *status;
+
+    ElfImageOptions options;
+    if (!base_text.empty()) {
+        options.base = parse_address(base_text);
+        if (!options.base) return usage_error("--base takes an address, 0x-hex or decimal");
+        const long page = sysconf(_SC_PAGESIZE);
+        if (page > 0 && *options.base % static_cast<unsigned long>(page) != 0)
+            return usage_error("--base must be a multiple of the page size");
+    }
+    auto image = load_elf_image(file, options);
+    if (!image) return report(image.error());
+    for (const std::string& w : image->notes.warnings) report_warning(w);
+
+    std::string out;
+    render_elf(*image, output.format(), output.palette(), out);
+    write_stdout(out);
+    return kOk;
+}
+
+}  // namespace vmatlas::cli
