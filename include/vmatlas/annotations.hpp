@@ -45,8 +45,8 @@ struct Annotations {
 
 // What annotators may read besides the address space.
 struct AnnotateContext {
-    int pid = 0;                  // a live process, or 0
-    bool want_sections = false;   // fill Annotations::sections
+    int pid = 0;                 // a live process, or 0
+    bool want_sections = false;  // fill Annotations::sections
 };
 
 std::string_view to_string(NameSource s);  // "kernel", "elf", ...; "" for None

@@ -25,7 +25,7 @@ struct ProcessInfo {
 // A name that matches several processes is an AmbiguousTarget error that lists them.
 Result<ProcessInfo> resolve_process(std::string_view spec);
 
-// True when spec looks like a process rather than a file: digits, "self", or no such file.
+// True when spec can only be a process: all digits, or "self".
 bool looks_like_pid(std::string_view spec);
 
 // Reads all of a file from /proc (or anywhere) with read(2) into one string.

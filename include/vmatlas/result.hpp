@@ -18,6 +18,7 @@ enum class ErrorKind {
     UnreadableInput,   // a file that cannot be opened or read, or holds nothing we can use
     MalformedInput,    // bytes that are not what they claim to be
     Unsupported,       // a kernel or file feature we do not handle
+    Usage,             // the request itself is wrong (an empty target)
 };
 
 struct Error {

@@ -17,7 +17,13 @@ Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx) {
 }
 
 Annotations annotate_kernel_names(const AddressSpace& space) {
-    return annotate(space, {});
+    Annotations notes;
+    notes.labels.resize(space.size());
+    notes.roles.resize(space.size());
+    stages::name_kernel(space, notes);
+    stages::name_heaps(space, notes);
+    stages::assign_roles(space, notes);
+    return notes;
 }
 
 }  // namespace vmatlas

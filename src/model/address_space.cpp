@@ -165,9 +165,12 @@ AddressSpace AddressSpaceBuilder::build() && {
     if (acc.superseded > 0)
         space_.diagnostics_.push_back(
             {0, 0,
-             fmt::format("{} row(s) overlapped a row read after them and were dropped (the map "
-                         "changed while it was read)",
-                         acc.superseded)});
+             space_.source_.kind == "procfs"
+                 ? fmt::format("{} row(s) overlapped a row read after them and were dropped (the "
+                               "map changed while it was read)",
+                               acc.superseded)
+                 : fmt::format("{} row(s) overlapped a later row and were dropped",
+                               acc.superseded)});
     rows_.clear();
     rows_.shrink_to_fit();
     return std::move(space_);

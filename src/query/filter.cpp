@@ -65,15 +65,20 @@ Selection select_rows(const AddressSpace& space, const Annotations& notes, const
             mark_around(pos, pos);
             take[pos] = 2;
         } else {
-            // No row holds a: its neighbours are the nearest context on each side.
-            Selection::Hole hole;
-            hole.start = pos > 0 ? space[cand[pos - 1]].end : 0;
-            hole.end = pos < cand.size() ? space[cand[pos]].start : UINT64_MAX;
+            // No shown row holds a: its neighbours are the nearest context on each side. The
+            // hole is one only when no row at all holds a (-w or -x may hide the one that does),
+            // and its bounds are those of all rows, hidden or not.
             for (std::size_t k = pos >= spec.before ? pos - spec.before : 0; k < pos; ++k)
                 take[k] = 1;
             for (std::size_t k = pos; k < cand.size() && k < pos + spec.after; ++k) take[k] = 1;
             hole_pos = pos;
-            sel.hole = hole;
+            if (!space.find(a)) {
+                const std::size_t next = space.lower_bound(a);
+                Selection::Hole hole;
+                hole.start = next > 0 ? space[next - 1].end : 0;
+                hole.end = next < space.size() ? space[next].start : UINT64_MAX;
+                sel.hole = hole;
+            }
         }
     } else {
         for (std::size_t k = 0; k < cand.size(); ++k) {

@@ -130,7 +130,7 @@ struct HeadError {
     std::string message;
 };
 
-// Reads the head of a row at c.pos. With `quiet`, returns false without building a message
+// Reads the head of a row at c.pos. With err null, returns false without building a message
 // (used when probing for pasted rows, where failure is the common case).
 bool read_head(Cursor c, RowHead& head, HeadError* err) {
     auto fail = [&](std::string_view what) {

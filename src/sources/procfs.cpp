@@ -160,14 +160,19 @@ bool looks_like_pid(std::string_view spec) {
 }
 
 Result<std::string> read_proc_file(const std::string& path) {
+    auto failed = [&](int err) {
+        const ErrorKind kind = err == ESRCH                    ? ErrorKind::ProcessExited
+                               : err == EACCES || err == EPERM ? ErrorKind::PermissionDenied
+                               : err == ENOENT                 ? ErrorKind::NoSuchProcess
+                                                               : ErrorKind::UnreadableInput;
+        return make_error(kind, fmt::format("cannot read {}: {}", path, std::strerror(err)));
+    };
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return make_error(ErrorKind::UnreadableInput, std::strerror(errno));
+    if (fd < 0) return failed(errno);
     std::string out;
     const int err = read_all(fd, out, 16 * 1024);
     ::close(fd);
-    if (err != 0)
-        return make_error(err == ESRCH ? ErrorKind::ProcessExited : ErrorKind::UnreadableInput,
-                          fmt::format("cannot read {}: {}", path, std::strerror(err)));
+    if (err != 0) return failed(err);
     return out;
 }
 
@@ -260,7 +265,8 @@ class BlockRing {
     static constexpr std::size_t kBlocks = 4, kBlockSize = 1 << 20;
 
     BlockRing() {
-        for (std::size_t i = 0; i < kBlocks; ++i) free_.push_back(std::make_unique<Block>());
+        for (std::size_t i = 0; i < kBlocks; ++i)
+            free_.push_back(std::make_unique_for_overwrite<Block>());
     }
 
     struct Block {

@@ -33,9 +33,7 @@ Result<std::string> read_input(const std::string& name) {
         return text;
     }
     auto text = read_proc_file(name);
-    if (!text)
-        return make_error(ErrorKind::UnreadableInput,
-                          fmt::format("cannot read {}: {}", name, text.error().message));
+    if (!text) return text.error();
     return text;
 }
 
@@ -65,7 +63,7 @@ Result<AddressSpace> open_process(std::string_view spec) {
 }  // namespace
 
 Result<AddressSpace> open_target(std::string_view spec) {
-    if (spec.empty()) return make_error(ErrorKind::NoSuchProcess, "the target is empty");
+    if (spec.empty()) return make_error(ErrorKind::Usage, "the target is empty");
     if (spec == "-") return open_maps_text("-");
     if (looks_like_pid(spec)) return open_process(spec);
     const std::string name(spec);

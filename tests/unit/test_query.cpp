@@ -97,9 +97,18 @@ TEST(SelectRows, AddressAboveEverything) {
 
 TEST(SelectRows, AddressFilteredOutByWritableIsNotFound) {
     Fixture f;
-    const Selection s = f.select({.writable_only = true, .address = 0x400010});
+    const Selection s = f.select({.writable_only = true, .address = 0x400010, .after = 1});
     EXPECT_EQ(s.match_count, 0u);
+    EXPECT_FALSE(s.hole.has_value());  // a row holds it; -w hides that row
+    EXPECT_EQ(s.rows, (std::vector<std::size_t>{2}));
+}
+
+TEST(SelectRows, HoleBoundsComeFromAllRowsNotJustTheShownOnes) {
+    Fixture f;
+    const Selection s = f.select({.writable_only = true, .address = 0x480000});
     ASSERT_TRUE(s.hole.has_value());
+    EXPECT_EQ(s.hole->start, 0x403000u);
+    EXPECT_EQ(s.hole->end, 0x500000u);
 }
 
 TEST(SelectRows, TextMatchesPathsAndNames) {

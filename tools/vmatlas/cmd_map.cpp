@@ -67,7 +67,10 @@ int run_map(int argc, char** argv) {
             text.clear();
         });
         if (sel.filtered && sel.match_count == 0) {
-            if (filter.address)
+            if (filter.address && space.find(*filter.address))
+                fmt::print(stderr, "vmatlas: the mapping that contains {:#x} is hidden by {}\n",
+                           *filter.address, filter.writable_only ? "-w" : "-x");
+            else if (filter.address)
                 fmt::print(stderr, "vmatlas: no mapping contains {:#x}\n", *filter.address);
             else
                 fmt::print(stderr, "vmatlas: no mapping matches '{}'\n", filter_text);

@@ -22,6 +22,8 @@ int exit_status(ErrorKind kind) {
             return kExited;
         case ErrorKind::KernelThread:
             return kKernelThread;
+        case ErrorKind::Usage:
+            return kUsage;
         case ErrorKind::UnreadableInput:
         case ErrorKind::MalformedInput:
         case ErrorKind::Unsupported:

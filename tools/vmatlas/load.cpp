@@ -52,7 +52,11 @@ LoadResult load(const std::string& target, const LoadOptions& options) {
     if (!space) return report(space.error());
     const int status = report_diagnostics(*space);
     if (space->empty()) {
-        report({ErrorKind::UnreadableInput, fmt::format("no row of {} could be read", target)});
+        // report_diagnostics has said how many rows were bad; say it once more only if none was.
+        if (space->rows().rejected == 0)
+            report({ErrorKind::UnreadableInput,
+                    fmt::format("{} holds no memory map rows",
+                                target == "-" ? "standard input" : target)});
         return kBadInput;
     }
     AnnotateContext ctx;
