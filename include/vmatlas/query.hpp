@@ -43,10 +43,14 @@ struct GapEntry {
     std::size_t first = 0;  // index of the first mapping in it (not for holes)
 };
 
+// Where the kernel half of a 64-bit address space begins: a hole that reaches it (the one below
+// [vsyscall]) is no free space for the process.
+inline constexpr Addr kKernelHalf = 0xffff800000000000ull;
+
 struct GapReport {
     std::vector<GapEntry> entries;
     std::uint64_t total_mapped = 0;
-    std::uint64_t largest_hole = 0;
+    std::uint64_t largest_hole = 0;  // of the holes below kKernelHalf
     std::size_t mapping_count = 0;
 };
 

@@ -23,7 +23,7 @@ GapReport compute_gaps(const AddressSpace& space) {
         if (i > 0 && space[i - 1].end < m.start) {
             const Addr lo = space[i - 1].end;
             r.entries.push_back({GapEntry::Kind::Hole, lo, m.start, 0, i});
-            r.largest_hole = std::max(r.largest_hole, m.start - lo);
+            if (m.start <= kKernelHalf) r.largest_hole = std::max(r.largest_hole, m.start - lo);
         }
         const auto kind = m.perms.none() ? GapEntry::Kind::Guard : GapEntry::Kind::Mapped;
         GapEntry* last = r.entries.empty() ? nullptr : &r.entries.back();

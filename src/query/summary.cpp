@@ -1,5 +1,7 @@
 #include "vmatlas/summary.hpp"
 
+#include "vmatlas/query.hpp"
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -23,9 +25,6 @@ bool is_shared_memory_path(std::string_view path) {
     return path.starts_with("/memfd:") || path.starts_with("/SYSV") ||
            path.starts_with("[anon_shmem:") || path == "/dev/zero";
 }
-
-// Where the kernel half of a 64-bit address space begins: holes that reach it are not free.
-constexpr Addr kKernelHalf = 0xffff800000000000ull;
 
 }  // namespace
 
