@@ -33,9 +33,4 @@ AddressSpace parse_smaps_text(std::span<const std::string_view> pieces, SourceIn
 // True when text holds smaps figure lines ("Size:", "Rss:" at the start of a line).
 bool looks_like_smaps(std::string_view text);
 
-// Like open_target(), for the views that show figures: a file (or "-" for stdin) may hold smaps
-// text as well as maps text, and its figures are kept. A live process is read from smaps when
-// live_figures is set, else from maps (a fifth of the text to read).
-Result<AddressSpace> open_target_with_figures(std::string_view spec, bool live_figures = true);
-
 }  // namespace vmatlas

@@ -283,27 +283,6 @@ AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::siz
     return space;
 }
 
-Result<std::string> read_stdin() {
-    std::string text;
-    char buf[64 * 1024];
-    for (;;) {
-        const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0)
-            return make_error(ErrorKind::UnreadableInput,
-                              fmt::format("cannot read standard input: {}", std::strerror(errno)));
-        if (n == 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    return text;
-}
-
-Result<AddressSpace> open_process(std::string_view spec, bool live_figures) {
-    auto proc = resolve_process(spec);
-    if (!proc) return proc.error();
-    return live_figures ? read_process_smaps(proc->pid) : read_process_maps(proc->pid);
-}
-
 }  // namespace
 
 bool looks_like_smaps(std::string_view text) {
@@ -335,40 +314,6 @@ Result<AddressSpace> read_process_smaps(pid_t pid) {
     AddressSpace space = std::move(builder).build();
     if (!parser.saw_figures()) space.set_figures({});
     return space;
-}
-
-// Recognizes targets in the order open_target() does; only what is read differs.
-Result<AddressSpace> open_target_with_figures(std::string_view spec, bool live_figures) {
-    auto from_text = [](const std::string& text, const std::string& name) -> Result<AddressSpace> {
-        AddressSpace space = parse_smaps_text(text, SourceInfo{"smaps text", name, 0, ""});
-        if (space.empty() && space.rows().rejected == 0)
-            return make_error(
-                ErrorKind::UnreadableInput,
-                fmt::format("{} holds no memory map rows", name == "-" ? "standard input" : name));
-        return space;
-    };
-    if (spec == "-") {
-        auto text = read_stdin();
-        if (!text) return text.error();
-        if (looks_like_smaps(*text)) return from_text(*text, "-");
-        AddressSpace space = parse_maps_text(*text, SourceInfo{"maps text", "-", 0, ""});
-        if (space.empty() && space.rows().rejected == 0)
-            return make_error(ErrorKind::UnreadableInput,
-                              "standard input holds no memory map rows");
-        return space;
-    }
-    if (spec.empty()) return open_target(spec);  // its error
-    if (looks_like_pid(spec)) return open_process(spec, live_figures);
-    const std::string name(spec);
-    struct stat st;
-    if (::stat(name.c_str(), &st) == 0) {
-        if (!S_ISREG(st.st_mode)) return open_target(spec);  // its error, or a FIFO's maps text
-        auto text = read_proc_file(name);
-        if (!text || !looks_like_smaps(*text)) return open_target(spec);
-        return from_text(*text, name);
-    }
-    if (name.find('/') != std::string::npos) return open_target(spec);  // no such file
-    return open_process(spec, live_figures);
 }
 
 }  // namespace vmatlas

@@ -11,6 +11,7 @@
 
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
+#include "vmatlas/smaps.hpp"
 
 namespace vmatlas {
 
@@ -46,7 +47,9 @@ Result<AddressSpace> open_maps_text(const std::string& name) {
                           fmt::format("{} is an ELF file: core files and ELF images are not "
                                       "supported as targets yet",
                                       name));
-    AddressSpace space = parse_maps_text(*text, SourceInfo{"maps text", name, 0, ""});
+    AddressSpace space = looks_like_smaps(*text)
+                             ? parse_smaps_text(*text, SourceInfo{"smaps text", name, 0, ""})
+                             : parse_maps_text(*text, SourceInfo{"maps text", name, 0, ""});
     if (space.empty() && space.rows().rejected == 0)
         return make_error(
             ErrorKind::UnreadableInput,
@@ -54,18 +57,18 @@ Result<AddressSpace> open_maps_text(const std::string& name) {
     return space;
 }
 
-Result<AddressSpace> open_process(std::string_view spec) {
+Result<AddressSpace> open_process(std::string_view spec, bool live_figures) {
     auto proc = resolve_process(spec);
     if (!proc) return proc.error();
-    return read_process_maps(proc->pid);
+    return live_figures ? read_process_smaps(proc->pid) : read_process_maps(proc->pid);
 }
 
 }  // namespace
 
-Result<AddressSpace> open_target(std::string_view spec) {
+Result<AddressSpace> open_target(std::string_view spec, const TargetOptions& options) {
     if (spec.empty()) return make_error(ErrorKind::Usage, "the target is empty");
     if (spec == "-") return open_maps_text("-");
-    if (looks_like_pid(spec)) return open_process(spec);
+    if (looks_like_pid(spec)) return open_process(spec, options.live_figures);
     const std::string name(spec);
     struct stat st;
     if (::stat(name.c_str(), &st) == 0) {
@@ -75,7 +78,7 @@ Result<AddressSpace> open_target(std::string_view spec) {
     }
     if (name.find('/') != std::string::npos)
         return make_error(ErrorKind::NoSuchProcess, fmt::format("no such file: {}", name));
-    return open_process(spec);
+    return open_process(spec, options.live_figures);
 }
 
 }  // namespace vmatlas

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "exit_status.hpp"
-#include "vmatlas/smaps.hpp"
+#include "vmatlas/target.hpp"
 
 namespace vmatlas::cli {
 
@@ -48,7 +48,7 @@ int usage_error(std::string_view message) {
 }
 
 LoadResult load(const std::string& target, const LoadOptions& options) {
-    auto space = open_target_with_figures(target, options.figures);
+    auto space = open_target(target, {.live_figures = options.figures});
     if (!space) return report(space.error());
     const int status = report_diagnostics(*space);
     if (space->empty()) {
