@@ -10,12 +10,6 @@ Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {
     for (std::size_t c = 0; c < columns_.size(); ++c) widths_[c] = columns_[c].header.size();
 }
 
-void Table::reserve(std::size_t rows, std::size_t bytes_per_row) {
-    rows_.reserve(rows);
-    cells_.reserve(rows * (columns_.size() + 1));
-    arena_.reserve(rows * bytes_per_row);
-}
-
 void Table::measure(std::size_t column, std::size_t width) {
     if (column < widths_.size() && width > widths_[column]) widths_[column] = width;
 }

@@ -27,8 +27,6 @@ class Table {
   public:
     explicit Table(std::vector<Column> columns);
 
-    // Room for rows of about bytes_per_row bytes each (buffered tables).
-    void reserve(std::size_t rows, std::size_t bytes_per_row);
     // Starts a row; the row is coloured with `color` (an escape sequence, or "").
     void begin_row(std::string_view color = {});
     // The next cell of the current row; `text` is shown as is, so escape untrusted text first.
