@@ -60,6 +60,9 @@ struct SourceInfo {
     std::string origin;  // "/proc/1234/maps", a file name, "-" for stdin
     int pid = 0;         // 0 when unknown
     std::string process_name;
+    // When the map was taken (ISO 8601, UTC) and on which kernel ("Linux 6.18.44"), when the
+    // source knows: a snapshot keeps what its writer recorded; empty otherwise.
+    std::string time, kernel;
 };
 
 // What happened to each row a source read.
@@ -95,6 +98,9 @@ class AddressSpace {
     SourceInfo& source() { return source_; }
     const RowAccount& rows() const { return rows_; }
     const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+    // Part of the input could not be read (a truncated core, a broken note): what could be read
+    // is here, and the diagnostics say what is missing. Rejected rows make it incomplete too.
+    bool incomplete() const { return incomplete_ || rows_.rejected > 0; }
 
     // A 64-bit digest of every row (addresses, perms, offset, device, inode, path): two address
     // spaces with equal generations hold the same map. Cheap to compare, like FreeBSD's
@@ -120,6 +126,7 @@ class AddressSpace {
     SourceInfo source_;
     RowAccount rows_;
     std::vector<Diagnostic> diagnostics_;
+    bool incomplete_ = false;
     mutable std::optional<std::uint64_t> generation_;
     mutable std::vector<Addr> ends_;  // the look-up index, built on the first look-up
 };
@@ -141,6 +148,11 @@ class AddressSpaceBuilder {
     // Records a malformed row that the source skipped.
     void reject(Diagnostic d);
     void warn(Diagnostic d) { space_.diagnostics_.push_back(std::move(d)); }
+    // Records that part of the input could not be read (not a row: a note, the end of a file).
+    void lose(Diagnostic d) {
+        space_.incomplete_ = true;
+        warn(std::move(d));
+    }
     void reserve(std::size_t n) { rows_.reserve(n); }
 
     AddressSpace build() &&;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "vmatlas/address_space.hpp"
+#include "vmatlas/process_facts.hpp"
 
 namespace vmatlas {
 
@@ -43,10 +44,18 @@ struct Annotations {
     std::vector<std::string> warnings;
 };
 
+// Reads the ELF headers of the objects a target's file-backed rows map, for a target whose files
+// on this machine may not be those the process mapped (a core file checks build-ids and falls
+// back on the headers it holds). Defined in src/annotate/object_reader.hpp; implemented by such
+// sources. Without one, the ELF stage opens the files itself, checking device and inode.
+class ObjectReader;
+
 // What annotators may read besides the address space.
 struct AnnotateContext {
-    int pid = 0;                 // a live process, or 0
-    bool want_sections = false;  // fill Annotations::sections
+    int pid = 0;                            // a live process, or 0
+    bool want_sections = false;             // fill Annotations::sections
+    const ProcessFacts* facts = nullptr;    // what a core or snapshot recorded, when not live
+    const ObjectReader* objects = nullptr;  // how to read the mapped objects, when not from files
 };
 
 std::string_view to_string(NameSource s);  // "kernel", "elf", ...; "" for None

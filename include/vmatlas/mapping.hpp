@@ -21,9 +21,15 @@ constexpr std::uint64_t raw(FileOffset o) {
 using PathId = std::uint32_t;
 inline constexpr PathId kNoPath = 0;
 
+// The permissions of a mapping. Every source but a core file knows all four; a core records r, w
+// and x (p_flags) but not whether a file mapping was shared, and gdb's cores leave some file
+// mappings out of their PT_LOAD headers altogether: what a source does not know is marked unknown
+// and printed as '?', never guessed.
 class Perms {
   public:
     static constexpr std::uint8_t kRead = 1, kWrite = 2, kExec = 4, kShared = 8;
+    static constexpr std::uint8_t kSharingUnknown = 16;  // 'p' or 's' is not known
+    static constexpr std::uint8_t kAccessUnknown = 32;   // r, w and x are not known
 
     constexpr Perms() = default;
     constexpr explicit Perms(std::uint8_t bits) : bits_(bits) {}
@@ -32,14 +38,21 @@ class Perms {
     constexpr bool writable() const { return bits_ & kWrite; }
     constexpr bool executable() const { return bits_ & kExec; }
     constexpr bool shared() const { return bits_ & kShared; }
-    // No access at all: a guard page or a reservation.
-    constexpr bool none() const { return (bits_ & (kRead | kWrite | kExec)) == 0; }
+    constexpr bool sharing_known() const { return !(bits_ & kSharingUnknown); }
+    constexpr bool access_known() const { return !(bits_ & kAccessUnknown); }
+    // No access at all, known to be so: a guard page or a reservation.
+    constexpr bool none() const { return (bits_ & (kRead | kWrite | kExec | kAccessUnknown)) == 0; }
     constexpr std::uint8_t bits() const { return bits_; }
 
-    // The four characters the kernel prints: "r-xp", "rw-s", "---p".
+    // The four characters the kernel prints: "r-xp", "rw-s", "---p"; '?' for what is unknown
+    // ("r-x?" in a core, "????" for a row a core names but does not describe).
     constexpr std::array<char, 4> text() const {
-        return {readable() ? 'r' : '-', writable() ? 'w' : '-', executable() ? 'x' : '-',
-                shared() ? 's' : 'p'};
+        const bool known = access_known();
+        return {known ? (readable() ? 'r' : '-') : '?', known ? (writable() ? 'w' : '-') : '?',
+                known ? (executable() ? 'x' : '-') : '?',
+                !sharing_known() ? '?'
+                : shared()       ? 's'
+                                 : 'p'};
     }
 
     friend constexpr bool operator==(Perms, Perms) = default;
@@ -51,6 +64,10 @@ class Perms {
 // Facts about a mapping that are not in its fields.
 enum MappingFlag : std::uint8_t {
     kDeleted = 1,  // the kernel appended " (deleted)": the file was unlinked after mapping
+    // A core file holds none (kNotDumped) or only the first part (kPartlyDumped) of the
+    // mapping's bytes: p_filesz is 0 or short of p_memsz. Solaris pmap marks such rows with '*'.
+    kNotDumped = 2,
+    kPartlyDumped = 4,
 };
 
 struct Mapping {
@@ -67,6 +84,8 @@ struct Mapping {
     constexpr std::uint64_t size() const { return end - start; }
     constexpr bool contains(Addr a) const { return a >= start && a < end; }
     constexpr bool deleted() const { return flags & kDeleted; }
+    // Some of its bytes are missing from the target (a core file): shown with '*'.
+    constexpr bool contents_missing() const { return flags & (kNotDumped | kPartlyDumped); }
 
     friend constexpr bool operator==(const Mapping&, const Mapping&) = default;
 };

@@ -1,22 +1,63 @@
-// Targets: what the command line names, recognized by what it is, turned into an AddressSpace.
+// Targets: what the command line names, recognized by what it is, turned into a Target: the
+// AddressSpace plus what the target recorded beside it.
 //
 //   a PID, "self", or a process name   -> live process (procfs)
-//   "-"                                -> maps or smaps text on standard input
+//   "-"                                -> maps, smaps or regions text, or a snapshot, on stdin
+//   an ELF core file (ET_CORE)         -> core: PT_LOAD headers joined with the NT_FILE note
+//   another ELF file                   -> the map it would create when loaded (ELF image)
+//   a JSON snapshot (vmatlas save)     -> the snapshot, names and all
+//   a regions file                     -> regions added by hand (pwndbg's vmmap-add)
 //   a file holding maps or smaps text  -> maps text, or smaps text with its figures
+//
+// Files are recognized by their first bytes, never by their names.
 #pragma once
 
+#include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "vmatlas/address_space.hpp"
+#include "vmatlas/annotations.hpp"
+#include "vmatlas/process_facts.hpp"
 #include "vmatlas/result.hpp"
 
 namespace vmatlas {
 
+enum class TargetKind : std::uint8_t {
+    Process,   // a live process
+    MapsText,  // saved /proc/PID/maps text (or smaps text)
+    Core,      // an ELF core file
+    Snapshot,  // a JSON snapshot written by vmatlas save
+    ElfImage,  // an executable or shared object, as the map it would create
+    Regions,   // a regions file
+};
+
+std::string_view to_string(TargetKind kind);  // "process", "maps text", "core", ...
+
+// Reads the ELF headers of the objects a target's file-backed rows map, when the files on this
+// machine cannot be trusted to be those the process mapped (a core). Declared in annotations.hpp.
+
+struct Target {
+    TargetKind kind = TargetKind::Process;
+    AddressSpace space;
+    ProcessFacts facts;
+    // Names the target brings with it (a snapshot, an ELF image, a regions file): when present,
+    // the annotators do not run and these are the names every view shows.
+    std::optional<Annotations> names;
+    std::shared_ptr<const ObjectReader> objects;  // null: open the files named in the rows
+};
+
 struct TargetOptions {
     // Read a live process's /proc/PID/smaps (rows and figures) instead of its maps.
     bool live_figures = false;
+    // An ELF image: the load bias of an ET_DYN (default: where Linux puts it with ASLR off), and
+    // whether to map its allocated sections instead of its program headers (bare metal).
+    std::optional<Addr> base;
+    bool by_sections = false;
 };
 
-Result<AddressSpace> open_target(std::string_view spec, const TargetOptions& options = {});
+Result<Target> open_target(std::string_view spec, const TargetOptions& options = {});
 
 }  // namespace vmatlas

@@ -10,6 +10,7 @@ Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx) {
     if (ctx.want_sections) notes.sections.resize(space.size());
     stages::name_kernel(space, notes);
     stages::name_elf_segments(space, ctx, notes);
+    stages::name_process_areas(space, ctx, notes);
     stages::name_thread_stacks(space, ctx, notes);
     stages::name_heaps(space, notes);
     stages::assign_roles(space, notes);

@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 
 #include "annotate/elf_object.hpp"
+#include "annotate/object_reader.hpp"
 #include "annotate/stages.hpp"
 
 namespace vmatlas {
@@ -154,8 +155,10 @@ struct KeyHash {
     }
 };
 
-bool file_backed(const AddressSpace& space, const Mapping& m) {
-    if (m.path == kNoPath || m.inode == 0) return false;
+// A row of a file: with an inode, or from a target that reads its objects itself (a core
+// records no inodes).
+bool file_backed(const AddressSpace& space, const Mapping& m, bool inode_known) {
+    if (m.path == kNoPath || (inode_known && m.inode == 0)) return false;
     return !is_kernel_name(space.path(m));
 }
 
@@ -335,7 +338,7 @@ void stages::name_elf_segments(const AddressSpace& space, const AnnotateContext&
     std::vector<std::vector<std::size_t>> groups;
     for (std::size_t i = 0; i < space.size(); ++i) {
         const Mapping& m = space[i];
-        if (!file_backed(space, m)) continue;
+        if (!file_backed(space, m, ctx.objects == nullptr)) continue;
         auto [it, fresh] = group_of.try_emplace(
             ObjectKey{m.path, m.dev_major, m.dev_minor, m.inode}, groups.size());
         if (fresh) groups.emplace_back();
@@ -352,6 +355,13 @@ void stages::name_elf_segments(const AddressSpace& space, const AnnotateContext&
         const std::string_view path = space.path(first);
         const FileKey file{first.dev_major, first.dev_minor, first.inode};
         auto cached = layouts.find(file);
+        if (ctx.objects != nullptr) {
+            // The target reads its objects (one group per path: a core has no inodes).
+            auto obj = ctx.objects->read(space, rows, notes.warnings);
+            if (auto layout = obj ? make_layout(std::move(*obj), kPage) : nullptr)
+                name_object(space, rows, *layout, ctx.want_sections, notes);
+            continue;
+        }
         if (cached == layouts.end()) {
             OpenResult opened = open_object(path, first, ctx.pid);
             // A saved map may come from another machine, where a file at the same path is

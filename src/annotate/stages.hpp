@@ -15,10 +15,18 @@ void name_kernel(const AddressSpace& space, Annotations& notes);
 // program headers (.SUNW_phname names win); the sections each row covers when asked.
 void name_elf_segments(const AddressSpace& space, const AnnotateContext& ctx, Annotations& notes);
 
+// process_areas.cpp: for a target that recorded its process's facts but not the kernel's names (a
+// core): "[vdso]" at AT_SYSINFO_EHDR and "[vvar]"/"[vvar_vclock]" right below it, "[vsyscall]"
+// at its fixed x86-64 address, "[stack]" for the row holding the main thread's stack pointer
+// (Registers), and "[heap]" for the anonymous rw-p row that follows the executable within the
+// kernel's brk randomization range (Heuristic). Rows with a path or an ELF name are left alone.
+void name_process_areas(const AddressSpace& space, const AnnotateContext& ctx, Annotations& notes);
+
 // thread_stacks.cpp: "stack tid=N" for the row holding a non-main thread's stack pointer and
 // "guard tid=N" for the anonymous ---p row right below it (Registers). Only for a live process
-// (ctx.pid > 0); the main thread keeps the kernel's "[stack]". One warning when some threads'
-// registers cannot be read. The _from form takes the threads already read (for tests).
+// (ctx.pid > 0) or a target that recorded its threads (ctx.facts); the main thread keeps the
+// kernel's "[stack]". One warning when some threads' registers cannot be read. The _from form takes
+// the threads already read (for tests).
 void name_thread_stacks(const AddressSpace& space, const AnnotateContext& ctx, Annotations& notes);
 void name_thread_stacks_from(const AddressSpace& space, int pid,
                              const std::vector<ThreadInfo>& threads, Annotations& notes);

@@ -73,6 +73,10 @@ void stages::name_thread_stacks_from(const AddressSpace& space, int pid,
 
 void stages::name_thread_stacks(const AddressSpace& space, const AnnotateContext& ctx,
                                 Annotations& notes) {
+    if (ctx.facts != nullptr && ctx.facts->has_threads) {
+        name_thread_stacks_from(space, space.source().pid, ctx.facts->threads, notes);
+        return;
+    }
     if (ctx.pid <= 0) return;
     auto threads = read_threads(ctx.pid);
     if (!threads) {

@@ -63,7 +63,8 @@ int report_diagnostics(const AddressSpace& space) {
     }
     if (diags.size() > kMaxShown)
         print_err("", fmt::format("warning: {} more warnings not shown", diags.size() - kMaxShown));
-    if (space.rows().rejected == 0) return kOk;
+    if (!space.incomplete()) return kOk;
+    if (space.rows().rejected == 0) return kPartial;
     print_err("", fmt::format("{} of {} rows could not be read and are not shown",
                               space.rows().rejected, space.rows().read));
     return kPartial;

@@ -31,7 +31,7 @@ int report(const Error& error);
 void report_warning(std::string_view message);
 
 // Prints the diagnostics of a source as warnings (at most a screenful) on stderr; returns kPartial
-// when rows were rejected, else kOk.
+// when rows were rejected or part of the input could not be read, else kOk.
 int report_diagnostics(const AddressSpace& space);
 
 // Writes all of s to stdout. False when stdout is gone (a closed pipe).

@@ -48,23 +48,33 @@ int usage_error(std::string_view message) {
 }
 
 LoadResult load(const std::string& target, const LoadOptions& options) {
-    auto space = open_target(target, {.live_figures = options.figures});
-    if (!space) return report(space.error());
-    const int status = report_diagnostics(*space);
-    if (space->empty()) {
+    auto opened = open_target(target, {.live_figures = options.figures,
+                                       .base = options.base,
+                                       .by_sections = options.by_sections});
+    if (!opened) return report(opened.error());
+    Target& t = *opened;
+    const int status = report_diagnostics(t.space);
+    if (t.space.empty()) {
         // report_diagnostics has said how many rows were bad; say it once more only if none was.
-        if (space->rows().rejected == 0)
+        if (t.space.rows().rejected == 0)
             report({ErrorKind::UnreadableInput,
                     fmt::format("{} holds no memory map rows",
                                 target == "-" ? "standard input" : target)});
         return kBadInput;
     }
-    AnnotateContext ctx;
-    ctx.pid = space->source().kind == "procfs" ? space->source().pid : 0;
-    ctx.want_sections = options.sections;
-    Annotations notes = annotate(*space, ctx);
+    Annotations notes;
+    if (t.names) {
+        notes = std::move(*t.names);
+    } else {
+        AnnotateContext ctx;
+        ctx.pid = t.kind == TargetKind::Process ? t.space.source().pid : 0;
+        ctx.want_sections = options.sections;
+        ctx.facts = &t.facts;
+        ctx.objects = t.objects.get();
+        notes = annotate(t.space, ctx);
+    }
     for (const std::string& w : notes.warnings) report_warning(w);
-    return Loaded{std::move(*space), std::move(notes), status};
+    return Loaded{std::move(t.space), std::move(notes), status, std::move(t.facts), t.kind};
 }
 
 }  // namespace vmatlas::cli

@@ -11,12 +11,13 @@
 #include "render/map_view.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
+#include "vmatlas/target.hpp"
 
 namespace vmatlas::cli {
 
 inline constexpr const char* kTargetHelp =
-    "a PID, 'self', a process name matching exactly one process, '-' for maps text on stdin, or "
-    "a file holding maps text";
+    "a PID, 'self', a process name matching exactly one process, a core file, an ELF file, a "
+    "snapshot (vmatlas save), a regions file, or a file holding maps text ('-': standard input)";
 
 // Parses argv into app: nothing when the command should go on, else the exit status (0 after
 // --help, kUsage after a bad command line, with the sentence printed).
@@ -44,12 +45,17 @@ struct LoadOptions {
     // figures whatever this says.
     bool figures = false;
     bool sections = false;  // the ELF sections each row covers
+    // An ELF image target: the load bias of an ET_DYN, and whether to map it by sections.
+    std::optional<Addr> base;
+    bool by_sections = false;
 };
 
 struct Loaded {
     AddressSpace space;
     Annotations notes;
-    int status = 0;  // kOk, or kPartial when the source rejected rows
+    int status = 0;      // kOk, or kPartial when the source rejected rows
+    ProcessFacts facts;  // what a core or snapshot recorded (threads, auxv)
+    TargetKind kind = TargetKind::Process;
 };
 
 // The target's annotated map, or the exit status of the error (already reported on stderr).

@@ -1,0 +1,27 @@
+// ObjectReader: how the ELF segment-name stage gets the headers of a mapped object when the
+// target, not this machine's files, decides what the process mapped (a core file).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "annotate/elf_object.hpp"
+#include "vmatlas/annotations.hpp"
+
+namespace vmatlas {
+
+class ObjectReader {
+  public:
+    virtual ~ObjectReader() = default;
+
+    // The headers of the object mapped by `rows` (indices into space, in address order, all with
+    // one path). Nothing when the object is not ELF or cannot be read; what went wrong, if worth
+    // a word, is appended to warnings (one sentence, starting with the path).
+    virtual std::optional<elf::ElfObject> read(const AddressSpace& space,
+                                               const std::vector<std::size_t>& rows,
+                                               std::vector<std::string>& warnings) const = 0;
+};
+
+}  // namespace vmatlas

@@ -1,0 +1,138 @@
+#include "sources/core_objects.hpp"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+namespace vmatlas::core {
+
+// ---- Memory ----------------------------------------------------------------------------------
+
+Memory::~Memory() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void Memory::set_segments(std::vector<Segment> segments) {
+    segments_ = std::move(segments);
+    std::sort(segments_.begin(), segments_.end(),
+              [](const Segment& a, const Segment& b) { return a.vaddr < b.vaddr; });
+}
+
+std::vector<std::uint8_t> Memory::read(Addr addr, std::size_t len) const {
+    auto it = std::partition_point(segments_.begin(), segments_.end(),
+                                   [&](const Segment& s) { return s.vaddr + s.memsz <= addr; });
+    if (it == segments_.end() || it->vaddr > addr) return {};
+    const std::uint64_t into = addr - it->vaddr;
+    if (into >= it->dumped) return {};
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(len, it->dumped - into));
+    std::vector<std::uint8_t> bytes(n);
+    std::size_t got = 0;
+    while (got < n) {
+        const ssize_t r =
+            ::pread(fd_, bytes.data() + got, n - got, static_cast<off_t>(it->offset + into + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += static_cast<std::size_t>(r);
+    }
+    bytes.resize(got);
+    return bytes;
+}
+
+// ---- the reader ----------------------------------------------------------------------------
+
+namespace {
+
+// Enough for the ELF header, the program headers and the build-id note of any object a linker
+// makes; the kernel dumps one page of each.
+constexpr std::size_t kHeaderBytes = 64 * 1024;
+
+bool same_loads(const elf::ElfObject& a, const elf::ElfObject& b) {
+    auto loads = [](const elf::ElfObject& o) {
+        std::vector<
+            std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint32_t>>
+            v;
+        for (const elf::ProgramHeader& p : o.program_headers)
+            if (p.type == PT_LOAD) v.emplace_back(p.offset, p.vaddr, p.filesz, p.memsz, p.flags);
+        return v;
+    };
+    return loads(a) == loads(b);
+}
+
+std::optional<elf::ElfObject> read_disk(std::string_view path) {
+    if (!path.starts_with('/')) return std::nullopt;
+    const std::string name(path);
+    const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return std::nullopt;
+    struct stat st;
+    std::optional<elf::ElfObject> out;
+    // Never a device or a FIFO: opening one can block or have effects; reading it more so.
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        if (auto obj = elf::read_elf_object(fd)) out = std::move(*obj);
+    ::close(fd);
+    return out;
+}
+
+class CoreObjects final : public ObjectReader {
+  public:
+    explicit CoreObjects(std::unique_ptr<Memory> memory) : memory_(std::move(memory)) {}
+
+    std::optional<elf::ElfObject> read(const AddressSpace& space,
+                                       const std::vector<std::size_t>& rows,
+                                       std::vector<std::string>& warnings) const override {
+        const Mapping& first = space[rows.front()];
+        const std::string_view path = space.path(first);
+        std::optional<elf::ElfObject> dumped = read_dumped(space, rows);
+        std::optional<elf::ElfObject> disk = first.deleted() ? std::nullopt : read_disk(path);
+        if (!disk) return dumped;
+        if (!dumped) {
+            warnings.push_back(fmt::format(
+                "{}: its headers are not in the core, so the file on disk cannot be checked "
+                "against it; its segments are named from the file",
+                path));
+            return disk;
+        }
+        const bool ids = !disk->build_id.empty() && !dumped->build_id.empty();
+        if (ids ? disk->build_id == dumped->build_id : same_loads(*disk, *dumped)) return disk;
+        warnings.push_back(fmt::format(
+            "{}: the file on disk is not the one the process mapped (its {} differs from the "
+            "core's); its segments are named from the headers in the core",
+            path, ids ? "build-id" : "program headers"));
+        return dumped;
+    }
+
+  private:
+    // The object's first page as the kernel dumped it: the row that maps file offset 0.
+    std::optional<elf::ElfObject> read_dumped(const AddressSpace& space,
+                                              const std::vector<std::size_t>& rows) const {
+        for (std::size_t i : rows) {
+            const Mapping& m = space[i];
+            if (raw(m.offset) != 0) continue;
+            const auto bytes = memory_->read(
+                m.start, static_cast<std::size_t>(std::min<std::uint64_t>(m.size(), kHeaderBytes)));
+            if (bytes.empty()) continue;
+            auto obj = elf::read_elf_object(std::as_bytes(std::span(bytes)));
+            if (!obj) return std::nullopt;
+            // Section headers are at the end of the file, never in the dumped page.
+            obj->sections.clear();
+            obj->warnings.clear();
+            return std::move(*obj);
+        }
+        return std::nullopt;
+    }
+
+    std::unique_ptr<Memory> memory_;
+};
+
+}  // namespace
+
+std::shared_ptr<const ObjectReader> make_object_reader(std::unique_ptr<Memory> memory) {
+    return std::make_shared<CoreObjects>(std::move(memory));
+}
+
+}  // namespace vmatlas::core
