@@ -20,12 +20,13 @@ int run_map(int argc, char** argv) {
         "or text (rows whose file or name contains it).\n"
         "Exit status: 0 ok, 1 no match, 2 usage, 3 no such process or file, 4 permission denied,\n"
         "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
-    std::string target, filter_text;
+    TargetArgs args;
+    std::string filter_text;
     FilterSpec filter;
     std::optional<unsigned> after, before, context;
     bool gaps = false;
     OutputOptions output;
-    app.add_option("TARGET", target, kTargetHelp)->required();
+    args.add_to(app);
     app.add_option("FILTER", filter_text, "address or module/name filter");
     app.add_flag("-w,--writable", filter.writable_only, "writable mappings only");
     app.add_flag("-x,--executable", filter.executable_only, "executable mappings only");
@@ -50,7 +51,7 @@ int run_map(int argc, char** argv) {
     filter.before = before.value_or(context.value_or(dflt));
     filter.after = after.value_or(context.value_or(dflt));
 
-    auto loaded = load(target, {.sections = verbose});
+    auto loaded = load(args, {.sections = verbose});
     if (!loaded) return loaded.error();
     const AddressSpace& space = loaded->space;
     const Annotations& notes = loaded->notes;

@@ -16,20 +16,17 @@ int run_mappings(int argc, char** argv) {
     app.footer(
         "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
         "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
-    std::string target;
+    TargetArgs args;
     MappingsOptions options;
     OutputOptions output;
-    app.add_option("TARGET", target,
-                   "a PID, 'self', a process name matching exactly one process, '-' for stdin, "
-                   "or a file holding maps or smaps text")
-        ->required();
+    args.add_to(app);
     app.add_flag("-b", options.basenames, "the last component of file names");
     app.add_flag("-s", options.no_segment_names, "no segment names ([ text ], [ data ], ...)");
     output.add_to(app);
     if (const auto status = parse_args(app, argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
 
-    auto loaded = load(target, {.figures = false});
+    auto loaded = load(args, {.figures = false});
     if (!loaded) return loaded.error();
     const Format format = output.format();
     const Palette palette = output.palette();

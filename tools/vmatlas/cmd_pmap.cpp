@@ -20,14 +20,12 @@ int run_pmap(int argc, char** argv) {
         "Sizes are in K. -x and -X read /proc/PID/smaps once (or a saved smaps file).\n"
         "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
         "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
-    std::string target, range_text;
+    TargetArgs args;
+    std::string range_text;
     PmapOptions options;
     bool extended = false, smaps = false;
     OutputOptions output;
-    app.add_option("TARGET", target,
-                   "a PID, 'self', a process name matching exactly one process, '-' for stdin, "
-                   "or a file holding maps or smaps text")
-        ->required();
+    args.add_to(app);
     app.add_flag("-x", extended, "Kbytes RSS Anon Locked, with totals");
     app.add_flag("-X", smaps, "every smaps figure, THPeligible and VmFlags, with totals");
     app.add_flag("-b", options.basenames, "the last component of file names");
@@ -48,7 +46,7 @@ int run_pmap(int argc, char** argv) {
     }
     options.mode = smaps ? PmapMode::Smaps : extended ? PmapMode::Extended : PmapMode::Basic;
 
-    auto loaded = load(target, {.figures = options.mode != PmapMode::Basic});
+    auto loaded = load(args, {.figures = options.mode != PmapMode::Basic});
     if (!loaded) return loaded.error();
     if (options.mode != PmapMode::Basic && loaded->space.figures().empty())
         report_warning(fmt::format("{} holds no smaps figures: they are shown as ?",

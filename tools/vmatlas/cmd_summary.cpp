@@ -12,14 +12,14 @@ namespace vmatlas::cli {
 int run_summary(int argc, char** argv) {
     CLI::App app{"Totals by kind and by object: virtual, resident, dirty, swapped, regions.",
                  "vmatlas summary"};
-    std::string target;
+    TargetArgs args;
     OutputOptions output;
-    app.add_option("TARGET", target, kTargetHelp)->required();
+    args.add_to(app);
     output.add_to(app, false);
     if (const auto status = parse_args(app, argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
 
-    auto loaded = load(target, {.figures = true});
+    auto loaded = load(args, {.figures = true});
     if (!loaded) return loaded.error();
     std::string out;
     render_summary(loaded->space, loaded->notes, summarize(loaded->space, loaded->notes),

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "exit_status.hpp"
+#include "vmatlas/query.hpp"
 #include "vmatlas/target.hpp"
 
 namespace vmatlas::cli {
@@ -47,6 +48,23 @@ int usage_error(std::string_view message) {
     return kUsage;
 }
 
+void TargetArgs::add_to(CLI::App& app) {
+    app.add_option("TARGET", target, kTargetHelp)->required();
+    app.add_option("--base", base_text,
+                   "an ELF image target: the load bias of an ET_DYN (0x-hex or decimal)");
+    app.add_flag("--sections", by_sections,
+                 "an ELF image target: map its allocated sections, not its program headers");
+}
+
+std::optional<int> TargetArgs::apply(LoadOptions& options) const {
+    if (!base_text.empty()) {
+        options.base = parse_address(base_text);
+        if (!options.base) return usage_error("--base takes an address, 0x-hex or decimal");
+    }
+    options.by_sections = by_sections;
+    return std::nullopt;
+}
+
 LoadResult load(const std::string& target, const LoadOptions& options) {
     auto opened = open_target(target, {.live_figures = options.figures,
                                        .base = options.base,
@@ -75,6 +93,11 @@ LoadResult load(const std::string& target, const LoadOptions& options) {
     }
     for (const std::string& w : notes.warnings) report_warning(w);
     return Loaded{std::move(t.space), std::move(notes), status, std::move(t.facts), t.kind};
+}
+
+LoadResult load(const TargetArgs& args, LoadOptions options) {
+    if (const auto status = args.apply(options)) return *status;
+    return load(args.target, options);
 }
 
 }  // namespace vmatlas::cli

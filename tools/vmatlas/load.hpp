@@ -40,6 +40,20 @@ struct OutputOptions {
 // Prints "vmatlas: <message>" and returns kUsage.
 int usage_error(std::string_view message);
 
+struct LoadOptions;
+
+// TARGET and how to read it, the same for every view: --base and --sections for an ELF image.
+struct TargetArgs {
+    std::string target;
+    std::string base_text;
+    bool by_sections = false;
+
+    // Adds TARGET (required, with kTargetHelp) and the options to app.
+    void add_to(CLI::App& app);
+    // Copies the arguments into options; the exit status of a usage error (printed), else nothing.
+    std::optional<int> apply(LoadOptions& options) const;
+};
+
 struct LoadOptions {
     // Read a live process's smaps for its figures (RSS, PSS, ...). A saved smaps file has its
     // figures whatever this says.
@@ -73,5 +87,7 @@ class LoadResult {
 };
 
 LoadResult load(const std::string& target, const LoadOptions& options);
+// The same with the target arguments applied to options first.
+LoadResult load(const TargetArgs& args, LoadOptions options);
 
 }  // namespace vmatlas::cli
