@@ -38,8 +38,30 @@ struct Field {
     Align align;
     Type type;
     Value (*get)(const RowCtx&);
-    bool verbose = false;  // shown only when the sections were asked for (-v)
+    // Shown only when the sections were asked for (-v), or only for a core file's map.
+    enum class Only { No, Verbose, Core } only = Only::No;
 };
+
+bool is_core(const AddressSpace& space) {
+    return space.source().kind == "core";
+}
+
+bool shown(const Field& f, const AddressSpace& space, const Annotations& notes) {
+    switch (f.only) {
+        case Field::Only::No:
+            return true;
+        case Field::Only::Verbose:
+            return !notes.sections.empty();
+        case Field::Only::Core:
+            return is_core(space);
+    }
+    return true;
+}
+
+// How much of a row's contents a core file holds: "all", "part" or "none".
+std::string_view dumped(const Mapping& m) {
+    return (m.flags & kNotDumped) ? "none" : (m.flags & kPartlyDumped) ? "part" : "all";
+}
 
 // The ELF object a row without a file belongs to (a bss row), else "".
 std::string_view object_of(const RowCtx& r) {
@@ -69,6 +91,11 @@ constexpr Field kMapFields[] = {
     {"Size", "size", Align::Right, Type::Size, [](const RowCtx& r) { return Value{r.m.size()}; }},
     {"Offset", "offset", Align::Right, Type::Size,
      [](const RowCtx& r) { return Value{raw(r.m.offset)}; }},
+    {"InCore", "in_core", Align::Left, Type::Text,
+     [](const RowCtx& r) {
+         return Value{0, dumped(r.m)};
+     },
+     Field::Only::Core},
     {"", "dev", Align::Left, Type::Text,
      [](const RowCtx& r) {
          r.scratch.clear();
@@ -87,7 +114,7 @@ constexpr Field kMapFields[] = {
      [](const RowCtx& r) {
          return Value{0, r.notes.sections[r.i]};
      },
-     true},
+     Field::Only::Verbose},
     {"", "path", Align::Left, Type::Text,
      [](const RowCtx& r) {
          const std::string_view p = r.space.path(r.m);
@@ -214,7 +241,7 @@ void csv_value(std::string& out, const Field& f, const Value& v) {
 
 void json_row(JsonWriter& w, const RowCtx& r) {
     for (const Field& f : kMapFields) {
-        if (f.key.empty() || (f.verbose && r.notes.sections.empty())) continue;
+        if (f.key.empty() || !shown(f, r.space, r.notes)) continue;
         w.key(f.key);
         json_value(w, f, f.get(r));
     }
@@ -273,7 +300,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
     if (format == Format::Csv) {
         bool first = true;
         for (const Field& f : kMapFields) {
-            if (f.key.empty() || (f.verbose && notes.sections.empty())) continue;
+            if (f.key.empty() || !shown(f, space, notes)) continue;
             if (!first) out.push_back(',');
             first = false;
             out += f.key;
@@ -285,7 +312,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             const RowCtx r{space, notes, i, space[i], scratch};
             first = true;
             for (const Field& f : kMapFields) {
-                if (f.key.empty() || (f.verbose && notes.sections.empty())) continue;
+                if (f.key.empty() || !shown(f, space, notes)) continue;
                 if (!first) out.push_back(',');
                 first = false;
                 csv_value(out, f, f.get(r));
@@ -298,12 +325,12 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
 
     const bool marker = filter.address.has_value();
     std::vector<Column> columns;
-    std::vector<const Field*> shown;
+    std::vector<const Field*> visible;
     if (marker) columns.push_back({"", Align::Left});
     for (const Field& f : kMapFields)
-        if (!f.header.empty() && !(f.verbose && notes.sections.empty())) {
+        if (!f.header.empty() && shown(f, space, notes)) {
             columns.push_back({f.header, f.align});
-            shown.push_back(&f);
+            visible.push_back(&f);
         }
     Table table(std::move(columns));
     auto emit = [&](Table& t) {
@@ -314,7 +341,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             const RowCtx r{space, notes, i, space[i], scratch};
             t.begin_row(palette.start(notes.roles[i]));
             if (marker) t.cell(sel.matched[k] ? "►" : " ", 1);
-            for (const Field* f : shown)
+            for (const Field* f : visible)
                 if (t.measuring() && t.in_last_column())
                     t.measure_cell(0);
                 else

@@ -27,7 +27,8 @@ struct Value {
     std::uint64_t n = 0;
     std::string_view s;
     bool b = false;
-    bool known = true;  // false: a figure of a target without smaps figures
+    bool known = true;    // false: a figure of a target without smaps figures
+    bool marked = false;  // a size whose bytes are not all in the core file: '*' in the table
 };
 
 struct RowCtx {
@@ -76,7 +77,12 @@ Value get_end(const RowCtx& r) {
     return {r.m.end};
 }
 Value get_size(const RowCtx& r) {
-    return {r.m.size()};
+    return {.n = r.m.size(), .marked = r.m.contents_missing()};
+}
+// How much of the row a core file holds; null for other targets.
+Value get_in_core(const RowCtx& r) {
+    if (r.space.source().kind != "core") return {};
+    return {0, (r.m.flags & kNotDumped) ? "none" : (r.m.flags & kPartlyDumped) ? "part" : "all"};
 }
 Value get_perms(const RowCtx& r) {
     const auto t = r.m.perms.text();
@@ -121,6 +127,7 @@ constexpr Field kName       {"", "name",        Align::Left,  Type::OptText, kDa
 constexpr Field kNameSource {"", "name_source", Align::Left,  Type::OptText, kData, get_name_source};
 constexpr Field kPath       {"", "path",        Align::Left,  Type::OptText, kData, get_path};
 constexpr Field kDeleted    {"", "deleted",     Align::Left,  Type::Bool,    kData, get_deleted};
+constexpr Field kInCore     {"", "in_core",     Align::Left,  Type::OptText, kData, get_in_core};
 constexpr Field kThp        {"THPeligible", "thp_eligible", Align::Right, Type::Flag, kBoth, get_thp};
 constexpr Field kVmFlags    {"VmFlags", "vm_flags", Align::Left, Type::OptText, kBoth, get_vm_flags};
 // clang-format on
@@ -132,8 +139,8 @@ constexpr Field figure(std::string_view header, std::string_view key,
 }
 
 // vmatlas pmap: Solaris 11.4's layout has no column header.
-constexpr Field kPmapFields[] = {kStart, kEnd,        kSize, kPerms,  kMappedFile,
-                                 kName,  kNameSource, kPath, kDeleted};
+constexpr Field kPmapFields[] = {kStart, kEnd,        kSize, kPerms,   kMappedFile,
+                                 kName,  kNameSource, kPath, kDeleted, kInCore};
 
 // vmatlas pmap -x: Solaris's -x columns.
 constexpr Field kPmapXFields[] = {
@@ -149,6 +156,7 @@ constexpr Field kPmapXFields[] = {
     kNameSource,
     kPath,
     kDeleted,
+    kInCore,
 };
 
 // vmatlas pmap -X: every smaps figure, under the kernel's own names.
@@ -185,6 +193,7 @@ constexpr Field kPmapXXFields[] = {
     kNameSource,
     kPath,
     kDeleted,
+    kInCore,
 };
 
 // vmatlas mappings: mdb's ::mappings.
@@ -198,6 +207,7 @@ constexpr Field kMappingsFields[] = {
     kNameSource,
     kPath,
     kDeleted,
+    kInCore,
 };
 
 // ---- How each view writes its table --------------------------------------------------------
@@ -270,6 +280,7 @@ void table_cell(Table& t, const Field& f, const Value& v, Style style, int digit
             } else {
                 format_kib(s, v.n / 1024, style);
             }
+            if (v.marked) s.push_back('*');
             break;
         case Type::Flag:
             s = v.b ? "1" : "0";
@@ -482,8 +493,10 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
         table_fields.push_back(k);
     }
     Table table(std::move(columns));
+    bool marked = false;  // a row whose bytes are not all in the core: footnoted
     for (const std::size_t i : shown.rows) {
         const RowCtx r = row_ctx(i);
+        marked = marked || r.m.contents_missing();
         table.begin_row(palette.start(notes.roles[i]));
         for (const std::size_t k : table_fields)
             table_cell(table, view.fields[k], value_of(view.fields[k], r), view.style, digits);
@@ -539,11 +552,12 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
     if (view.title && !shown.quiet) out += title_line(space);
     if (view.column_header && !shown.quiet) {
         table.render(out, palette.reset());
-        return;
+    } else {
+        std::string body;
+        table.render(body, palette.reset());
+        out.append(body, body.find('\n') + 1, std::string::npos);  // without the header line
     }
-    std::string body;
-    table.render(body, palette.reset());
-    out.append(body, body.find('\n') + 1, std::string::npos);  // without the header line
+    if (marked && !shown.quiet) out += "* the core file holds only part or none of these bytes\n";
 }
 
 std::string_view basename_of(std::string_view path) {
