@@ -91,7 +91,7 @@ constexpr Field kMapFields[] = {
     {"Size", "size", Align::Right, Type::Size, [](const RowCtx& r) { return Value{r.m.size()}; }},
     {"Offset", "offset", Align::Right, Type::Size,
      [](const RowCtx& r) { return Value{raw(r.m.offset)}; }},
-    {"InCore", "in_core", Align::Left, Type::Text,
+    {"InCore", "", Align::Left, Type::Text,
      [](const RowCtx& r) {
          return Value{0, dumped(r.m)};
      },
@@ -135,6 +135,11 @@ constexpr Field kMapFields[] = {
     {"", "role", Align::Left, Type::Text,
      [](const RowCtx& r) {
          return Value{0, to_string(r.notes.roles[r.i])};
+     }},
+    // null unless the map comes from a core file: a stable schema for scripts.
+    {"", "in_core", Align::Left, Type::OptText,
+     [](const RowCtx& r) {
+         return Value{0, is_core(r.space) ? dumped(r.m) : std::string_view{}};
      }},
 };
 

@@ -529,7 +529,7 @@ TEST(ElfView, MapIsTheDefaultViewsObject) {
     const CliRun csv = vmatlas({"elf", b.lib, "--csv"});
     ASSERT_EQ(csv.status, 0);
     EXPECT_TRUE(csv.out.starts_with(
-        "start,end,perms,size,offset,dev,inode,name,path,deleted,object,name_source,role\n"))
+        "start,end,perms,size,offset,dev,inode,name,path,deleted,object,name_source,role,in_core\n"))
         << csv.out;
 }
 

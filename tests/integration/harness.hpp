@@ -549,7 +549,7 @@ inline std::vector<std::string> table_layout_problems(std::string_view text, boo
 // address's row "match_offset" follow).
 inline const std::vector<std::string> kRowKeys = {
     "start", "end",  "perms",   "size",   "offset",      "dev", "inode",
-    "name",  "path", "deleted", "object", "name_source", "role"};
+    "name",  "path", "deleted", "object", "name_source", "role", "in_core"};
 
 // The keys of each row of mappings[], in the order the CLI wrote them.
 inline std::vector<std::vector<std::string>> row_keys(const RunResult& r) {
