@@ -322,11 +322,19 @@ Result<Target> read_core(const std::string& path) {
     layout.big_endian = ehdr.e_ident[EI_DATA] == ELFDATA2MSB;
     layout.machine = ehdr.e_machine;
 
-    std::size_t phnum = 0;
-    if (elf_getphdrnum(elf.get(), &phnum) != 0)
-        return make_error(
-            ErrorKind::MalformedInput,
-            fmt::format("{}: cannot count the program headers: {}", path, libelf_error()));
+    // The count the header claims (libelf quietly answers fewer for a table cut short). A core
+    // with PN_XNUM or more mappings keeps the real count in section 0's sh_info.
+    std::uint64_t phnum = ehdr.e_phnum;
+    if (phnum == PN_XNUM) {
+        GElf_Shdr shdr0;
+        Elf_Scn* scn0 = elf_getscn(elf.get(), 0);
+        if (scn0 == nullptr || gelf_getshdr(scn0, &shdr0) == nullptr)
+            return make_error(ErrorKind::MalformedInput,
+                              fmt::format("{}: e_phnum is PN_XNUM but section header 0, which "
+                                          "holds the count, cannot be read: {}",
+                                          path, libelf_error()));
+        phnum = shdr0.sh_info;
+    }
     const std::uint64_t entsize = elf_class == ELFCLASS64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
     if (phnum > 0 && (ehdr.e_phentsize != entsize || !fits(ehdr.e_phoff, phnum * entsize, size)))
         return make_error(
@@ -334,13 +342,19 @@ Result<Target> read_core(const std::string& path) {
             fmt::format("{}: the core file ends at offset {:#x}, but its {} program headers run "
                         "from {:#x} to {:#x}",
                         path, size, phnum, ehdr.e_phoff, ehdr.e_phoff + phnum * ehdr.e_phentsize));
+    std::size_t counted = 0;
+    if (phnum > 0 && (elf_getphdrnum(elf.get(), &counted) != 0 || counted != phnum))
+        return make_error(ErrorKind::MalformedInput,
+                          fmt::format("{}: libelf counts {} program headers where the header "
+                                      "claims {}",
+                                      path, counted, phnum));
 
     AddressSpaceBuilder out(SourceInfo{"core", path});
     Reader reader(path, size, out);
     Notes notes;
     std::vector<Segment> loads;
     loads.reserve(phnum);
-    for (std::size_t i = 0; i < phnum; ++i) {
+    for (std::uint64_t i = 0; i < phnum; ++i) {
         GElf_Phdr ph;
         if (gelf_getphdr(elf.get(), static_cast<int>(i), &ph) == nullptr) {
             reader.lose(fmt::format("cannot read program header {}: {}", i, libelf_error()));

@@ -67,11 +67,13 @@ bool same_loads(const elf::ElfObject& a, const elf::ElfObject& b) {
 std::optional<elf::ElfObject> read_disk(std::string_view path) {
     if (!path.starts_with('/')) return std::nullopt;
     const std::string name(path);
+    // Never a device or a FIFO (a core names any path it likes): opening one can block or have
+    // effects. Checked before opening, and again on what was opened.
+    struct stat st;
+    if (::stat(name.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
     const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return std::nullopt;
-    struct stat st;
     std::optional<elf::ElfObject> out;
-    // Never a device or a FIFO: opening one can block or have effects; reading it more so.
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
         if (auto obj = elf::read_elf_object(fd)) out = std::move(*obj);
     ::close(fd);
