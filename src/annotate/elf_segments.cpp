@@ -397,6 +397,7 @@ void stages::name_elf_segments(const AddressSpace& space, const AnnotateContext&
         }
         if (cached->second) name_object(space, rows, *cached->second, ctx.want_sections, notes);
     }
+    if (ctx.objects != nullptr) ctx.objects->finish(notes.warnings);
     if (unopened > 0)
         notes.warnings.push_back(fmt::format(
             "{} mapped file{} could not be opened ({}); {} segments are not named", unopened,

@@ -22,6 +22,9 @@ class ObjectReader {
     virtual std::optional<elf::ElfObject> read(const AddressSpace& space,
                                                const std::vector<std::size_t>& rows,
                                                std::vector<std::string>& warnings) const = 0;
+
+    // Called once after the last read: warnings about many objects at once, said once.
+    virtual void finish(std::vector<std::string>& warnings) const { (void)warnings; }
 };
 
 }  // namespace vmatlas

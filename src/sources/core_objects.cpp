@@ -93,10 +93,7 @@ class CoreObjects final : public ObjectReader {
         std::optional<elf::ElfObject> disk = first.deleted() ? std::nullopt : read_disk(path);
         if (!disk) return dumped;
         if (!dumped) {
-            warnings.push_back(fmt::format(
-                "{}: its headers are not in the core, so the file on disk cannot be checked "
-                "against it; its segments are named from the file",
-                path));
+            if (unchecked_++ == 0) first_unchecked_ = path;
             return disk;
         }
         const bool ids = !disk->build_id.empty() && !dumped->build_id.empty();
@@ -106,6 +103,17 @@ class CoreObjects final : public ObjectReader {
             "core's); its segments are named from the headers in the core",
             path, ids ? "build-id" : "program headers"));
         return dumped;
+    }
+
+    void finish(std::vector<std::string>& warnings) const override {
+        if (unchecked_ == 0) return;
+        warnings.push_back(fmt::format(
+            "the headers of {} mapped object{} ({}{}) are not in the core, so the file{} on disk "
+            "cannot be checked against {}; {} segments are named from the file{} as {} now",
+            unchecked_, unchecked_ == 1 ? "" : "s", first_unchecked_,
+            unchecked_ == 1 ? "" : ", ...", unchecked_ == 1 ? "" : "s",
+            unchecked_ == 1 ? "it" : "them", unchecked_ == 1 ? "its" : "their",
+            unchecked_ == 1 ? "" : "s", unchecked_ == 1 ? "it is" : "they are"));
     }
 
   private:
@@ -129,6 +137,10 @@ class CoreObjects final : public ObjectReader {
     }
 
     std::unique_ptr<Memory> memory_;
+    // Objects named from disk without a check, counted for one warning (annotate() runs on one
+    // thread; read() is const for its callers, not for this tally).
+    mutable std::size_t unchecked_ = 0;
+    mutable std::string first_unchecked_;
 };
 
 }  // namespace
