@@ -108,8 +108,8 @@ class AddressSpace {
     std::uint64_t generation() const;
 
     // Index of the mapping that contains a, if any. O(log n). The first look-up builds an index
-    // (8 bytes a mapping); an AddressSpace is not to be searched from two threads at once
-    // before that.
+    // (about 8.5 bytes a mapping); an AddressSpace is not to be searched from two threads at
+    // once before that.
     std::optional<std::size_t> find(Addr a) const;
     // Index of the first mapping whose end is above a (the one containing a, or the next one).
     std::size_t lower_bound(Addr a) const;
@@ -128,7 +128,14 @@ class AddressSpace {
     std::vector<Diagnostic> diagnostics_;
     bool incomplete_ = false;
     mutable std::optional<std::uint64_t> generation_;
-    mutable std::vector<Addr> ends_;  // the look-up index, built on the first look-up
+    // The look-up index, built on the first look-up: a static search tree of end addresses
+    // (address_space.cpp).
+    struct Level {
+        std::size_t at, size;  // where in index_, how many real entries
+    };
+    mutable std::vector<Addr> index_;
+    mutable std::vector<Level> levels_;  // levels_[0] holds every end; the last one is the root
+    void build_index() const;
 };
 
 // Collects rows in the order a source read them, then sorts them and resolves overlaps. When two

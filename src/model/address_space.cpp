@@ -51,22 +51,49 @@ std::uint64_t AddressSpace::generation() const {
     return *generation_;
 }
 
-// The look-up index: the end addresses alone, 8 bytes each, so that a search over 60,000
-// mappings touches 480 KB instead of 2.9 MB; and a binary search without branches to mispredict.
+// The look-up index: a static search tree of the end addresses (an "S-tree"). Level 0 is every
+// end, in order; each level above holds the last entry of every kFan-entry chunk of the level
+// below, up to a root of at most kFan entries. Every level is padded with the largest address to
+// whole chunks. A look-up reads one chunk per level (two cache lines) and counts the entries not
+// above the address, without a branch: the count says which chunk of the next level to read.
+// Against a binary search over the 480 KB of ends of 60,000 mappings, which waits on about
+// sixteen dependent cache misses, the levels above 0 fit in a few KB that stay in cache.
+namespace {
+constexpr std::size_t kFan = 16;
+constexpr Addr kPad = ~Addr{0};
+}  // namespace
+
+void AddressSpace::build_index() const {
+    index_.clear();
+    levels_.clear();
+    const std::size_t n = mappings_.size();
+    auto padded = [](std::size_t k) { return (k + kFan - 1) / kFan * kFan; };
+    std::size_t total = 0;
+    for (std::size_t size = n;; size = (size + kFan - 1) / kFan) {
+        levels_.push_back({total, size});
+        total += padded(size);
+        if (size <= kFan) break;
+    }
+    index_.assign(total, kPad);
+    for (std::size_t i = 0; i < n; ++i) index_[i] = mappings_[i].end;
+    for (std::size_t k = 1; k < levels_.size(); ++k)
+        for (std::size_t j = 0; j < levels_[k].size; ++j)
+            index_[levels_[k].at + j] = index_[levels_[k - 1].at + j * kFan + kFan - 1];
+}
+
 std::size_t AddressSpace::lower_bound(Addr a) const {
-    if (ends_.size() != mappings_.size()) {
-        ends_.resize(mappings_.size());
-        for (std::size_t i = 0; i < mappings_.size(); ++i) ends_[i] = mappings_[i].end;
+    if (mappings_.empty()) return 0;
+    if (levels_.empty() || levels_[0].size != mappings_.size()) build_index();
+    std::size_t pos = 0;  // the first entry above a, in the level being read
+    for (std::size_t k = levels_.size(); k-- > 0;) {
+        const Addr* chunk = index_.data() + levels_[k].at + pos * kFan;
+        std::size_t count = 0;
+        for (std::size_t j = 0; j < kFan; ++j) count += chunk[j] <= a;
+        pos = pos * kFan + count;
+        // Every entry of this level is at or below a (a is the largest address): none above.
+        if (pos >= levels_[k].size) return mappings_.size();
     }
-    std::size_t len = ends_.size();
-    if (len == 0) return 0;
-    const Addr* p = ends_.data();
-    while (len > 1) {
-        const std::size_t half = len / 2;
-        p = p[half - 1] <= a ? p + half : p;
-        len -= half;
-    }
-    return static_cast<std::size_t>(p - ends_.data()) + (*p <= a ? 1 : 0);
+    return pos;
 }
 
 std::optional<std::size_t> AddressSpace::find(Addr a) const {
@@ -77,7 +104,8 @@ std::optional<std::size_t> AddressSpace::find(Addr a) const {
 
 std::size_t AddressSpace::memory_bytes() const {
     std::size_t n = sizeof(*this) + mappings_.capacity() * sizeof(Mapping) +
-                    ends_.capacity() * sizeof(Addr) + figures_.capacity() * sizeof(Figures);
+                    index_.capacity() * sizeof(Addr) + levels_.capacity() * sizeof(Level) +
+                    figures_.capacity() * sizeof(Figures);
     // Each interned string: its bytes, its deque slot, and an index node (key view, id, hash).
     n += paths_.bytes() + paths_.size() * (sizeof(std::string) + sizeof(std::string_view) + 32);
     return n;

@@ -121,9 +121,10 @@ TEST(AddressSpace, StaysSmallPerMapping) {
 namespace vmatlas {
 namespace {
 
-// The branchless index must agree with a plain search for every address around every boundary.
+// The look-up index must agree with a plain search for every address around every boundary.
 TEST(AddressSpace, LookupIndexAgreesWithALinearScan) {
-    for (std::size_t n : {0u, 1u, 2u, 3u, 7u, 64u, 1000u}) {
+    // Sizes around the index's chunks of 16 and its levels (16, 256, 4096 entries).
+    for (std::size_t n : {0u, 1u, 2u, 3u, 7u, 15u, 16u, 17u, 64u, 255u, 256u, 257u, 1000u, 4097u}) {
         AddressSpaceBuilder b({"test", "", 0, ""});
         for (std::size_t i = 0; i < n; ++i)
             b.add(row(0x10000 + i * 0x3000, 0x10000 + i * 0x3000 + 0x1000 * (1 + i % 2)));
@@ -144,6 +145,24 @@ TEST(AddressSpace, LookupIndexAgreesWithALinearScan) {
             EXPECT_EQ(s.lower_bound(a), above) << n << " rows, address " << a;
         }
     }
+}
+
+}  // namespace
+}  // namespace vmatlas
+
+namespace vmatlas {
+namespace {
+
+// A mapping that ends at the last address: the index pads with that address too.
+TEST(AddressSpace, LookupAtTheTopOfTheAddressSpace) {
+    AddressSpaceBuilder b({"test", "", 0, ""});
+    for (std::size_t i = 0; i < 20; ++i) b.add(row(0x10000 + i * 0x2000, 0x11000 + i * 0x2000));
+    b.add(row(UINT64_MAX - 0xfff, UINT64_MAX));
+    const AddressSpace s = std::move(b).build();
+    EXPECT_EQ(s.find(UINT64_MAX - 1), 20u);
+    EXPECT_FALSE(s.find(UINT64_MAX).has_value());
+    EXPECT_EQ(s.lower_bound(UINT64_MAX), 21u);
+    EXPECT_EQ(s.lower_bound(UINT64_MAX - 0x1000), 20u);
 }
 
 }  // namespace
