@@ -153,6 +153,31 @@ TEST(DamagedCore, CutAfterTheNotesShowsTheRowsAsPartial) {
     EXPECT_NE(r.out.find("/sleep"), std::string::npos);
 }
 
+// A core with more than 65534 mappings keeps its program header count in section 0's sh_info
+// (PN_XNUM). The same core rewritten that way lists the same rows.
+TEST(CoreFile, ProgramHeaderCountInSectionZero) {
+    const Sample& s = sample();
+    if (s.bytes.empty()) GTEST_SKIP() << s.why_not;
+    std::string bytes = s.bytes;
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, bytes.data(), sizeof eh);
+    Elf64_Shdr sh0{};
+    sh0.sh_info = eh.e_phnum;
+    eh.e_phnum = PN_XNUM;
+    eh.e_shoff = bytes.size();
+    eh.e_shnum = 1;
+    eh.e_shentsize = sizeof(Elf64_Shdr);
+    std::memcpy(bytes.data(), &eh, sizeof eh);
+    bytes.append(reinterpret_cast<const char*>(&sh0), sizeof sh0);
+    TempDir dir("vmatlas xnum");
+    auto plain = vmatlas::read_core(write_file(dir, "plain", s.bytes));
+    auto xnum = vmatlas::read_core(write_file(dir, "xnum", bytes));
+    ASSERT_TRUE(plain.ok());
+    ASSERT_TRUE(xnum.ok()) << xnum.error().message;
+    EXPECT_EQ(xnum->space.mappings(), plain->space.mappings());
+    EXPECT_EQ(xnum->space.size(), s.loads);
+}
+
 TEST(DamagedCore, FlippedBytesInHeadersAndNotesNeverCrash) {
     const Sample& s = sample();
     if (s.bytes.empty()) GTEST_SKIP() << s.why_not;
