@@ -94,6 +94,8 @@ def main():
     ap.add_argument("--gdb-reps", type=int, default=3)
     ap.add_argument("--gigabytes", type=float, default=2)
     args = ap.parse_args()
+    args.vmatlas = os.path.abspath(args.vmatlas)  # the cores are made in other directories
+    args.many_maps = os.path.abspath(args.many_maps)
     for path in (args.vmatlas, args.many_maps):
         if not os.access(path, os.X_OK):
             log(f"compare_cores: {path} is not built")
