@@ -1,0 +1,479 @@
+// The regions source (include/vmatlas/regions.hpp has the grammar). Lines are read by position,
+// like maps text: a field is the bytes up to the next blank, and the name is the rest of the line.
+#include "vmatlas/regions.hpp"
+
+#include <sys/stat.h>
+#include <cerrno>
+#include <cstring>
+#include <iterator>
+#include <map>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "annotate/elf_object.hpp"
+#include "annotate/stages.hpp"
+#include "vmatlas/procfs.hpp"
+
+namespace vmatlas {
+
+namespace {
+
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+int hex_value(char c) {
+    if (is_digit(c)) return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::size_t skip_blanks(std::string_view line, std::size_t pos) {
+    while (pos < line.size() && is_blank(line[pos])) ++pos;
+    return pos;
+}
+
+std::size_t token_end(std::string_view line, std::size_t pos) {
+    while (pos < line.size() && !is_blank(line[pos])) ++pos;
+    return pos;
+}
+
+bool has_hex_prefix(std::string_view token) {
+    return token.size() >= 2 && token[0] == '0' && (token[1] == 'x' || token[1] == 'X');
+}
+
+// Calls f(line, line_no) for each line: split on '\n', one '\r' before it dropped.
+template <typename F>
+void for_each_line(std::string_view text, F&& f) {
+    std::size_t line_no = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
+        const std::size_t eol =
+            nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
+        std::string_view line = text.substr(pos, eol - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (!f(line, ++line_no)) return;
+        pos = eol + 1;
+    }
+}
+
+// Where a region's first field begins, or nothing for a blank line or a comment.
+std::optional<std::size_t> region_begin(std::string_view line) {
+    const std::size_t pos = skip_blanks(line, 0);
+    if (pos == line.size() || line[pos] == '#') return std::nullopt;
+    return pos;
+}
+
+// The shape of a number, without its value.
+bool number_shaped(std::string_view token) {
+    if (has_hex_prefix(token)) {
+        if (token.size() == 2) return false;
+        for (char c : token.substr(2))
+            if (hex_value(c) < 0) return false;
+        return true;
+    }
+    if (token.empty()) return false;
+    for (char c : token)
+        if (!is_digit(c)) return false;
+    return true;
+}
+
+// A token that a person meant as a number, well-formed or not ("0x0800000g" is a typo in a
+// regions file): it begins with a digit and holds no '-', which a maps row's "start-end" does.
+bool meant_as_number(std::string_view token) {
+    return !token.empty() && is_digit(token[0]) && token.find('-') == std::string_view::npos;
+}
+
+enum class NumberStatus { Ok, Bad, Ambiguous, TooLarge };
+
+NumberStatus read_number(std::string_view token, std::uint64_t& out) {
+    if (!number_shaped(token)) return NumberStatus::Bad;
+    std::uint64_t v = 0;
+    if (has_hex_prefix(token)) {
+        for (char c : token.substr(2)) {
+            if (v >> 60) return NumberStatus::TooLarge;
+            v = (v << 4) | static_cast<std::uint64_t>(hex_value(c));
+        }
+    } else {
+        // "0800" is octal to C and gdb, hex to whoever copied it from a datasheet, decimal to
+        // nobody on purpose: refuse it rather than guess.
+        if (token.size() > 1 && token[0] == '0') return NumberStatus::Ambiguous;
+        for (char c : token) {
+            const auto d = static_cast<std::uint64_t>(c - '0');
+            if (v > (UINT64_MAX - d) / 10) return NumberStatus::TooLarge;
+            v = v * 10 + d;
+        }
+    }
+    out = v;
+    return NumberStatus::Ok;
+}
+
+bool read_perms(std::string_view token, Perms& out) {
+    if (token.size() != 3 && token.size() != 4) return false;
+    std::uint8_t bits = 0;
+    const char letters[3] = {'r', 'w', 'x'};
+    const std::uint8_t flags[3] = {Perms::kRead, Perms::kWrite, Perms::kExec};
+    for (int i = 0; i < 3; ++i) {
+        if (token[i] == letters[i])
+            bits |= flags[i];
+        else if (token[i] != '-')
+            return false;
+    }
+    if (token.size() == 4) {
+        if (token[3] == 's')
+            bits |= Perms::kShared;
+        else if (token[3] != 'p')
+            return false;
+    }
+    out = Perms(bits);
+    return true;
+}
+
+// A token quoted in a message: at most 24 bytes of it, as the maps-text parser quotes.
+std::string_view quoted(std::string_view token) {
+    return token.substr(0, 24);
+}
+
+struct LineError {
+    std::size_t column = 0;  // 1-based
+    std::string message;
+};
+
+struct Region {
+    Mapping m;
+    std::string_view name;
+    std::size_t start_column = 0, size_column = 0;  // 1-based
+};
+
+// Reads one region line (not blank, not a comment) whose first field begins at pos.
+std::optional<Region> read_region(std::string_view line, std::size_t pos, LineError& err) {
+    Region r;
+    auto fail = [&](std::size_t at, std::string message) {
+        err = {at + 1, std::move(message)};
+        return std::nullopt;
+    };
+    // A number field at pos: its value, or the error that names the field.
+    auto number = [&](std::string_view field, std::uint64_t& value) -> bool {
+        if (pos == line.size()) {
+            fail(pos, fmt::format("missing {}", field));
+            return false;
+        }
+        const std::string_view token = line.substr(pos, token_end(line, pos) - pos);
+        switch (read_number(token, value)) {
+            case NumberStatus::Ok:
+                pos += token.size();
+                return true;
+            case NumberStatus::Bad:
+                fail(pos, fmt::format("bad {} '{}' (0x-hex or decimal)", field, quoted(token)));
+                return false;
+            case NumberStatus::Ambiguous:
+                fail(pos, fmt::format("ambiguous {} '{}': write hex with 0x, decimal without a "
+                                      "leading zero",
+                                      field, quoted(token)));
+                return false;
+            case NumberStatus::TooLarge:
+                fail(pos, fmt::format("{} '{}' does not fit in 64 bits", field, quoted(token)));
+                return false;
+        }
+        return false;
+    };
+
+    std::uint64_t start = 0, size = 0, offset = 0;
+    r.start_column = pos + 1;
+    if (!number("start address", start)) return std::nullopt;
+    pos = skip_blanks(line, pos);
+    r.size_column = pos + 1;
+    if (!number("size", size)) return std::nullopt;
+    pos = skip_blanks(line, pos);
+    if (pos == line.size()) return fail(pos, "missing permissions");
+    const std::string_view perms = line.substr(pos, token_end(line, pos) - pos);
+    if (!read_perms(perms, r.m.perms))
+        return fail(pos,
+                    fmt::format("bad permissions '{}' (rwx or -, then p or s)", quoted(perms)));
+    pos = skip_blanks(line, pos + perms.size());
+    // A token that begins with a digit is the offset, even when it is not a good number: a
+    // mistyped offset must not silently become the name.
+    if (pos < line.size() && is_digit(line[pos])) {
+        if (!number("offset", offset)) return std::nullopt;
+        pos = skip_blanks(line, pos);
+    }
+    if (pos < line.size() && line[pos] != '#') {
+        // As in /etc/hosts, a comment may follow the fields: "#" after a blank begins it.
+        std::size_t end = pos;
+        while (end < line.size() && !(line[end] == '#' && is_blank(line[end - 1]))) ++end;
+        while (end > pos && is_blank(line[end - 1])) --end;
+        r.name = line.substr(pos, end - pos);
+    }
+
+    if (size == 0) return fail(r.size_column - 1, "size is 0");
+    const auto end = elf::checked_add(start, size);
+    if (!end)
+        return fail(r.size_column - 1,
+                    fmt::format("start {:#x} + size {:#x} ends past the top of the 64-bit address "
+                                "space",
+                                start, size));
+    r.m.start = start;
+    r.m.end = *end;
+    r.m.offset = FileOffset{offset};
+    return r;
+}
+
+// The regions kept so far, by start: to refuse a region that overlaps one of them.
+class Kept {
+  public:
+    // The kept region that [start, end) overlaps: its start, end and line.
+    struct Hit {
+        Addr start, end;
+        std::size_t line;
+    };
+    std::optional<Hit> overlap(Addr start, Addr end) const {
+        // They do not overlap each other, so only the neighbours of start can overlap.
+        auto next = by_start_.upper_bound(start);
+        if (next != by_start_.begin()) {
+            const auto prev = std::prev(next);
+            if (prev->second.first > start)
+                return Hit{prev->first, prev->second.first, prev->second.second};
+        }
+        if (next != by_start_.end() && next->first < end)
+            return Hit{next->first, next->second.first, next->second.second};
+        return std::nullopt;
+    }
+    void add(Addr start, Addr end, std::size_t line) {
+        by_start_.emplace(start, std::pair{end, line});
+    }
+
+  private:
+    std::map<Addr, std::pair<Addr, std::size_t>> by_start_;
+};
+
+// Parses every region of text into out. Regions that overlap a row of existing (when not null)
+// are refused too; note is appended to every diagnostic (" (in FILE)").
+void parse_into(std::string_view text, AddressSpaceBuilder& out, const AddressSpace* existing,
+                std::string_view note) {
+    Kept kept;
+    for_each_line(text, [&](std::string_view line, std::size_t line_no) {
+        const auto begin = region_begin(line);
+        if (!begin) return true;
+        LineError err;
+        auto region = read_region(line, *begin, err);
+        if (!region) {
+            out.reject({line_no, err.column, fmt::format("{}{}", err.message, note)});
+            return true;
+        }
+        const Mapping& m = region->m;
+        auto refuse = [&](std::string what) {
+            out.reject(
+                {line_no, region->start_column,
+                 fmt::format("region {:#x}-{:#x} overlaps {}{}", m.start, m.end, what, note)});
+        };
+        if (existing) {
+            const std::size_t i = existing->lower_bound(m.start);
+            if (i < existing->size() && (*existing)[i].start < m.end) {
+                const Mapping& row = (*existing)[i];
+                const std::string_view path = existing->path(row);
+                refuse(fmt::format("the target's {:#x}-{:#x}{}{}", row.start, row.end,
+                                   path.empty() ? "" : " ", path));
+                return true;
+            }
+        }
+        if (const auto hit = kept.overlap(m.start, m.end)) {
+            refuse(fmt::format("{:#x}-{:#x} from line {}", hit->start, hit->end, hit->line));
+            return true;
+        }
+        kept.add(m.start, m.end, line_no);
+        Mapping row = m;
+        row.path = out.intern(region->name);
+        out.add(row);
+        return true;
+    });
+}
+
+// The sentence AddressSpaceBuilder::build() writes for `superseded` dropped rows of a source.
+std::string superseded_sentence(const SourceInfo& source, std::size_t superseded) {
+    AddressSpaceBuilder probe(source);
+    for (std::size_t i = 0; i <= superseded; ++i) probe.add(Mapping{.start = 0, .end = 1});
+    const AddressSpace space = std::move(probe).build();
+    return space.diagnostics().empty() ? std::string() : space.diagnostics().back().message;
+}
+
+// Carries old's row account and diagnostics into b, whose build() will then report them as old
+// did. AddressSpace can only be made by a builder, so the account is replayed: rejected rows
+// through reject() (each with one of old's diagnostics: which one does not show), a lost part
+// through lose(), and superseded rows as copies of old's first row added before it, which build()
+// drops and counts again (its sentence about them replaces old's).
+void replay_account(const AddressSpace& old, AddressSpaceBuilder& b) {
+    const RowAccount& acc = old.rows();
+    const auto& diags = old.diagnostics();
+    std::size_t skip = diags.size();
+    if (acc.superseded > 0 && !old.empty()) {
+        const std::string sentence = superseded_sentence(old.source(), acc.superseded);
+        for (std::size_t k = diags.size(); k-- > 0;)
+            if (diags[k].line == 0 && diags[k].message == sentence) {
+                skip = k;
+                break;
+            }
+        const bool figures = !old.figures().empty();
+        for (std::size_t k = 0; k < acc.superseded; ++k) {
+            if (figures)
+                b.add(old[0], Figures{});
+            else
+                b.add(old[0]);
+        }
+    }
+    std::size_t rejects = acc.rejected;
+    bool lost = old.incomplete() && acc.rejected == 0;
+    for (std::size_t k = 0; k < diags.size(); ++k) {
+        if (k == skip) continue;
+        if (rejects > 0) {
+            b.reject(diags[k]);
+            --rejects;
+        } else if (lost) {
+            b.lose(diags[k]);
+            lost = false;
+        } else {
+            b.warn(diags[k]);
+        }
+    }
+    // Only a target made without a builder's reject()/lose() could get here.
+    for (; rejects > 0; --rejects) b.reject({0, 0, "a row of the target could not be read"});
+    if (lost) b.lose({0, 0, "part of the target could not be read"});
+}
+
+// Inserts the added rows' entries into a vector parallel to old's rows, in merged order.
+template <typename T>
+void merge_parallel(std::vector<T>& old_entries, std::vector<T> added_entries,
+                    const AddressSpace& old, const AddressSpace& merged) {
+    std::vector<T> out;
+    out.reserve(merged.size());
+    std::size_t i = 0, j = 0;
+    for (const Mapping& m : merged.mappings()) {
+        if (i < old.size() && old[i].start == m.start)
+            out.push_back(std::move(old_entries[i++]));
+        else
+            out.push_back(std::move(added_entries[j++]));
+    }
+    old_entries = std::move(out);
+}
+
+}  // namespace
+
+bool looks_like_regions(std::string_view text) {
+    bool comment = false, regions = false;
+    for_each_line(text, [&](std::string_view line, std::size_t) {
+        const std::size_t pos = skip_blanks(line, 0);
+        if (pos == line.size()) return true;
+        if (line[pos] == '#') {
+            comment = true;
+            return true;
+        }
+        const std::size_t first_end = token_end(line, pos);
+        const std::size_t second = skip_blanks(line, first_end);
+        regions = meant_as_number(line.substr(pos, first_end - pos)) && second > first_end &&
+                  meant_as_number(line.substr(second, token_end(line, second) - second));
+        comment = false;
+        return false;
+    });
+    return regions || comment;
+}
+
+AddressSpace parse_regions_text(std::string_view text, SourceInfo source) {
+    AddressSpaceBuilder builder(std::move(source));
+    parse_into(text, builder, nullptr, "");
+    return std::move(builder).build();
+}
+
+Annotations name_regions(const AddressSpace& space) {
+    Annotations notes;
+    notes.labels.resize(space.size());
+    notes.roles.resize(space.size());
+    stages::name_kernel(space, notes);
+    stages::assign_roles(space, notes);
+    return notes;
+}
+
+Target regions_target(std::string_view text, std::string origin) {
+    Target t;
+    t.kind = TargetKind::Regions;
+    t.space = parse_regions_text(text, SourceInfo{"regions", std::move(origin)});
+    t.names = name_regions(t.space);
+    return t;
+}
+
+RegionsAdded add_regions_text(Target& target, std::string_view text, std::string_view origin) {
+    const AddressSpace& old = target.space;
+    const std::string note = fmt::format(" (in {})", origin);
+    AddressSpaceBuilder parsed(SourceInfo{"regions", std::string(origin)});
+    parse_into(text, parsed, &old, note);
+    const AddressSpace regions = std::move(parsed).build();
+
+    AddressSpaceBuilder b(old.source());
+    // Old's strings first, in id order, so that every PathId the target holds (rows, labels'
+    // objects, an ObjectReader's) keeps its meaning.
+    for (std::size_t id = 1; id < old.paths().size(); ++id)
+        b.intern(old.paths().get(static_cast<PathId>(id)));
+    b.reserve(old.rows().superseded + old.size() + regions.size());
+    replay_account(old, b);
+    const bool figures = !old.figures().empty();
+    for (std::size_t i = 0; i < old.size(); ++i) {
+        if (figures)
+            b.add(old[i], old.figures()[i]);
+        else
+            b.add(old[i]);
+    }
+    for (const Mapping& m : regions.mappings()) {
+        Mapping row = m;
+        row.path = b.intern(regions.path(m));
+        b.add(row);  // zero figures when the target has figures
+    }
+    for (const Diagnostic& d : regions.diagnostics()) b.reject(d);
+    if (regions.rows().read == 0) b.warn({0, 0, fmt::format("{} holds no regions", origin)});
+    AddressSpace merged = std::move(b).build();
+
+    if (target.names) {
+        Annotations& names = *target.names;
+        Annotations added = name_regions(regions);
+        if (names.labels.size() == old.size())
+            merge_parallel(names.labels, std::move(added.labels), old, merged);
+        if (names.roles.size() == old.size())
+            merge_parallel(names.roles, std::move(added.roles), old, merged);
+        if (!names.sections.empty() && names.sections.size() == old.size())
+            merge_parallel(names.sections, std::vector<std::string>(regions.size()), old, merged);
+    }
+    const RegionsAdded result{regions.size(), regions.rows().rejected};
+    target.space = std::move(merged);
+    return result;
+}
+
+Result<RegionsAdded> add_regions_file(Target& target, const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+        const int err = errno;
+        if (err == ENOENT || err == ENOTDIR)
+            return make_error(ErrorKind::NoSuchProcess, fmt::format("no such file: {}", path));
+        if (err == EACCES || err == EPERM)
+            return make_error(ErrorKind::PermissionDenied,
+                              fmt::format("permission denied reading {}", path));
+        return make_error(ErrorKind::UnreadableInput,
+                          fmt::format("cannot read {}: {}", path, std::strerror(err)));
+    }
+    if (S_ISDIR(st.st_mode))
+        return make_error(ErrorKind::UnreadableInput, fmt::format("{} is a directory", path));
+    auto text = read_proc_file(path);
+    if (!text) return text.error();
+    if (text->starts_with("\x7f"
+                          "ELF"))
+        return make_error(ErrorKind::UnreadableInput,
+                          fmt::format("{} is an ELF file, not a regions file (give it as the "
+                                      "target to see the map it would create)",
+                                      path));
+    return add_regions_text(target, *text, path);
+}
+
+}  // namespace vmatlas
