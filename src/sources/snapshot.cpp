@@ -1,0 +1,646 @@
+// The snapshot reader: docs/snapshot.md, version 1, read as hostile text (see snapshot.hpp).
+//
+// Every value is checked before it is used, and the first problem is the error, named by its
+// place in the document. The rows go through AddressSpaceBuilder like any source's, and the
+// builder is also made to state again what the saved source's builder stated (rejected and
+// superseded rows, a source read only in part), so that a snapshot's map is accounted for exactly
+// as the map it was saved from.
+#include "vmatlas/snapshot.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <numeric>
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sources/snapshot_fields.hpp"
+
+namespace vmatlas {
+
+namespace {
+
+using json = nlohmann::json;
+
+// Where a value is in the document, built as the reader descends and spelled out only for an
+// error message: "rows[3].figures.rss".
+struct Loc {
+    const Loc* parent = nullptr;
+    std::string_view key;  // an object's member, or else
+    std::size_t index = 0;
+    bool is_index = false;
+
+    Loc operator[](std::string_view k) const { return Loc{this, k, 0, false}; }
+    Loc operator[](std::size_t i) const { return Loc{this, {}, i, true}; }
+
+    std::string str() const {
+        std::string s = parent ? parent->str() : std::string();
+        if (is_index) {
+            s += fmt::format("[{}]", index);
+        } else if (!key.empty()) {
+            if (!s.empty()) s.push_back('.');
+            s += key;
+        }
+        return s;
+    }
+};
+
+// A value as an error message shows what was found: strings quoted and cut short.
+std::string describe(const json& v) {
+    if (v.is_string()) {
+        const std::string& s = v.get_ref<const std::string&>();
+        constexpr std::size_t kMax = 40;
+        return s.size() <= kMax ? fmt::format("\"{}\"", s)
+                                : fmt::format("\"{}...\"", s.substr(0, kMax));
+    }
+    if (v.is_object()) return "an object";
+    if (v.is_array()) return "an array";
+    return v.dump();  // a number, true, false or null: short, and never throws
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Up to 16 hex digits, nothing else, as a 64-bit number.
+std::optional<std::uint64_t> parse_hex(std::string_view s) {
+    if (s.empty() || s.size() > 16) return std::nullopt;
+    std::uint64_t v = 0;
+    for (const char c : s) {
+        const int d = hex_digit(c);
+        if (d < 0) return std::nullopt;
+        v = v << 4 | static_cast<unsigned>(d);
+    }
+    return v;
+}
+
+// The four characters of Perms::text(): r/w/x or '-' each (or "???" when unknown), then p, s or
+// '?'.
+std::optional<Perms> parse_perms(std::string_view s) {
+    if (s.size() != 4) return std::nullopt;
+    std::uint8_t bits = 0;
+    if (s.substr(0, 3) == "???") {
+        bits |= Perms::kAccessUnknown;
+    } else {
+        constexpr std::string_view kOn = "rwx";
+        constexpr std::uint8_t kBits[] = {Perms::kRead, Perms::kWrite, Perms::kExec};
+        for (std::size_t k = 0; k < 3; ++k) {
+            if (s[k] == kOn[k])
+                bits |= kBits[k];
+            else if (s[k] != '-')
+                return std::nullopt;
+        }
+    }
+    switch (s[3]) {
+        case 'p':
+            break;
+        case 's':
+            bits |= Perms::kShared;
+            break;
+        case '?':
+            bits |= Perms::kSharingUnknown;
+            break;
+        default:
+            return std::nullopt;
+    }
+    return Perms(bits);
+}
+
+// A name among the values of an enum's to_string, from its first enumerator to `last`.
+template <typename Enum>
+std::optional<Enum> parse_enum(std::string_view s, Enum last) {
+    for (unsigned k = 0; k <= static_cast<unsigned>(last); ++k)
+        if (to_string(static_cast<Enum>(k)) == s) return static_cast<Enum>(k);
+    return std::nullopt;
+}
+
+struct Row {
+    Mapping m;
+    Figures figures;
+    Label label;
+    Role role = Role::Other;
+    std::string sections;
+};
+
+class Reader {
+  public:
+    explicit Reader(std::string name) : name_(std::move(name)) {}
+
+    Result<Target> read(std::string_view input);
+
+  private:
+    // Records the first problem found; returns false for the caller to pass on.
+    bool fail(const Loc& at, std::string_view what, ErrorKind kind = ErrorKind::MalformedInput) {
+        if (!error_) {
+            const std::string where = at.str();
+            error_ = make_error(kind, fmt::format("{}: {}: {}", name_,
+                                                  where.empty() ? "the document" : where, what));
+        }
+        return false;
+    }
+    bool wrong(const Loc& at, std::string_view what, const json& v) {
+        return fail(at, fmt::format("{} (found {})", what, describe(v)));
+    }
+
+    // obj[key] (obj an object), or null and an error when it is missing.
+    const json* member(const json& obj, const Loc& at, std::string_view key) {
+        const auto it = obj.find(key);
+        if (it == obj.end()) {
+            fail(at[key], "missing");
+            return nullptr;
+        }
+        return &*it;
+    }
+    const json* object(const json& obj, const Loc& at, std::string_view key) {
+        const json* v = member(obj, at, key);
+        if (v && !v->is_object()) {
+            wrong(at[key], "not an object", *v);
+            return nullptr;
+        }
+        return v;
+    }
+    const json* array(const json& obj, const Loc& at, std::string_view key) {
+        const json* v = member(obj, at, key);
+        if (v && !v->is_array()) {
+            wrong(at[key], "not an array", *v);
+            return nullptr;
+        }
+        return v;
+    }
+
+    bool get_u64(const json& v, const Loc& at, std::uint64_t& out) {
+        if (!v.is_number_unsigned()) return wrong(at, "not an unsigned integer", v);
+        out = v.get<std::uint64_t>();
+        return true;
+    }
+    bool get_bool(const json& v, const Loc& at, bool& out) {
+        if (!v.is_boolean()) return wrong(at, "not true or false", v);
+        out = v.get<bool>();
+        return true;
+    }
+    // A string, or {"hex": "..."} for bytes that are not UTF-8.
+    bool get_text(const json& v, const Loc& at, std::string& out) {
+        if (v.is_string()) {
+            out = v.get_ref<const std::string&>();
+            return true;
+        }
+        const auto hex = v.is_object() && v.size() == 1 ? v.find("hex") : v.end();
+        if (hex == v.end() || !hex->is_string())
+            return wrong(at, "not text (a string, or {\"hex\": \"...\"})", v);
+        const std::string& digits = hex->get_ref<const std::string&>();
+        if (digits.size() % 2 != 0) return wrong(at["hex"], "not pairs of hex digits", *hex);
+        out.clear();
+        out.reserve(digits.size() / 2);
+        for (std::size_t k = 0; k < digits.size(); k += 2) {
+            const int hi = hex_digit(digits[k]), lo = hex_digit(digits[k + 1]);
+            if (hi < 0 || lo < 0) return wrong(at["hex"], "not pairs of hex digits", *hex);
+            out.push_back(static_cast<char>(hi << 4 | lo));
+        }
+        return true;
+    }
+    // "0x" and up to 16 hex digits.
+    bool get_hex(const json& v, const Loc& at, std::uint64_t& out) {
+        if (!v.is_string()) return wrong(at, "not a hex address (a string \"0x...\")", v);
+        const std::string& s = v.get_ref<const std::string&>();
+        if (s.size() < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+            return wrong(at, "not a hex address (a string \"0x...\")", v);
+        std::string_view digits = std::string_view(s).substr(2);
+        const std::size_t nonzero = digits.find_first_not_of('0');
+        const auto parsed =
+            parse_hex(nonzero == std::string_view::npos ? "0" : digits.substr(nonzero));
+        if (!parsed) {
+            const bool all_hex =
+                std::all_of(digits.begin(), digits.end(), [](char c) { return hex_digit(c) >= 0; });
+            return wrong(at, all_hex ? "a hex number above 64 bits" : "not a hex address", v);
+        }
+        out = *parsed;
+        return true;
+    }
+    // null, or as get_hex.
+    bool get_opt_hex(const json& v, const Loc& at, std::optional<Addr>& out) {
+        if (v.is_null()) {
+            out.reset();
+            return true;
+        }
+        std::uint64_t a = 0;
+        if (!get_hex(v, at, a)) return false;
+        out = a;
+        return true;
+    }
+
+    // Each reads obj[key] into out.
+    bool u64(const json& obj, const Loc& at, std::string_view key, std::uint64_t& out) {
+        const json* v = member(obj, at, key);
+        return v && get_u64(*v, at[key], out);
+    }
+    bool boolean(const json& obj, const Loc& at, std::string_view key, bool& out) {
+        const json* v = member(obj, at, key);
+        return v && get_bool(*v, at[key], out);
+    }
+    bool text(const json& obj, const Loc& at, std::string_view key, std::string& out) {
+        const json* v = member(obj, at, key);
+        return v && get_text(*v, at[key], out);
+    }
+    bool hex(const json& obj, const Loc& at, std::string_view key, std::uint64_t& out) {
+        const json* v = member(obj, at, key);
+        return v && get_hex(*v, at[key], out);
+    }
+    bool opt_hex(const json& obj, const Loc& at, std::string_view key, std::optional<Addr>& out) {
+        const json* v = member(obj, at, key);
+        return v && get_opt_hex(*v, at[key], out);
+    }
+    // A text that must be one of an enum's names.
+    template <typename Enum>
+    bool name_of(const json& obj, const Loc& at, std::string_view key, Enum last, Enum& out) {
+        std::string s;
+        if (!text(obj, at, key, s)) return false;
+        const auto e = parse_enum(s, last);
+        if (!e) {
+            std::string names;
+            for (unsigned k = 0; k <= static_cast<unsigned>(last); ++k)
+                names += fmt::format("{}\"{}\"", k ? ", " : "", to_string(static_cast<Enum>(k)));
+            return wrong(at[key], fmt::format("not one of {}", names), obj[std::string(key)]);
+        }
+        out = *e;
+        return true;
+    }
+
+    bool read_source(const json& doc, const Loc& root, SourceInfo& src);
+    bool read_account(const json& doc, const Loc& root, RowAccount& acc, bool& incomplete);
+    bool read_facts(const json& doc, const Loc& root, ProcessFacts& facts);
+    bool read_diagnostics(const json& doc, const Loc& root, std::vector<Diagnostic>& out);
+    bool read_row(const json& v, const Loc& at, bool with_figures, bool with_sections,
+                  AddressSpaceBuilder& builder, Row& row);
+
+    std::string name_;
+    std::optional<Error> error_;
+};
+
+bool Reader::read_source(const json& doc, const Loc& root, SourceInfo& src) {
+    const json* s = object(doc, root, "source");
+    if (!s) return false;
+    const Loc at = root["source"];
+    const json* pid = member(*s, at, "pid");
+    if (!pid) return false;
+    if (!pid->is_null()) {
+        std::uint64_t p = 0;
+        if (!get_u64(*pid, at["pid"], p)) return false;
+        if (p > static_cast<std::uint64_t>(INT_MAX))
+            return wrong(at["pid"], "not a process id (above 2^31-1)", *pid);
+        src.pid = static_cast<int>(p);
+    }
+    return text(*s, at, "kind", src.kind) && text(*s, at, "origin", src.origin) &&
+           text(*s, at, "process", src.process_name) && text(*s, at, "time", src.time) &&
+           text(*s, at, "kernel", src.kernel);
+}
+
+bool Reader::read_account(const json& doc, const Loc& root, RowAccount& acc, bool& incomplete) {
+    const json* a = object(doc, root, "account");
+    if (!a) return false;
+    const Loc at = root["account"];
+    if (!(u64(*a, at, "read", acc.read) && u64(*a, at, "kept", acc.kept) &&
+          u64(*a, at, "superseded", acc.superseded) && u64(*a, at, "rejected", acc.rejected) &&
+          boolean(*a, at, "incomplete", incomplete)))
+        return false;
+    if (acc.superseded > kSnapshotMaxSuperseded)
+        return fail(at["superseded"], fmt::format("{} is more than this reader reproduces ({})",
+                                                  acc.superseded, kSnapshotMaxSuperseded));
+    // Each term is checked against the total, so that the sum cannot wrap around.
+    const bool adds_up = acc.kept <= acc.read && acc.superseded <= acc.read - acc.kept &&
+                         acc.rejected == acc.read - acc.kept - acc.superseded;
+    if (!adds_up)
+        return fail(at["read"],
+                    fmt::format("{} rows read, but {} kept + {} superseded + {} rejected", acc.read,
+                                acc.kept, acc.superseded, acc.rejected));
+    return true;
+}
+
+bool Reader::read_facts(const json& doc, const Loc& root, ProcessFacts& facts) {
+    const json* f = object(doc, root, "facts");
+    if (!f) return false;
+    const Loc at = root["facts"];
+    if (!(opt_hex(*f, at, "vdso", facts.vdso) && opt_hex(*f, at, "entry", facts.entry) &&
+          opt_hex(*f, at, "phdr", facts.phdr)))
+        return false;
+    const json* threads = member(*f, at, "threads");
+    if (!threads) return false;
+    if (threads->is_null()) return true;
+    const Loc tat = at["threads"];
+    if (!threads->is_array()) return wrong(tat, "not an array or null", *threads);
+    facts.has_threads = true;
+    facts.threads.resize(threads->size());
+    for (std::size_t i = 0; i < threads->size(); ++i) {
+        const json& t = (*threads)[i];
+        const Loc it = tat[i];
+        if (!t.is_object()) return wrong(it, "not an object", t);
+        ThreadInfo& info = facts.threads[i];
+        const json* tid = member(t, it, "tid");
+        if (!tid) return false;
+        const bool fits = (tid->is_number_unsigned() && tid->get<std::uint64_t>() <= INT_MAX) ||
+                          (tid->is_number_integer() && !tid->is_number_unsigned() &&
+                           tid->get<std::int64_t>() >= INT_MIN);
+        if (!fits) return wrong(it["tid"], "not a thread id (an integer of 32 bits)", *tid);
+        info.tid = static_cast<pid_t>(tid->get<std::int64_t>());
+        if (!(text(t, it, "name", info.name) && opt_hex(t, it, "sp", info.sp) &&
+              name_of(t, it, "sp_source", StackPointerSource::Registers, info.sp_source) &&
+              text(t, it, "sp_error", info.sp_error)))
+            return false;
+    }
+    return true;
+}
+
+bool Reader::read_diagnostics(const json& doc, const Loc& root, std::vector<Diagnostic>& out) {
+    const json* ds = array(doc, root, "diagnostics");
+    if (!ds) return false;
+    const Loc at = root["diagnostics"];
+    out.resize(ds->size());
+    for (std::size_t i = 0; i < ds->size(); ++i) {
+        const json& d = (*ds)[i];
+        if (!d.is_object()) return wrong(at[i], "not an object", d);
+        std::uint64_t line = 0, column = 0;
+        if (!(u64(d, at[i], "line", line) && u64(d, at[i], "column", column) &&
+              text(d, at[i], "message", out[i].message)))
+            return false;
+        out[i].line = line;
+        out[i].column = column;
+    }
+    return true;
+}
+
+bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with_sections,
+                      AddressSpaceBuilder& builder, Row& row) {
+    if (!v.is_object()) return wrong(at, "not an object", v);
+    Mapping& m = row.m;
+    std::uint64_t offset = 0;
+    if (!(hex(v, at, "start", m.start) && hex(v, at, "end", m.end) &&
+          hex(v, at, "offset", offset) && u64(v, at, "inode", m.inode)))
+        return false;
+    if (m.end <= m.start)
+        return fail(at["end"], fmt::format("{:#x} is not above start {:#x}", m.end, m.start));
+    m.offset = FileOffset{offset};
+
+    std::string s;
+    if (!text(v, at, "perms", s)) return false;
+    const auto perms = parse_perms(s);
+    if (!perms)
+        return wrong(at["perms"], "not four permission characters like \"r-xp\" or \"r-x?\"",
+                     v["perms"]);
+    m.perms = *perms;
+
+    if (!text(v, at, "dev", s)) return false;
+    const std::size_t colon = s.find(':');
+    const auto major = parse_hex(std::string_view(s).substr(0, colon));
+    const auto minor = colon == std::string::npos
+                           ? std::nullopt
+                           : parse_hex(std::string_view(s).substr(colon + 1));
+    if (!major || !minor || *major > UINT32_MAX || *minor > UINT32_MAX)
+        return wrong(at["dev"], "not a device \"major:minor\" in hex", v["dev"]);
+    m.dev_major = static_cast<std::uint32_t>(*major);
+    m.dev_minor = static_cast<std::uint32_t>(*minor);
+
+    if (!text(v, at, "path", s)) return false;
+    m.path = builder.intern(s);
+
+    const json* flags = array(v, at, "flags");
+    if (!flags) return false;
+    for (std::size_t k = 0; k < flags->size(); ++k) {
+        if (!get_text((*flags)[k], at["flags"][k], s)) return false;
+        const auto f = std::find_if(std::begin(snapshot::kFlagKeys), std::end(snapshot::kFlagKeys),
+                                    [&](const snapshot::FlagKey& fk) { return fk.key == s; });
+        if (f == std::end(snapshot::kFlagKeys))
+            return wrong(at["flags"][k], "not \"deleted\", \"not_dumped\" or \"partly_dumped\"",
+                         (*flags)[k]);
+        m.flags |= f->bit;
+    }
+
+    if (!(text(v, at, "name", row.label.name) &&
+          name_of(v, at, "name_source", NameSource::Heuristic, row.label.source) &&
+          text(v, at, "object", s) && name_of(v, at, "role", Role::Guard, row.role)))
+        return false;
+    row.label.object = s.empty() ? kNoPath : builder.intern(s);
+
+    if (with_sections) {
+        if (!text(v, at, "sections", row.sections)) return false;
+    } else if (v.contains("sections")) {
+        return fail(at["sections"], "present, but the snapshot's \"sections\" is false");
+    }
+
+    if (!with_figures) {
+        if (v.contains("figures"))
+            return fail(at["figures"], "present, but the snapshot's \"figures\" is false");
+        return true;
+    }
+    const json* f = object(v, at, "figures");
+    if (!f) return false;
+    const Loc fat = at["figures"];
+    for (const snapshot::FigureKey& k : snapshot::kFigureKeys)
+        if (!u64(*f, fat, k.key, row.figures.*k.field)) return false;
+    return boolean(*f, fat, "thp_eligible", row.figures.thp_eligible) &&
+           text(*f, fat, "vm_flags", row.figures.vm_flags);
+}
+
+Result<Target> Reader::read(std::string_view input) {
+    json doc;
+    try {
+        doc = json::parse(input.data(), input.data() + input.size());
+    } catch (const json::parse_error& e) {
+        // "[json.exception.parse_error.101] parse error at line 1, column 2: ...": the part
+        // after the bracket is the sentence.
+        std::string_view what = e.what();
+        if (const std::size_t close = what.find("] "); close != std::string_view::npos)
+            what.remove_prefix(close + 2);
+        return make_error(ErrorKind::MalformedInput,
+                          fmt::format("{}: not a snapshot: not valid JSON: {}", name_, what));
+    }
+    const Loc root;
+    if (!doc.is_object()) {
+        wrong(root, "not a JSON object", doc);
+        return *error_;
+    }
+
+    std::string format;
+    if (!text(doc, root, "format", format)) return *error_;
+    if (format != kSnapshotFormat) {
+        wrong(root["format"], "not \"vmatlas-snapshot\": this is not a vmatlas snapshot",
+              doc["format"]);
+        return *error_;
+    }
+    std::uint64_t version = 0;
+    if (!u64(doc, root, "version", version)) return *error_;
+    if (version != kSnapshotVersion) {
+        fail(root["version"],
+             fmt::format("version {} is not supported: this vmatlas reads version {}", version,
+                         kSnapshotVersion),
+             ErrorKind::Unsupported);
+        return *error_;
+    }
+
+    SourceInfo source;
+    RowAccount account;
+    bool incomplete = false, with_figures = false, with_sections = false;
+    Target t;
+    t.kind = TargetKind::Snapshot;
+    std::vector<Diagnostic> diagnostics;
+    Annotations names;
+    if (!(read_source(doc, root, source) && read_account(doc, root, account, incomplete) &&
+          boolean(doc, root, "figures", with_figures) &&
+          boolean(doc, root, "sections", with_sections) && read_facts(doc, root, t.facts) &&
+          read_diagnostics(doc, root, diagnostics)))
+        return *error_;
+    const json* warnings = array(doc, root, "warnings");
+    if (!warnings) return *error_;
+    names.warnings.resize(warnings->size());
+    for (std::size_t i = 0; i < warnings->size(); ++i)
+        if (!get_text((*warnings)[i], root["warnings"][i], names.warnings[i])) return *error_;
+
+    const json* rows_json = array(doc, root, "rows");
+    if (!rows_json) return *error_;
+    const Loc rows_at = root["rows"];
+    if (rows_json->empty()) {
+        fail(rows_at, "empty: a snapshot holds at least one row");
+        return *error_;
+    }
+    if (account.kept != rows_json->size()) {
+        fail(root["account"]["kept"],
+             fmt::format("{}, but rows holds {}", account.kept, rows_json->size()));
+        return *error_;
+    }
+    // The saved builder's last word, when it superseded rows, is how many: this builder says it
+    // again, so it is not replayed.
+    const std::size_t replayed =
+        diagnostics.size() - (account.superseded > 0 && !diagnostics.empty());
+    if (account.rejected > replayed) {
+        fail(root["account"]["rejected"],
+             fmt::format("{} rejected rows, but only {} diagnostics to say why", account.rejected,
+                         replayed));
+        return *error_;
+    }
+
+    AddressSpaceBuilder builder(std::move(source));
+    std::vector<Row> rows(rows_json->size());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        if (!read_row((*rows_json)[i], rows_at[i], with_figures, with_sections, builder, rows[i]))
+            return *error_;
+
+    // What the saved source's builder recorded, in its order. The account says how many rows were
+    // rejected, not which diagnostics said so: the first ones go back as rejections, which
+    // gives the same count and the same list. One more marks the source incomplete when it was
+    // so without a rejected row (a broken note).
+    bool incompleteness_told = account.rejected > 0 || !incomplete;
+    for (std::size_t k = 0; k < replayed; ++k) {
+        if (k < account.rejected) {
+            builder.reject(std::move(diagnostics[k]));
+        } else if (!incompleteness_told) {
+            builder.lose(std::move(diagnostics[k]));
+            incompleteness_told = true;
+        } else {
+            builder.warn(std::move(diagnostics[k]));
+        }
+    }
+    if (!incompleteness_told)
+        builder.lose({0, 0, "the source of this snapshot was read only in part"});
+
+    // The superseded rows themselves are not saved: copies of the lowest row, added before it,
+    // are superseded by it in their place, and the builder counts them (and says so) as before.
+    const auto lowest = std::min_element(
+        rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.m.start < b.m.start; });
+    for (std::uint64_t k = 0; k < account.superseded; ++k) {
+        if (with_figures)
+            builder.add(lowest->m, lowest->figures);
+        else
+            builder.add(lowest->m);
+    }
+
+    // Rows out of order, or overlapping, are the builder's to sort out; say where they are.
+    bool sorted = true;
+    for (std::size_t i = 1; i < rows.size() && sorted; ++i)
+        if (rows[i].m.start < rows[i - 1].m.start) {
+            sorted = false;
+            builder.warn({0, 0,
+                          fmt::format("rows[{}] starts at {:#x}, below rows[{}] at {:#x}: the "
+                                      "rows are sorted by address",
+                                      i, rows[i].m.start, i - 1, rows[i - 1].m.start)});
+        }
+    std::vector<std::size_t> order(rows.size());
+    std::iota(order.begin(), order.end(), 0);
+    if (!sorted)
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return rows[a].m.start < rows[b].m.start;
+        });
+    bool overlap = false;
+    for (std::size_t k = 1; k < order.size() && !overlap; ++k) {
+        const Mapping& a = rows[order[k - 1]].m;
+        const Mapping& b = rows[order[k]].m;
+        if (a.end > b.start) {
+            overlap = true;
+            builder.warn({0, 0,
+                          fmt::format("rows[{}] ({:#x}-{:#x}) overlaps rows[{}] ({:#x}-{:#x}): of "
+                                      "two overlapping rows the later one is kept",
+                                      order[k], b.start, b.end, order[k - 1], a.start, a.end)});
+        }
+    }
+
+    for (const Row& r : rows) {
+        if (with_figures)
+            builder.add(r.m, r.figures);
+        else
+            builder.add(r.m);
+    }
+    t.space = std::move(builder).build();
+
+    // Each kept mapping's names are those of its row. When rows overlapped, the kept one of
+    // several equal rows is the one read last: the builder keeps the later of two that overlap.
+    const std::size_t n = t.space.size();
+    names.labels.resize(n);
+    names.roles.resize(n);
+    if (with_sections) names.sections.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::size_t from = i;
+        if (!(sorted && !overlap)) {
+            const Mapping& m = t.space[i];
+            auto first =
+                std::lower_bound(order.begin(), order.end(), m.start,
+                                 [&](std::size_t r, Addr a) { return rows[r].m.start < a; });
+            auto last = first;
+            while (last != order.end() && rows[*last].m.start == m.start) ++last;
+            from = SIZE_MAX;
+            for (auto it = first; it != last; ++it)
+                if (rows[*it].m == m && (from == SIZE_MAX || *it > from)) from = *it;
+            if (from == SIZE_MAX) continue;  // cannot happen: every kept row is one of these
+        }
+        Row& r = rows[from];
+        names.labels[i] = std::move(r.label);
+        names.roles[i] = r.role;
+        if (with_sections) names.sections[i] = std::move(r.sections);
+    }
+    t.names = std::move(names);
+    return t;
+}
+
+}  // namespace
+
+bool looks_like_snapshot(std::string_view text) {
+    const std::size_t first = text.find_first_not_of(" \t\r\n");
+    return first != std::string_view::npos && text[first] == '{';
+}
+
+Result<Target> read_snapshot(std::string_view text, std::string origin) {
+    const std::string name = origin == "-" ? std::string("standard input") : std::move(origin);
+    Reader reader(name);
+    // Every value is checked before it is read, so the library's exceptions are not expected
+    // here; should one come anyway, it is this input's fault, not a reason to stop the program.
+    try {
+        return reader.read(text);
+    } catch (const json::exception& e) {
+        return make_error(ErrorKind::MalformedInput,
+                          fmt::format("{}: not a snapshot: {}", name, e.what()));
+    }
+}
+
+}  // namespace vmatlas
