@@ -215,8 +215,8 @@ void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, ElfObject
                             index, shdr.sh_addr, shdr.sh_size));
             continue;
         }
-        obj.sections.push_back(
-            {std::string(name), shdr.sh_addr, shdr.sh_size, shdr.sh_flags, shdr.sh_type, index});
+        obj.sections.push_back({std::string(name), shdr.sh_addr, shdr.sh_size, shdr.sh_flags,
+                                shdr.sh_type, index, shdr.sh_offset});
     }
 
     if (obj.build_id.empty()) {
@@ -292,6 +292,14 @@ Result<ElfObject> read_elf(Elf* elf, std::span<const std::uint8_t> ident, std::u
                 elf_getdata_rawchunk(elf, static_cast<std::int64_t>(p.offset), p.filesz, type)))
             obj.build_id = std::move(*id);
     }
+    // libelf counts no sections, and says nothing, when their table does not fit in the file.
+    const std::uint64_t shentsize =
+        *elf_class == ELFCLASS64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+    if (ehdr.e_shoff != 0 && !fits(ehdr.e_shoff, ehdr.e_shnum * shentsize, file_size))
+        obj.warnings.push_back(
+            fmt::format("the section header table (e_shoff {:#x}, {} entries of {:#x} bytes) runs "
+                        "past the end of the {:#x}-byte file; no section is read",
+                        ehdr.e_shoff, ehdr.e_shnum, shentsize, file_size));
     read_sections(elf, ident[EI_DATA] == ELFDATA2MSB, file_size, obj);
     return obj;
 }

@@ -50,8 +50,9 @@ struct ProgramHeader {
 struct Section {
     std::string name;  // "" when its name could not be read (a warning says why)
     std::uint64_t addr = 0, size = 0, flags = 0;
-    std::uint32_t type = 0;  // SHT_PROGBITS, SHT_NOBITS, ...
-    std::size_t index = 0;   // in the section header table
+    std::uint32_t type = 0;    // SHT_PROGBITS, SHT_NOBITS, ...
+    std::size_t index = 0;     // in the section header table
+    std::uint64_t offset = 0;  // sh_offset (meaningless for SHT_NOBITS)
 };
 
 struct ElfObject {

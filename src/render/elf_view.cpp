@@ -155,6 +155,24 @@ void program_headers_text(const ElfImage& image, std::string& out) {
 }
 
 std::string base_sentence(const ElfImage& image) {
+    if (image.by_sections) {
+        // No loader is replayed: each allocated section is shown where it would be, exactly.
+        switch (image.base_choice) {
+            case BaseChoice::Own:
+                return "Map by allocated sections, at their own addresses (ET_EXEC):";
+            case BaseChoice::Given:
+                return fmt::format("Map by allocated sections, at base {:#x} (given):", image.base);
+            case BaseChoice::PieDefault:
+                return fmt::format(
+                    "Map by allocated sections, at base {:#x} (the default for a PIE executable):",
+                    image.base);
+            case BaseChoice::SharedDefault:
+                return fmt::format(
+                    "Map by allocated sections, at base {:#x} (the default for a shared object):",
+                    image.base);
+        }
+        return {};
+    }
     const std::string loader = image.loader == ImageLoader::Kernel ? "the kernel" : "ld.so";
     switch (image.base_choice) {
         case BaseChoice::Own:
@@ -240,6 +258,7 @@ void render_elf(const ElfImage& image, Format format, const Palette& palette, st
         w.key("base").hex(image.base);
         w.key("base_source").string(to_string(image.base_choice));
         w.key("loader").string(to_string(image.loader));
+        w.key("map_by").string(image.by_sections ? "sections" : "segments");
         // The map is the default view's own object: rendered by it, placed here as the value.
         std::string map;
         render_map(image.space, image.notes, all, {}, Format::Json, palette, map);

@@ -2,8 +2,9 @@
 // style, then the map the file would create, printed by the default view (render_map), not by a
 // second map renderer. The program headers' text block and JSON come from one field list
 // (elf_view.cpp: kPhdrFields). JSON: {"file", "type", "program_headers", "base", "base_source",
-// "loader", "map"} where "map" is the object `vmatlas TARGET --json` prints (docs/elf.md). CSV
-// holds the map's rows only, as the default view's CSV.
+// "loader", "map_by", "map"} where "map" is the object `vmatlas TARGET --json` prints
+// (docs/elf.md) and "map_by" says whether its rows are the loader's pages ("segments") or the
+// allocated sections ("sections"). CSV holds the map's rows only, as the default view's CSV.
 #pragma once
 
 #include <cstdint>

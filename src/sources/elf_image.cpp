@@ -1,5 +1,6 @@
 // The ELF image source: replays what the loader does to map an object (see elf_image.hpp) on a
-// small model of an address space, then hands the result over as an AddressSpace with its names.
+// small model of an address space, or lists its allocated sections, then hands the result over as
+// an AddressSpace with its names.
 #include "sources/elf_image.hpp"
 
 #include <elf.h>
@@ -12,6 +13,8 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -252,6 +255,209 @@ void ldso_maps(Model& model, const std::vector<Load>& loads) {
     }
 }
 
+// The rows of a map and their labels, in the AddressSpace's order.
+struct Rows {
+    AddressSpace space;
+    std::vector<Label> labels;
+};
+
+// The file that the file-backed rows map.
+struct FileId {
+    std::uint32_t dev_major = 0, dev_minor = 0;
+    std::uint64_t inode = 0;
+};
+
+// ---- by program headers -----------------------------------------------------------------------
+
+Result<Rows> map_by_segments(const ElfObject& object, const std::string& path,
+                             std::uint64_t file_size, const FileId& id, Addr base,
+                             ImageLoader loader, std::uint64_t page) {
+    auto loads = loads_at(object, path, file_size, base, page);
+    if (!loads) return loads.error();
+
+    Model model;
+    if (loader == ImageLoader::Kernel)
+        kernel_maps(model, *loads);
+    else
+        ldso_maps(model, *loads);
+    if (const auto relro = elf::relro_pages(object, page)) {
+        const auto lo = checked_add(base, relro->first);
+        const auto hi = checked_add(base, relro->second);
+        if (lo && hi)
+            model.protect(*lo, *hi, Perms(Perms::kRead), [](Piece& p) {
+                // Named like the segment-name stage names it: the read-only part of a data
+                // segment that .SUNW_phname does not name.
+                if (p.kind == PieceKind::File && p.ph != nullptr && (p.ph->flags & PF_W) &&
+                    p.ph->name.empty())
+                    p.name = "relro";
+            });
+    }
+
+    if (model.pieces().empty())
+        return make_error(ErrorKind::Unsupported,
+                          fmt::format("{} has only empty PT_LOADs (p_filesz and p_memsz 0): a "
+                                      "loader maps nothing of it",
+                                      path));
+
+    AddressSpaceBuilder builder({"elf image", path, 0, {}});
+    const PathId file = builder.intern(path);
+    for (const Piece& p : model.pieces()) {
+        Mapping m;
+        m.start = p.start;
+        m.end = p.end;
+        m.perms = p.perms;
+        if (p.kind != PieceKind::Bss) {
+            m.offset = FileOffset{p.offset};
+            m.path = file;
+            m.dev_major = id.dev_major;
+            m.dev_minor = id.dev_minor;
+            m.inode = id.inode;
+        }
+        builder.add(m);
+    }
+    Rows rows{std::move(builder).build(), {}};
+    // The rows were added sorted and apart: build() kept them in the model's order.
+    const auto& pieces = model.pieces();
+    rows.labels.resize(rows.space.size());
+    for (std::size_t i = 0; i < rows.space.size() && i < pieces.size(); ++i)
+        rows.labels[i] = {std::string(pieces[i].name), NameSource::Elf,
+                          pieces[i].kind == PieceKind::Bss ? file : kNoPath};
+    return rows;
+}
+
+// ---- by allocated sections --------------------------------------------------------------------
+
+// Overlaps listed one by one; past this many, a count.
+constexpr std::size_t kOverlapsListed = 16;
+
+std::string section_name(const elf::Section& s) {
+    // The reader warned already when a name could not be read; the row still needs one.
+    return s.name.empty() ? fmt::format("<section {}>", s.index) : s.name;
+}
+
+Perms section_perms(std::uint64_t flags) {
+    std::uint8_t bits = Perms::kRead;  // SHF_ALLOC: it is in memory, so it can be read
+    if (flags & SHF_WRITE) bits |= Perms::kWrite;
+    if (flags & SHF_EXECINSTR) bits |= Perms::kExec;
+    return Perms(bits);
+}
+
+// A TLS bss (.tbss) is the template of every thread's zero-filled TLS, not memory at its sh_addr:
+// its range is the next sections', as elf_segments.cpp treats it too.
+bool takes_addresses(const elf::Section& s) {
+    const bool tls_bss = (s.flags & SHF_TLS) != 0 && s.type == SHT_NOBITS;
+    return s.size > 0 && !tls_bss;
+}
+
+// Says which sections overlap (each overlapping one once, with one it overlaps), before the
+// builder drops all but the later one, and marks the map partial: part of the file is not shown.
+void report_overlaps(const std::vector<Mapping>& rows, const std::vector<const elf::Section*>& of,
+                     const std::string& path, AddressSpaceBuilder& builder) {
+    std::vector<std::size_t> order(rows.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return rows[a].start < rows[b].start; });
+    auto describe = [&](std::size_t k) {
+        return fmt::format("section {} ({}, {:#x}-{:#x})", of[k]->index, section_name(*of[k]),
+                           rows[k].start, rows[k].end);
+    };
+    std::size_t overlaps = 0;
+    std::optional<std::size_t> reach;  // the row that reaches highest so far
+    for (const std::size_t k : order) {
+        if (reach && rows[*reach].end > rows[k].start && ++overlaps <= kOverlapsListed) {
+            // In section header order, which is also the order in which the later one wins.
+            const std::size_t first = std::min(*reach, k), second = std::max(*reach, k);
+            builder.lose(
+                {0, 0, fmt::format("{}: {} overlaps {}", path, describe(first), describe(second))});
+        }
+        if (!reach || rows[k].end > rows[*reach].end) reach = k;
+    }
+    if (overlaps == 0) return;
+    if (overlaps > kOverlapsListed)
+        builder.lose({0, 0,
+                      fmt::format("{}: {} more overlapping sections are not listed", path,
+                                  overlaps - kOverlapsListed)});
+    builder.lose({0, 0,
+                  fmt::format("{}: where allocated sections overlap, the one later in the section "
+                              "header table is shown",
+                              path)});
+}
+
+Result<Rows> map_by_sections(const ElfObject& object, const std::string& path,
+                             std::uint64_t file_size, const FileId& id, Addr base) {
+    // What to do instead, at the end of every sentence that refuses a map by sections.
+    constexpr std::string_view kInstead =
+        "so there is no map by sections (without --sections, the map comes from the program "
+        "headers)";
+    if (object.sections.empty()) {
+        // Damaged section headers: the reader's first warning says why none could be read.
+        if (!object.warnings.empty())
+            return bad(fmt::format("{}: {}, {}", path, object.warnings.front(), kInstead));
+        return make_error(
+            ErrorKind::Unsupported,
+            fmt::format("{} has no allocated (SHF_ALLOC) section, {}", path, kInstead));
+    }
+    AddressSpaceBuilder builder({"elf image", path, 0, {}});
+    const PathId file = builder.intern(path);
+    std::vector<Mapping> rows;
+    std::vector<const elf::Section*> of;  // the section of each row
+    for (const elf::Section& s : object.sections) {
+        if (!takes_addresses(s)) continue;
+        const bool nobits = s.type == SHT_NOBITS;
+        // Its bytes are what the map shows at its addresses: a file that ends before them is cut.
+        if (!nobits && !elf::fits(s.offset, s.size, file_size)) {
+            const auto end = checked_add(s.offset, s.size);
+            return bad(fmt::format(
+                "{} is truncated: the file ends at offset {:#x}, but section {} ({}) needs its "
+                "bytes up to offset {}",
+                path, file_size, s.index, section_name(s),
+                end ? fmt::format("{:#x}", *end) : std::string("past 2^64")));
+        }
+        // The reader refused sections whose sh_addr + sh_size wraps; adding the base still may.
+        const auto start = checked_add(base, s.addr);
+        const auto end = start ? checked_add(*start, s.size) : std::nullopt;
+        if (!end)
+            return make_error(
+                ErrorKind::Unsupported,
+                fmt::format("{}: at base {:#x}, section {} ({}, sh_addr {:#x}, sh_size {:#x}) "
+                            "would run past the top of the address space",
+                            path, base, s.index, section_name(s), s.addr, s.size));
+        Mapping m;
+        m.start = *start;
+        m.end = *end;
+        m.perms = section_perms(s.flags);
+        if (!nobits) {
+            m.offset = FileOffset{s.offset};
+            m.path = file;
+            m.dev_major = id.dev_major;
+            m.dev_minor = id.dev_minor;
+            m.inode = id.inode;
+        }
+        rows.push_back(m);
+        of.push_back(&s);
+    }
+    if (rows.empty())
+        return make_error(
+            ErrorKind::Unsupported,
+            fmt::format("{} has no allocated (SHF_ALLOC) section with a size, {}", path, kInstead));
+    report_overlaps(rows, of, path, builder);
+    for (const Mapping& m : rows) builder.add(m);
+    Rows out{std::move(builder).build(), {}};
+
+    // Which row each kept mapping is: the builder keeps, among rows that start at the same
+    // address, only the one added last (any earlier one overlaps it), so the start tells.
+    std::map<Addr, std::size_t> last_at;
+    for (std::size_t k = 0; k < rows.size(); ++k) last_at[rows[k].start] = k;
+    out.labels.resize(out.space.size());
+    for (std::size_t i = 0; i < out.space.size(); ++i) {
+        const auto it = last_at.find(out.space[i].start);
+        if (it == last_at.end()) continue;  // not a row of ours: cannot happen
+        const elf::Section& s = *of[it->second];
+        out.labels[i] = {section_name(s), NameSource::Elf, s.type == SHT_NOBITS ? file : kNoPath};
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string_view to_string(ImageLoader loader) {
@@ -282,6 +488,7 @@ Result<ElfImage> elf_image_from(ElfObject object, std::string path, std::uint64_
                                       "maps it",
                                       path, type_word(object.type)));
     ElfImage image;
+    image.by_sections = options.by_sections;
     const bool has_interp =
         std::any_of(object.program_headers.begin(), object.program_headers.end(),
                     [](const ProgramHeader& ph) { return ph.type == PT_INTERP; });
@@ -294,9 +501,12 @@ Result<ElfImage> elf_image_from(ElfObject object, std::string path, std::uint64_
                 "base is asked for",
                 path));
     } else if (options.base) {
-        if (*options.base % page != 0)
-            return make_error(ErrorKind::Unsupported,
-                              fmt::format("base {:#x} is not a multiple of the {:#x}-byte page",
+        // Loaders map whole pages; sections are shown exactly, so any base will do for them.
+        if (!options.by_sections && *options.base % page != 0)
+            return make_error(ErrorKind::Usage,
+                              fmt::format("base {:#x} is not a multiple of the {:#x}-byte page, "
+                                          "and loaders map whole pages (a map by sections takes "
+                                          "any base)",
                                           *options.base, page));
         image.base = *options.base;
         image.base_choice = BaseChoice::Given;
@@ -313,54 +523,16 @@ Result<ElfImage> elf_image_from(ElfObject object, std::string path, std::uint64_
     // What starts the program is the kernel; what a program asks for is ld.so's work.
     image.loader = object.type == ET_EXEC || has_interp ? ImageLoader::Kernel : ImageLoader::Ldso;
 
-    auto loads = loads_at(object, path, file_size, image.base, page);
-    if (!loads) return loads.error();
-
-    Model model;
-    if (image.loader == ImageLoader::Kernel)
-        kernel_maps(model, *loads);
-    else
-        ldso_maps(model, *loads);
-    if (const auto relro = elf::relro_pages(object, page)) {
-        const auto lo = checked_add(image.base, relro->first);
-        const auto hi = checked_add(image.base, relro->second);
-        if (lo && hi)
-            model.protect(*lo, *hi, Perms(Perms::kRead), [](Piece& p) {
-                // Named like the segment-name stage names it: the read-only part of a data
-                // segment that .SUNW_phname does not name.
-                if (p.kind == PieceKind::File && p.ph != nullptr && (p.ph->flags & PF_W) &&
-                    p.ph->name.empty())
-                    p.name = "relro";
-            });
-    }
-
-    AddressSpaceBuilder builder({"elf image", path, 0, {}});
-    const PathId file = builder.intern(path);
-    for (const Piece& p : model.pieces()) {
-        Mapping m;
-        m.start = p.start;
-        m.end = p.end;
-        m.perms = p.perms;
-        if (p.kind != PieceKind::Bss) {
-            m.offset = FileOffset{p.offset};
-            m.path = file;
-            m.dev_major = dev_major;
-            m.dev_minor = dev_minor;
-            m.inode = inode;
-        }
-        builder.add(m);
-    }
+    const FileId id{dev_major, dev_minor, inode};
+    auto rows = options.by_sections
+                    ? map_by_sections(object, path, file_size, id, image.base)
+                    : map_by_segments(object, path, file_size, id, image.base, image.loader, page);
+    if (!rows) return rows.error();
     for (const std::string& w : object.warnings)
         image.notes.warnings.push_back(fmt::format("{}: {}", path, w));
-    image.space = std::move(builder).build();
-
-    // The rows were added sorted and apart: build() kept them in the model's order.
-    const auto& pieces = model.pieces();
-    image.notes.labels.resize(image.space.size());
+    image.space = std::move(rows->space);
+    image.notes.labels = std::move(rows->labels);
     image.notes.roles.resize(image.space.size());
-    for (std::size_t i = 0; i < image.space.size() && i < pieces.size(); ++i)
-        image.notes.labels[i] = {std::string(pieces[i].name), NameSource::Elf,
-                                 pieces[i].kind == PieceKind::Bss ? file : kNoPath};
     stages::assign_roles(image.space, image.notes);
     image.path = std::move(path);
     image.object = std::move(object);

@@ -16,6 +16,16 @@
 // rounded down to the largest PT_LOAD p_align as the loaders align it. Which loader maps it: the
 // kernel for an ET_EXEC or an ET_DYN with PT_INTERP, ld.so for the other ET_DYNs.
 // The kernel may merge two rows of this map that are adjacent and alike; nothing is merged here.
+//
+// By sections instead (options.by_sections; pwndbg's vmmap-load, for bare metal, where a PT_LOAD
+// at 0 would make every small value look mapped): one row per SHF_ALLOC section with a size,
+// exactly [base + sh_addr, base + sh_addr + sh_size) with no page rounding (bare metal has no
+// pages), r plus w for SHF_WRITE and x for SHF_EXECINSTR, private, from sh_offset; a SHT_NOBITS
+// section (.bss) is anonymous and names the object as a bss row does; a TLS bss (.tbss) is left
+// out, as its addresses are the next sections'. Each row is named by its section (".text").
+// Sections that overlap are resolved by AddressSpaceBuilder (the later in the section header
+// table wins); each overlap is a Diagnostic and the map is marked partial. The base is chosen as
+// for segments, but need not be page-aligned.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +33,8 @@
 #include <string>
 #include <string_view>
 
-#include "annotate/elf_object.hpp"
+// Relative to this file: the fuzz targets that include this header see only include/.
+#include "../annotate/elf_object.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/result.hpp"
@@ -49,20 +60,24 @@ struct ElfImage {
     Addr base = 0;  // the load bias
     BaseChoice base_choice = BaseChoice::Own;
     ImageLoader loader = ImageLoader::Kernel;
-    AddressSpace space;  // source kind "elf image", origin the path
-    Annotations notes;   // names (text, rodata, relro, data, bss, gap, headers...) and roles;
-                         // the reader's warnings in notes.warnings
+    bool by_sections = false;  // the rows are the allocated sections, not the loader's pages
+    AddressSpace space;        // source kind "elf image", origin the path
+    Annotations notes;         // names (text, rodata, relro, data, bss, gap, headers...) and roles;
+                               // the reader's warnings in notes.warnings
 };
 
 struct ElfImageOptions {
     std::optional<Addr> base;     // ignored for an ET_EXEC (a warning says so)
     std::uint64_t page_size = 0;  // 0: this system's
+    bool by_sections = false;     // map the SHF_ALLOC sections, not the PT_LOADs
 };
 
 // Opens and reads path. No such file: NoSuchProcess (as for every file target); permission
 // denied: PermissionDenied; not ELF, truncated, or nothing a loader could map (no PT_LOAD, not an
-// executable or shared object, a segment past the end of the file): Unsupported or
-// MalformedInput. Every message is one sentence that starts with the path.
+// executable or shared object, a segment past the end of the file; by sections: no allocated
+// section, or one past the end of the file): Unsupported or MalformedInput; a base that is not
+// page-aligned (by segments only): Usage. Every message is one sentence that starts with the
+// path, but for the base's.
 Result<ElfImage> load_elf_image(const std::string& path, const ElfImageOptions& options);
 
 // The same for an object already read; dev and inode go into the file-backed rows.

@@ -1,7 +1,5 @@
 // vmatlas elf FILE: the program headers with their names (Solaris elfdump -p) and the map the
-// file would create when loaded (pwndbg vmmap-load).
-#include <unistd.h>
-
+// file would create when loaded (pwndbg vmmap-load), by segments or, with --sections, by sections.
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
@@ -19,34 +17,37 @@ int run_elf(int argc, char** argv) {
     app.footer(
         "An ET_EXEC loads at its own addresses. An ET_DYN loads at --base (the load bias: where\n"
         "vaddr 0 lands), by default 0x555555554000 for a PIE executable (it has PT_INTERP) and\n"
-        "0x7ffff7c00000 for a shared object (rounded down to the largest p_align).\n"
+        "0x7ffff7c00000 for a shared object (rounded down to the largest p_align). --base must\n"
+        "be page-aligned, but for --sections, which maps each allocated section exactly.\n"
         "--csv writes the map's rows; --json is described in docs/elf.md.\n"
         "Exit status: 0 ok, 2 usage, 3 no such file, 4 permission denied, 7 not ELF, truncated\n"
-        "or not loadable.");
+        "or not loadable, 9 sections that overlap (the map is partial).");
     std::string file, base_text;
     OutputOptions output;
+    ElfImageOptions options;
     app.add_option("FILE", file, "an ELF executable or shared object")->required();
     app.add_option("--base", base_text, "load bias of an ET_DYN (0x-hex or decimal)");
+    app.add_flag("--sections", options.by_sections,
+                 "the map from the allocated sections, exact, not from the program headers");
     output.add_to(app);
     if (const auto status = parse_args(app, argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
 
-    ElfImageOptions options;
     if (!base_text.empty()) {
         options.base = parse_address(base_text);
         if (!options.base) return usage_error("--base takes an address, 0x-hex or decimal");
-        const long page = sysconf(_SC_PAGESIZE);
-        if (page > 0 && *options.base % static_cast<unsigned long>(page) != 0)
-            return usage_error("--base must be a multiple of the page size");
     }
+    // A base that is not page-aligned is the library's to refuse (a usage error, status 2): it
+    // depends on the mode, as for every other view.
     auto image = load_elf_image(file, options);
     if (!image) return report(image.error());
+    const int status = report_diagnostics(image->space);  // overlapping sections
     for (const std::string& w : image->notes.warnings) report_warning(w);
 
     std::string out;
     render_elf(*image, output.format(), output.palette(), out);
     write_stdout(out);
-    return kOk;
+    return status;
 }
 
 }  // namespace vmatlas::cli
