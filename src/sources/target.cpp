@@ -14,7 +14,9 @@
 #include "vmatlas/core.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
+#include "vmatlas/regions.hpp"
 #include "vmatlas/smaps.hpp"
+#include "vmatlas/snapshot.hpp"
 
 namespace vmatlas {
 
@@ -76,12 +78,18 @@ bool is_core(std::string_view bytes) {
     return type == ET_CORE;
 }
 
-// Maps or smaps text, in memory.
+// Regions, maps or smaps text, in memory. Regions first: a regions line never looks like a maps
+// row (no "start-end"), but the maps parser would take a regions file for bad rows.
 Result<Target> from_text(const std::string& text, const std::string& name) {
+    if (looks_like_snapshot(text)) return read_snapshot(text, name);  // no map text starts with '{'
     Target t;
-    t.kind = TargetKind::MapsText;
-    t.space = looks_like_smaps(text) ? parse_smaps_text(text, SourceInfo{"smaps text", name})
-                                     : parse_maps_text(text, SourceInfo{"maps text", name});
+    if (looks_like_regions(text)) {
+        t = regions_target(text, name);
+    } else {
+        t.kind = TargetKind::MapsText;
+        t.space = looks_like_smaps(text) ? parse_smaps_text(text, SourceInfo{"smaps text", name})
+                                         : parse_maps_text(text, SourceInfo{"maps text", name});
+    }
     if (t.space.empty() && t.space.rows().rejected == 0)
         return make_error(ErrorKind::UnreadableInput,
                           fmt::format("{} holds no memory map rows", display_name(name)));
@@ -91,6 +99,7 @@ Result<Target> from_text(const std::string& text, const std::string& name) {
 Result<Target> open_elf_file(const std::string& name, const TargetOptions& options) {
     ElfImageOptions image_options;
     image_options.base = options.base;
+    image_options.by_sections = options.by_sections;
     auto image = load_elf_image(name, image_options);
     if (!image) return image.error();
     Target t;

@@ -6,6 +6,7 @@
 
 #include "exit_status.hpp"
 #include "vmatlas/query.hpp"
+#include "vmatlas/regions.hpp"
 #include "vmatlas/target.hpp"
 
 namespace vmatlas::cli {
@@ -54,6 +55,11 @@ void TargetArgs::add_to(CLI::App& app) {
                    "an ELF image target: the load bias of an ET_DYN (0x-hex or decimal)");
     app.add_flag("--sections", by_sections,
                  "an ELF image target: map its allocated sections, not its program headers");
+    // One file per --add, so that `--add a.regions TARGET` leaves TARGET alone.
+    app.add_option("--add", add,
+                   "a regions file to add to the target (repeatable): START SIZE PERMS [OFFSET] "
+                   "[NAME] per line, docs/regions.md")
+        ->allow_extra_args(false);
 }
 
 std::optional<int> TargetArgs::apply(LoadOptions& options) const {
@@ -62,6 +68,7 @@ std::optional<int> TargetArgs::apply(LoadOptions& options) const {
         if (!options.base) return usage_error("--base takes an address, 0x-hex or decimal");
     }
     options.by_sections = by_sections;
+    options.add = add;
     return std::nullopt;
 }
 
@@ -71,6 +78,8 @@ LoadResult load(const std::string& target, const LoadOptions& options) {
                                        .by_sections = options.by_sections});
     if (!opened) return report(opened.error());
     Target& t = *opened;
+    for (const std::string& file : options.add)
+        if (auto added = add_regions_file(t, file); !added) return report(added.error());
     const int status = report_diagnostics(t.space);
     if (t.space.empty()) {
         // report_diagnostics has said how many rows were bad; say it once more only if none was.
@@ -83,6 +92,7 @@ LoadResult load(const std::string& target, const LoadOptions& options) {
     Annotations notes;
     if (t.names) {
         notes = std::move(*t.names);
+        if (!options.sections) notes.sections.clear();  // a snapshot's: shown with -v only
     } else {
         AnnotateContext ctx;
         ctx.pid = t.kind == TargetKind::Process ? t.space.source().pid : 0;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -42,11 +43,13 @@ int usage_error(std::string_view message);
 
 struct LoadOptions;
 
-// TARGET and how to read it, the same for every view: --base and --sections for an ELF image.
+// TARGET and how to read it, the same for every view: --base and --sections for an ELF image,
+// --add for regions files.
 struct TargetArgs {
     std::string target;
     std::string base_text;
     bool by_sections = false;
+    std::vector<std::string> add;  // --add FILE: regions files added to the target, in order
 
     // Adds TARGET (required, with kTargetHelp) and the options to app.
     void add_to(CLI::App& app);
@@ -62,6 +65,8 @@ struct LoadOptions {
     // An ELF image target: the load bias of an ET_DYN, and whether to map it by sections.
     std::optional<Addr> base;
     bool by_sections = false;
+    // Regions files added to the target (docs/regions.md), in order, before it is annotated.
+    std::vector<std::string> add;
 };
 
 struct Loaded {

@@ -10,8 +10,8 @@ int main(int argc, char** argv) {
         int (*run)(int, char**);
     };
     static constexpr Command kCommands[] = {
-        {"map", run_map},           {"summary", run_summary}, {"pmap", run_pmap},
-        {"mappings", run_mappings}, {"elf", run_elf},
+        {"map", run_map}, {"summary", run_summary}, {"pmap", run_pmap}, {"mappings", run_mappings},
+        {"elf", run_elf}, {"diff", run_diff},       {"save", run_save},
     };
     if (argc > 1)
         for (const Command& c : kCommands)
