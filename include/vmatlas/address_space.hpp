@@ -155,6 +155,11 @@ class AddressSpaceBuilder {
     // Records a malformed row that the source skipped.
     void reject(Diagnostic d);
     void warn(Diagnostic d) { space_.diagnostics_.push_back(std::move(d)); }
+    // Carries an earlier reading's account into this one, as it was (a snapshot restores its
+    // map; --add rebuilds one): its rejected and superseded rows count again, without the rows;
+    // its diagnostics are added in order; an incomplete map stays incomplete. Only rows this
+    // builder supersedes itself get a new sentence.
+    void carry(const RowAccount& account, std::vector<Diagnostic> diagnostics, bool incomplete);
     // Records that part of the input could not be read (not a row: a note, the end of a file).
     void lose(Diagnostic d) {
         space_.incomplete_ = true;
@@ -169,6 +174,7 @@ class AddressSpaceBuilder {
     std::vector<Mapping> rows_;
     std::vector<Figures> row_figures_;  // parallel to rows_ (short of it when added without)
     std::size_t rejected_ = 0;
+    std::size_t carried_superseded_ = 0;
 };
 
 // Every broken invariant, one sentence each; empty when the address space is sound.

@@ -35,10 +35,6 @@ namespace vmatlas {
 inline constexpr std::string_view kSnapshotFormat = "vmatlas-snapshot";
 inline constexpr std::uint64_t kSnapshotVersion = 1;
 
-// A snapshot reproduces how many rows its source saw superseded by adding that many rows again
-// for the builder to supersede; this bounds the work a hostile "superseded" count can ask for.
-inline constexpr std::uint64_t kSnapshotMaxSuperseded = 1'000'000;
-
 // When and on which kernel a map was taken, for a source that does not say (SourceInfo::time
 // and ::kernel empty): the moment and the machine of the save.
 struct SnapshotStamp {

@@ -127,10 +127,19 @@ void AddressSpaceBuilder::reject(Diagnostic d) {
     space_.diagnostics_.push_back(std::move(d));
 }
 
+void AddressSpaceBuilder::carry(const RowAccount& account, std::vector<Diagnostic> diagnostics,
+                                bool incomplete) {
+    rejected_ += account.rejected;
+    carried_superseded_ += account.superseded;
+    for (Diagnostic& d : diagnostics) space_.diagnostics_.push_back(std::move(d));
+    space_.incomplete_ = space_.incomplete_ || incomplete;
+}
+
 AddressSpace AddressSpaceBuilder::build() && {
     RowAccount& acc = space_.rows_;
-    acc.read = rows_.size() + rejected_;
+    acc.read = rows_.size() + rejected_ + carried_superseded_;
     acc.rejected = rejected_;
+    acc.superseded = carried_superseded_;
 
     // Sort by start; among equal starts the row read later comes later. Then sweep: a row that
     // overlaps the one before it replaces it when it was read later, else it is the one dropped.
@@ -190,15 +199,14 @@ AddressSpace AddressSpaceBuilder::build() && {
         row_figures_ = {};
     }
     acc.kept = space_.mappings_.size();
-    if (acc.superseded > 0)
+    if (const std::size_t dropped = acc.superseded - carried_superseded_; dropped > 0)
         space_.diagnostics_.push_back(
             {0, 0,
              space_.source_.kind == "procfs"
                  ? fmt::format("{} row(s) overlapped a row read after them and were dropped (the "
                                "map changed while it was read)",
-                               acc.superseded)
-                 : fmt::format("{} row(s) overlapped a later row and were dropped",
-                               acc.superseded)});
+                               dropped)
+                 : fmt::format("{} row(s) overlapped a later row and were dropped", dropped)});
     rows_.clear();
     rows_.shrink_to_fit();
     return std::move(space_);

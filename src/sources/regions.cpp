@@ -295,57 +295,6 @@ void parse_into(std::string_view text, AddressSpaceBuilder& out, const AddressSp
     });
 }
 
-// The sentence AddressSpaceBuilder::build() writes for `superseded` dropped rows of a source.
-std::string superseded_sentence(const SourceInfo& source, std::size_t superseded) {
-    AddressSpaceBuilder probe(source);
-    for (std::size_t i = 0; i <= superseded; ++i) probe.add(Mapping{.start = 0, .end = 1});
-    const AddressSpace space = std::move(probe).build();
-    return space.diagnostics().empty() ? std::string() : space.diagnostics().back().message;
-}
-
-// Carries old's row account and diagnostics into b, whose build() will then report them as old
-// did. AddressSpace can only be made by a builder, so the account is replayed: rejected rows
-// through reject() (each with one of old's diagnostics: which one does not show), a lost part
-// through lose(), and superseded rows as copies of old's first row added before it, which build()
-// drops and counts again (its sentence about them replaces old's).
-void replay_account(const AddressSpace& old, AddressSpaceBuilder& b) {
-    const RowAccount& acc = old.rows();
-    const auto& diags = old.diagnostics();
-    std::size_t skip = diags.size();
-    if (acc.superseded > 0 && !old.empty()) {
-        const std::string sentence = superseded_sentence(old.source(), acc.superseded);
-        for (std::size_t k = diags.size(); k-- > 0;)
-            if (diags[k].line == 0 && diags[k].message == sentence) {
-                skip = k;
-                break;
-            }
-        const bool figures = !old.figures().empty();
-        for (std::size_t k = 0; k < acc.superseded; ++k) {
-            if (figures)
-                b.add(old[0], Figures{});
-            else
-                b.add(old[0]);
-        }
-    }
-    std::size_t rejects = acc.rejected;
-    bool lost = old.incomplete() && acc.rejected == 0;
-    for (std::size_t k = 0; k < diags.size(); ++k) {
-        if (k == skip) continue;
-        if (rejects > 0) {
-            b.reject(diags[k]);
-            --rejects;
-        } else if (lost) {
-            b.lose(diags[k]);
-            lost = false;
-        } else {
-            b.warn(diags[k]);
-        }
-    }
-    // Only a target made without a builder's reject()/lose() could get here.
-    for (; rejects > 0; --rejects) b.reject({0, 0, "a row of the target could not be read"});
-    if (lost) b.lose({0, 0, "part of the target could not be read"});
-}
-
 // Inserts the added rows' entries into a vector parallel to old's rows, in merged order.
 template <typename T>
 void merge_parallel(std::vector<T>& old_entries, std::vector<T> added_entries,
@@ -418,8 +367,8 @@ RegionsAdded add_regions_text(Target& target, std::string_view text, std::string
     // objects, an ObjectReader's) keeps its meaning.
     for (std::size_t id = 1; id < old.paths().size(); ++id)
         b.intern(old.paths().get(static_cast<PathId>(id)));
-    b.reserve(old.rows().superseded + old.size() + regions.size());
-    replay_account(old, b);
+    b.reserve(old.size() + regions.size());
+    b.carry(old.rows(), old.diagnostics(), old.incomplete());
     const bool figures = !old.figures().empty();
     for (std::size_t i = 0; i < old.size(); ++i) {
         if (figures)

@@ -308,9 +308,6 @@ bool Reader::read_account(const json& doc, const Loc& root, RowAccount& acc, boo
           u64(*a, at, "superseded", acc.superseded) && u64(*a, at, "rejected", acc.rejected) &&
           boolean(*a, at, "incomplete", incomplete)))
         return false;
-    if (acc.superseded > kSnapshotMaxSuperseded)
-        return fail(at["superseded"], fmt::format("{} is more than this reader reproduces ({})",
-                                                  acc.superseded, kSnapshotMaxSuperseded));
     // Each term is checked against the total, so that the sum cannot wrap around.
     const bool adds_up = acc.kept <= acc.read && acc.superseded <= acc.read - acc.kept &&
                          acc.rejected == acc.read - acc.kept - acc.superseded;
@@ -511,51 +508,14 @@ Result<Target> Reader::read(std::string_view input) {
              fmt::format("{}, but rows holds {}", account.kept, rows_json->size()));
         return *error_;
     }
-    // The saved builder's last word, when it superseded rows, is how many: this builder says it
-    // again, so it is not replayed.
-    const std::size_t replayed =
-        diagnostics.size() - (account.superseded > 0 && !diagnostics.empty());
-    if (account.rejected > replayed) {
-        fail(root["account"]["rejected"],
-             fmt::format("{} rejected rows, but only {} diagnostics to say why", account.rejected,
-                         replayed));
-        return *error_;
-    }
-
     AddressSpaceBuilder builder(std::move(source));
     std::vector<Row> rows(rows_json->size());
     for (std::size_t i = 0; i < rows.size(); ++i)
         if (!read_row((*rows_json)[i], rows_at[i], with_figures, with_sections, builder, rows[i]))
             return *error_;
 
-    // What the saved source's builder recorded, in its order. The account says how many rows were
-    // rejected, not which diagnostics said so: the first ones go back as rejections, which
-    // gives the same count and the same list. One more marks the source incomplete when it was
-    // so without a rejected row (a broken note).
-    bool incompleteness_told = account.rejected > 0 || !incomplete;
-    for (std::size_t k = 0; k < replayed; ++k) {
-        if (k < account.rejected) {
-            builder.reject(std::move(diagnostics[k]));
-        } else if (!incompleteness_told) {
-            builder.lose(std::move(diagnostics[k]));
-            incompleteness_told = true;
-        } else {
-            builder.warn(std::move(diagnostics[k]));
-        }
-    }
-    if (!incompleteness_told)
-        builder.lose({0, 0, "the source of this snapshot was read only in part"});
-
-    // The superseded rows themselves are not saved: copies of the lowest row, added before it,
-    // are superseded by it in their place, and the builder counts them (and says so) as before.
-    const auto lowest = std::min_element(
-        rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.m.start < b.m.start; });
-    for (std::uint64_t k = 0; k < account.superseded; ++k) {
-        if (with_figures)
-            builder.add(lowest->m, lowest->figures);
-        else
-            builder.add(lowest->m);
-    }
+    // What the saved source's builder recorded: its account and its diagnostics, as they were.
+    builder.carry(account, std::move(diagnostics), incomplete);
 
     // Rows out of order, or overlapping, are the builder's to sort out; say where they are.
     bool sorted = true;

@@ -424,15 +424,14 @@ TEST(RegionsAdd, TheTargetsRowAccountAndDiagnosticsAreKept) {
     EXPECT_EQ(t.space.rows().kept, 2u);
     EXPECT_EQ(t.space.rows().superseded, 1u);
     EXPECT_EQ(t.space.rows().rejected, 2u);
-    // The target's own diagnostics first (the sentence about superseded rows last, as a build
-    // writes it), the added text's among them before that sentence.
+    // The target's own diagnostics first, as they were, then the added text's.
     EXPECT_EQ(diags(t.space),
               (std::vector<Diag>{
                   before[0],
+                  before[1],
                   {2, 1,
                    "region 0x600000-0x600010 overlaps 0x600000-0x601000 from line 1 (in "
                    "x.regions)"},
-                  before[1],
               }));
     EXPECT_EQ(before[1], (Diag{0, 0, "1 row(s) overlapped a later row and were dropped"}));
 }

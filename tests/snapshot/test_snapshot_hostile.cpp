@@ -182,17 +182,6 @@ std::vector<Case> cases() {
              });
          },
          "account.read: 2 rows read, but 3 kept + 0 superseded + 18446744073709551615 rejected"},
-        {"TooManySuperseded",
-         [] {
-             return edit([](Json& d) {
-                 d["account"]["superseded"] = 2000000;
-                 d["account"]["read"] = 2000004;
-             });
-         },
-         "account.superseded: 2000000 is more than this reader reproduces (1000000)"},
-        {"RejectedWithoutDiagnostics",
-         [] { return edit([](Json& d) { d["diagnostics"] = Json::array(); }); },
-         "account.rejected: 1 rejected rows, but only 0 diagnostics to say why"},
         {"AccountMissing", [] { return edit([](Json& d) { d.erase("account"); }); },
          "account: missing"},
         {"IncompleteNotBool",

@@ -3,6 +3,8 @@
 // write -> read -> write on every checked-in maps and smaps fixture: the same map back, field by
 // field, and the same bytes. VMATLAS_UPDATE_GOLDEN=1 rewrites the golden file (then read the
 // diff).
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -197,9 +199,12 @@ TEST_P(SnapshotRoundTrip, SameMapAndSameBytes) {
     const std::string second = write_snapshot(back.space, back.notes, back.facts, kStamp);
     EXPECT_EQ(second, first);
     // And through open_target, as the command line reads a file.
-    const std::string file = ::testing::TempDir() + "/round-trip.json";
+    // One file per process: ctest runs the cases of this suite side by side.
+    const std::string file =
+        ::testing::TempDir() + "/round-trip-" + std::to_string(getpid()) + ".json";
     std::ofstream(file, std::ios::binary) << first;
     const Annotated opened = open_annotated(file);
+    std::remove(file.c_str());
     expect_same(original, opened);
 }
 
