@@ -14,76 +14,6 @@ namespace {
 
 constexpr int kDiffer = 1;  // the maps differ: diff(1)'s status
 
-// load() says "line 3, column 9: bad permissions"; with two targets every message must also say
-// whose line it is, so this is load() with the target's name in front of each message.
-class NamedLoader {
-  public:
-    NamedLoader(const std::string& spec, const LoadOptions& options)
-        : spec_(spec), name_(spec == "-" ? "standard input" : spec), options_(options) {}
-
-    LoadResult load() const {
-        auto opened = open_target(
-            spec_,
-            {.live_figures = false, .base = options_.base, .by_sections = options_.by_sections});
-        if (!opened) {
-            Error e = opened.error();
-            // Most sentences already name their file or process; the others get it in front.
-            if (e.message.find(name_) == std::string::npos)
-                e.message = fmt::format("{}: {}", name_, e.message);
-            return report(e);
-        }
-        Target& t = *opened;
-        const int status = report_diagnostics(t.space);
-        if (t.space.empty()) {
-            if (t.space.rows().rejected == 0)
-                report({ErrorKind::UnreadableInput,
-                        fmt::format("{} holds no memory map rows", name_)});
-            return kBadInput;
-        }
-        Annotations notes;
-        if (t.names) {
-            notes = std::move(*t.names);
-        } else {
-            AnnotateContext ctx;
-            ctx.pid = t.kind == TargetKind::Process ? t.space.source().pid : 0;
-            ctx.facts = &t.facts;
-            ctx.objects = t.objects.get();
-            notes = annotate(t.space, ctx);
-        }
-        for (const std::string& w : notes.warnings) warn(w);
-        return Loaded{std::move(t.space), std::move(notes), status, std::move(t.facts), t.kind};
-    }
-
-  private:
-    void warn(std::string_view message) const {
-        report_warning(fmt::format("{}: {}", name_, message));
-    }
-
-    // exit_status.cpp's report_diagnostics, each message named.
-    int report_diagnostics(const AddressSpace& space) const {
-        constexpr std::size_t kMaxShown = 20;
-        const auto& diags = space.diagnostics();
-        for (std::size_t k = 0; k < diags.size() && k < kMaxShown; ++k) {
-            const Diagnostic& d = diags[k];
-            if (d.line)
-                warn(fmt::format("line {}, column {}: {}", d.line, d.column, d.message));
-            else
-                warn(d.message);
-        }
-        if (diags.size() > kMaxShown)
-            warn(fmt::format("{} more warnings not shown", diags.size() - kMaxShown));
-        if (!space.incomplete()) return kOk;
-        if (space.rows().rejected > 0)
-            report({ErrorKind::MalformedInput,
-                    fmt::format("{}: {} of {} rows could not be read and are not compared", name_,
-                                space.rows().rejected, space.rows().read)});
-        return kPartial;
-    }
-
-    std::string spec_, name_;
-    LoadOptions options_;
-};
-
 }  // namespace
 
 int run_diff(int argc, char** argv) {
@@ -121,9 +51,15 @@ int run_diff(int argc, char** argv) {
     LoadOptions options;
     if (const auto status = target_args.apply(options)) return *status;
 
-    // Both are opened even when A fails, so that every target's errors are reported at once.
-    auto a = NamedLoader(a_spec, options).load();
-    auto b = NamedLoader(b_spec, options).load();
+    // Both are opened even when A fails, so that every target's errors are reported at once;
+    // with two targets, every message says whose it is.
+    auto load_named = [&](const std::string& spec) {
+        LoadOptions named = options;
+        named.about = spec == "-" ? "standard input" : spec;
+        return load(spec, named);
+    };
+    auto a = load_named(a_spec);
+    auto b = load_named(b_spec);
     if (!a) return a.error();
     if (!b) return b.error();
 

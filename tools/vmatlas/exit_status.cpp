@@ -51,21 +51,24 @@ void report_warning(std::string_view message) {
     print_err("warning: ", message);
 }
 
-int report_diagnostics(const AddressSpace& space) {
+int report_diagnostics(const AddressSpace& space, std::string_view about) {
+    const std::string who = about.empty() ? std::string() : fmt::format("{}: ", about);
     constexpr std::size_t kMaxShown = 20;
     const auto& diags = space.diagnostics();
     for (std::size_t k = 0; k < diags.size() && k < kMaxShown; ++k) {
         const Diagnostic& d = diags[k];
         if (d.line)
-            print_err(fmt::format("warning: line {}, column {}: ", d.line, d.column), d.message);
+            print_err(fmt::format("warning: {}line {}, column {}: ", who, d.line, d.column),
+                      d.message);
         else
-            print_err("warning: ", d.message);
+            print_err(fmt::format("warning: {}", who), d.message);
     }
     if (diags.size() > kMaxShown)
-        print_err("", fmt::format("warning: {} more warnings not shown", diags.size() - kMaxShown));
+        print_err("", fmt::format("warning: {}{} more warnings not shown", who,
+                                  diags.size() - kMaxShown));
     if (!space.incomplete()) return kOk;
     if (space.rows().rejected == 0) return kPartial;
-    print_err("", fmt::format("{} of {} rows could not be read and are not shown",
+    print_err("", fmt::format("{}{} of {} rows could not be read and are not shown", who,
                               space.rows().rejected, space.rows().read));
     return kPartial;
 }

@@ -31,8 +31,9 @@ int report(const Error& error);
 void report_warning(std::string_view message);
 
 // Prints the diagnostics of a source as warnings (at most a screenful) on stderr; returns kPartial
-// when rows were rejected or part of the input could not be read, else kOk.
-int report_diagnostics(const AddressSpace& space);
+// when rows were rejected or part of the input could not be read, else kOk. `about`, when given,
+// starts every line ("before.maps: line 3, column 9: ..."): a command with two targets says whose.
+int report_diagnostics(const AddressSpace& space, std::string_view about = {});
 
 // Writes all of s to stdout. False when stdout is gone (a closed pipe).
 bool write_stdout(std::string_view s);

@@ -72,15 +72,30 @@ std::optional<int> TargetArgs::apply(LoadOptions& options) const {
     return std::nullopt;
 }
 
+namespace {
+
+// A message about the target named by `about`, unless it names it already.
+std::string about_target(std::string_view about, std::string message) {
+    if (about.empty() || message.find(about) != std::string::npos) return message;
+    return fmt::format("{}: {}", about, message);
+}
+
+}  // namespace
+
 LoadResult load(const std::string& target, const LoadOptions& options) {
+    const std::string_view about = options.about;
+    auto fail = [&](Error e) {
+        e.message = about_target(about, std::move(e.message));
+        return report(e);
+    };
     auto opened = open_target(target, {.live_figures = options.figures,
                                        .base = options.base,
                                        .by_sections = options.by_sections});
-    if (!opened) return report(opened.error());
+    if (!opened) return fail(opened.error());
     Target& t = *opened;
     for (const std::string& file : options.add)
-        if (auto added = add_regions_file(t, file); !added) return report(added.error());
-    const int status = report_diagnostics(t.space);
+        if (auto added = add_regions_file(t, file); !added) return fail(added.error());
+    const int status = report_diagnostics(t.space, about);
     if (t.space.empty()) {
         // report_diagnostics has said how many rows were bad; say it once more only if none was.
         if (t.space.rows().rejected == 0)
@@ -101,7 +116,7 @@ LoadResult load(const std::string& target, const LoadOptions& options) {
         ctx.objects = t.objects.get();
         notes = annotate(t.space, ctx);
     }
-    for (const std::string& w : notes.warnings) report_warning(w);
+    for (const std::string& w : notes.warnings) report_warning(about_target(about, w));
     return Loaded{std::move(t.space), std::move(notes), status, std::move(t.facts), t.kind};
 }
 

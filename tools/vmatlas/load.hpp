@@ -67,6 +67,8 @@ struct LoadOptions {
     bool by_sections = false;
     // Regions files added to the target (docs/regions.md), in order, before it is annotated.
     std::vector<std::string> add;
+    // Names the target at the start of every message about it, when a command has two (diff).
+    std::string about;
 };
 
 struct Loaded {
