@@ -22,6 +22,7 @@
 #include "sources/core_memory.hpp"
 #include "sources/core_notes.hpp"
 #include "sources/core_objects.hpp"
+#include "sources/file_error.hpp"
 
 namespace vmatlas {
 
@@ -283,27 +284,17 @@ void make_rows(std::vector<Segment> loads, std::vector<FileEntry> files, Address
     }
 }
 
-Error open_error(const std::string& path, int err) {
-    if (err == ENOENT || err == ENOTDIR)
-        return make_error(ErrorKind::NoSuchProcess, fmt::format("no such file: {}", path));
-    if (err == EACCES || err == EPERM)
-        return make_error(ErrorKind::PermissionDenied,
-                          fmt::format("permission denied reading {}", path));
-    return make_error(ErrorKind::UnreadableInput,
-                      fmt::format("cannot read {}: {}", path, std::strerror(err)));
-}
-
 }  // namespace
 
 Result<Target> read_core(const std::string& path) {
     if (elf_version(EV_CURRENT) == EV_NONE)
         return make_error(ErrorKind::Unsupported, "libelf cannot be initialised");
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) return open_error(path, errno);
+    if (fd < 0) return file_error(path, errno);
     // Memory takes the descriptor over at once, so that every return below closes it.
     auto memory = std::make_unique<core::Memory>(fd);
     struct stat st;
-    if (fstat(fd, &st) != 0) return open_error(path, errno);
+    if (fstat(fd, &st) != 0) return file_error(path, errno);
     if (!S_ISREG(st.st_mode))
         return make_error(ErrorKind::UnreadableInput,
                           fmt::format("{} is not a regular file", path));

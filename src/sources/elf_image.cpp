@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "annotate/stages.hpp"
+#include "sources/file_error.hpp"
 
 namespace vmatlas {
 
@@ -541,16 +542,7 @@ Result<ElfImage> elf_image_from(ElfObject object, std::string path, std::uint64_
 
 Result<ElfImage> load_elf_image(const std::string& path, const ElfImageOptions& options) {
     const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        const int err = errno;
-        if (err == ENOENT || err == ENOTDIR)
-            return make_error(ErrorKind::NoSuchProcess, fmt::format("no such file: {}", path));
-        if (err == EACCES || err == EPERM)
-            return make_error(ErrorKind::PermissionDenied,
-                              fmt::format("permission denied reading {}", path));
-        return make_error(ErrorKind::UnreadableInput,
-                          fmt::format("cannot open {}: {}", path, std::strerror(err)));
-    }
+    if (fd < 0) return file_error(path, errno);
     struct Closer {
         int fd;
         ~Closer() { close(fd); }

@@ -13,6 +13,7 @@
 
 #include "annotate/elf_object.hpp"
 #include "annotate/stages.hpp"
+#include "sources/file_error.hpp"
 #include "vmatlas/procfs.hpp"
 
 namespace vmatlas {
@@ -402,16 +403,7 @@ RegionsAdded add_regions_text(Target& target, std::string_view text, std::string
 
 Result<RegionsAdded> add_regions_file(Target& target, const std::string& path) {
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-        const int err = errno;
-        if (err == ENOENT || err == ENOTDIR)
-            return make_error(ErrorKind::NoSuchProcess, fmt::format("no such file: {}", path));
-        if (err == EACCES || err == EPERM)
-            return make_error(ErrorKind::PermissionDenied,
-                              fmt::format("permission denied reading {}", path));
-        return make_error(ErrorKind::UnreadableInput,
-                          fmt::format("cannot read {}: {}", path, std::strerror(err)));
-    }
+    if (::stat(path.c_str(), &st) != 0) return file_error(path, errno);
     if (S_ISDIR(st.st_mode))
         return make_error(ErrorKind::UnreadableInput, fmt::format("{} is a directory", path));
     auto text = read_proc_file(path);

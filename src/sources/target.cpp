@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "sources/elf_image.hpp"
+#include "sources/file_error.hpp"
 #include "vmatlas/core.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
@@ -44,23 +45,14 @@ Result<std::string> read_stdin() {
 // The first bytes of a file: enough to tell an ELF file's type from text.
 Result<std::string> read_head(const std::string& name, std::size_t limit) {
     const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        const int err = errno;
-        if (err == EACCES || err == EPERM)
-            return make_error(ErrorKind::PermissionDenied,
-                              fmt::format("permission denied reading {}", name));
-        return make_error(ErrorKind::UnreadableInput,
-                          fmt::format("cannot open {}: {}", name, std::strerror(err)));
-    }
+    if (fd < 0) return file_error(name, errno);
     std::string head(limit, '\0');
     ssize_t n;
     do n = ::pread(fd, head.data(), limit, 0);
     while (n < 0 && errno == EINTR);
     const int err = errno;
     ::close(fd);
-    if (n < 0)
-        return make_error(ErrorKind::UnreadableInput,
-                          fmt::format("cannot read {}: {}", name, std::strerror(err)));
+    if (n < 0) return file_error(name, err);
     head.resize(static_cast<std::size_t>(n));
     return head;
 }
