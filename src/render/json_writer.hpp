@@ -49,6 +49,14 @@ class JsonWriter {
         append_decimal(out_, v);
         return *this;
     }
+    JsonWriter& signed_number(std::int64_t v) {
+        comma();
+        if (v < 0) out_.push_back('-');
+        // The magnitude as unsigned: -INT64_MIN does not fit an int64.
+        append_decimal(out_,
+                       v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v));
+        return *this;
+    }
     JsonWriter& boolean(bool b) {
         comma();
         out_ += b ? "true" : "false";

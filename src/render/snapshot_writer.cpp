@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "render/json_writer.hpp"
 #include "render/number_text.hpp"
 #include "render/safe_text.hpp"
 #include "sources/snapshot_fields.hpp"
@@ -47,95 +48,18 @@ bool valid_utf8(std::string_view s) {
     return true;
 }
 
-// Writes JSON on one line, tracking commas (as render/json_writer.hpp does), with the values a
-// snapshot needs: text that may not be UTF-8, signed numbers, optional addresses.
-class Emitter {
-  public:
-    explicit Emitter(std::string& out) : out_(out) {}
+// What a snapshot writes beyond render/json_writer.hpp's values: bytes as a JSON string when they
+// are UTF-8, else as {"hex": "..."}, so that every byte comes back; optional addresses.
+JsonWriter& text(JsonWriter& w, std::string_view s) {
+    if (valid_utf8(s)) return w.string(s);  // exact for valid UTF-8
+    std::string hex;
+    for (const char c : s) append_hex(hex, static_cast<unsigned char>(c), 2);
+    return w.begin_object().key("hex").string(hex).end_object();
+}
 
-    Emitter& begin_object() { return open('{'); }
-    Emitter& end_object() { return close('}'); }
-    Emitter& begin_array() { return open('['); }
-    Emitter& end_array() { return close(']'); }
-    Emitter& key(std::string_view k) {
-        comma();
-        out_.push_back('"');
-        out_ += k;  // keys are this file's own ASCII words
-        out_ += "\":";
-        after_key_ = true;
-        return *this;
-    }
-    // Bytes as a JSON string when they are UTF-8, else as {"hex": "..."}: every byte comes back.
-    Emitter& text(std::string_view s) {
-        comma();
-        if (valid_utf8(s)) {
-            out_.push_back('"');
-            append_json_string(out_, s);  // exact for valid UTF-8
-            out_.push_back('"');
-            return *this;
-        }
-        out_ += "{\"hex\":\"";
-        for (const char c : s) append_hex(out_, static_cast<unsigned char>(c), 2);
-        out_ += "\"}";
-        return *this;
-    }
-    Emitter& hex(std::uint64_t v) {
-        comma();
-        out_.push_back('"');
-        append_address(out_, v);
-        out_.push_back('"');
-        return *this;
-    }
-    Emitter& hex(const std::optional<Addr>& v) { return v ? hex(*v) : null(); }
-    Emitter& number(std::uint64_t v) {
-        comma();
-        append_decimal(out_, v);
-        return *this;
-    }
-    Emitter& signed_number(std::int64_t v) {
-        comma();
-        if (v < 0) out_.push_back('-');
-        // The magnitude as unsigned: -INT64_MIN does not fit an int64.
-        append_decimal(out_, v < 0 ? 0 - static_cast<std::uint64_t>(v) : v);
-        return *this;
-    }
-    Emitter& boolean(bool b) {
-        comma();
-        out_ += b ? "true" : "false";
-        return *this;
-    }
-    Emitter& null() {
-        comma();
-        out_ += "null";
-        return *this;
-    }
-
-  private:
-    Emitter& open(char c) {
-        comma();
-        out_.push_back(c);
-        first_.push_back(true);
-        return *this;
-    }
-    Emitter& close(char c) {
-        out_.push_back(c);
-        if (!first_.empty()) first_.pop_back();
-        return *this;
-    }
-    void comma() {
-        if (after_key_) {
-            after_key_ = false;
-            return;
-        }
-        if (first_.empty()) return;
-        if (!first_.back()) out_.push_back(',');
-        first_.back() = false;
-    }
-
-    std::string& out_;
-    std::vector<bool> first_;
-    bool after_key_ = false;
-};
+JsonWriter& hex_or_null(JsonWriter& w, const std::optional<Addr>& v) {
+    return v ? w.hex(*v) : w.null();
+}
 
 // `"name":[` then one element a line, each written by `each(emitter, i)`, then `]`.
 template <typename Each>
@@ -145,31 +69,31 @@ void lines_array(std::string& out, std::string_view name, std::size_t n, Each&& 
     out += "\":[";
     for (std::size_t i = 0; i < n; ++i) {
         out += i == 0 ? "\n" : ",\n";
-        Emitter e(out);
+        JsonWriter e(out);
         each(e, i);
     }
     out += n == 0 ? "]" : "\n]";
 }
 
 void write_source(std::string& out, const SourceInfo& src, const SnapshotStamp& stamp) {
-    Emitter e(out);
+    JsonWriter e(out);
     e.key("source").begin_object();  // a member of the top-level object, written around it
-    e.key("kind").text(src.kind);
-    e.key("origin").text(src.origin);
+    text(e.key("kind"), src.kind);
+    text(e.key("origin"), src.origin);
     e.key("pid");
     if (src.pid > 0)
         e.number(static_cast<std::uint64_t>(src.pid));
     else
         e.null();
-    e.key("process").text(src.process_name);
-    e.key("time").text(src.time.empty() ? stamp.time : src.time);
-    e.key("kernel").text(src.kernel.empty() ? stamp.kernel : src.kernel);
+    text(e.key("process"), src.process_name);
+    text(e.key("time"), src.time.empty() ? stamp.time : src.time);
+    text(e.key("kernel"), src.kernel.empty() ? stamp.kernel : src.kernel);
     e.end_object();
 }
 
 void write_account(std::string& out, const AddressSpace& space) {
     const RowAccount& rows = space.rows();
-    Emitter e(out);
+    JsonWriter e(out);
     e.key("account").begin_object();
     e.key("read").number(rows.read);
     e.key("kept").number(rows.kept);
@@ -180,61 +104,63 @@ void write_account(std::string& out, const AddressSpace& space) {
 }
 
 void write_facts(std::string& out, const ProcessFacts& facts) {
-    out += "\"vdso\":";
-    Emitter(out).hex(facts.vdso);
-    out += ",\"entry\":";
-    Emitter(out).hex(facts.entry);
-    out += ",\"phdr\":";
-    Emitter(out).hex(facts.phdr);
-    out += ",";
+    // Members of the facts object, which is written around them: the commas are this code's.
+    auto member = [&](std::string_view key, const std::optional<Addr>& v) {
+        JsonWriter w(out);
+        hex_or_null(w.key(key), v);
+        out += ',';
+    };
+    member("vdso", facts.vdso);
+    member("entry", facts.entry);
+    member("phdr", facts.phdr);
     if (!facts.has_threads) {
         out += "\"threads\":null";
         return;
     }
-    lines_array(out, "threads", facts.threads.size(), [&](Emitter& e, std::size_t i) {
+    lines_array(out, "threads", facts.threads.size(), [&](JsonWriter& e, std::size_t i) {
         const ThreadInfo& t = facts.threads[i];
         e.begin_object();
         e.key("tid").signed_number(t.tid);
-        e.key("name").text(t.name);
-        e.key("sp").hex(t.sp);
-        e.key("sp_source").text(to_string(t.sp_source));
-        e.key("sp_error").text(t.sp_error);
+        text(e.key("name"), t.name);
+        hex_or_null(e.key("sp"), t.sp);
+        text(e.key("sp_source"), to_string(t.sp_source));
+        text(e.key("sp_error"), t.sp_error);
         e.end_object();
     });
 }
 
-void write_row(Emitter& e, const AddressSpace& space, const Annotations& notes, std::size_t i,
+void write_row(JsonWriter& e, const AddressSpace& space, const Annotations& notes, std::size_t i,
                bool with_sections) {
     const Mapping& m = space[i];
     e.begin_object();
     e.key("start").hex(m.start);
     e.key("end").hex(m.end);
     const auto perms = m.perms.text();
-    e.key("perms").text(std::string_view(perms.data(), perms.size()));
+    text(e.key("perms"), std::string_view(perms.data(), perms.size()));
     e.key("offset").hex(raw(m.offset));
-    e.key("dev").text(fmt::format("{:02x}:{:02x}", m.dev_major, m.dev_minor));
+    text(e.key("dev"), fmt::format("{:02x}:{:02x}", m.dev_major, m.dev_minor));
     e.key("inode").number(m.inode);
-    e.key("path").text(space.path(m));
+    text(e.key("path"), space.path(m));
     e.key("flags").begin_array();
     for (const snapshot::FlagKey& f : snapshot::kFlagKeys)
-        if (m.flags & f.bit) e.text(f.key);
+        if (m.flags & f.bit) text(e, f.key);
     e.end_array();
 
     // Annotations shorter than the map (a caller that made none) leave the rest unnamed.
     const Label* label = i < notes.labels.size() ? &notes.labels[i] : nullptr;
-    e.key("name").text(label ? std::string_view(label->name) : std::string_view());
-    e.key("name_source").text(label ? to_string(label->source) : "");
+    text(e.key("name"), label ? std::string_view(label->name) : std::string_view());
+    text(e.key("name_source"), label ? to_string(label->source) : "");
     const PathId object = label ? label->object : kNoPath;
-    e.key("object").text(object < space.paths().size() ? space.paths().get(object) : "");
-    e.key("role").text(to_string(i < notes.roles.size() ? notes.roles[i] : Role::Other));
-    if (with_sections) e.key("sections").text(notes.sections[i]);
+    text(e.key("object"), object < space.paths().size() ? space.paths().get(object) : "");
+    text(e.key("role"), to_string(i < notes.roles.size() ? notes.roles[i] : Role::Other));
+    if (with_sections) text(e.key("sections"), notes.sections[i]);
 
     if (!space.figures().empty()) {
         const Figures& f = space.figures()[i];
         e.key("figures").begin_object();
         for (const snapshot::FigureKey& k : snapshot::kFigureKeys) e.key(k.key).number(f.*k.field);
         e.key("thp_eligible").boolean(f.thp_eligible);
-        e.key("vm_flags").text(f.vm_flags);
+        text(e.key("vm_flags"), f.vm_flags);
         e.end_object();
     }
     e.end_object();
@@ -268,20 +194,21 @@ std::string write_snapshot(const AddressSpace& space, const Annotations& notes,
     out += "\"facts\":{";
     write_facts(out, facts);
     out += "},\n";
-    lines_array(out, "diagnostics", space.diagnostics().size(), [&](Emitter& e, std::size_t i) {
+    lines_array(out, "diagnostics", space.diagnostics().size(), [&](JsonWriter& e, std::size_t i) {
         const Diagnostic& d = space.diagnostics()[i];
         e.begin_object();
         e.key("line").number(d.line);
         e.key("column").number(d.column);
-        e.key("message").text(d.message);
+        text(e.key("message"), d.message);
         e.end_object();
     });
     out += ",\n";
     lines_array(out, "warnings", notes.warnings.size(),
-                [&](Emitter& e, std::size_t i) { e.text(notes.warnings[i]); });
+                [&](JsonWriter& e, std::size_t i) { text(e, notes.warnings[i]); });
     out += ",\n";
-    lines_array(out, "rows", space.size(),
-                [&](Emitter& e, std::size_t i) { write_row(e, space, notes, i, with_sections); });
+    lines_array(out, "rows", space.size(), [&](JsonWriter& e, std::size_t i) {
+        write_row(e, space, notes, i, with_sections);
+    });
     out += "}\n";
     return out;
 }
