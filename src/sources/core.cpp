@@ -55,8 +55,7 @@ struct Notes {
 
 class Reader {
   public:
-    Reader(std::string path, std::uint64_t file_size, AddressSpaceBuilder& out)
-        : path_(std::move(path)), size_(file_size), out_(out) {}
+    Reader(std::uint64_t file_size, AddressSpaceBuilder& out) : size_(file_size), out_(out) {}
 
     // One lost piece of input: a warning, and the map is marked incomplete.
     void lose(std::string what) { out_.lose({0, 0, std::move(what)}); }
@@ -179,7 +178,6 @@ class Reader {
     }
 
   private:
-    std::string path_;
     std::uint64_t size_;
     AddressSpaceBuilder& out_;
     std::size_t cut_ = 0;
@@ -341,7 +339,7 @@ Result<Target> read_core(const std::string& path) {
                                       path, counted, phnum));
 
     AddressSpaceBuilder out(SourceInfo{"core", path});
-    Reader reader(path, size, out);
+    Reader reader(size, out);
     Notes notes;
     std::vector<Segment> loads;
     loads.reserve(phnum);

@@ -73,14 +73,7 @@ class Child {
             _exit(127);
         }
         close(out[1]);
-        std::string line;
-        char c;
-        for (;;) {
-            pollfd p{out[0], POLLIN, 0};
-            if (poll(&p, 1, 10'000) <= 0) break;
-            if (read(out[0], &c, 1) != 1 || c == '\n') break;
-            line += c;
-        }
+        const std::string line = read_line(out[0]);
         close(out[0]);
         if (!line.starts_with("ready ")) {
             kill_and_reap();

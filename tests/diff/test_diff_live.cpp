@@ -66,17 +66,7 @@ class Child {
     }
 
   private:
-    std::string read_line() {
-        std::string line;
-        char c;
-        for (;;) {
-            pollfd p{stdout_, POLLIN, 0};
-            if (poll(&p, 1, 10'000) <= 0) break;
-            if (read(stdout_, &c, 1) != 1 || c == '\n') break;
-            line += c;
-        }
-        return line;
-    }
+    std::string read_line() { return vmtest::read_line(stdout_); }
 
     pid_t pid_ = -1;
     int stdin_ = -1, stdout_ = -1;

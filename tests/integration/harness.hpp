@@ -246,6 +246,20 @@ inline RunResult vmatlas(std::vector<std::string> args, const std::string& stdin
     return run(args, stdin_text, in_child);
 }
 
+// The first line a child writes to fd (without its newline), or what came before it went quiet
+// for timeout_ms or closed the pipe: a child that says "ready <pid>" when it is set up.
+inline std::string read_line(int fd, int timeout_ms = 10'000) {
+    std::string line;
+    char c;
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, timeout_ms) <= 0) break;
+        if (read(fd, &c, 1) != 1 || c == '\n') break;
+        line += c;
+    }
+    return line;
+}
+
 // The demo program, started and waited for ("ready <pid>"); stopped and reaped on destruction by
 // closing its stdin (it then removes its temporary files), or killed if it does not go.
 class Demo {
@@ -269,14 +283,7 @@ class Demo {
         close(in[0]);
         close(out[1]);
         stdin_ = in[1];
-        std::string line;
-        char c;
-        for (;;) {
-            pollfd p{out[0], POLLIN, 0};
-            if (poll(&p, 1, 10'000) <= 0) break;
-            if (read(out[0], &c, 1) != 1 || c == '\n') break;
-            line += c;
-        }
+        const std::string line = read_line(out[0]);
         close(out[0]);
         if (!line.starts_with("ready ") || std::stoi(line.substr(6)) != pid_) {
             stop();
@@ -548,7 +555,7 @@ inline std::vector<std::string> table_layout_problems(std::string_view text, boo
 // The keys of a row of mappings[], in order, without a filter (with one, "match" and for an
 // address's row "match_offset" follow).
 inline const std::vector<std::string> kRowKeys = {
-    "start", "end",  "perms",   "size",   "offset",      "dev", "inode",
+    "start", "end",  "perms",   "size",   "offset",      "dev",  "inode",
     "name",  "path", "deleted", "object", "name_source", "role", "in_core"};
 
 // The keys of each row of mappings[], in the order the CLI wrote them.
