@@ -1,5 +1,8 @@
 #include "render/map_view.hpp"
 
+#include <algorithm>
+#include <span>
+
 #include <fmt/format.h>
 
 #include "render/json_common.hpp"
@@ -146,48 +149,19 @@ constexpr Field kMapFields[] = {
 // ---- Writers for each format ----------------------------------------------------------------
 
 void table_cell(Table& t, const Field& f, const Value& v) {
-    if (t.measuring()) {  // widths only: count digits instead of writing them
-        switch (f.type) {
-            case Type::Addr:
-                t.measure_cell(2 + hex_digits(v.n));
-                return;
-            case Type::Size:
-                t.measure_cell(hex_digits(v.n));
-                return;
-            case Type::Count:
-                t.measure_cell(decimal_digits(v.n));
-                return;
-            case Type::Bool:
-                t.measure_cell(v.b ? 3 : 2);
-                return;
-            case Type::Text:
-            case Type::OptText:
-                return t.measure_cell(t.in_last_column() ? 0 : safe_width(v.s));
-        }
-    }
-    std::string& s = t.scratch();
-    s.clear();
     switch (f.type) {
         case Type::Addr:
-            append_address(s, v.n);
-            break;
+            return t.hex_cell(v.n, true);
         case Type::Size:
-            append_hex(s, v.n);
-            break;
+            return t.hex_cell(v.n);
         case Type::Count:
-            append_decimal(s, v.n);
-            break;
+            return t.decimal_cell(v.n);
         case Type::Bool:
-            s = v.b ? "yes" : "no";
-            break;
+            return t.cell(v.b ? "yes" : "no");
         case Type::Text:
-        case Type::OptText: {
-            const std::size_t width = append_safe(s, v.s);
-            t.cell(s, width);
-            return;
-        }
+        case Type::OptText:
+            return t.text_cell(v.s);
     }
-    t.cell(s);
 }
 
 void json_value(JsonWriter& w, const Field& f, const Value& v) {
@@ -249,6 +223,30 @@ void json_row(JsonWriter& w, const RowCtx& r) {
         if (f.key.empty() || !shown(f, r.space, r.notes)) continue;
         w.key(f.key);
         json_value(w, f, f.get(r));
+    }
+}
+
+// The width of each visible field's column over the shown rows, found from the values: a
+// number is as wide as the column's largest number, so comparing them replaces formatting every
+// cell twice. The last column's width never matters.
+void widen_columns(Table& t, std::size_t first_column, std::span<const Field* const> visible,
+                   const AddressSpace& space, const Annotations& notes, const Selection& sel,
+                   std::string& scratch) {
+    for (std::size_t c = 0; c + 1 < visible.size(); ++c) {
+        const Field& f = *visible[c];
+        std::uint64_t largest = 0;
+        std::size_t width = 0;
+        for (const std::size_t i : sel.rows) {
+            const Value v = f.get(RowCtx{space, notes, i, space[i], scratch});
+            largest = std::max(largest, v.n);
+            if (f.type == Type::Bool) width = std::max<std::size_t>(width, v.b ? 3 : 2);
+            if (f.type == Type::Text || f.type == Type::OptText)
+                width = std::max(width, safe_width(v.s));
+        }
+        if (f.type == Type::Addr) width = 2 + hex_digits(largest);
+        if (f.type == Type::Size) width = hex_digits(largest);
+        if (f.type == Type::Count) width = decimal_digits(largest);
+        if (!sel.rows.empty()) t.widen(first_column + c, width);
     }
 }
 
@@ -346,11 +344,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             const RowCtx r{space, notes, i, space[i], scratch};
             t.begin_row(palette.start(notes.roles[i]));
             if (marker) t.cell(sel.matched[k] ? "►" : " ", 1);
-            for (const Field* f : visible)
-                if (t.measuring() && t.in_last_column())
-                    t.measure_cell(0);
-                else
-                    table_cell(t, *f, f->get(r));
+            for (const Field* f : visible) table_cell(t, *f, f->get(r));
             if (marker && sel.matched[k]) {
                 std::string& note = t.scratch();
                 note = " +";
@@ -365,7 +359,9 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
         out += legend(palette);
         out.push_back('\n');
     }
-    table.stream(out, palette.reset(), emit, flush);
+    if (marker) table.widen(0, 1);
+    widen_columns(table, marker ? 1 : 0, visible, space, notes, sel, scratch);
+    table.stream_measured(out, palette.reset(), emit, flush);
 }
 
 void render_gaps(const AddressSpace& space, const Annotations& notes, const GapReport& gaps,

@@ -8,15 +8,22 @@
 namespace vmatlas {
 
 inline int hex_digits(std::uint64_t v) {
-    int n = 1;
-    while (v >>= 4) ++n;
-    return n;
+    return (67 - __builtin_clzll(v | 1)) / 4;  // the bits above the highest set one, in nibbles
 }
 
 inline int decimal_digits(std::uint64_t v) {
     int n = 1;
     while (v >= 10) v /= 10, ++n;
     return n;
+}
+
+// Writes v in lower-case hex as exactly `digits` digits (at least hex_digits(v)) ending at end.
+inline void put_hex_before(char* end, std::uint64_t v, int digits) {
+    for (int k = 0; k < digits; ++k, v >>= 4) *--end = "0123456789abcdef"[v & 0xf];
+}
+
+inline void put_decimal_before(char* end, std::uint64_t v, int digits) {
+    for (int k = 0; k < digits; ++k, v /= 10) *--end = static_cast<char>('0' + v % 10);
 }
 
 // Lower-case hex, no prefix, at least min_digits digits.

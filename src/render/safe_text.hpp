@@ -11,6 +11,13 @@ namespace vmatlas {
 // (one per code point; escapes count their characters).
 std::size_t append_safe(std::string& out, std::string_view s);
 
+// True when append_safe(out, s) would append s as it is: printable ASCII without a backslash.
+inline bool is_plain_text(std::string_view s) {
+    for (char c : s)
+        if (static_cast<unsigned char>(c) - 0x20u >= 0x5fu || c == '\\') return false;
+    return true;
+}
+
 // The width append_safe(out, s) would return, without writing anything.
 std::size_t safe_width(std::string_view s);
 

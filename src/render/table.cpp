@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "render/number_text.hpp"
+#include "render/safe_text.hpp"
+
 namespace vmatlas {
 
 Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {
@@ -85,6 +88,52 @@ void Table::finish_row() {
     }
 }
 
+template <typename Format>
+void Table::formatted_cell(std::size_t width, Format&& format) {
+    switch (mode_) {
+        case Mode::Measure:
+            measure(column_++, width);
+            return;
+        case Mode::Write:
+            put(raw_, column_++, width, false, pending_,
+                [&](RawWriter& w) { format(w.claim(width)); });
+            return;
+        case Mode::Buffer: {
+            char text[24];  // the widest number: "0x" and 16 hex digits, or 20 decimal digits
+            format(text);
+            cell(std::string_view(text, width));
+            return;
+        }
+    }
+}
+
+void Table::hex_cell(std::uint64_t v, bool prefix) {
+    const int digits = hex_digits(v);
+    const std::size_t width = static_cast<std::size_t>(digits) + (prefix ? 2 : 0);
+    formatted_cell(width, [&](char* p) {
+        if (prefix) p[0] = '0', p[1] = 'x';
+        put_hex_before(p + width, v, digits);
+    });
+}
+
+void Table::decimal_cell(std::uint64_t v) {
+    const int digits = decimal_digits(v);
+    formatted_cell(static_cast<std::size_t>(digits),
+                   [&](char* p) { put_decimal_before(p + digits, v, digits); });
+}
+
+void Table::text_cell(std::string_view untrusted) {
+    if (mode_ == Mode::Measure) {
+        measure_cell(in_last_column() ? 0 : safe_width(untrusted));
+    } else if (is_plain_text(untrusted)) {
+        cell(untrusted);
+    } else {
+        escaped_.clear();
+        const std::size_t width = append_safe(escaped_, untrusted);
+        cell(escaped_, width);
+    }
+}
+
 namespace {
 
 // Appends to a std::string: the buffered tables and the header.
@@ -97,18 +146,18 @@ struct StringWriter {
 }  // namespace
 
 // Blanks after a left-aligned cell wait until something follows them: no trailing blanks.
-template <typename Writer>
-void Table::put(Writer& w, std::size_t c, std::string_view text, std::size_t width,
-                std::size_t& pending) const {
+template <typename Writer, typename Body>
+void Table::put(Writer& w, std::size_t c, std::size_t width, bool empty, std::size_t& pending,
+                Body&& body) const {
     if (c >= columns_.size()) {  // a note after the last column
-        if (text.empty()) return;
+        if (empty) return;
         w.fill(pending + 1);
         pending = 0;
-        w.write(text);
+        body(w);
         return;
     }
     const std::size_t fill = widths_[c] > width ? widths_[c] - width : 0;
-    if (columns_[c].align == Align::Left && text.empty()) {
+    if (columns_[c].align == Align::Left && empty) {
         pending += (c ? 1 : 0) + fill;
         return;
     }
@@ -116,7 +165,7 @@ void Table::put(Writer& w, std::size_t c, std::string_view text, std::size_t wid
     if (columns_[c].align == Align::Right) lead += fill;
     w.fill(lead);
     pending = 0;
-    w.write(text);
+    body(w);
     if (columns_[c].align == Align::Left) pending = fill;
 }
 
@@ -128,6 +177,7 @@ void Table::RawWriter::grow(std::size_t n) {
 }
 
 void Table::write_header(std::string& out) const {
+    if (!show_header_) return;
     std::size_t pending = 0;
     StringWriter w{out};
     for (std::size_t c = 0; c < columns_.size(); ++c)

@@ -4,7 +4,7 @@
 //  - buffered: begin_row/cell/line, then render(): the cells are kept until the widths are known.
 //  - streamed: stream(out, reset, emit) calls emit(table) twice, first to measure and then to
 //    write straight into out, so a 60,000-row map needs no copy of its cells. emit must produce
-//    the same rows both times.
+//    the same rows both times. stream_measured() is the second pass alone, after widen().
 #pragma once
 
 #include <cstdint>
@@ -33,6 +33,12 @@ class Table {
     // `width` is its width on a terminal when that is not its size in bytes. Cells past the last
     // column are notes: written after one space, not aligned.
     void cell(std::string_view text, std::size_t width = std::string_view::npos);
+    // Typed cells, the fast way to fill a big streamed table: a number is measured by its digits
+    // and written straight into the output; untrusted text is escaped as append_safe() does,
+    // and not even measured in the last column, whose width never matters.
+    void hex_cell(std::uint64_t v, bool prefix = false);  // "1f"; "0x1f" with the prefix
+    void decimal_cell(std::uint64_t v);
+    void text_cell(std::string_view untrusted);
     std::string& scratch() { return scratch_; }
     // Streamed tables: true during the first pass, when only widths matter. A cell then need not
     // be formatted: measure_cell(width) counts for it.
@@ -42,6 +48,8 @@ class Table {
     bool in_last_column() const {
         return column_ + 1 >= columns_.size();
     }  // to format a cell into, then cell(scratch())
+    // No line of column headers (the headers still count in the widths).
+    void hide_header() { show_header_ = false; }
     // A line that ignores the columns (a note between rows).
     void line(std::string_view text);
 
@@ -56,6 +64,15 @@ class Table {
                 const std::function<void(std::string&)>& flush = {}) {
         mode_ = Mode::Measure;
         emit(*this);
+        stream_measured(out, reset, emit, flush);
+    }
+
+    // Streamed in one pass, for a caller that knows the widths without formatting the cells:
+    // it has called widen() for every column whose data may be wider than its header.
+    void widen(std::size_t column, std::size_t width) { measure(column, width); }
+    template <typename Emit>
+    void stream_measured(std::string& out, std::string_view reset, Emit&& emit,
+                         const std::function<void(std::string&)>& flush = {}) {
         write_header(out);
         mode_ = Mode::Write;
         out_ = &out;
@@ -106,22 +123,44 @@ class Table {
             at += s.size();
         }
         void fill(std::size_t n) {
-            reserve(n);
-            std::memset(at, ' ', n);
+            reserve(n + kShortFill);
+            if (n <= kShortFill)  // a fixed-size copy: a few stores instead of a call to memset
+                std::memcpy(at, kBlanks, kShortFill);
+            else
+                std::memset(at, ' ', n);
             at += n;
         }
+        char* claim(std::size_t n) {  // n bytes for the caller to write
+            reserve(n);
+            char* p = at;
+            at += n;
+            return p;
+        }
+        static constexpr std::size_t kShortFill = 32;
+        static constexpr char kBlanks[kShortFill + 1] = "                                ";
     };
 
     // Appends one cell of column c (separator, padding, text) to w; `pending` carries the
     // blanks owed after a left-aligned cell, written only when something follows them.
+    // body(w) writes the cell's text, `width` columns wide; `empty` when it writes nothing.
+    template <typename Writer, typename Body>
+    void put(Writer& w, std::size_t c, std::size_t width, bool empty, std::size_t& pending,
+             Body&& body) const;
     template <typename Writer>
     void put(Writer& w, std::size_t c, std::string_view text, std::size_t width,
-             std::size_t& pending) const;
+             std::size_t& pending) const {
+        put(w, c, width, text.empty(), pending, [&](Writer& to) { to.write(text); });
+    }
+    // A cell of `width` characters that format(p) writes at p.
+    template <typename Format>
+    void formatted_cell(std::size_t width, Format&& format);
     void finish_row();  // streamed: closes the open row with the colour reset and a newline
 
     std::vector<Column> columns_;
     std::vector<std::size_t> widths_;
     std::string scratch_;
+    bool show_header_ = true;
+    std::string escaped_;  // text_cell's escaped text (scratch_ may hold the text it is given)
     Mode mode_ = Mode::Buffer;
     std::size_t column_ = 0;  // the next cell's column in the current row
 
