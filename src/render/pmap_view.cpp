@@ -283,7 +283,7 @@ void table_cell(Table& t, const Field& f, const Value& v, Style style, int digit
             if (v.marked) s.push_back('*');
             break;
         case Type::Flag:
-            s = v.b ? "1" : "0";
+            s.push_back(v.b ? '1' : '0');
             break;
         case Type::Bool:
             s = v.b ? "yes" : "no";
@@ -391,7 +391,8 @@ struct Shown {
 };
 
 void render_view(const AddressSpace& space, const Annotations& notes, const View& view,
-                 const Shown& shown, Format format, const Palette& palette, std::string& out) {
+                 const Shown& shown, Format format, const Palette& palette, std::string& out,
+                 const Flush& flush) {
     const bool has_figures = !space.figures().empty();
     std::string scratch;
     std::vector<Sum> sums(view.fields.size());
@@ -493,35 +494,33 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
         table_fields.push_back(k);
     }
     Table table(std::move(columns));
+    if (!view.column_header || shown.quiet) table.hide_header();
     bool marked = false;  // a row whose bytes are not all in the core: footnoted
     for (const std::size_t i : shown.rows) {
         const RowCtx r = row_ctx(i);
         marked = marked || r.m.contents_missing();
-        table.begin_row(palette.start(notes.roles[i]));
-        for (const std::size_t k : table_fields)
-            table_cell(table, view.fields[k], value_of(view.fields[k], r), view.style, digits);
         add_to_sums(r);
     }
 
-    if (view.totals && !shown.quiet) {
-        // The totals line ends at the last summed column.
-        std::size_t last = 0;
-        for (std::size_t c = 0; c < table_fields.size(); ++c)
-            if (view.fields[table_fields[c]].summed()) last = c;
-        auto total_text = [&](std::size_t k) {
-            std::string s;
-            if (!total_known(view.fields[k]))
-                s = "?";
-            else if (view.style == Style::Pmap)
-                s = fmt::format("{}K", sums[k].kib);
-            else
-                format_kib(s, sums[k].kib, view.style);
-            return s;
-        };
-        const std::string_view label = view.style == Style::Pmap ? " total" : "total Kb";
+    // The totals line ends at the last summed column.
+    std::size_t last = 0;
+    for (std::size_t c = 0; c < table_fields.size(); ++c)
+        if (view.fields[table_fields[c]].summed()) last = c;
+    auto total_text = [&](std::size_t k) {
+        std::string s;
+        if (!total_known(view.fields[k]))
+            s = "?";
+        else if (view.style == Style::Pmap)
+            s = fmt::format("{}K", sums[k].kib);
+        else
+            format_kib(s, sums[k].kib, view.style);
+        return s;
+    };
+    const std::string_view label = view.style == Style::Pmap ? " total" : "total Kb";
+    auto emit_totals = [&](Table& t) {
         if (view.style == Style::PmapX) {
             // Dashes as wide as each column will be: totals are the widest numbers.
-            table.begin_row();
+            t.begin_row();
             for (std::size_t c = 0; c <= last; ++c) {
                 const Field& f = view.fields[table_fields[c]];
                 std::size_t width = 0;
@@ -530,33 +529,39 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
                         {static_cast<std::size_t>(digits), f.header.size(), label.size()});
                 else if (f.summed())
                     width = std::max(f.header.size(), total_text(table_fields[c]).size());
-                table.cell(std::string(width, '-'));
+                t.cell(std::string(width, '-'));
             }
         }
-        table.begin_row();
+        t.begin_row();
         for (std::size_t c = 0; c <= last; ++c) {
             const Field& f = view.fields[table_fields[c]];
             if (f.type == Type::Addr)
-                table.cell(label);
+                t.cell(label);
             else if (f.summed())
-                table.cell(total_text(table_fields[c]));
+                t.cell(total_text(table_fields[c]));
             else
-                table.cell("");
+                t.cell("");
         }
-    }
+    };
+    auto emit = [&](Table& t) {
+        for (const std::size_t i : shown.rows) {
+            const RowCtx r = row_ctx(i);
+            t.begin_row(palette.start(notes.roles[i]));
+            for (const std::size_t k : table_fields)
+                if (t.measuring() && t.in_last_column())
+                    t.measure_cell(0);
+                else
+                    table_cell(t, view.fields[k], value_of(view.fields[k], r), view.style, digits);
+        }
+        if (view.totals && !shown.quiet) emit_totals(t);
+    };
 
     if (palette.on && !shown.quiet) {
         out += legend(palette);
         out.push_back('\n');
     }
     if (view.title && !shown.quiet) out += title_line(space);
-    if (view.column_header && !shown.quiet) {
-        table.render(out, palette.reset());
-    } else {
-        std::string body;
-        table.render(body, palette.reset());
-        out.append(body, body.find('\n') + 1, std::string::npos);  // without the header line
-    }
+    table.stream(out, palette.reset(), emit, flush);
     if (marked && !shown.quiet) out += "* the core file holds only part or none of these bytes\n";
 }
 
@@ -661,7 +666,7 @@ std::string mapped_file(const AddressSpace& space, const Annotations& notes, std
 }
 
 void render_pmap(const AddressSpace& space, const Annotations& notes, const PmapOptions& options,
-                 Format format, const Palette& palette, std::string& out) {
+                 Format format, const Palette& palette, std::string& out, const Flush& flush) {
     const std::vector<std::size_t> rows = rows_in_range(space, options.range);
     View view;
     switch (options.mode) {
@@ -679,17 +684,17 @@ void render_pmap(const AddressSpace& space, const Annotations& notes, const Pmap
     const bool basenames = options.basenames || options.mode != PmapMode::Basic;
     render_view(space, notes, view,
                 {rows, options.range, options.quiet, basenames, options.no_segment_names}, format,
-                palette, out);
+                palette, out, flush);
 }
 
 void render_mappings(const AddressSpace& space, const Annotations& notes,
                      const MappingsOptions& options, Format format, const Palette& palette,
-                     std::string& out) {
+                     std::string& out, const Flush& flush) {
     const std::vector<std::size_t> rows = rows_in_range(space, std::nullopt);
     const View view{"mappings", kMappingsFields, Style::Mappings, true, false, false};
     render_view(space, notes, view,
                 {rows, std::nullopt, false, options.basenames, options.no_segment_names}, format,
-                palette, out);
+                palette, out, flush);
 }
 
 }  // namespace vmatlas

@@ -54,7 +54,10 @@ int run_pmap(int argc, char** argv) {
     const Format format = output.format();
     const Palette palette = output.palette();
     std::string out;
-    render_pmap(loaded->space, loaded->notes, options, format, palette, out);
+    render_pmap(loaded->space, loaded->notes, options, format, palette, out, [](std::string& text) {
+        write_stdout(text);
+        text.clear();
+    });
     write_stdout(out);
     return loaded->status;
 }
