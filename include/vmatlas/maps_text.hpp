@@ -7,6 +7,7 @@
 // reported with its line and column, counted as rejected, and skipped; the other rows are kept.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "vmatlas/address_space.hpp"
@@ -17,6 +18,24 @@ struct MapsTextOptions {
     // Split rows pasted together on one line. Off for text the kernel wrote: it puts one row on
     // each line, and a file name that looks like a row must stay a file name.
     bool pasted_rows = true;
+};
+
+// Parses maps text handed over in pieces of any size, as a reader thread fills its blocks: a
+// row cut between two pieces is carried over. finish() parses a last row without a newline.
+class MapsTextParser {
+  public:
+    explicit MapsTextParser(AddressSpaceBuilder& builder, MapsTextOptions options = {});
+    void feed(std::string_view piece);
+    void finish();
+
+  private:
+    void line(std::string_view text);
+
+    AddressSpaceBuilder& out_;
+    MapsTextOptions options_;
+    std::string carry_;    // the start of a row whose end is in the next piece
+    std::string scratch_;  // a decoded path ("\012" -> newline)
+    std::size_t line_no_ = 0;
 };
 
 // Parses every row of text into builder.

@@ -31,6 +31,11 @@ bool looks_like_pid(std::string_view spec);
 // Reads all of a file from /proc (or anywhere) with read(2) into one string.
 Result<std::string> read_proc_file(const std::string& path);
 
+// vm.max_map_count: the most mappings a process may have (65,530 unless changed). A reader of a
+// big map reserves room for that many rows: address space, not memory, as only the rows written
+// touch their pages, and the rows are never copied to a larger array as doubling would.
+std::size_t max_map_count();
+
 // A process's map, read from /proc/PID/maps.
 Result<AddressSpace> read_process_maps(pid_t pid);
 

@@ -273,20 +273,44 @@ std::optional<Mapping> detail::parse_kernel_maps_row(std::string_view line, std:
     return read_row(line, c.pos, false, line_no, builder, scratch, next);
 }
 
-void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder,
-                     const MapsTextOptions& opts) {
-    std::string scratch;
-    std::size_t line_no = 0;
+MapsTextParser::MapsTextParser(AddressSpaceBuilder& builder, MapsTextOptions options)
+    : out_(builder), options_(options) {}
+
+void MapsTextParser::feed(std::string_view piece) {
     std::size_t pos = 0;
-    while (pos < text.size()) {
-        const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
-        const std::size_t eol =
-            nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
-        std::string_view line = text.substr(pos, eol - pos);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        parse_line(line, ++line_no, opts, builder, scratch);
+    while (pos < piece.size()) {
+        const void* nl = std::memchr(piece.data() + pos, '\n', piece.size() - pos);
+        if (!nl) {
+            carry_.append(piece.substr(pos));
+            return;
+        }
+        const auto eol = static_cast<std::size_t>(static_cast<const char*>(nl) - piece.data());
+        if (carry_.empty()) {
+            line(piece.substr(pos, eol - pos));
+        } else {
+            carry_.append(piece.substr(pos, eol - pos));
+            line(carry_);
+            carry_.clear();
+        }
         pos = eol + 1;
     }
+}
+
+void MapsTextParser::finish() {
+    if (!carry_.empty()) line(carry_);
+    carry_.clear();
+}
+
+void MapsTextParser::line(std::string_view text) {
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    parse_line(text, ++line_no_, options_, out_, scratch_);
+}
+
+void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder,
+                     const MapsTextOptions& opts) {
+    MapsTextParser parser(builder, opts);
+    parser.feed(text);
+    parser.finish();
 }
 
 void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder) {

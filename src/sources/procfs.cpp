@@ -1,6 +1,7 @@
-// The live source. /proc/PID/maps is opened once and read whole with read(2) into one buffer,
-// then parsed: parsing while reading would stretch the window in which the kernel's non-atomic
-// reads can see the map change.
+// The live source. /proc/PID/maps and smaps are read with read(2) in blocks: the first on the
+// calling thread, the rest (a big map) on a reader thread that never waits for the parser, so
+// the reads take no longer than `cat` takes (the window in which the kernel's non-atomic reads
+// can see the map change is not stretched) and parsing overlaps them.
 #include "vmatlas/procfs.hpp"
 
 #include <dirent.h>
@@ -92,47 +93,6 @@ std::string basename_of(std::string_view path) {
     const std::size_t slash = path.rfind('/');
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
-
-// A malloc'd buffer that grows with realloc: glibc moves a large block with mremap instead of
-// copying it, and nothing zero-fills the bytes that read(2) is about to write (std::string's
-// resize does, touching every page twice).
-class ReadBuffer {
-  public:
-    ReadBuffer() = default;
-    ReadBuffer(ReadBuffer&& o) noexcept : data_(o.data_), size_(o.size_), capacity_(o.capacity_) {
-        o.data_ = nullptr;
-        o.size_ = o.capacity_ = 0;
-    }
-    ReadBuffer& operator=(ReadBuffer&&) = delete;
-    ~ReadBuffer() { std::free(data_); }
-
-    std::string_view view() const { return {data_, size_}; }
-    bool empty() const { return size_ == 0; }
-
-    // Reads fd to its end; 0 or the errno of the failed read(2).
-    int read_from(int fd, std::size_t initial) {
-        for (;;) {
-            if (capacity_ - size_ < initial / 4) {
-                const std::size_t grown = capacity_ ? capacity_ * 2 : initial;
-                char* p = static_cast<char*>(std::realloc(data_, grown));
-                if (!p) return ENOMEM;
-                data_ = p;
-                capacity_ = grown;
-            }
-            const ssize_t n = ::read(fd, data_ + size_, capacity_ - size_);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                return errno;
-            }
-            if (n == 0) return 0;
-            size_ += static_cast<std::size_t>(n);
-        }
-    }
-
-  private:
-    char* data_ = nullptr;
-    std::size_t size_ = 0, capacity_ = 0;
-};
 
 // Reads fd to its end into out; 0 or the errno of the failed read(2).
 int read_all(int fd, std::string& out, std::size_t initial) {
@@ -243,36 +203,22 @@ Error explain_missing_map(pid_t pid) {
 
 namespace {
 
-// The whole text behind fd (an open /proc/PID/maps), with the errors typed; takes ownership of fd.
-Result<ReadBuffer> read_process_text_fd(pid_t pid, const std::string& path, int fd,
-                                        std::size_t initial) {
-    ReadBuffer text;
-    const int err = text.read_from(fd, initial);
-    ::close(fd);
-    if (err == ESRCH) return explain_missing_map(pid);
-    if (err != 0) return open_error(pid, path, err);
-    if (text.empty()) return explain_missing_map(pid);
-    return text;
-}
-
-}  // namespace
-
-namespace {
-
 // The blocks the reader thread fills and the consumer empties: a few, reused.
 class BlockRing {
   public:
-    static constexpr std::size_t kBlocks = 4, kBlockSize = 1 << 20;
-
-    BlockRing() {
-        for (std::size_t i = 0; i < kBlocks; ++i)
-            free_.push_back(std::make_unique_for_overwrite<Block>());
-    }
+    static constexpr std::size_t kBlocks = 4;
 
     struct Block {
-        char data[kBlockSize];
-        std::size_t used = 0;
+        explicit Block(std::size_t size)
+            : data(std::make_unique_for_overwrite<char[]>(size)), size(size) {}
+        std::unique_ptr<char[]> data;  // not zero-filled: read(2) writes every byte used
+        std::size_t size, used = 0;
     };
+
+    explicit BlockRing(std::size_t block_size) {
+        for (std::size_t i = 0; i < kBlocks; ++i)
+            free_.push_back(std::make_unique<Block>(block_size));
+    }
 
     // Reader side: a block to fill, or null when the consumer has gone.
     std::unique_ptr<Block> take_free() {
@@ -338,24 +284,67 @@ class BlockRing {
     int err_ = 0;
 };
 
+// Reads fd into block until the block is full, the end (0) or an error (its errno).
+int fill_block(int fd, BlockRing::Block& block) {
+    while (block.used < block.size) {
+        const ssize_t n = ::read(fd, block.data.get() + block.used, block.size - block.used);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) return 0;
+        block.used += static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
 // Fills blocks from fd until the end (0) or an error (its errno).
 int read_into_ring(int fd, BlockRing& ring) {
     for (;;) {
         auto block = ring.take_free();
         if (!block) return 0;
-        while (block->used < BlockRing::kBlockSize) {
-            const ssize_t n =
-                ::read(fd, block->data + block->used, BlockRing::kBlockSize - block->used);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                const int err = n < 0 ? errno : 0;
-                if (block->used > 0) ring.put_full(std::move(block));
-                return err;
-            }
-            block->used += static_cast<std::size_t>(n);
-        }
-        ring.put_full(std::move(block));
+        const int err = fill_block(fd, *block);
+        const bool full = block->used == block->size;
+        if (block->used > 0) ring.put_full(std::move(block));
+        if (err != 0 || !full) return err;
     }
+}
+
+// See stream_process_text; fd is open on path, and closed here.
+Result<std::size_t> stream_fd(pid_t pid, const std::string& path, int fd, std::size_t block_size,
+                              const std::function<void(std::string_view)>& consume) {
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    BlockRing ring(block_size);
+    std::size_t total = 0;
+    int err = 0;
+    // The first block is read here: a map that fits in it (most processes) needs no thread.
+    auto first = ring.take_free();
+    err = fill_block(fd, *first);
+    if (err != 0 || first->used < first->size) {
+        total = first->used;
+        consume(std::string_view(first->data.get(), first->used));
+    } else {
+        ring.put_full(std::move(first));
+        std::thread reader([&] { ring.finish(read_into_ring(fd, ring)); });
+        try {
+            while (auto block = ring.take_full()) {
+                total += block->used;
+                consume(std::string_view(block->data.get(), block->used));
+                ring.put_free(std::move(block));
+            }
+        } catch (...) {
+            ring.cancel();
+            reader.join();
+            throw;
+        }
+        reader.join();
+        err = ring.error();
+    }
+    if (err == ESRCH) return explain_missing_map(pid);
+    if (err != 0) return open_error(pid, path, err);
+    if (total == 0) return explain_missing_map(pid);
+    return total;
 }
 
 }  // namespace
@@ -365,28 +354,13 @@ Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
     const std::string path = proc_path(pid, leaf);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return open_error(pid, path, errno);
-    BlockRing ring;
-    std::thread reader([&] { ring.finish(read_into_ring(fd, ring)); });
-    std::size_t total = 0;
-    try {
-        while (auto block = ring.take_full()) {
-            total += block->used;
-            consume(std::string_view(block->data, block->used));
-            ring.put_free(std::move(block));
-        }
-    } catch (...) {
-        ring.cancel();
-        reader.join();
-        ::close(fd);
-        throw;
-    }
-    reader.join();
-    ::close(fd);
-    const int err = ring.error();
-    if (err == ESRCH) return explain_missing_map(pid);
-    if (err != 0) return open_error(pid, path, err);
-    if (total == 0) return explain_missing_map(pid);
-    return total;
+    return stream_fd(pid, path, fd, 1 << 20, consume);
+}
+
+std::size_t max_map_count() {
+    const auto text = read_proc_file("/proc/sys/vm/max_map_count");
+    const unsigned long n = text ? std::strtoul(text->c_str(), nullptr, 10) : 0;
+    return n > 0 && n < (1ul << 26) ? n : 65530;
 }
 
 SourceInfo process_source(pid_t pid, std::string_view leaf) {
@@ -397,11 +371,19 @@ SourceInfo process_source(pid_t pid, std::string_view leaf) {
 }
 
 Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
-    auto text = read_process_text_fd(pid, proc_path(pid, "maps"), fd, 256 * 1024);
-    if (!text) return text.error();
     AddressSpaceBuilder builder(process_source(pid, "maps"));
-    builder.reserve(text->view().size() / 64);
-    parse_maps_text(text->view(), builder, MapsTextOptions{.pasted_rows = false});
+    builder.reserve(1024);
+    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false});
+    // Blocks of 256 KB: a maps row is some 100 bytes, so most maps fit in the first block; a
+    // 60,000-row one streams through blocks small enough to stay in the cache while parsed.
+    // A map bigger than one block gets room for max_map_count() rows.
+    std::size_t pieces = 0;
+    auto read = stream_fd(pid, proc_path(pid, "maps"), fd, 256 * 1024, [&](std::string_view piece) {
+        if (++pieces == 2) builder.reserve(max_map_count());
+        parser.feed(piece);
+    });
+    if (!read) return read.error();
+    parser.finish();
     return std::move(builder).build();
 }
 

@@ -307,8 +307,11 @@ Result<AddressSpace> read_process_smaps(pid_t pid) {
     AddressSpaceBuilder builder(process_source(pid, "smaps"));
     builder.reserve(1024);
     SmapsParser parser(builder);
-    auto read =
-        stream_process_text(pid, "smaps", [&](std::string_view piece) { parser.feed(piece); });
+    std::size_t pieces = 0;
+    auto read = stream_process_text(pid, "smaps", [&](std::string_view piece) {
+        if (++pieces == 2) builder.reserve(max_map_count());  // a big map: see max_map_count()
+        parser.feed(piece);
+    });
     if (!read) return read.error();
     parser.finish();
     AddressSpace space = std::move(builder).build();
