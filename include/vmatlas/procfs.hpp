@@ -36,7 +36,8 @@ Result<std::string> read_proc_file(const std::string& path);
 // touch their pages, and the rows are never copied to a larger array as doubling would.
 std::size_t max_map_count();
 
-// A process's map, read from /proc/PID/maps.
+// A process's map, read from /proc/PID/maps as stream_process_text reads (blocks of 256 KB) and
+// parsed while it is read.
 Result<AddressSpace> read_process_maps(pid_t pid);
 
 // Reads the maps of an already opened /proc/PID/maps descriptor: lets a test make the process
@@ -44,8 +45,9 @@ Result<AddressSpace> read_process_maps(pid_t pid);
 Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd);
 
 // Reads /proc/PID/LEAF ("smaps", ...) to its end and hands its text to `consume`, in order and in
-// pieces that may end in the middle of a line, on the calling thread. The read(2) calls run on a
-// thread of their own that never waits for `consume` unless it falls a few MB behind: the reads
+// pieces that may end in the middle of a line, on the calling thread. The first 1 MB block is
+// read on the calling thread; a file that does not end in it starts a thread of its own for
+// the read(2) calls, which never waits for `consume` unless it falls a few MB behind: the reads
 // take as long as `cat` takes (the window in which the map can change under them is no longer),
 // and parsing overlaps them instead of following them. The pieces live in a few reused blocks,
 // so a 45 MB smaps costs no 45 MB of fresh memory. Errors are those of read_process_maps (an empty

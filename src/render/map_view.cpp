@@ -1,6 +1,7 @@
 #include "render/map_view.hpp"
 
 #include <algorithm>
+#include <future>
 #include <span>
 
 #include <fmt/format.h>
@@ -250,6 +251,9 @@ void widen_columns(Table& t, std::size_t first_column, std::span<const Field* co
     }
 }
 
+// Below this many rows a second thread costs more than it saves.
+constexpr std::size_t kRowsWorthTwoThreads = 8192;
+
 std::string hole_line(const Selection::Hole& h, Addr a) {
     return fmt::format("► {:#x} is in no mapping: it falls in the hole {:#x}-{:#x} ({:#x} bytes)",
                        a, h.start, h.end, h.end - h.start);
@@ -336,8 +340,9 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             visible.push_back(&f);
         }
     Table table(std::move(columns));
-    auto emit = [&](Table& t) {
-        for (std::size_t k = 0; k < sel.rows.size(); ++k) {
+    // Rows [lo, hi) of the selection, and the hole line where it falls among them.
+    auto emit = [&](Table& t, std::size_t lo, std::size_t hi, std::string& scratch) {
+        for (std::size_t k = lo; k < hi; ++k) {
             if (sel.hole && sel.hole->before_row == k)
                 t.line(hole_line(*sel.hole, *filter.address));
             const std::size_t i = sel.rows[k];
@@ -352,7 +357,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
                 t.cell(note);
             }
         }
-        if (sel.hole && sel.hole->before_row == sel.rows.size())
+        if (sel.hole && sel.hole->before_row == hi && hi == sel.rows.size())
             t.line(hole_line(*sel.hole, *filter.address));
     };
     if (palette.on) {
@@ -361,7 +366,30 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
     }
     if (marker) table.widen(0, 1);
     widen_columns(table, marker ? 1 : 0, visible, space, notes, sel, scratch);
-    table.stream_measured(out, palette.reset(), emit, flush);
+
+    const std::size_t n = sel.rows.size();
+    if (n < kRowsWorthTwoThreads) {
+        table.stream_measured(
+            out, palette.reset(), [&](Table& t) { emit(t, 0, n, scratch); }, flush);
+        return;
+    }
+    // A big map is written by two threads at once: this one writes the first half (flushed as
+    // it goes), a second one the other half into a buffer of its own, written after it.
+    Table second = table;
+    std::string tail, tail_scratch;
+    auto worker = std::async(std::launch::async, [&] {
+        second.write_rows(tail, palette.reset(),
+                          [&](Table& t) { emit(t, n / 2, n, tail_scratch); });
+    });
+    table.stream_measured(
+        out, palette.reset(), [&](Table& t) { emit(t, 0, n / 2, scratch); }, flush);
+    worker.get();
+    if (flush) {
+        flush(out);
+        flush(tail);
+    } else {
+        out += tail;
+    }
 }
 
 void render_gaps(const AddressSpace& space, const Annotations& notes, const GapReport& gaps,

@@ -251,9 +251,10 @@ void append_decimal(std::string& s, std::uint64_t v) {
     s.append(text.data(), text.size());
 }
 
+// Appends kib as pmap -x shows it: "-" for none.
 void format_kib(std::string& s, std::uint64_t kib, Style style) {
     if (style == Style::PmapX && kib == 0)
-        s = "-";
+        s.push_back('-');
     else
         append_decimal(s, kib);
 }
@@ -286,7 +287,7 @@ void table_cell(Table& t, const Field& f, const Value& v, Style style, int digit
             s.push_back(v.b ? '1' : '0');
             break;
         case Type::Bool:
-            s = v.b ? "yes" : "no";
+            s.append(v.b ? "yes" : "no");
             break;
         case Type::Text:
         case Type::OptText: {
@@ -506,14 +507,11 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
     std::size_t last = 0;
     for (std::size_t c = 0; c < table_fields.size(); ++c)
         if (view.fields[table_fields[c]].summed()) last = c;
-    auto total_text = [&](std::size_t k) {
+    auto total_text = [&](std::size_t k) -> std::string {
+        if (!total_known(view.fields[k])) return "?";
+        if (view.style == Style::Pmap) return fmt::format("{}K", sums[k].kib);
         std::string s;
-        if (!total_known(view.fields[k]))
-            s = "?";
-        else if (view.style == Style::Pmap)
-            s = fmt::format("{}K", sums[k].kib);
-        else
-            format_kib(s, sums[k].kib, view.style);
+        format_kib(s, sums[k].kib, view.style);
         return s;
     };
     const std::string_view label = view.style == Style::Pmap ? " total" : "total Kb";
