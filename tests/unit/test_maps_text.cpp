@@ -149,6 +149,36 @@ TEST_P(EveryFixture, ParsesToASoundAddressSpace) {
     EXPECT_EQ(space.source().kind, "maps text");
 }
 
+// A live map arrives in blocks that may cut a row anywhere: fed in pieces of any size, every
+// fixture parses to the same rows, paths, diagnostics and account as when given whole.
+TEST_P(EveryFixture, PiecesOfAnySizeParseAsTheWholeText) {
+    const std::string text = read_fixture(GetParam());
+    const AddressSpace whole = parse(text);
+    for (const std::size_t piece : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7},
+                                    std::size_t{64}, std::size_t{73}, std::size_t{4096}}) {
+        AddressSpaceBuilder builder(SourceInfo{"maps text", "test", 0, ""});
+        MapsTextParser parser(builder, MapsTextOptions{});
+        for (std::size_t at = 0; at < text.size(); at += piece)
+            parser.feed(std::string_view(text).substr(at, piece));
+        parser.finish();
+        const AddressSpace fed = std::move(builder).build();
+        SCOPED_TRACE(testing::Message() << "pieces of " << piece << " bytes");
+        ASSERT_EQ(fed.size(), whole.size());
+        for (std::size_t i = 0; i < whole.size(); ++i) {
+            EXPECT_EQ(fed[i], whole[i]) << "row " << i;
+            EXPECT_EQ(fed.path(fed[i]), whole.path(whole[i])) << "row " << i;
+        }
+        ASSERT_EQ(fed.diagnostics().size(), whole.diagnostics().size());
+        for (std::size_t k = 0; k < whole.diagnostics().size(); ++k) {
+            EXPECT_EQ(fed.diagnostics()[k].line, whole.diagnostics()[k].line);
+            EXPECT_EQ(fed.diagnostics()[k].column, whole.diagnostics()[k].column);
+            EXPECT_EQ(fed.diagnostics()[k].message, whole.diagnostics()[k].message);
+        }
+        EXPECT_EQ(fed.rows().read, whole.rows().read);
+        EXPECT_EQ(fed.rows().rejected, whole.rows().rejected);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(MapsText, EveryFixture,
                          ::testing::Values("seed003.maps", "cat-self.maps", "python3-mmap.maps",
                                            "hostile.maps", "special-names.maps", "bad-rows.maps",
