@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "render/number_text.hpp"
 
 #include "annotate/stages.hpp"
@@ -27,10 +29,12 @@ bool is_kernel_name(std::string_view path) {
 // pwndbg drops the last three hex digits of the start as the kernel prints it (at least eight
 // digits), so a 32-bit 0x267000 is "[anon_00267]" there too.
 std::string anon_name(Addr start) {
-    std::string name = "[anon_";
-    append_hex(name, start >> 12, 5);
-    name.push_back(']');
-    return name;
+    const Addr page = start >> 12;
+    const int digits = std::max(hex_digits(page), 5);
+    char text[6 + 16 + 1] = "[anon_";
+    put_hex_before(text + 6 + digits, page, digits);
+    text[6 + digits] = ']';
+    return std::string(text, static_cast<std::size_t>(6 + digits + 1));  // one allocation
 }
 
 void stages::name_kernel(const AddressSpace& space, Annotations& notes) {

@@ -251,6 +251,9 @@ void widen_columns(Table& t, std::size_t first_column, std::span<const Field* co
     }
 }
 
+// How much text the JSON and CSV writers gather before they hand it to the flush.
+constexpr std::size_t kFlushBytes = 1 << 20;
+
 // Below this many rows a second thread costs more than it saves.
 constexpr std::size_t kRowsWorthTwoThreads = 8192;
 
@@ -296,6 +299,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             if (sel.matched[k] && filter.address)
                 w.key("match_offset").number(*filter.address - r.m.start);
             w.end_object();
+            if (flush && out.size() >= kFlushBytes) flush(out);  // the writer only appends
         }
         w.end_array();
         json_warnings(w, space, notes.warnings);
@@ -326,6 +330,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             }
             if (sel.filtered) out += sel.matched[k] ? ",true" : ",false";
             out.push_back('\n');
+            if (flush && out.size() >= kFlushBytes) flush(out);
         }
         return;
     }

@@ -100,6 +100,16 @@ std::size_t safe_width(std::string_view s) {
 void append_json_string(std::string& out, std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
+        // Fast path: a run of printable ASCII other than the quote and the backslash.
+        std::size_t run = i;
+        while (run < s.size() && static_cast<unsigned char>(s[run]) - 0x20u < 0x60u &&
+               s[run] != '"' && s[run] != '\\')
+            ++run;
+        if (run > i) {
+            out.append(s.data() + i, run - i);
+            i = run;
+            continue;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c < 0x80) {
             if (c == '"' || c == '\\') out.push_back('\\');
