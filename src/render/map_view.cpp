@@ -1,7 +1,6 @@
 #include "render/map_view.hpp"
 
 #include <algorithm>
-#include <future>
 #include <span>
 
 #include <fmt/format.h>
@@ -229,33 +228,48 @@ void json_row(JsonWriter& w, const RowCtx& r) {
 
 // The width of each visible field's column over the shown rows, found from the values: a
 // number is as wide as the column's largest number, so comparing them replaces formatting every
-// cell twice. The last column's width never matters.
+// cell twice. Row by row, so that each row's data is read once. The last column's width never
+// matters.
 void widen_columns(Table& t, std::size_t first_column, std::span<const Field* const> visible,
                    const AddressSpace& space, const Annotations& notes, const Selection& sel,
                    std::string& scratch) {
-    for (std::size_t c = 0; c + 1 < visible.size(); ++c) {
-        const Field& f = *visible[c];
-        std::uint64_t largest = 0;
-        std::size_t width = 0;
-        for (const std::size_t i : sel.rows) {
-            const Value v = f.get(RowCtx{space, notes, i, space[i], scratch});
-            largest = std::max(largest, v.n);
-            if (f.type == Type::Bool) width = std::max<std::size_t>(width, v.b ? 3 : 2);
-            if (f.type == Type::Text || f.type == Type::OptText)
-                width = std::max(width, safe_width(v.s));
+    if (visible.size() < 2 || sel.rows.empty()) return;
+    const std::span<const Field* const> measured = visible.first(visible.size() - 1);
+    std::vector<std::uint64_t> largest(measured.size());
+    std::vector<std::size_t> widest(measured.size());
+    for (const std::size_t i : sel.rows) {
+        const RowCtx r{space, notes, i, space[i], scratch};
+        for (std::size_t c = 0; c < measured.size(); ++c) {
+            const Field& f = *measured[c];
+            const Value v = f.get(r);
+            switch (f.type) {
+                case Type::Addr:
+                case Type::Size:
+                case Type::Count:
+                    largest[c] = std::max(largest[c], v.n);
+                    break;
+                case Type::Bool:
+                    widest[c] = std::max<std::size_t>(widest[c], v.b ? 3 : 2);
+                    break;
+                case Type::Text:
+                case Type::OptText:
+                    widest[c] = std::max(widest[c], safe_width(v.s));
+                    break;
+            }
         }
-        if (f.type == Type::Addr) width = 2 + hex_digits(largest);
-        if (f.type == Type::Size) width = hex_digits(largest);
-        if (f.type == Type::Count) width = decimal_digits(largest);
-        if (!sel.rows.empty()) t.widen(first_column + c, width);
+    }
+    for (std::size_t c = 0; c < measured.size(); ++c) {
+        const Type type = measured[c]->type;
+        const std::size_t width = type == Type::Addr    ? 2 + hex_digits(largest[c])
+                                  : type == Type::Size  ? hex_digits(largest[c])
+                                  : type == Type::Count ? decimal_digits(largest[c])
+                                                        : widest[c];
+        t.widen(first_column + c, width);
     }
 }
 
 // How much text the JSON and CSV writers gather before they hand it to the flush.
 constexpr std::size_t kFlushBytes = 1 << 20;
-
-// Below this many rows a second thread costs more than it saves.
-constexpr std::size_t kRowsWorthTwoThreads = 8192;
 
 std::string hole_line(const Selection::Hole& h, Addr a) {
     return fmt::format("► {:#x} is in no mapping: it falls in the hole {:#x}-{:#x} ({:#x} bytes)",
@@ -372,29 +386,8 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
     if (marker) table.widen(0, 1);
     widen_columns(table, marker ? 1 : 0, visible, space, notes, sel, scratch);
 
-    const std::size_t n = sel.rows.size();
-    if (n < kRowsWorthTwoThreads) {
-        table.stream_measured(
-            out, palette.reset(), [&](Table& t) { emit(t, 0, n, scratch); }, flush);
-        return;
-    }
-    // A big map is written by two threads at once: this one writes the first half (flushed as
-    // it goes), a second one the other half into a buffer of its own, written after it.
-    Table second = table;
-    std::string tail, tail_scratch;
-    auto worker = std::async(std::launch::async, [&] {
-        second.write_rows(tail, palette.reset(),
-                          [&](Table& t) { emit(t, n / 2, n, tail_scratch); });
-    });
     table.stream_measured(
-        out, palette.reset(), [&](Table& t) { emit(t, 0, n / 2, scratch); }, flush);
-    worker.get();
-    if (flush) {
-        flush(out);
-        flush(tail);
-    } else {
-        out += tail;
-    }
+        out, palette.reset(), [&](Table& t) { emit(t, 0, sel.rows.size(), scratch); }, flush);
 }
 
 void render_gaps(const AddressSpace& space, const Annotations& notes, const GapReport& gaps,
