@@ -74,13 +74,6 @@ class Table {
     void stream_measured(std::string& out, std::string_view reset, Emit&& emit,
                          const std::function<void(std::string&)>& flush = {}) {
         write_header(out);
-        write_rows(out, reset, emit, flush);
-    }
-    // The rows alone, without the header: a later part of a table whose rows are written by
-    // several threads at once, each with its own copy of the table and its own out.
-    template <typename Emit>
-    void write_rows(std::string& out, std::string_view reset, Emit&& emit,
-                    const std::function<void(std::string&)>& flush = {}) {
         mode_ = Mode::Write;
         out_ = &out;
         raw_.open(out);
