@@ -359,9 +359,8 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             visible.push_back(&f);
         }
     Table table(std::move(columns));
-    // Rows [lo, hi) of the selection, and the hole line where it falls among them.
-    auto emit = [&](Table& t, std::size_t lo, std::size_t hi, std::string& scratch) {
-        for (std::size_t k = lo; k < hi; ++k) {
+    auto emit = [&](Table& t) {
+        for (std::size_t k = 0; k < sel.rows.size(); ++k) {
             if (sel.hole && sel.hole->before_row == k)
                 t.line(hole_line(*sel.hole, *filter.address));
             const std::size_t i = sel.rows[k];
@@ -376,7 +375,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
                 t.cell(note);
             }
         }
-        if (sel.hole && sel.hole->before_row == hi && hi == sel.rows.size())
+        if (sel.hole && sel.hole->before_row == sel.rows.size())
             t.line(hole_line(*sel.hole, *filter.address));
     };
     if (palette.on) {
@@ -386,8 +385,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
     if (marker) table.widen(0, 1);
     widen_columns(table, marker ? 1 : 0, visible, space, notes, sel, scratch);
 
-    table.stream_measured(
-        out, palette.reset(), [&](Table& t) { emit(t, 0, sel.rows.size(), scratch); }, flush);
+    table.stream_measured(out, palette.reset(), emit, flush);
 }
 
 void render_gaps(const AddressSpace& space, const Annotations& notes, const GapReport& gaps,
