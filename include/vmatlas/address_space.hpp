@@ -80,6 +80,26 @@ struct Diagnostic {
     std::string message;
 };
 
+namespace detail {
+// AddressSpace's look-up index: a static search tree of end addresses whose leaves hold each
+// mapping's start and end as 32-bit distances (address_space.cpp says why and how it is searched).
+struct LookupIndex {
+    // Two cache lines each, aligned to them.
+    struct alignas(64) Node {
+        Addr key[16];  // the last end under each child; ~0 past the last child
+    };
+    struct alignas(64) Leaf {
+        // From the leaf's last end down to each mapping's end and start; start_below[0] == 0
+        // marks a leaf that spans about 4 GiB or more, which is searched in the mappings.
+        std::uint32_t end_below[16];
+        std::uint32_t start_below[16];
+    };
+    std::vector<Node> nodes;          // every level above the leaves, the root first
+    std::vector<std::size_t> levels;  // where each level starts in nodes
+    std::vector<Leaf> leaves;         // sixteen mappings each, in order
+};
+}  // namespace detail
+
 class AddressSpace {
   public:
     const std::vector<Mapping>& mappings() const { return mappings_; }
@@ -128,14 +148,7 @@ class AddressSpace {
     std::vector<Diagnostic> diagnostics_;
     bool incomplete_ = false;
     mutable std::optional<std::uint64_t> generation_;
-    // The look-up index, built on the first look-up: a static search tree of end addresses
-    // (address_space.cpp).
-    struct Level {
-        std::size_t at, size;  // where in index_, how many real entries
-    };
-    mutable std::vector<Addr> index_;
-    mutable std::vector<Level> levels_;  // levels_[0] holds every end; the last one is the root
-    void build_index() const;
+    mutable detail::LookupIndex index_;  // built on the first look-up
 };
 
 // Collects rows in the order a source read them, then sorts them and resolves overlaps. When two

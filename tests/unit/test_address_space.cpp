@@ -1,6 +1,10 @@
 // The model: sorting, overlap resolution, row accounting, interning and the generation digest.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
+#include "model/lookup_index.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/maps_text.hpp"
 
@@ -163,6 +167,112 @@ TEST(AddressSpace, LookupAtTheTopOfTheAddressSpace) {
     EXPECT_FALSE(s.find(UINT64_MAX).has_value());
     EXPECT_EQ(s.lower_bound(UINT64_MAX), 21u);
     EXPECT_EQ(s.lower_bound(UINT64_MAX - 0x1000), 20u);
+}
+
+}  // namespace
+}  // namespace vmatlas
+
+namespace vmatlas {
+namespace {
+
+// Three shapes of map. Dense: small mappings and holes, as most of a real map. Wide: sizes and
+// holes from a byte to 2^36 at any alignment, from address 0 to the last one, so that some
+// stretches of sixteen mappings span 4 GiB or more and the index must fall back on them. Edge:
+// stretches of sixteen that span 4 GiB give or take one byte.
+enum class Shape { dense, wide, edge };
+
+AddressSpace shaped_space(Shape shape, std::size_t n, std::mt19937_64& rng) {
+    AddressSpaceBuilder b({"test", "", 0, ""});
+    Addr at = shape == Shape::dense ? 0x10000 : 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        Addr size = 0, hole = 0;
+        switch (shape) {
+            case Shape::dense:
+                size = 0x1000 * (1 + rng() % 4);
+                hole = 0x1000 * (rng() % 3);
+                break;
+            case Shape::wide:
+                size = 1 + rng() % (Addr{2} << (rng() % 36));
+                hole = rng() % 3 ? rng() % (Addr{2} << (rng() % 36)) : 0;
+                break;
+            case Shape::edge:  // fifteen pages, then the rest of 0xfffffffe, 0xffffffff or 2^32
+                size = i % 16 < 15 ? 0x1000 : 0xfffffffe + (i / 16) % 3 - 15 * 0x1000;
+                hole = i % 16 < 15 ? 0 : 1;
+                break;
+        }
+        if (shape == Shape::wide && i + 1 == n) {  // the last one ends at the last address
+            if (at < UINT64_MAX - 0x1000) at = UINT64_MAX - 0x1000;
+            size = UINT64_MAX - at;
+        }
+        b.add(row(at, at + size));
+        at += size + hole;
+    }
+    return std::move(b).build();
+}
+
+// find() and lower_bound() must agree with a plain scan for every address that can tell a
+// wrong index from a right one, with every set of instructions the CPU can count with.
+TEST(AddressSpace, LookupIndexIsExactWithEveryInstructionSet) {
+    std::mt19937_64 rng(1234);
+    for (Shape shape : {Shape::dense, Shape::wide, Shape::edge}) {
+        for (std::size_t n : {0u, 1u, 15u, 16u, 17u, 255u, 256u, 257u, 4097u, 60000u}) {
+            const AddressSpace built = shaped_space(shape, n, rng);
+            ASSERT_TRUE(check_invariants(built).empty());
+            ASSERT_EQ(built.size(), n);
+            std::vector<Addr> probes = {0, 1, UINT64_MAX - 1, UINT64_MAX};
+            for (const Mapping& m : built.mappings())
+                probes.insert(probes.end(),
+                              {m.start, m.start - 1, m.end - 1, m.end,
+                               // where the distance from a stretch's last end stops fitting
+                               m.end - 0xfffffffe, m.end - 0xffffffff, m.end - 0x100000000,
+                               m.end - 0x100000001});
+            for (int i = 0; i < 20000; ++i) {
+                probes.push_back(rng());
+                if (n > 0) {  // inside or just around a mapping
+                    const Mapping& m = built[rng() % n];
+                    probes.push_back(m.start + rng() % m.size());
+                }
+            }
+            std::sort(probes.begin(), probes.end());
+            // The scan: one pass over the mappings for the sorted addresses.
+            std::vector<std::size_t> want_bound(probes.size());
+            std::size_t i = 0;
+            for (std::size_t p = 0; p < probes.size(); ++p) {
+                while (i < n && built[i].end <= probes[p]) ++i;
+                want_bound[p] = i;
+            }
+            auto expect_exact = [&](const AddressSpace& s, const char* what) {
+                std::size_t wrong = 0;
+                for (std::size_t p = 0; p < probes.size(); ++p) {
+                    const Addr a = probes[p];
+                    const std::size_t bound = want_bound[p];
+                    const bool hit = bound < n && built[bound].start <= a;
+                    const std::optional<std::size_t> found = s.find(a);
+                    if (s.lower_bound(a) == bound && found.has_value() == hit &&
+                        (!hit || *found == bound))
+                        continue;
+                    if (++wrong <= 5)
+                        ADD_FAILURE() << what << ", shape " << static_cast<int>(shape) << ", " << n
+                                      << " mappings: address 0x" << std::hex << a << " gives "
+                                      << std::dec << s.lower_bound(a) << (found ? " in" : " after")
+                                      << ", want " << bound << (hit ? " in" : " after");
+                }
+                EXPECT_EQ(wrong, 0u)
+                    << what << ", shape " << static_cast<int>(shape) << ", " << n << " mappings";
+            };
+            for (LookupIsa isa : {LookupIsa::plain, LookupIsa::avx2, LookupIsa::avx512}) {
+                if (!cpu_has(isa)) continue;
+                use_lookup_isa(isa);
+                expect_exact(built, isa == LookupIsa::plain  ? "plain"
+                                    : isa == LookupIsa::avx2 ? "avx2"
+                                                             : "avx512");
+            }
+            use_lookup_isa(best_lookup_isa());
+            // A copy made after the first look-up carries the index with it.
+            const AddressSpace copy = built;
+            expect_exact(copy, "a copy");
+        }
+    }
 }
 
 }  // namespace
