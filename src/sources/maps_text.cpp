@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "sources/line_pieces.hpp"
 #include "sources/maps_row.hpp"
 #include "vmatlas/maps_text.hpp"
 
@@ -277,23 +278,7 @@ MapsTextParser::MapsTextParser(AddressSpaceBuilder& builder, MapsTextOptions opt
     : out_(builder), options_(options) {}
 
 void MapsTextParser::feed(std::string_view piece) {
-    std::size_t pos = 0;
-    while (pos < piece.size()) {
-        const void* nl = std::memchr(piece.data() + pos, '\n', piece.size() - pos);
-        if (!nl) {
-            carry_.append(piece.substr(pos));
-            return;
-        }
-        const auto eol = static_cast<std::size_t>(static_cast<const char*>(nl) - piece.data());
-        if (carry_.empty()) {
-            line(piece.substr(pos, eol - pos));
-        } else {
-            carry_.append(piece.substr(pos, eol - pos));
-            line(carry_);
-            carry_.clear();
-        }
-        pos = eol + 1;
-    }
+    detail::split_lines(piece, carry_, [&](std::string_view l) { line(l); });
 }
 
 void MapsTextParser::finish() {
