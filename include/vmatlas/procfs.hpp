@@ -1,8 +1,9 @@
 // The live source: a process's map from /proc/PID/maps.
 //
-// The file is read whole with read(2) into one buffer and then parsed, so that the time spent
-// between the first and the last read(2) is as short as it can be. Errors are typed: no such
-// process, permission denied, exited while being read, kernel thread.
+// The file is read with read(2) in blocks by a thread that never waits for the parser (unless it
+// falls megabytes behind), so the time between the first and the last read(2) is as short as
+// `cat` makes it, and parsing overlaps the reads (see stream_process_text). Errors are typed: no
+// such process, permission denied, exited while being read, kernel thread.
 #pragma once
 
 #include <sys/types.h>

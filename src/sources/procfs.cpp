@@ -215,14 +215,16 @@ class BlockRing {
         std::size_t size, used = 0;
     };
 
-    explicit BlockRing(std::size_t block_size) {
-        for (std::size_t i = 0; i < kBlocks; ++i)
-            free_.push_back(std::make_unique<Block>(block_size));
-    }
+    // Blocks are made when first needed: a small map is read into one.
+    explicit BlockRing(std::size_t block_size) : block_size_(block_size) {}
 
     // Reader side: a block to fill, or null when the consumer has gone.
     std::unique_ptr<Block> take_free() {
         std::unique_lock lock(mutex_);
+        if (free_.empty() && made_ < kBlocks) {
+            ++made_;
+            return std::make_unique<Block>(block_size_);
+        }
         cv_.wait(lock, [&] { return !free_.empty() || cancelled_; });
         if (cancelled_) return nullptr;
         auto b = std::move(free_.back());
@@ -276,6 +278,7 @@ class BlockRing {
     }
 
   private:
+    std::size_t block_size_, made_ = 0;
     std::mutex mutex_;
     std::condition_variable cv_;
     std::vector<std::unique_ptr<Block>> free_;
@@ -372,14 +375,14 @@ SourceInfo process_source(pid_t pid, std::string_view leaf) {
 
 Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
     AddressSpaceBuilder builder(process_source(pid, "maps"));
-    builder.reserve(1024);
     MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false});
     // Blocks of 256 KB: a maps row is some 100 bytes, so most maps fit in the first block; a
     // 60,000-row one streams through blocks small enough to stay in the cache while parsed.
-    // A map bigger than one block gets room for max_map_count() rows.
+    // Room for every row the first block can hold (a row is 41 bytes at the least); a map bigger
+    // than one block gets room for max_map_count() rows.
     std::size_t pieces = 0;
     auto read = stream_fd(pid, proc_path(pid, "maps"), fd, 256 * 1024, [&](std::string_view piece) {
-        if (++pieces == 2) builder.reserve(max_map_count());
+        if (++pieces <= 2) builder.reserve(pieces == 1 ? piece.size() / 41 + 1 : max_map_count());
         parser.feed(piece);
     });
     if (!read) return read.error();
