@@ -77,7 +77,9 @@ Summary summarize(const AddressSpace& space, const Annotations& notes) {
         if (notes.labels[i].object != kNoPath) object = space.paths().get(notes.labels[i].object);
         std::string key;
         if (object.empty() || is_kernel_name(object)) {
-            key = kind == Kind::Anon ? "[anon]" : "[" + std::string(to_string(kind)) + "]";
+            key.push_back('[');
+            key.append(kind == Kind::Anon ? "anon" : to_string(kind));
+            key.push_back(']');
         } else {
             key = std::string(object);
         }
