@@ -19,13 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "synthetic_maps.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
-#include "synthetic_maps.hpp"
 
 namespace {
 
+using namespace vmatlas::bench;
 
 void report_memory(benchmark::State& state, const vmatlas::AddressSpace& space) {
     state.counters["mappings"] = static_cast<double>(space.size());

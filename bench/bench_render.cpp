@@ -14,6 +14,8 @@
 
 namespace {
 
+using namespace vmatlas::bench;
+
 const vmatlas::AddressSpace& space_60k() {
     static const vmatlas::AddressSpace space =
         vmatlas::parse_maps_text(maps_60k(), vmatlas::SourceInfo{"maps text", "synthetic"});

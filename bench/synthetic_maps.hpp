@@ -9,16 +9,16 @@
 #include <string>
 #include <string_view>
 
-namespace {
+namespace vmatlas::bench {
 
-constexpr std::size_t kRows = 60000;
-const std::uint64_t kPage = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+inline constexpr std::size_t kRows = 60000;
+inline const std::uint64_t kPage = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
 
 // Appends one row exactly as the kernel prints it: the path, when there is one, starts in
 // column 74 of a 64-bit map; an anonymous row ends with the space after the inode.
-void append_row(std::string& out, std::uint64_t start, std::uint64_t end, const char* perms,
-                std::uint64_t offset, unsigned major, unsigned minor, std::uint64_t inode,
-                std::string_view path) {
+inline void append_row(std::string& out, std::uint64_t start, std::uint64_t end, const char* perms,
+                       std::uint64_t offset, unsigned major, unsigned minor, std::uint64_t inode,
+                       std::string_view path) {
     std::size_t line_start = out.size();
     fmt::format_to(std::back_inserter(out), "{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {} ", start, end,
                    perms, offset, major, minor, inode);
@@ -33,7 +33,7 @@ void append_row(std::string& out, std::uint64_t start, std::uint64_t end, const 
 // A maps text shaped like a big process: shared libraries of five rows each (headers, text,
 // rodata, relro, data) with their bss, thread stacks with guard pages, malloc arenas, named
 // anonymous regions, a few paths with spaces and deleted files, [heap], [stack], [vdso].
-std::string synthetic_maps(std::size_t rows) {
+inline std::string synthetic_maps(std::size_t rows) {
     std::mt19937_64 rng(42);
     auto pages = [&](std::uint64_t lo, std::uint64_t hi) {
         return (lo + rng() % (hi - lo + 1)) * kPage;
@@ -111,9 +111,10 @@ std::string synthetic_maps(std::size_t rows) {
     return out;
 }
 
-const std::string& maps_60k() {
+// Made once, however many benchmarks read it.
+inline const std::string& maps_60k() {
     static const std::string text = synthetic_maps(kRows);
     return text;
 }
 
-}  // namespace
+}  // namespace vmatlas::bench
