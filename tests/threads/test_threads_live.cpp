@@ -110,13 +110,14 @@ class Child {
         return n;
     }
 
-    // Waits until every thread but the spinner is blocked in its system call, so that what the
-    // test reads from /proc is stable.
+    // Waits until every thread but the spinner is blocked in its system call, and the spinner
+    // is out of the barrier's futex and spinning, so that what the test reads from /proc is
+    // stable.
     bool settle() const {
         for (int i = 0; i < 200; ++i) {
             bool all = true;
             for (pid_t t : tids)
-                if (t != spinner && task_syscall(pid_, t).starts_with("running")) all = false;
+                if ((t == spinner) != task_syscall(pid_, t).starts_with("running")) all = false;
             if (all) return true;
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
