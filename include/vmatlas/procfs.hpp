@@ -1,7 +1,7 @@
 // The live source: a process's map from /proc/PID/maps.
 //
 // The file is read with read(2) in blocks by a thread that never waits for the parser (unless it
-// falls megabytes behind), so the time between the first and the last read(2) is as short as
+// falls three blocks behind), so the time between the first and the last read(2) is as short as
 // `cat` makes it, and parsing overlaps the reads (see stream_process_text). Errors are typed: no
 // such process, permission denied, exited while being read, kernel thread.
 #pragma once
@@ -32,13 +32,15 @@ bool looks_like_pid(std::string_view spec);
 // Reads all of a file from /proc (or anywhere) with read(2) into one string.
 Result<std::string> read_proc_file(const std::string& path);
 
-// vm.max_map_count: the most mappings a process may have (65,530 unless changed). A reader of a
-// big map reserves room for that many rows: address space, not memory, as only the rows written
-// touch their pages, and the rows are never copied to a larger array as doubling would.
+// vm.max_map_count: the most mappings a process may have (65,530 unless changed).
 std::size_t max_map_count();
+// The rows a reader of a big map (one past its first block) reserves room for: max_map_count(),
+// at most 262,144. Room is address space, not memory, as only the rows written touch their
+// pages; a map that fits is not copied again as doubling its array would copy it.
+std::size_t big_map_rows();
 
-// A process's map, read from /proc/PID/maps as stream_process_text reads (blocks of 256 KB) and
-// parsed while it is read.
+// A process's map, read from /proc/PID/maps as stream_process_text reads, in blocks of 256 KB,
+// and parsed while it is read.
 Result<AddressSpace> read_process_maps(pid_t pid);
 
 // Reads the maps of an already opened /proc/PID/maps descriptor: lets a test make the process
@@ -48,7 +50,8 @@ Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd);
 // Reads /proc/PID/LEAF ("smaps", ...) to its end and hands its text to `consume`, in order and in
 // pieces that may end in the middle of a line, on the calling thread. The first 1 MB block is
 // read on the calling thread; a file that does not end in it starts a thread of its own for
-// the read(2) calls, which never waits for `consume` unless it falls a few MB behind: the reads
+// the read(2) calls (or reads on, block by block, when no thread can be started), which never
+// waits for `consume` unless it falls three blocks behind: the reads
 // take as long as `cat` takes (the window in which the map can change under them is no longer),
 // and parsing overlaps them instead of following them. The pieces live in a few reused blocks,
 // so a 45 MB smaps costs no 45 MB of fresh memory. Errors are those of read_process_maps (an empty

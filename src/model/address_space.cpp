@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "model/lookup_index.hpp"
+#include "model/lookup_isa.hpp"
 #include "vmatlas/address_space.hpp"
 
 namespace vmatlas {
@@ -89,9 +89,11 @@ constexpr Addr kPad = ~Addr{0};
 constexpr Addr kFar = 0xffffffff;
 
 // Out of line, so that a look-up's own code stays small.
+// Built whole before it is stored: an allocation that fails half-way leaves `stored` as it was
+// (empty: built again on the next look-up), never half built.
 [[gnu::noinline]] void build_lookup_index(const std::vector<Mapping>& mappings,
-                                          LookupIndex& index) {
-    index = {};
+                                          LookupIndex& stored) {
+    LookupIndex index;
     const std::size_t n = mappings.size();
     std::vector<Addr> keys((n + kFan - 1) / kFan);  // the last end of every leaf
     index.leaves.resize(keys.size(), Leaf{});
@@ -129,6 +131,7 @@ constexpr Addr kFar = 0xffffffff;
         index.levels.push_back(index.nodes.size());
         index.nodes.insert(index.nodes.end(), level->begin(), level->end());
     }
+    stored = std::move(index);
 }
 
 // Where a look-up landed: the first mapping that ends above the address, and whether it

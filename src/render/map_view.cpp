@@ -268,9 +268,6 @@ void widen_columns(Table& t, std::size_t first_column, std::span<const Field* co
     }
 }
 
-// How much text the JSON and CSV writers gather before they hand it to the flush.
-constexpr std::size_t kFlushBytes = 1 << 20;
-
 std::string hole_line(const Selection::Hole& h, Addr a) {
     return fmt::format("► {:#x} is in no mapping: it falls in the hole {:#x}-{:#x} ({:#x} bytes)",
                        a, h.start, h.end, h.end - h.start);
@@ -313,7 +310,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             if (sel.matched[k] && filter.address)
                 w.key("match_offset").number(*filter.address - r.m.start);
             w.end_object();
-            if (flush && out.size() >= kFlushBytes) flush(out);  // the writer only appends
+            if (flush && out.size() >= Table::kFlushBytes) flush(out);  // the writer only appends
         }
         w.end_array();
         json_warnings(w, space, notes.warnings);
@@ -344,7 +341,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             }
             if (sel.filtered) out += sel.matched[k] ? ",true" : ",false";
             out.push_back('\n');
-            if (flush && out.size() >= kFlushBytes) flush(out);
+            if (flush && out.size() >= Table::kFlushBytes) flush(out);
         }
         return;
     }

@@ -8,7 +8,7 @@
 namespace vmatlas {
 
 inline int hex_digits(std::uint64_t v) {
-    return (67 - __builtin_clzll(v | 1)) / 4;  // the bits above the highest set one, in nibbles
+    return (67 - __builtin_clzll(v | 1)) / 4;  // the significant bits, rounded up to nibbles
 }
 
 inline int decimal_digits(std::uint64_t v) {

@@ -81,7 +81,7 @@ void Table::finish_row() {
     if (row_colored_) raw_.write(reset_);
     raw_.write("\n");
     row_open_ = false;
-    if (flush_ && raw_.length() >= (1u << 20)) {
+    if (flush_ && raw_.length() >= kFlushBytes) {
         raw_.close();
         (*flush_)(*out_);
         raw_.open(*out_);

@@ -56,8 +56,11 @@ class Table {
     // Buffered: the header and every row, into out.
     void render(std::string& out, std::string_view reset) const;
 
+    // How much text a streamed table (and the views' JSON and CSV writers) gather before flush.
+    static constexpr std::size_t kFlushBytes = 1 << 20;
+
     // Streamed: see the file comment.
-    // flush, when given, is called with out whenever it holds a megabyte, and empties it: the
+    // flush, when given, is called with out whenever it holds kFlushBytes, and empties it: the
     // same pages are written again instead of new ones being faulted in.
     template <typename Emit>
     void stream(std::string& out, std::string_view reset, Emit&& emit,
@@ -118,6 +121,7 @@ class Table {
         }
         void grow(std::size_t n);
         void write(std::string_view s) {
+            if (s.empty()) return;  // an empty view may hold no pointer, which memcpy must not get
             reserve(s.size());
             std::memcpy(at, s.data(), s.size());
             at += s.size();

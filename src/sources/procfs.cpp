@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
@@ -15,8 +16,10 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -218,9 +221,11 @@ class BlockRing {
     // Blocks are made when first needed: a small map is read into one.
     explicit BlockRing(std::size_t block_size) : block_size_(block_size) {}
 
-    // Reader side: a block to fill, or null when the consumer has gone.
+    // A block to fill (a new one while fewer than kBlocks exist), or null when the consumer has
+    // gone.
     std::unique_ptr<Block> take_free() {
         std::unique_lock lock(mutex_);
+        if (cancelled_) return nullptr;
         if (free_.empty() && made_ < kBlocks) {
             ++made_;
             return std::make_unique<Block>(block_size_);
@@ -320,16 +325,35 @@ Result<std::size_t> stream_fd(pid_t pid, const std::string& path, int fd, std::s
     } closer{fd};
     BlockRing ring(block_size);
     std::size_t total = 0;
-    int err = 0;
     // The first block is read here: a map that fits in it (most processes) needs no thread.
     auto first = ring.take_free();
-    err = fill_block(fd, *first);
-    if (err != 0 || first->used < first->size) {
-        total = first->used;
-        consume(std::string_view(first->data.get(), first->used));
-    } else {
+    int err = fill_block(fd, *first);
+    std::thread reader;
+    if (err == 0 && first->used == first->size) {
         ring.put_full(std::move(first));
-        std::thread reader([&] { ring.finish(read_into_ring(fd, ring)); });
+        try {
+            reader = std::thread([&] {
+                int read_err = ENOMEM;  // a block that could not be made
+                try {
+                    read_err = read_into_ring(fd, ring);
+                } catch (const std::bad_alloc&) {
+                }
+                ring.finish(read_err);
+            });
+        } catch (const std::system_error&) {
+            first = ring.take_full();  // no thread to be had: the rest is read below, here
+        }
+    }
+    if (!reader.joinable()) {
+        // Block by block on this thread, in the one block.
+        for (;;) {
+            total += first->used;
+            if (first->used > 0) consume(std::string_view(first->data.get(), first->used));
+            if (err != 0 || first->used < first->size) break;
+            first->used = 0;
+            err = fill_block(fd, *first);
+        }
+    } else {
         try {
             while (auto block = ring.take_full()) {
                 total += block->used;
@@ -363,7 +387,11 @@ Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
 std::size_t max_map_count() {
     const auto text = read_proc_file("/proc/sys/vm/max_map_count");
     const unsigned long n = text ? std::strtoul(text->c_str(), nullptr, 10) : 0;
-    return n > 0 && n < (1ul << 26) ? n : 65530;
+    return n > 0 ? n : 65530;
+}
+
+std::size_t big_map_rows() {
+    return std::min<std::size_t>(max_map_count(), 1 << 18);
 }
 
 SourceInfo process_source(pid_t pid, std::string_view leaf) {
@@ -379,10 +407,10 @@ Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
     // Blocks of 256 KB: a maps row is some 100 bytes, so most maps fit in the first block; a
     // 60,000-row one streams through blocks small enough to stay in the cache while parsed.
     // Room for every row the first block can hold (a row is 41 bytes at the least); a map bigger
-    // than one block gets room for max_map_count() rows.
+    // than one block gets room for big_map_rows().
     std::size_t pieces = 0;
     auto read = stream_fd(pid, proc_path(pid, "maps"), fd, 256 * 1024, [&](std::string_view piece) {
-        if (++pieces <= 2) builder.reserve(pieces == 1 ? piece.size() / 41 + 1 : max_map_count());
+        if (++pieces <= 2) builder.reserve(pieces == 1 ? piece.size() / 41 + 1 : big_map_rows());
         parser.feed(piece);
     });
     if (!read) return read.error();

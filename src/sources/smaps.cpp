@@ -294,7 +294,7 @@ Result<AddressSpace> read_process_smaps(pid_t pid) {
     SmapsParser parser(builder);
     std::size_t pieces = 0;
     auto read = stream_process_text(pid, "smaps", [&](std::string_view piece) {
-        if (++pieces == 2) builder.reserve(max_map_count());  // a big map: see max_map_count()
+        if (++pieces == 2) builder.reserve(big_map_rows());  // a big map: see big_map_rows()
         parser.feed(piece);
     });
     if (!read) return read.error();

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <random>
 
-#include "model/lookup_index.hpp"
+#include "model/lookup_isa.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/maps_text.hpp"
 

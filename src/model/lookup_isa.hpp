@@ -1,4 +1,5 @@
-// Which instructions AddressSpace's look-up index counts keys with (address_space.cpp). The
+// Which instructions AddressSpace's look-up index (detail::LookupIndex, address_space.cpp)
+// counts keys with. The
 // library picks the best the CPU has; the tests force each one in turn, so that every path is
 // proven against a plain scan on any machine that has it.
 #pragma once

@@ -1,0 +1,102 @@
+// The table writer: typed cells (hex, decimal, escaped text) give the same text in every way a
+// table is filled: buffered, streamed in two passes, and streamed after widen().
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "render/table.hpp"
+
+namespace vmatlas {
+namespace {
+
+struct Row {
+    std::uint64_t address, size, count;
+    std::string_view name, file;
+};
+
+const std::vector<Row> kRows = {
+    {0x400000, 0x1000, 7, "text", "/bin/prog"},
+    {0x7fffffffe000, 0x21000, 123456, "[stack]", ""},
+    {0, 0, 0, "", "a\x1b[31mred\nline"},  // escaped: \x1b and \n
+    {0xffffffffffffffff, 0xffffffffffffffff, 18446744073709551615u, "wide \\ name", "last"},
+};
+
+std::vector<Column> columns() {
+    return {{"Start"}, {"Size"}, {"Count"}, {"Name", Align::Left}, {"File", Align::Left}};
+}
+
+void emit(Table& t) {
+    for (const Row& r : kRows) {
+        t.begin_row();
+        t.hex_cell(r.address, true);
+        t.hex_cell(r.size);
+        t.decimal_cell(r.count);
+        t.text_cell(r.name);
+        t.text_cell(r.file);
+    }
+}
+
+// What the columns must look like, written by hand.
+constexpr std::string_view kExpected =
+    "             Start             Size                Count Name         File\n"
+    "          0x400000             1000                    7 text         /bin/prog\n"
+    "    0x7fffffffe000            21000               123456 [stack]\n"
+    "               0x0                0                    0              a\\x1b[31mred\\nline\n"
+    "0xffffffffffffffff ffffffffffffffff 18446744073709551615 wide \\\\ name last\n";
+
+TEST(Table, TypedCellsBuffered) {
+    Table t(columns());
+    emit(t);
+    std::string out;
+    t.render(out, "");
+    EXPECT_EQ(out, kExpected);
+}
+
+TEST(Table, TypedCellsStreamedInTwoPasses) {
+    Table t(columns());
+    std::string out;
+    t.stream(out, "", emit);
+    EXPECT_EQ(out, kExpected);
+}
+
+TEST(Table, TypedCellsStreamedAfterWiden) {
+    Table t(columns());
+    t.widen(0, 18);
+    t.widen(1, 16);
+    t.widen(2, 20);
+    t.widen(3, 12);  // "wide \\\\ name": the backslash escaped
+    std::string out;
+    t.stream_measured(out, "", emit);
+    EXPECT_EQ(out, kExpected);
+}
+
+TEST(Table, StreamedFlushesEveryMegabyte) {
+    Table t({{"N"}, {"Text", Align::Left}});
+    const std::string text(1000, 'x');
+    std::size_t flushed = 0, calls = 0;
+    std::string out;
+    t.stream(
+        out, "",
+        [&](Table& table) {
+            for (int i = 0; i < 3000; ++i) {
+                table.begin_row();
+                table.decimal_cell(static_cast<std::uint64_t>(i));
+                table.text_cell(text);
+            }
+        },
+        [&](std::string& s) {
+            ++calls;
+            EXPECT_GE(s.size(), Table::kFlushBytes);
+            flushed += s.size();
+            s.clear();
+        });
+    EXPECT_EQ(calls, 2u);  // 3 MB of rows: two full megabytes, the rest left in out
+    EXPECT_EQ(flushed + out.size(),
+              std::string_view("   N Text\n").size() + 3000 * (4 + 1 + 1000 + 1));
+}
+
+}  // namespace
+}  // namespace vmatlas
