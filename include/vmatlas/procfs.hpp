@@ -32,11 +32,10 @@ bool looks_like_pid(std::string_view spec);
 // Reads all of a file from /proc (or anywhere) with read(2) into one string.
 Result<std::string> read_proc_file(const std::string& path);
 
-// vm.max_map_count: the most mappings a process may have (65,530 unless changed).
-std::size_t max_map_count();
-// The rows a reader of a big map (one past its first block) reserves room for: max_map_count(),
-// at most 262,144. Room is address space, not memory, as only the rows written touch their
-// pages; a map that fits is not copied again as doubling its array would copy it.
+// The rows a reader of a big map (one past its first block) reserves room for: vm.max_map_count
+// (the most mappings a process may have), at most 262,144. Room is address space, not memory, as
+// only the rows written touch their pages; a map that fits is not copied again as doubling its
+// array would copy it.
 std::size_t big_map_rows();
 
 // A process's map, read from /proc/PID/maps as stream_process_text reads, in blocks of 256 KB,

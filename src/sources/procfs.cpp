@@ -384,14 +384,10 @@ Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
     return stream_fd(pid, path, fd, 1 << 20, consume);
 }
 
-std::size_t max_map_count() {
-    const auto text = read_proc_file("/proc/sys/vm/max_map_count");
-    const unsigned long n = text ? std::strtoul(text->c_str(), nullptr, 10) : 0;
-    return n > 0 ? n : 65530;
-}
-
 std::size_t big_map_rows() {
-    return std::min<std::size_t>(max_map_count(), 1 << 18);
+    const auto text = read_proc_file("/proc/sys/vm/max_map_count");  // 65,530 unless changed
+    const unsigned long n = text ? std::strtoul(text->c_str(), nullptr, 10) : 0;
+    return std::min<std::size_t>(n > 0 ? n : 65530, 1 << 18);
 }
 
 SourceInfo process_source(pid_t pid, std::string_view leaf) {
