@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
 
 namespace vmatlas {
 
@@ -55,11 +56,27 @@ class Perms {
                                  : 'p'};
     }
 
+    // text() as a view of a table that lasts as long as the program: no copy a row.
+    std::string_view view() const;
+
     friend constexpr bool operator==(Perms, Perms) = default;
 
   private:
     std::uint8_t bits_ = 0;
 };
+
+namespace detail {
+// text() of every combination of Perms' six bits.
+inline constexpr auto kPermsTexts = [] {
+    std::array<std::array<char, 4>, 64> texts{};
+    for (std::uint8_t bits = 0; bits < 64; ++bits) texts[bits] = Perms(bits).text();
+    return texts;
+}();
+}  // namespace detail
+
+inline std::string_view Perms::view() const {
+    return {detail::kPermsTexts[bits_ & 63].data(), 4};
+}
 
 // Facts about a mapping that are not in its fields.
 enum MappingFlag : std::uint8_t {

@@ -28,13 +28,13 @@ bool is_kernel_name(std::string_view path) {
 
 // pwndbg drops the last three hex digits of the start as the kernel prints it (at least eight
 // digits), so a 32-bit 0x267000 is "[anon_00267]" there too.
-std::string anon_name(Addr start) {
+LabelName anon_name(Addr start) {
     const Addr page = start >> 12;
     const int digits = std::max(hex_digits(page), 5);
     char text[6 + 16 + 1] = "[anon_";
     put_hex_before(text + 6 + digits, page, digits);
     text[6 + digits] = ']';
-    return std::string(text, static_cast<std::size_t>(6 + digits + 1));  // one allocation
+    return std::string_view(text, static_cast<std::size_t>(6 + digits + 1));
 }
 
 void stages::name_kernel(const AddressSpace& space, Annotations& notes) {
@@ -43,7 +43,7 @@ void stages::name_kernel(const AddressSpace& space, Annotations& notes) {
         const std::string_view path = space.path(m);
         Label& label = notes.labels[i];
         if (is_kernel_name(path)) {
-            label = {std::string(path), NameSource::Kernel};
+            label = {path, NameSource::Kernel};
         } else if (path.empty()) {
             label = {anon_name(m.start), NameSource::Heuristic};
         }

@@ -81,9 +81,7 @@ constexpr Field kDiffFields[] = {
      kDiffEnd},
     {"Perm", "perms", Align::Left, Type::Text,
      [](const RowCtx& r) {
-         const auto t = r.m().perms.text();
-         r.scratch.assign(t.data(), t.size());
-         return Value{0, r.scratch};
+         return Value{0, r.m().perms.view()};
      },
      kDiffPerms, true},
     // A changed end is told as a changed size in the Detail column: the start is the same.

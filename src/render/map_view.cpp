@@ -87,9 +87,7 @@ constexpr Field kMapFields[] = {
     {"End", "end", Align::Right, Type::Addr, [](const RowCtx& r) { return Value{r.m.end}; }},
     {"Perm", "perms", Align::Left, Type::Text,
      [](const RowCtx& r) {
-         const auto t = r.m.perms.text();
-         r.scratch.assign(t.data(), t.size());
-         return Value{0, r.scratch};
+         return Value{0, r.m.perms.view()};
      }},
     {"Size", "size", Align::Right, Type::Size, [](const RowCtx& r) { return Value{r.m.size()}; }},
     {"Offset", "offset", Align::Right, Type::Size,

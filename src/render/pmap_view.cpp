@@ -85,9 +85,7 @@ Value get_in_core(const RowCtx& r) {
     return {0, (r.m.flags & kNotDumped) ? "none" : (r.m.flags & kPartlyDumped) ? "part" : "all"};
 }
 Value get_perms(const RowCtx& r) {
-    const auto t = r.m.perms.text();
-    r.scratch.assign(t.data(), t.size());
-    return {0, r.scratch};
+    return {0, r.m.perms.view()};
 }
 Value get_mapped_file(const RowCtx& r) {
     r.scratch.clear();

@@ -42,10 +42,7 @@ std::size_t append_safe(std::string& out, std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
         // Fast path: a run of printable ASCII other than the backslash goes out as it is.
-        std::size_t run = i;
-        while (run < s.size() && static_cast<unsigned char>(s[run]) - 0x20u < 0x5fu &&
-               s[run] != '\\')
-            ++run;
+        const std::size_t run = i + plain_run(s.substr(i));
         if (run > i) {
             out.append(s.data() + i, run - i);
             cols += run - i;
@@ -90,8 +87,7 @@ std::size_t append_safe(std::string& out, std::string_view s) {
 }
 
 std::size_t safe_width(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size() && static_cast<unsigned char>(s[i]) - 0x20u < 0x5fu && s[i] != '\\') ++i;
+    const std::size_t i = plain_run(s);
     if (i == s.size()) return s.size();  // printable ASCII: as wide as it is long
     std::string scratch;
     return i + append_safe(scratch, s.substr(i));

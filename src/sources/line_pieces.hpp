@@ -1,11 +1,34 @@
 // Text that arrives in pieces (the blocks of a read), cut into lines.
 #pragma once
 
+#include <bit>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 
 namespace vmatlas::detail {
+
+// The first '\n' in [p, end), or null. Inline and eight bytes at a time: smaps lines are some 28
+// bytes, 1.4 million of them for a 60,000-mapping process, and a call to memchr for each costs
+// more than the search.
+inline const char* find_newline(const char* p, const char* end) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+    for (; end - p >= 8; p += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        w ^= '\n' * kOnes;  // a newline becomes a zero byte
+        const std::uint64_t zeros = (w - kOnes) & ~w & kHighs;
+        if (zeros) {
+            if constexpr (std::endian::native == std::endian::little)
+                return p + __builtin_ctzll(zeros) / 8;  // exact for the first zero byte
+            break;
+        }
+    }
+    for (; p < end; ++p)
+        if (*p == '\n') return p;
+    return nullptr;
+}
 
 // Calls on_line(line) for every line of piece that ends in it, without its newline. A line that
 // begins in an earlier piece was kept in carry, and is completed here; the start of a line
@@ -15,12 +38,12 @@ template <typename OnLine>
 void split_lines(std::string_view piece, std::string& carry, OnLine&& on_line) {
     std::size_t pos = 0;
     while (pos < piece.size()) {
-        const void* nl = std::memchr(piece.data() + pos, '\n', piece.size() - pos);
+        const char* nl = find_newline(piece.data() + pos, piece.data() + piece.size());
         if (!nl) {
             carry.append(piece.substr(pos));
             return;
         }
-        const auto eol = static_cast<std::size_t>(static_cast<const char*>(nl) - piece.data());
+        const auto eol = static_cast<std::size_t>(nl - piece.data());
         if (carry.empty()) {
             on_line(piece.substr(pos, eol - pos));
         } else {

@@ -416,8 +416,9 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
         m.flags |= f->bit;
     }
 
-    if (!(text(v, at, "name", row.label.name) &&
-          name_of(v, at, "name_source", NameSource::Heuristic, row.label.source) &&
+    if (!text(v, at, "name", s)) return false;
+    row.label.name = s;
+    if (!(name_of(v, at, "name_source", NameSource::Heuristic, row.label.source) &&
           text(v, at, "object", s) && name_of(v, at, "role", Role::Guard, row.role)))
         return false;
     row.label.object = s.empty() ? kNoPath : builder.intern(s);

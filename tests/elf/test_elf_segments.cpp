@@ -508,7 +508,7 @@ void expect_all_elf_rows_named(pid_t pid, std::size_t min_objects) {
             "{:x}-{:x} {} {}", m.start, m.end, std::string_view(perms.data(), 4), space.path(m));
         static const std::set<std::string> kNames = {"text", "rodata",  "relro",
                                                      "data", "headers", "gap"};
-        EXPECT_TRUE(kNames.contains(notes.labels[i].name)) << notes.labels[i].name;
+        EXPECT_TRUE(kNames.contains(notes.labels[i].name.str())) << notes.labels[i].name;
         if (notes.labels[i].name == "text") {
             EXPECT_TRUE(m.perms.executable());
             EXPECT_NE(notes.sections[i].find(".text"), std::string::npos);

@@ -241,6 +241,47 @@ TEST_F(Hostile, CrlfDeletedAndNoFinalNewline) {
     EXPECT_EQ(s.path(s[*v]), "[vsyscall]");
 }
 
+// Size lines in the kernel's form are read from their end; every other spelling the careful way.
+// Both must give one answer: the value, or a warning and 0.
+TEST(Smaps, SizeLinesInEveryFormGiveTheSameValue) {
+    struct Case {
+        std::string_view value;  // what follows "Rss:"
+        std::uint64_t kib;       // 0 with a warning when `bad`
+        bool bad;
+    };
+    const Case cases[] = {
+        {"                 12 kB", 12, false},  // the kernel's
+        {"12 kB", 12, false},                   // no padding
+        {"\t12 kB", 12, false},                 // a tab
+        {" \t 12 kB", 12, false},
+        {"   0012 kB", 12, false},  // leading zeros
+        {"   12 kB  ", 12, false},  // trailing blanks
+        {"   12\tkB", 12, false},   // a tab before the unit
+        {"   12  kB", 12, false},
+        {"   1234567890123456789 kB", 0, true},                 // fits 64 bits, not once in bytes
+        {"   18014398509481983 kB", 18014398509481983, false},  // the largest that fits in bytes
+        {"   18014398509481984 kB", 0, true},
+        {"   99999999999999999999 kB", 0, true},  // twenty digits
+        {"   12kB", 0, true},
+        {"   12 KB", 0, true},
+        {"   12 kB x", 0, true},
+        {"   x12 kB", 0, true},
+        {"  1 2 kB", 0, true},
+        {"   kB", 0, true},
+        {" kB", 0, true},
+        {"", 0, true},
+    };
+    for (const Case& c : cases) {
+        const std::string text = "1000-2000 rw-p 00000000 00:00 0\nRss:" + std::string(c.value) +
+                                 "\nAnonymous:         4 kB\n";
+        const AddressSpace s = parse_smaps_text(text, {"test", "", 0, ""});
+        ASSERT_EQ(s.figures().size(), 1u) << c.value;
+        EXPECT_EQ(s.figures()[0].rss, c.kib * K) << "'" << c.value << "'";
+        EXPECT_EQ(s.figures()[0].anonymous, 4 * K) << c.value;
+        EXPECT_EQ(s.diagnostics().size(), c.bad ? 1u : 0u) << "'" << c.value << "'";
+    }
+}
+
 TEST(Smaps, OutOfOrderRowKeepsItsFigures) {
     const AddressSpace s = parse_smaps_text(fixture("layout.smaps"), {"test", "", 0, ""});
     EXPECT_TRUE(check_invariants(s).empty());

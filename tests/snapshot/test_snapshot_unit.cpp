@@ -262,7 +262,7 @@ nlohmann::ordered_json three_rows() {
 
 std::string name_at(const Annotated& a, Addr addr) {
     const auto i = a.space.find(addr);
-    return i ? a.notes.labels[*i].name : "(no row)";
+    return i ? a.notes.labels[*i].name.str() : "(no row)";
 }
 
 TEST(SnapshotRows, OutOfOrderRowsAreSortedWithTheirNames) {

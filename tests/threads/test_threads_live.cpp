@@ -153,7 +153,7 @@ Annotated annotate_child(const Child& c) {
 std::map<pid_t, std::size_t> stack_rows(const Annotated& a) {
     std::map<pid_t, std::size_t> rows;
     for (std::size_t i = 0; i < a.space.size(); ++i) {
-        const std::string& name = a.notes.labels[i].name;
+        const std::string name = a.notes.labels[i].name.str();
         if (name.starts_with("stack tid=")) rows[std::stoi(name.substr(10))] = i;
     }
     return rows;
@@ -311,7 +311,7 @@ TEST_F(Threads, WithoutPermissionOneWarningAndNoThreadNames) {
         for (const std::string& w : notes.warnings)
             if (w.find("registers") != std::string::npos) out += "warning " + w + "\n";
         for (std::size_t i = 0; i < space->size(); ++i) {
-            const std::string& name = notes.labels[i].name;
+            const std::string name = notes.labels[i].name.str();
             if (name.find("tid=") != std::string::npos ||
                 notes.labels[i].source == NameSource::Registers)
                 out += "named " + name + "\n";

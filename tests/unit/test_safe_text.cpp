@@ -26,6 +26,31 @@ TEST(SafeText, PlainTextIsUnchanged) {
     EXPECT_EQ(safe("/tmp/a file with spaces"), "/tmp/a file with spaces");
 }
 
+// plain_run() looks at eight bytes at a time: every byte value, at every place in a word and in
+// the tail after the last whole word, must stop the run exactly where a byte-by-byte look does.
+TEST(SafeText, PlainRunStopsAtTheFirstByteThatNeedsAnEscape) {
+    auto bytewise = [](std::string_view s) {
+        std::size_t i = 0;
+        while (i < s.size() && static_cast<unsigned char>(s[i]) >= 0x20 &&
+               static_cast<unsigned char>(s[i]) < 0x7f && s[i] != '\\')
+            ++i;
+        return i;
+    };
+    for (int byte = 0; byte < 256; ++byte) {
+        for (std::size_t at = 0; at < 19; ++at) {
+            std::string s(19, 'a');
+            s[at] = static_cast<char>(byte);
+            ASSERT_EQ(plain_run(s), bytewise(s)) << "byte " << byte << " at " << at;
+            // A second odd byte after it must not move the stop.
+            if (at + 1 < s.size()) s[at + 1] = '\x01';
+            ASSERT_EQ(plain_run(s), bytewise(s)) << "byte " << byte << " at " << at;
+            ASSERT_EQ(is_plain_text(s), bytewise(s) == s.size());
+        }
+    }
+    EXPECT_EQ(plain_run(""), 0u);
+    EXPECT_EQ(plain_run("~ }"), 3u);
+}
+
 TEST(SafeText, ControlsAndEscapesAreEscaped) {
     EXPECT_EQ(safe("a\nb\tc\rd"), "a\\nb\\tc\\rd");
     EXPECT_EQ(safe("\x1b[31mred"), "\\x1b[31mred");
