@@ -149,7 +149,7 @@ constexpr Field kMapFields[] = {
 void table_cell(Table& t, const Field& f, const Value& v) {
     switch (f.type) {
         case Type::Addr:
-            return t.hex_cell(v.n, true);
+            return t.hex_cell(v.n, {.prefix = true});
         case Type::Size:
             return t.hex_cell(v.n);
         case Type::Count:

@@ -24,33 +24,34 @@ namespace detail {
 
 // The eight lower-case hex digits of v as eight bytes, in the order they are written: every
 // nibble is spread into a byte of its own, then turned into '0'..'9' or 'a'..'f' all at once.
-inline std::uint64_t hex8(std::uint32_t v) {
+inline std::uint64_t hex8(std::uint32_t v, bool upper = false) {
     std::uint64_t x = v;
     x = (x | x << 16) & 0x0000ffff0000ffffULL;
     x = (x | x << 8) & 0x00ff00ff00ff00ffULL;
     x = (x | x << 4) & 0x0f0f0f0f0f0f0f0fULL;  // nibble k in byte k
     const std::uint64_t letters = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
-    x += 0x3030303030303030ULL + letters * ('a' - '0' - 10);
+    x += 0x3030303030303030ULL + letters * ((upper ? 'A' : 'a') - '0' - 10);
     if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
     return x;  // the most significant digit in the byte stored first
 }
 
 }  // namespace detail
 
-// Writes v in lower-case hex as exactly `digits` digits (1 to 16, at least hex_digits(v))
-// ending at end.
-inline void put_hex_before(char* end, std::uint64_t v, int digits) {
+// Writes v in hex (lower case unless `upper`) as exactly `digits` digits (1 to 16, at least
+// hex_digits(v)) ending at end.
+inline void put_hex_before(char* end, std::uint64_t v, int digits, bool upper = false) {
     if (digits <= 3) {  // sizes and offsets of a page or less: "0", "1000" has four
-        for (int k = 0; k < digits; ++k, v >>= 4) *--end = "0123456789abcdef"[v & 0xf];
+        const char* symbols = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+        for (int k = 0; k < digits; ++k, v >>= 4) *--end = symbols[v & 0xf];
         return;
     }
     // The low eight digits in text[8, 16), the high ones in text[0, 8) when there are any; then
     // two fixed-size copies that overlap in the middle, rather than a call to memcpy.
     char text[16];
-    const std::uint64_t lo = detail::hex8(static_cast<std::uint32_t>(v));
+    const std::uint64_t lo = detail::hex8(static_cast<std::uint32_t>(v), upper);
     std::memcpy(text + 8, &lo, 8);
     if (digits > 8) {
-        const std::uint64_t hi = detail::hex8(static_cast<std::uint32_t>(v >> 32));
+        const std::uint64_t hi = detail::hex8(static_cast<std::uint32_t>(v >> 32), upper);
         std::memcpy(text, &hi, 8);
         std::memcpy(end - digits, text + 16 - digits, 8);
         std::memcpy(end - 8, text + 8, 8);

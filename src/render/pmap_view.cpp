@@ -7,6 +7,7 @@
 
 #include "render/json_common.hpp"
 #include "render/json_writer.hpp"
+#include "render/number_text.hpp"
 #include "render/safe_text.hpp"
 #include "render/table.hpp"
 
@@ -230,20 +231,6 @@ int address_digits(const AddressSpace& space) {
     return !space.empty() && space.mappings().back().end > (Addr{1} << 32) ? 16 : 8;
 }
 
-// Numbers on the hot path: 60,000 rows of seven cells; fmt's parsing of a format string per
-// cell costs more than the rest of the row.
-void append_hex(std::string& s, std::uint64_t v, int min_digits, bool upper) {
-    const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    char buf[16];
-    int n = 0;
-    do {
-        buf[15 - n++] = digits[v & 0xf];
-        v >>= 4;
-    } while (v != 0);
-    while (n < min_digits && n < 16) buf[15 - n++] = '0';
-    s.append(buf + 16 - n, static_cast<std::size_t>(n));
-}
-
 void append_decimal(std::string& s, std::uint64_t v) {
     const fmt::format_int text(v);
     s.append(text.data(), text.size());
@@ -257,44 +244,73 @@ void format_kib(std::string& s, std::uint64_t kib, Style style) {
         append_decimal(s, kib);
 }
 
+// One cell, written straight into the table: numbers as typed cells, text escaped.
 void table_cell(Table& t, const Field& f, const Value& v, Style style, int digits) {
-    std::string& s = t.scratch();
-    s.clear();
     if (!v.known) {
         t.cell("?");
         return;
     }
+    const std::string_view mark = v.marked ? "*" : "";
     switch (f.type) {
         case Type::Addr:
-            append_hex(s, v.n, style == Style::Mappings ? 1 : digits, style != Style::Mappings);
-            break;
+            if (style == Style::Mappings)
+                t.hex_cell(v.n);
+            else
+                t.hex_cell(v.n, {.upper = true, .min_digits = digits});
+            return;
         case Type::Bytes:
         case Type::Figure:
         case Type::PageSize:
             if (style == Style::Mappings) {
-                append_hex(s, v.n, 1, false);
+                t.hex_cell(v.n, {}, mark);
             } else if (style == Style::Pmap) {
-                append_decimal(s, v.n / 1024);
-                s.push_back('K');
+                t.decimal_cell(v.n / 1024, v.marked ? "K*" : "K");
+            } else if (v.n / 1024 == 0) {
+                t.cell(v.marked ? "-*" : "-");
             } else {
-                format_kib(s, v.n / 1024, style);
+                t.decimal_cell(v.n / 1024, mark);
             }
-            if (v.marked) s.push_back('*');
-            break;
-        case Type::Flag:
-            s.push_back(v.b ? '1' : '0');
-            break;
-        case Type::Bool:
-            s.append(v.b ? "yes" : "no");
-            break;
-        case Type::Text:
-        case Type::OptText: {
-            const std::size_t width = append_safe(s, v.s);
-            t.cell(s, width);
             return;
-        }
+        case Type::Flag:
+            t.cell(v.b ? "1" : "0");
+            return;
+        case Type::Bool:
+            t.cell(v.b ? "yes" : "no");
+            return;
+        case Type::Text:
+        case Type::OptText:
+            t.text_cell(v.s);
+            return;
     }
-    t.cell(s);
+}
+
+// The width table_cell() gives v, found without formatting it: the table's widths come from one
+// pass over the values instead of a pass that formats every cell only to measure it.
+std::size_t cell_width(const Field& f, const Value& v, Style style, int digits) {
+    if (!v.known) return 1;  // "?"
+    switch (f.type) {
+        case Type::Addr:
+            return static_cast<std::size_t>(
+                style == Style::Mappings ? hex_digits(v.n) : std::max(hex_digits(v.n), digits));
+        case Type::Bytes:
+        case Type::Figure:
+        case Type::PageSize: {
+            const std::size_t mark = v.marked ? 1 : 0;
+            if (style == Style::Mappings) return static_cast<std::size_t>(hex_digits(v.n)) + mark;
+            const std::uint64_t kib = v.n / 1024;
+            if (style == Style::Pmap)
+                return static_cast<std::size_t>(decimal_digits(kib)) + 1 + mark;
+            return (kib == 0 ? 1 : static_cast<std::size_t>(decimal_digits(kib))) + mark;
+        }
+        case Type::Flag:
+            return 1;
+        case Type::Bool:
+            return v.b ? 3 : 2;
+        case Type::Text:
+        case Type::OptText:
+            return safe_width(v.s);
+    }
+    return 0;
 }
 
 void json_value(JsonWriter& w, const Field& f, const Value& v) {
@@ -494,12 +510,21 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
     }
     Table table(std::move(columns));
     if (!view.column_header || shown.quiet) table.hide_header();
+    // One pass for the sums and the widths of every column but the last (whose width never
+    // matters), from the values: see cell_width().
     bool marked = false;  // a row whose bytes are not all in the core: footnoted
+    const std::size_t measured = table_fields.empty() ? 0 : table_fields.size() - 1;
+    std::vector<std::size_t> widths(measured);
     for (const std::size_t i : shown.rows) {
         const RowCtx r = row_ctx(i);
         marked = marked || r.m.contents_missing();
         add_to_sums(r);
+        for (std::size_t c = 0; c < measured; ++c) {
+            const Field& f = view.fields[table_fields[c]];
+            widths[c] = std::max(widths[c], cell_width(f, value_of(f, r), view.style, digits));
+        }
     }
+    for (std::size_t c = 0; c < measured; ++c) table.widen(c, widths[c]);
 
     // The totals line ends at the last summed column.
     std::size_t last = 0;
@@ -539,15 +564,25 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
                 t.cell("");
         }
     };
+    // The totals are measured as they are written: the only cells the pass above did not see.
+    if (view.totals && !shown.quiet) {
+        Table& t = table;
+        for (std::size_t c = 0; c <= last && c < table_fields.size(); ++c) {
+            const Field& f = view.fields[table_fields[c]];
+            if (f.type == Type::Addr) {
+                t.widen(c, label.size());
+                if (view.style == Style::PmapX) t.widen(c, static_cast<std::size_t>(digits));
+            } else if (f.summed()) {
+                t.widen(c, total_text(table_fields[c]).size());
+            }
+        }
+    }
     auto emit = [&](Table& t) {
         for (const std::size_t i : shown.rows) {
             const RowCtx r = row_ctx(i);
             t.begin_row(palette.start(notes.roles[i]));
             for (const std::size_t k : table_fields)
-                if (t.measuring() && t.in_last_column())
-                    t.measure_cell(0);
-                else
-                    table_cell(t, view.fields[k], value_of(view.fields[k], r), view.style, digits);
+                table_cell(t, view.fields[k], value_of(view.fields[k], r), view.style, digits);
         }
         if (view.totals && !shown.quiet) emit_totals(t);
     };
@@ -557,7 +592,7 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
         out.push_back('\n');
     }
     if (view.title && !shown.quiet) out += title_line(space);
-    table.stream(out, palette.reset(), emit, flush);
+    table.stream_measured(out, palette.reset(), emit, flush);
     if (marked && !shown.quiet) out += "* the core file holds only part or none of these bytes\n";
 }
 

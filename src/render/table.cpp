@@ -99,7 +99,7 @@ void Table::formatted_cell(std::size_t width, Format&& format) {
                 [&](RawWriter& w) { format(w.claim(width)); });
             return;
         case Mode::Buffer: {
-            char text[24];  // the widest number: "0x" and 16 hex digits, or 20 decimal digits
+            char text[kWidestNumber];
             format(text);
             cell(std::string_view(text, width));
             return;
@@ -107,19 +107,25 @@ void Table::formatted_cell(std::size_t width, Format&& format) {
     }
 }
 
-void Table::hex_cell(std::uint64_t v, bool prefix) {
-    const int digits = hex_digits(v);
-    const std::size_t width = static_cast<std::size_t>(digits) + (prefix ? 2 : 0);
+void Table::hex_cell(std::uint64_t v, HexStyle style, std::string_view suffix) {
+    if (suffix.size() > kLongestSuffix) suffix = suffix.substr(0, kLongestSuffix);
+    const int digits = std::min(std::max(hex_digits(v), style.min_digits), 16);
+    const std::size_t lead = style.prefix ? 2 : 0;
+    const std::size_t width = lead + static_cast<std::size_t>(digits) + suffix.size();
     formatted_cell(width, [&](char* p) {
-        if (prefix) p[0] = '0', p[1] = 'x';
-        put_hex_before(p + width, v, digits);
+        if (style.prefix) p[0] = '0', p[1] = 'x';
+        put_hex_before(p + lead + digits, v, digits, style.upper);
+        if (!suffix.empty()) std::memcpy(p + lead + digits, suffix.data(), suffix.size());
     });
 }
 
-void Table::decimal_cell(std::uint64_t v) {
+void Table::decimal_cell(std::uint64_t v, std::string_view suffix) {
+    if (suffix.size() > kLongestSuffix) suffix = suffix.substr(0, kLongestSuffix);
     const int digits = decimal_digits(v);
-    formatted_cell(static_cast<std::size_t>(digits),
-                   [&](char* p) { put_decimal_before(p + digits, v, digits); });
+    formatted_cell(static_cast<std::size_t>(digits) + suffix.size(), [&](char* p) {
+        put_decimal_before(p + digits, v, digits);
+        if (!suffix.empty()) std::memcpy(p + digits, suffix.data(), suffix.size());
+    });
 }
 
 void Table::text_cell(std::string_view untrusted) {

@@ -23,6 +23,13 @@ struct Column {
     Align align = Align::Right;
 };
 
+// How Table::hex_cell writes a number.
+struct HexStyle {
+    bool prefix = false;  // "0x1f"
+    bool upper = false;   // "1F"
+    int min_digits = 1;   // zero-padded to this many digits ("001F"); at most 16
+};
+
 class Table {
   public:
     explicit Table(std::vector<Column> columns);
@@ -36,8 +43,9 @@ class Table {
     // Typed cells, the fast way to fill a big streamed table: a number is measured by its digits
     // and written straight into the output; untrusted text is escaped as append_safe() does,
     // and not even measured in the last column, whose width never matters.
-    void hex_cell(std::uint64_t v, bool prefix = false);  // "1f"; "0x1f" with the prefix
-    void decimal_cell(std::uint64_t v);
+    // A suffix ("K", "*", at most 4 bytes) follows the number in its cell.
+    void hex_cell(std::uint64_t v, HexStyle style = {}, std::string_view suffix = {});
+    void decimal_cell(std::uint64_t v, std::string_view suffix = {});
     void text_cell(std::string_view untrusted);
     std::string& scratch() { return scratch_; }
     // Streamed tables: true during the first pass, when only widths matter. A cell then need not
@@ -155,6 +163,9 @@ class Table {
              std::size_t& pending) const {
         put(w, c, width, text.empty(), pending, [&](Writer& to) { to.write(text); });
     }
+    static constexpr std::size_t kLongestSuffix = 4;
+    // The widest typed cell: "0x", 16 hex digits (or 20 decimal ones) and a suffix.
+    static constexpr std::size_t kWidestNumber = 2 + 20 + kLongestSuffix;
     // A cell of `width` characters that format(p) writes at p.
     template <typename Format>
     void formatted_cell(std::size_t width, Format&& format);

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -77,6 +79,48 @@ constexpr Key kKeys[] = {
     {"VmFlags", ValueKind::Words},
 };
 constexpr std::size_t kKeyCount = std::size(kKeys);
+
+// The kernel writes a size line as the key and its colon padded with spaces to 16 bytes, the
+// number right-aligned in 8, then " kB" (show_smap's SEQ_PUT_DEC): 27 bytes while the number has
+// at most eight digits, which is every line of a process under 100 GB per mapping.
+constexpr std::size_t kPrefixSize = 16, kValueSize = 8;
+constexpr std::size_t kKernelLineSize = kPrefixSize + kValueSize + 3;
+
+constexpr auto kPaddedKeys = [] {
+    std::array<std::array<char, kPrefixSize>, kKeyCount> padded{};
+    for (std::size_t k = 0; k < kKeyCount; ++k) {
+        padded[k].fill(' ');
+        const std::string_view name = kKeys[k].name;
+        if (name.size() + 1 > kPrefixSize) continue;  // a key that cannot be a padded one
+        for (std::size_t c = 0; c < name.size(); ++c) padded[k][c] = name[c];
+        padded[k][name.size()] = ':';
+    }
+    return padded;
+}();
+
+// The number in eight bytes of blanks then digits ("     123"), or nothing when they are not
+// that: some spaces (maybe none), then at least one digit, and nothing else.
+std::optional<std::uint64_t> right_aligned_digits(const char* p) {
+    if constexpr (std::endian::native != std::endian::little) return std::nullopt;
+    constexpr std::uint64_t kSpaces = 0x2020202020202020ULL, kZeros = 0x3030303030303030ULL;
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    const std::uint64_t not_space = w ^ kSpaces;
+    if (not_space == 0) return std::nullopt;  // no digit
+    // The leading spaces (the first bytes in memory are the low ones) read as '0's from here on.
+    const int lead = __builtin_ctzll(not_space) / 8;
+    const std::uint64_t lead_mask = lead ? (~0ULL >> (64 - 8 * lead)) : 0;
+    const std::uint64_t digits = (w & ~lead_mask) | (kZeros & lead_mask);
+    // Every byte '0'..'9': its high nibble 3, and still 3 once 6 is added to it.
+    constexpr std::uint64_t kHigh = 0xf0f0f0f0f0f0f0f0ULL, kSixes = 0x0606060606060606ULL;
+    if ((digits & kHigh) != kZeros || ((digits + kSixes) & kHigh) != kZeros) return std::nullopt;
+    // Eight digits to a number, two, four, then eight at a time (the first digit is the low byte).
+    std::uint64_t v = digits & 0x0f0f0f0f0f0f0f0fULL;
+    v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffULL;
+    v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffULL;
+    v = (v * 10000 + (v >> 32)) & 0xffffffffULL;
+    return v;
+}
 
 bool is_word_char(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
@@ -164,8 +208,35 @@ class SmapsParser {
     explicit SmapsParser(AddressSpaceBuilder& out) : out_(out) {}
 
     // Text in pieces (the blocks of a read): a line may begin in one piece and end in the next.
+    // A size line in the kernel's form is taken whole where it lies, without looking for its
+    // end first; every other line is found with find_newline() and read by line().
     void feed(std::string_view piece) {
-        detail::split_lines(piece, carry_, [&](std::string_view l) { line(l); });
+        const char* p = piece.data();
+        const char* const end = p + piece.size();
+        if (!carry_.empty()) {  // finish the line the last piece began
+            const char* nl = detail::find_newline(p, end);
+            if (!nl) {
+                carry_.append(p, end);
+                return;
+            }
+            carry_.append(p, nl);
+            line(carry_);
+            carry_.clear();
+            p = nl + 1;
+        }
+        while (p < end) {
+            if (kernel_size_line(p, end)) {
+                p += kKernelLineSize + 1;
+                continue;
+            }
+            const char* nl = detail::find_newline(p, end);
+            if (!nl) {
+                carry_.assign(p, end);
+                return;
+            }
+            line(std::string_view(p, static_cast<std::size_t>(nl - p)));
+            p = nl + 1;
+        }
     }
 
     // The end of the text: its last line need not end with a newline.
@@ -202,6 +273,31 @@ class SmapsParser {
         }
         // A key this version does not know is skipped: newer kernels add keys.
         if (const auto k = find_key(key, hint_)) key_line(line, key, *k);
+    }
+
+    // The line at p when it is the size line the kernel's order puts next, in the kernel's exact
+    // form and followed by its newline: its value is stored and true returned. Otherwise false,
+    // and the line is read the general way, which gives any line this takes the same value.
+    bool kernel_size_line(const char* p, const char* end) {
+        if (!row_ || hint_ >= kKeyCount || static_cast<std::size_t>(end - p) <= kKernelLineSize ||
+            p[kKernelLineSize] != '\n')
+            return false;
+        const Key& spec = kKeys[hint_];
+        if ((spec.kind != ValueKind::Kilobytes && spec.kind != ValueKind::Size) ||
+            std::memcmp(p, kPaddedKeys[hint_].data(), kPrefixSize) != 0 ||
+            std::memcmp(p + kPrefixSize + kValueSize, " kB", 3) != 0)
+            return false;
+        const auto kib = right_aligned_digits(p + kPrefixSize);
+        if (!kib) return false;
+        if (spec.kind == ValueKind::Size) {
+            if (*kib * 1024 != row_->size()) return false;  // let line() say so
+        } else {
+            figures_.*spec.field = *kib * 1024;  // eight digits: no overflow
+        }
+        ++line_no_;
+        ++hint_;
+        saw_figures_ = true;
+        return true;
     }
 
     void flush() {

@@ -124,6 +124,55 @@ TEST(Smaps, PiecesParseAsTheWholeText) {
     }
 }
 
+// Every figure of a real capture read the fast way (size lines in the kernel's exact form) equals
+// the same figure read the careful way: a blank after each "kB" keeps every size line off the
+// fast path and changes no value.
+TEST(Smaps, KernelFormLinesGiveWhatTheCarefulReadingGives) {
+    const std::string text = fixture("demo.smaps");
+    std::string padded;
+    for (const char c : text) {
+        if (c == '\n' && padded.ends_with(" kB")) padded.push_back(' ');
+        padded.push_back(c);
+    }
+    const AddressSpace fast = parse_smaps_text(text, {"test", "", 0, ""});
+    const AddressSpace careful = parse_smaps_text(padded, {"test", "", 0, ""});
+    EXPECT_TRUE(fast.diagnostics().empty());
+    ASSERT_EQ(fast.mappings(), careful.mappings());
+    ASSERT_EQ(fast.figures().size(), careful.figures().size());
+    std::size_t nonzero = 0;
+    for (std::size_t i = 0; i < fast.figures().size(); ++i) {
+        const Figures& a = fast.figures()[i];
+        const Figures& b = careful.figures()[i];
+        for (auto field : {&Figures::kernel_page_size,
+                           &Figures::mmu_page_size,
+                           &Figures::rss,
+                           &Figures::pss,
+                           &Figures::pss_dirty,
+                           &Figures::shared_clean,
+                           &Figures::shared_dirty,
+                           &Figures::private_clean,
+                           &Figures::private_dirty,
+                           &Figures::referenced,
+                           &Figures::anonymous,
+                           &Figures::ksm,
+                           &Figures::lazy_free,
+                           &Figures::anon_huge,
+                           &Figures::shmem_pmd,
+                           &Figures::file_pmd,
+                           &Figures::shared_hugetlb,
+                           &Figures::private_hugetlb,
+                           &Figures::swap,
+                           &Figures::swap_pss,
+                           &Figures::locked}) {
+            EXPECT_EQ(a.*field, b.*field) << "row " << i;
+            nonzero += a.*field != 0;
+        }
+        EXPECT_EQ(a.thp_eligible, b.thp_eligible);
+        EXPECT_EQ(a.vm_flags, b.vm_flags);
+    }
+    EXPECT_GT(nonzero, 100u);  // the capture has figures to compare
+}
+
 TEST(Smaps, RealCaptureIsRecognized) {
     EXPECT_TRUE(looks_like_smaps(fixture("demo.smaps")));
     EXPECT_FALSE(looks_like_smaps(fixture("demo.maps")));
@@ -270,6 +319,16 @@ TEST(Smaps, SizeLinesInEveryFormGiveTheSameValue) {
         {"   kB", 0, true},
         {" kB", 0, true},
         {"", 0, true},
+        // The kernel's own 27-byte form, and 27-byte lines that only look like it.
+        {"            12 kB", 12, false},
+        {"            99999999 kB", 99999999, false},
+        {"            00000000 kB", 0, false},
+        {"            1 2 3456 kB", 0, true},
+        {"            12345 6  kB", 0, true},
+        {"            1234567x kB", 0, true},
+        {"            -1234567 kB", 0, true},
+        {"           \t1234567 kB", 1234567, false},
+        {"                   7 kb", 0, true},
     };
     for (const Case& c : cases) {
         const std::string text = "1000-2000 rw-p 00000000 00:00 0\nRss:" + std::string(c.value) +

@@ -55,6 +55,17 @@ TEST(NumberText, PutHexBeforeMatchesPrintfForEveryWidth) {
             ASSERT_EQ(put_hex(v, digits), printf_hex(v, digits)) << v << " " << digits;
 }
 
+TEST(NumberText, UpperCaseHexMatchesPrintf) {
+    for (const std::uint64_t v : {0ULL, 0xaULL, 0xabcULL, 0xdeadbeefULL, 0x7ffdabcdef01ULL, ~0ULL})
+        for (int digits = hex_digits(v); digits <= 16; ++digits) {
+            char buf[16];
+            put_hex_before(buf + 16, v, digits, true);
+            char want[24];
+            std::snprintf(want, sizeof want, "%0*llX", digits, static_cast<unsigned long long>(v));
+            ASSERT_EQ(std::string(buf + 16 - digits, static_cast<std::size_t>(digits)), want);
+        }
+}
+
 TEST(NumberText, AppendHexPadsToTheMinimumAndAddressesArePrefixed) {
     std::string s;
     append_hex(s, 0x5, 2);

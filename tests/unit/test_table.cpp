@@ -31,7 +31,7 @@ std::vector<Column> columns() {
 void emit(Table& t) {
     for (const Row& r : kRows) {
         t.begin_row();
-        t.hex_cell(r.address, true);
+        t.hex_cell(r.address, {.prefix = true});
         t.hex_cell(r.size);
         t.decimal_cell(r.count);
         t.text_cell(r.name);
@@ -71,6 +71,36 @@ TEST(Table, TypedCellsStreamedAfterWiden) {
     std::string out;
     t.stream_measured(out, "", emit);
     EXPECT_EQ(out, kExpected);
+}
+
+// The styles pmap uses: upper-case, zero-padded addresses and sizes with a suffix ("K", "*").
+TEST(Table, HexStylesAndSuffixes) {
+    auto emit_styled = [](Table& t) {
+        t.begin_row();
+        t.hex_cell(0x7ffdabc000, {.upper = true, .min_digits = 16});
+        t.decimal_cell(388, "K");
+        t.hex_cell(0x2000, {}, "*");
+        t.decimal_cell(0, "K*");
+        t.begin_row();
+        t.hex_cell(0x1000, {.upper = true, .min_digits = 16});
+        t.decimal_cell(4, "K");
+        t.hex_cell(0x1f, {.prefix = true, .min_digits = 4});
+        t.decimal_cell(12);
+    };
+    constexpr std::string_view kStyled =
+        "               A    B      C   D\n"
+        "0000007FFDABC000 388K  2000* 0K*\n"
+        "0000000000001000   4K 0x001f  12\n";
+    const std::vector<Column> cols = {{"A"}, {"B"}, {"C"}, {"D"}};
+    Table buffered(cols);
+    emit_styled(buffered);
+    std::string out;
+    buffered.render(out, "");
+    EXPECT_EQ(out, kStyled);
+    Table streamed(cols);
+    std::string out2;
+    streamed.stream(out2, "", emit_styled);
+    EXPECT_EQ(out2, kStyled);
 }
 
 TEST(Table, StreamedFlushesEveryMegabyte) {
