@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/maps_text.hpp"
 
@@ -231,6 +233,37 @@ TEST(MapsTextRealCapture, CatSelfMatchesTheKernelText) {
     expect_rows(space, reference_rows(text));
     expect_row(space, space.size() - 1,
                {"ffffffffff600000-ffffffffff601000", "--xp", "00000000", "00:00", 0, "[vsyscall]"});
+}
+
+// Hex fields of every length, in lower and upper case, and one digit too many.
+TEST(MapsTextSmall, HexFieldsOfEveryLength) {
+    for (int digits = 1; digits <= 16; ++digits) {
+        for (const std::uint64_t seed : {0x123456789abcdef0ULL, 0xfedcba9876543210ULL, 0ULL}) {
+            const std::uint64_t start =
+                digits == 16 ? seed | (1ULL << 63) : (seed >> (64 - 4 * digits)) | 1;
+            for (const bool upper : {false, true}) {
+                char head[80];
+                std::snprintf(head, sizeof head,
+                              upper ? "%0*llX-%llX rw-p %llX 0a:0B 42 /x\n"
+                                    : "%0*llx-%llx rw-p %llx 0a:0b 42 /x\n",
+                              digits, static_cast<unsigned long long>(start),
+                              static_cast<unsigned long long>(~0ULL),
+                              static_cast<unsigned long long>(start));
+                const AddressSpace space = parse(head);
+                SCOPED_TRACE(head);
+                ASSERT_EQ(space.size(), 1u);
+                EXPECT_EQ(space[0].start, start);
+                EXPECT_EQ(space[0].end, ~0ULL);
+                EXPECT_EQ(raw(space[0].offset), start);
+                EXPECT_EQ(space[0].dev_major, 0xau);
+                EXPECT_EQ(space[0].dev_minor, 0xbu);
+                EXPECT_EQ(space[0].inode, 42u);
+            }
+        }
+    }
+    EXPECT_EQ(parse("10000000000000000-20000000000000000 rw-p 0 00:00 0\n").size(), 0u);
+    EXPECT_EQ(parse("1000-2000 rw-p 0 123456789:00 0\n").size(), 0u);
+    EXPECT_EQ(parse("1000-2000 rw-p 00000000000000001 00:00 0\n").size(), 0u);
 }
 
 TEST(MapsTextRealCapture, Python3MatchesTheKernelText) {
