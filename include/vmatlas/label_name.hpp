@@ -1,9 +1,9 @@
 // The text of a label: a string that keeps up to 23 bytes inside itself.
 //
-// Every name vmatlas makes fits, and so does pwndbg's "[anon_7f35f09a3]", which is one byte
-// past std::string's short-string buffer: with std::string a 60,000-mapping map made 60,000 heap
+// Nearly every name vmatlas makes fits, and so does pwndbg's "[anon_7f35f09a3]", one byte past
+// std::string's short-string buffer: with std::string a 60,000-mapping map made 60,000 heap
 // strings just to name its anonymous rows. Longer names (a kernel "[anon:NAME]" of up to 80
-// bytes, a snapshot's) go on the heap. 24 bytes, against std::string's 32.
+// bytes, "stack tid=" with several tids, a snapshot's) go on the heap. 24 bytes, not 32.
 #pragma once
 
 #include <cstdint>

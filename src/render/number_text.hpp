@@ -22,8 +22,8 @@ inline int decimal_digits(std::uint64_t v) {
 
 namespace detail {
 
-// The eight lower-case hex digits of v as eight bytes, in the order they are written: every
-// nibble is spread into a byte of its own, then turned into '0'..'9' or 'a'..'f' all at once.
+// The eight hex digits of v (lower case unless `upper`) as eight bytes, in the order they are
+// written: every nibble is spread into a byte of its own, then all are turned into digits at once.
 inline std::uint64_t hex8(std::uint32_t v, bool upper = false) {
     std::uint64_t x = v;
     x = (x | x << 16) & 0x0000ffff0000ffffULL;
@@ -40,13 +40,13 @@ inline std::uint64_t hex8(std::uint32_t v, bool upper = false) {
 // Writes v in hex (lower case unless `upper`) as exactly `digits` digits (1 to 16, at least
 // hex_digits(v)) ending at end.
 inline void put_hex_before(char* end, std::uint64_t v, int digits, bool upper = false) {
-    if (digits <= 3) {  // sizes and offsets of a page or less: "0", "1000" has four
+    if (digits <= 3) {  // an offset of 0, a size under 0x1000
         const char* symbols = upper ? "0123456789ABCDEF" : "0123456789abcdef";
         for (int k = 0; k < digits; ++k, v >>= 4) *--end = symbols[v & 0xf];
         return;
     }
     // The low eight digits in text[8, 16), the high ones in text[0, 8) when there are any; then
-    // two fixed-size copies that overlap in the middle, rather than a call to memcpy.
+    // two fixed-size copies that overlap in the middle, which the compiler turns into stores.
     char text[16];
     const std::uint64_t lo = detail::hex8(static_cast<std::uint32_t>(v), upper);
     std::memcpy(text + 8, &lo, 8);

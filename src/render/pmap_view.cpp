@@ -231,11 +231,6 @@ int address_digits(const AddressSpace& space) {
     return !space.empty() && space.mappings().back().end > (Addr{1} << 32) ? 16 : 8;
 }
 
-void append_decimal(std::string& s, std::uint64_t v) {
-    const fmt::format_int text(v);
-    s.append(text.data(), text.size());
-}
-
 // Appends kib as pmap -x shows it: "-" for none.
 void format_kib(std::string& s, std::uint64_t kib, Style style) {
     if (style == Style::PmapX && kib == 0)
@@ -566,14 +561,13 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
     };
     // The totals are measured as they are written: the only cells the pass above did not see.
     if (view.totals && !shown.quiet) {
-        Table& t = table;
         for (std::size_t c = 0; c <= last && c < table_fields.size(); ++c) {
             const Field& f = view.fields[table_fields[c]];
             if (f.type == Type::Addr) {
-                t.widen(c, label.size());
-                if (view.style == Style::PmapX) t.widen(c, static_cast<std::size_t>(digits));
+                table.widen(c, label.size());
+                if (view.style == Style::PmapX) table.widen(c, static_cast<std::size_t>(digits));
             } else if (f.summed()) {
-                t.widen(c, total_text(table_fields[c]).size());
+                table.widen(c, total_text(table_fields[c]).size());
             }
         }
     }

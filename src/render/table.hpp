@@ -7,6 +7,7 @@
 //    the same rows both times. stream_measured() is the second pass alone, after widen().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -43,19 +44,12 @@ class Table {
     // Typed cells, the fast way to fill a big streamed table: a number is measured by its digits
     // and written straight into the output; untrusted text is escaped as append_safe() does,
     // and not even measured in the last column, whose width never matters.
-    // A suffix ("K", "*", at most 4 bytes) follows the number in its cell.
+    // A suffix ("K", "*"; at most kLongestSuffix bytes) follows the number in its cell.
     void hex_cell(std::uint64_t v, HexStyle style = {}, std::string_view suffix = {});
     void decimal_cell(std::uint64_t v, std::string_view suffix = {});
     void text_cell(std::string_view untrusted);
+    // Room to format a cell into, then cell(scratch()).
     std::string& scratch() { return scratch_; }
-    // Streamed tables: true during the first pass, when only widths matter. A cell then need not
-    // be formatted: measure_cell(width) counts for it.
-    bool measuring() const { return mode_ == Mode::Measure; }
-    void measure_cell(std::size_t width) { measure(column_++, width); }
-    // The cell is in the last column: its width never matters.
-    bool in_last_column() const {
-        return column_ + 1 >= columns_.size();
-    }  // to format a cell into, then cell(scratch())
     // No line of column headers (the headers still count in the widths).
     void hide_header() { show_header_ = false; }
     // A line that ignores the columns (a note between rows).
@@ -110,6 +104,10 @@ class Table {
     };
 
     void measure(std::size_t column, std::size_t width);
+    // Streamed tables' first pass: a cell that only counts for its width.
+    void measure_cell(std::size_t width) { measure(column_++, width); }
+    // The next cell is in the last column: its width never matters.
+    bool in_last_column() const { return column_ + 1 >= columns_.size(); }
     void write_header(std::string& out) const;
     // Streamed rows are written through a cursor into spare room at the end of out, not by
     // std::string appends: a 60,000-row table is some 30 small writes a row.
@@ -163,9 +161,10 @@ class Table {
              std::size_t& pending) const {
         put(w, c, width, text.empty(), pending, [&](Writer& to) { to.write(text); });
     }
+    // A typed cell's suffix is cut to this.
     static constexpr std::size_t kLongestSuffix = 4;
-    // The widest typed cell: "0x", 16 hex digits (or 20 decimal ones) and a suffix.
-    static constexpr std::size_t kWidestNumber = 2 + 20 + kLongestSuffix;
+    // The widest typed cell: "0x" and 16 hex digits, or 20 decimal digits; then a suffix.
+    static constexpr std::size_t kWidestNumber = std::max(2 + 16, 20) + kLongestSuffix;
     // A cell of `width` characters that format(p) writes at p.
     template <typename Format>
     void formatted_cell(std::size_t width, Format&& format);

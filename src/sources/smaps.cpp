@@ -91,7 +91,7 @@ constexpr auto kPaddedKeys = [] {
     for (std::size_t k = 0; k < kKeyCount; ++k) {
         padded[k].fill(' ');
         const std::string_view name = kKeys[k].name;
-        if (name.size() + 1 > kPrefixSize) continue;  // a key that cannot be a padded one
+        if (name.size() + 1 > kPrefixSize) throw "a key too long for the kernel's 16-byte prefix";
         for (std::size_t c = 0; c < name.size(); ++c) padded[k][c] = name[c];
         padded[k][name.size()] = ':';
     }
@@ -225,7 +225,7 @@ class SmapsParser {
             p = nl + 1;
         }
         while (p < end) {
-            if (kernel_size_line(p, end)) {
+            if (take_kernel_size_line(p, end)) {
                 p += kKernelLineSize + 1;
                 continue;
             }
@@ -278,7 +278,7 @@ class SmapsParser {
     // The line at p when it is the size line the kernel's order puts next, in the kernel's exact
     // form and followed by its newline: its value is stored and true returned. Otherwise false,
     // and the line is read the general way, which gives any line this takes the same value.
-    bool kernel_size_line(const char* p, const char* end) {
+    bool take_kernel_size_line(const char* p, const char* end) {
         if (!row_ || hint_ >= kKeyCount || static_cast<std::size_t>(end - p) <= kKernelLineSize ||
             p[kKernelLineSize] != '\n')
             return false;
@@ -288,11 +288,12 @@ class SmapsParser {
             std::memcmp(p + kPrefixSize + kValueSize, " kB", 3) != 0)
             return false;
         const auto kib = right_aligned_digits(p + kPrefixSize);
-        if (!kib) return false;
+        const auto bytes = kib ? kib_to_bytes(*kib) : std::nullopt;  // eight digits: it fits
+        if (!bytes) return false;
         if (spec.kind == ValueKind::Size) {
-            if (*kib * 1024 != row_->size()) return false;  // let line() say so
+            if (*bytes != row_->size()) return false;  // let line() say so
         } else {
-            figures_.*spec.field = *kib * 1024;  // eight digits: no overflow
+            figures_.*spec.field = *bytes;
         }
         ++line_no_;
         ++hint_;
@@ -319,9 +320,9 @@ class SmapsParser {
         saw_figures_ = true;
         const Key& spec = kKeys[k];
         if (spec.kind == ValueKind::Kilobytes) {
-            if (const auto kib = kernel_kib(line, key.size() + 1);
-                kib && *kib <= UINT64_MAX / 1024) {
-                figures_.*spec.field = *kib * 1024;
+            const auto kib = kernel_kib(line, key.size() + 1);
+            if (const auto bytes = kib ? kib_to_bytes(*kib) : std::nullopt) {
+                figures_.*spec.field = *bytes;
                 return;
             }
         }

@@ -319,26 +319,49 @@ TEST(Smaps, SizeLinesInEveryFormGiveTheSameValue) {
         {"   kB", 0, true},
         {" kB", 0, true},
         {"", 0, true},
-        // The kernel's own 27-byte form, and 27-byte lines that only look like it.
-        {"            12 kB", 12, false},
+        // The kernel's own 27-byte form (12 blanks after "Rss:", the number in 8, " kB"), which
+        // the lines before it below let Rss take the fast path, and 27-byte lines that only look
+        // like it.
+        {"                  12 kB", 12, false},
         {"            99999999 kB", 99999999, false},
         {"            00000000 kB", 0, false},
         {"            1 2 3456 kB", 0, true},
         {"            12345 6  kB", 0, true},
         {"            1234567x kB", 0, true},
+        {"            123456:7 kB", 0, true},  // ':' is '9' + 1
+        {"            /1234567 kB", 0, true},  // '/' is '0' - 1
         {"            -1234567 kB", 0, true},
-        {"           \t1234567 kB", 1234567, false},
+        {"             \t123456 kB", 123456, false},
         {"                   7 kb", 0, true},
+        {"                   7 kB\r", 7, false},
     };
+    // Size, KernelPageSize and MMUPageSize first, in the kernel's form, so that Rss is the key
+    // the kernel's order puts next: the one a 27-byte line can be taken for.
+    const std::string head =
+        "1000-2000 rw-p 00000000 00:00 0\n"
+        "Size:                  4 kB\n"
+        "KernelPageSize:        4 kB\n"
+        "MMUPageSize:           4 kB\n";
     for (const Case& c : cases) {
-        const std::string text = "1000-2000 rw-p 00000000 00:00 0\nRss:" + std::string(c.value) +
-                                 "\nAnonymous:         4 kB\n";
+        const std::string text =
+            head + "Rss:" + std::string(c.value) + "\nAnonymous:         4 kB\n";
         const AddressSpace s = parse_smaps_text(text, {"test", "", 0, ""});
         ASSERT_EQ(s.figures().size(), 1u) << c.value;
         EXPECT_EQ(s.figures()[0].rss, c.kib * K) << "'" << c.value << "'";
         EXPECT_EQ(s.figures()[0].anonymous, 4 * K) << c.value;
+        EXPECT_EQ(s.figures()[0].mmu_page_size, 4 * K) << c.value;
         EXPECT_EQ(s.diagnostics().size(), c.bad ? 1u : 0u) << "'" << c.value << "'";
     }
+    // A Size line in the kernel's form that is not the row's size is read the careful way, which
+    // says so.
+    const AddressSpace s = parse_smaps_text(
+        "1000-2000 rw-p 00000000 00:00 0\nSize:                  8 kB\nRss:                   4 "
+        "kB\n",
+        {"test", "", 0, ""});
+    ASSERT_EQ(s.diagnostics().size(), 1u);
+    EXPECT_EQ(s.diagnostics()[0].message,
+              "Size 8 kB is not the size of the row above (0x1000 bytes)");
+    EXPECT_EQ(s.figures()[0].rss, 4 * K);
 }
 
 TEST(Smaps, OutOfOrderRowKeepsItsFigures) {

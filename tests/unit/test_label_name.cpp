@@ -45,6 +45,17 @@ TEST(LabelName, CopiesAndMovesKeepTheText) {
     EXPECT_EQ(assigned, "gap");
     assigned = assigned;  // NOLINT: self-assignment keeps the text
     EXPECT_EQ(assigned, "gap");
+
+    // The same on the heap, where a careless release-then-copy would read freed memory.
+    LabelName heap(long_text);
+    heap = heap;  // NOLINT
+    EXPECT_EQ(heap, long_text);
+    heap = std::move(heap);  // NOLINT: self-move leaves it as it was
+    EXPECT_EQ(heap, long_text);
+    LabelName other("[anon:another name that is longer than twenty-three]");
+    other = heap;  // heap to heap
+    EXPECT_EQ(other, long_text);
+    EXPECT_NE(other.data(), heap.data());  // its own copy
 }
 
 TEST(LabelName, SearchesAndPrintsLikeAString) {
@@ -62,7 +73,10 @@ TEST(LabelName, PwndbgAnonNamesFitInline) {
     // The longest user-space address on x86-64 makes a 16-byte name: inside the 23.
     const LabelName n = anon_name(0x7fffffffe000);
     EXPECT_EQ(n, "[anon_7fffffffe]");
-    EXPECT_LE(n.size(), LabelName::kInline);
+    // Its text lies inside the object: no allocation.
+    const auto* object = reinterpret_cast<const char*>(&n);
+    EXPECT_GE(n.data(), object);
+    EXPECT_LE(n.data() + n.size(), object + sizeof n);
     EXPECT_EQ(anon_name(0xffffffffff600000), "[anon_ffffffffff600]");
 }
 
