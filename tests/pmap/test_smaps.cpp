@@ -426,6 +426,50 @@ TEST(Builder, NoFiguresWithoutFigures) {
     EXPECT_TRUE(std::move(b).build().figures().empty());
 }
 
+// ---- widths found from the values ------------------------------------------------------------
+
+// The pmap views find each column's width from the values, not from the cells they write: a
+// marked size ("*": a core holds only part of the row), "-" for a zero figure and "K" suffixes
+// must come out as wide as they were measured, or the columns would not line up.
+TEST(PmapTable, MarkedAndZeroCellsAreAsWideAsMeasured) {
+    AddressSpaceBuilder b({"test", "", 0, ""});
+    Mapping big = row(0x1000, 0x1000 + 123456 * 1024);
+    big.flags = kPartlyDumped;
+    Figures f = rss(4096 * 1024);
+    f.anonymous = 1024;
+    b.add(big, f);
+    b.add(row(0x7f0000000000, 0x7f0000001000), Figures{});
+    const AddressSpace space = std::move(b).build();
+    const Annotations notes = annotate_kernel_names(space);
+    auto render = [&](PmapMode mode) {
+        std::string out;
+        render_pmap(space, notes, {.mode = mode}, Format::Table, Palette{false}, out);
+        return out;
+    };
+    // The title is the source's origin, empty here.
+    EXPECT_EQ(render(PmapMode::Basic),
+              "\n"
+              "0000000000001000 123456K* r--p [ anon ]\n"
+              "00007F0000000000       4K r--p [ anon ]\n"
+              " total            123460K\n"
+              "* the core file holds only part or none of these bytes\n");
+    EXPECT_EQ(render(PmapMode::Extended),
+              "\n"
+              "Address           Kbytes  RSS Anon Locked Mode Mapped File\n"
+              "0000000000001000 123456* 4096    1      - r--p [ anon ]\n"
+              "00007F0000000000       4    -    -      - r--p [ anon ]\n"
+              "----------------  ------ ---- ---- ------\n"
+              "total Kb          123460 4096    1      -\n"
+              "* the core file holds only part or none of these bytes\n");
+    std::string out;
+    render_mappings(space, notes, {}, Format::Table, Palette{false}, out);
+    EXPECT_EQ(out,
+              "        BASE        LIMIT     SIZE NAME\n"
+              "        1000      7891000 7890000* [ anon ]\n"
+              "7f0000000000 7f0000001000     1000 [ anon ]\n"
+              "* the core file holds only part or none of these bytes\n");
+}
+
 // ---- -A and Mapped File --------------------------------------------------------------------
 
 TEST(PmapRange, Forms) {
