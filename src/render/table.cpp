@@ -24,7 +24,9 @@ void Table::begin_row(std::string_view color) {
             return;
         case Mode::Write:
             finish_row();
-            raw_.write(color);
+            cursor_.reserve(row_room_ + color.size());
+            cursor_.write(color);
+            cursor_.content_end = cursor_.at;
             row_open_ = true;
             row_colored_ = !color.empty();
             return;
@@ -39,16 +41,15 @@ void Table::begin_row(std::string_view color) {
 
 void Table::cell(std::string_view text, std::size_t width) {
     if (width == std::string_view::npos) width = text.size();
-    const std::size_t c = column_++;
     switch (mode_) {
         case Mode::Measure:
-            measure(c, width);
+            measure(column_++, width);
             return;
         case Mode::Write:
-            put(raw_, c, text, width, pending_);
+            write_cell(text, width);
             return;
         case Mode::Buffer:
-            measure(c, width);
+            measure(column_++, width);
             cells_.push_back({static_cast<std::uint32_t>(arena_.size()),
                               static_cast<std::uint32_t>(text.size()),
                               static_cast<std::uint32_t>(width)});
@@ -63,8 +64,8 @@ void Table::line(std::string_view text) {
             return;
         case Mode::Write:
             finish_row();
-            raw_.write(text);
-            raw_.write("\n");
+            cursor_.write(text);
+            cursor_.write("\n");
             return;
         case Mode::Buffer:
             rows_.push_back({static_cast<std::uint32_t>(cells_.size()),
@@ -75,18 +76,79 @@ void Table::line(std::string_view text) {
     }
 }
 
+// ---- Writing --------------------------------------------------------------------------------
+
 void Table::finish_row() {
     if (!row_open_) return;
-    pending_ = 0;
-    if (row_colored_) raw_.write(reset_);
-    raw_.write("\n");
+    cursor_.at = cursor_.content_end;  // no blanks at the end of the line
+    if (row_colored_) cursor_.write(reset_);
+    cursor_.write("\n");
     row_open_ = false;
-    if (flush_ && raw_.length() >= kFlushBytes) {
-        raw_.close();
-        (*flush_)(*out_);
-        raw_.open(*out_);
+    if (flush_ && cursor_.length() >= kFlushBytes) {
+        cursor_.close();
+        (*flush_)(*cursor_.out);
+        cursor_.open(*cursor_.out);
     }
 }
+
+void Table::start_writing(std::string& out, std::string_view reset,
+                          const std::function<void(std::string&)>* flush) {
+    mode_ = Mode::Write;
+    reset_ = reset;
+    flush_ = flush;
+    row_room_ = kShortFill + reset.size() + 1;
+    for (const std::size_t w : widths_) row_room_ += w + 1;
+    // Room for all the text that will be gathered before each flush, taken once: growing into
+    // it would copy the text each time and touch new pages each time.
+    if (flush) out.reserve(out.size() + kFlushBytes + 4 * row_room_);
+    cursor_.open(out);
+    write_header();
+}
+
+void Table::stop_writing() {
+    finish_row();
+    cursor_.close();
+    flush_ = nullptr;
+    mode_ = Mode::Buffer;
+}
+
+void Table::write_header() {
+    if (!show_header_) return;
+    begin_row();
+    for (const Column& c : columns_) cell(c.header);
+    finish_row();
+}
+
+void Table::Cursor::grow(std::size_t n) {
+    const std::size_t used = length();
+    const std::size_t content = static_cast<std::size_t>(content_end - out->data());
+    if (used + n > out->size())
+        out->resize(std::max({out->capacity(), out->size() * 2, used + n + 65536}));
+    at = out->data() + used;
+    content_end = out->data() + content;
+    limit = out->data() + out->size();
+}
+
+void Table::render(std::string& out, std::string_view reset) {
+    start_writing(out, reset, nullptr);
+    for (std::size_t r = 0; r < rows_.size(); ++r) {
+        const Row& row = rows_[r];
+        const std::string_view lead(arena_.data() + row.color_offset, row.color_size);
+        if (row.is_line) {
+            line(lead);
+            continue;
+        }
+        begin_row(lead);
+        const std::size_t end = r + 1 < rows_.size() ? rows_[r + 1].first_cell : cells_.size();
+        for (std::size_t k = row.first_cell; k < end; ++k) {
+            const Cell& cell = cells_[k];
+            write_cell(std::string_view(arena_.data() + cell.offset, cell.size), cell.width);
+        }
+    }
+    stop_writing();
+}
+
+// ---- Typed cells ----------------------------------------------------------------------------
 
 template <typename Format>
 void Table::formatted_cell(std::size_t width, Format&& format) {
@@ -94,10 +156,12 @@ void Table::formatted_cell(std::size_t width, Format&& format) {
         case Mode::Measure:
             measure(column_++, width);
             return;
-        case Mode::Write:
-            put(raw_, column_++, width, false, pending_,
-                [&](RawWriter& w) { format(w.claim(width)); });
+        case Mode::Write: {
+            char* p = begin_cell(width, width);
+            format(p);
+            end_cell(p + width, width, false);
             return;
+        }
         case Mode::Buffer: {
             char text[kWidestNumber];
             format(text);
@@ -137,81 +201,6 @@ void Table::text_cell(std::string_view untrusted) {
         escaped_.clear();
         const std::size_t width = append_safe(escaped_, untrusted);
         cell(escaped_, width);
-    }
-}
-
-namespace {
-
-// Appends to a std::string: the buffered tables and the header.
-struct StringWriter {
-    std::string& out;
-    void write(std::string_view s) { out.append(s); }
-    void fill(std::size_t n) { out.append(n, ' '); }
-};
-
-}  // namespace
-
-// Blanks after a left-aligned cell wait until something follows them: no trailing blanks.
-template <typename Writer, typename Body>
-void Table::put(Writer& w, std::size_t c, std::size_t width, bool empty, std::size_t& pending,
-                Body&& body) const {
-    if (c >= columns_.size()) {  // a note after the last column
-        if (empty) return;
-        w.fill(pending + 1);
-        pending = 0;
-        body(w);
-        return;
-    }
-    const std::size_t fill = widths_[c] > width ? widths_[c] - width : 0;
-    if (columns_[c].align == Align::Left && empty) {
-        pending += (c ? 1 : 0) + fill;
-        return;
-    }
-    std::size_t lead = pending + (c ? 1 : 0);
-    if (columns_[c].align == Align::Right) lead += fill;
-    w.fill(lead);
-    pending = 0;
-    body(w);
-    if (columns_[c].align == Align::Left) pending = fill;
-}
-
-void Table::RawWriter::grow(std::size_t n) {
-    const std::size_t used = static_cast<std::size_t>(at - out->data());
-    if (used + n > out->size()) out->resize(std::max(out->size() * 2, used + n + 65536));
-    at = out->data() + used;
-    limit = out->data() + out->size();
-}
-
-void Table::write_header(std::string& out) const {
-    if (!show_header_) return;
-    std::size_t pending = 0;
-    StringWriter w{out};
-    for (std::size_t c = 0; c < columns_.size(); ++c)
-        put(w, c, columns_[c].header, columns_[c].header.size(), pending);
-    out.push_back('\n');
-}
-
-void Table::render(std::string& out, std::string_view reset) const {
-    std::size_t line = columns_.size() + 1;  // separators and the newline
-    for (std::size_t w : widths_) line += w;
-    out.reserve(out.size() + rows_.size() * line + arena_.size());
-    write_header(out);
-    for (std::size_t r = 0; r < rows_.size(); ++r) {
-        const Row& row = rows_[r];
-        const std::string_view lead(arena_.data() + row.color_offset, row.color_size);
-        out.append(lead);
-        if (!row.is_line) {
-            const std::size_t end = r + 1 < rows_.size() ? rows_[r + 1].first_cell : cells_.size();
-            std::size_t pending = 0;
-            StringWriter w{out};
-            for (std::size_t k = row.first_cell; k < end; ++k) {
-                const Cell& cell = cells_[k];
-                put(w, k - row.first_cell, std::string_view(arena_.data() + cell.offset, cell.size),
-                    cell.width, pending);
-            }
-            if (!lead.empty()) out.append(reset);
-        }
-        out.push_back('\n');
     }
 }
 

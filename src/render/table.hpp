@@ -5,6 +5,8 @@
 //  - streamed: stream(out, reset, emit) calls emit(table) twice, first to measure and then to
 //    write straight into out, so a 60,000-row map needs no copy of its cells. emit must produce
 //    the same rows both times. stream_measured() is the second pass alone, after widen().
+// Either way the text is laid out by one writer: cells padded to their column's width,
+// right-aligned or left-aligned, one blank between columns, no blanks at the end of a line.
 #pragma once
 
 #include <algorithm>
@@ -56,10 +58,11 @@ class Table {
     void line(std::string_view text);
 
     // Buffered: the header and every row, into out.
-    void render(std::string& out, std::string_view reset) const;
+    void render(std::string& out, std::string_view reset);
 
-    // How much text a streamed table (and the views' JSON and CSV writers) gather before flush.
-    static constexpr std::size_t kFlushBytes = 1 << 20;
+    // How much text a streamed table (and the views' JSON and CSV writers) gather before flush:
+    // enough to make each write(2) worth its call, few enough pages to fault in once and reuse.
+    static constexpr std::size_t kFlushBytes = 256 * 1024;
 
     // Streamed: see the file comment.
     // flush, when given, is called with out whenever it holds kFlushBytes, and empties it: the
@@ -78,18 +81,9 @@ class Table {
     template <typename Emit>
     void stream_measured(std::string& out, std::string_view reset, Emit&& emit,
                          const std::function<void(std::string&)>& flush = {}) {
-        write_header(out);
-        mode_ = Mode::Write;
-        out_ = &out;
-        raw_.open(out);
-        reset_ = reset;
-        flush_ = flush ? &flush : nullptr;
+        start_writing(out, reset, flush ? &flush : nullptr);
         emit(*this);
-        finish_row();
-        raw_.close();
-        out_ = nullptr;
-        flush_ = nullptr;
-        mode_ = Mode::Buffer;
+        stop_writing();
     }
 
   private:
@@ -108,17 +102,35 @@ class Table {
     void measure_cell(std::size_t width) { measure(column_++, width); }
     // The next cell is in the last column: its width never matters.
     bool in_last_column() const { return column_ + 1 >= columns_.size(); }
-    void write_header(std::string& out) const;
-    // Streamed rows are written through a cursor into spare room at the end of out, not by
-    // std::string appends: a 60,000-row table is some 30 small writes a row.
-    struct RawWriter {
+
+    // Writing (streamed rows, buffered rows replayed, the header) goes through a cursor into
+    // spare room at the end of out, not through std::string appends. Each row gets room for
+    // all its cells at their columns' widths at once; only a cell wider than its column (the
+    // last column's text, a note) asks for more.
+    void start_writing(std::string& out, std::string_view reset,
+                       const std::function<void(std::string&)>* flush);
+    void stop_writing();
+    void write_header();
+    void finish_row();  // closes the open row with the colour reset and a newline
+    // The start of a cell of `width` columns and `bytes` bytes in the next column, after the
+    // separator and, when right-aligned, the blanks before it; end_cell() after its bytes.
+    char* begin_cell(std::size_t width, std::size_t bytes);
+    void end_cell(char* end, std::size_t width, bool empty);
+    void write_cell(std::string_view text, std::size_t width);
+    // A cell of `width` characters that format(p) writes at p.
+    template <typename Format>
+    void formatted_cell(std::size_t width, Format&& format);
+
+    struct Cursor {
         std::string* out = nullptr;
         char* at = nullptr;     // the end of the text written so far
         char* limit = nullptr;  // the end of the room out has for it
+        // The end of the current row's last non-blank cell: the blanks after a left-aligned
+        // cell are dropped when nothing follows them.
+        char* content_end = nullptr;
         void open(std::string& o) {
             out = &o;
-            at = o.data() + o.size();
-            limit = at;
+            at = content_end = limit = o.data() + o.size();
         }
         void close() { out->resize(length()); }  // give out back its exact text
         std::size_t length() const { return static_cast<std::size_t>(at - out->data()); }
@@ -132,43 +144,22 @@ class Table {
             std::memcpy(at, s.data(), s.size());
             at += s.size();
         }
-        void fill(std::size_t n) {
-            reserve(n + kShortFill);
-            if (n <= kShortFill)  // a fixed-size copy: a few stores instead of a call to memset
-                std::memcpy(at, kBlanks, kShortFill);
-            else
-                std::memset(at, ' ', n);
-            at += n;
-        }
-        char* claim(std::size_t n) {  // n bytes for the caller to write
-            reserve(n);
-            char* p = at;
-            at += n;
-            return p;
-        }
-        static constexpr std::size_t kShortFill = 32;
-        static constexpr char kBlanks[kShortFill + 1] = "                                ";
     };
-
-    // Appends one cell of column c (separator, padding, text) to w; `pending` carries the
-    // blanks owed after a left-aligned cell, written only when something follows them.
-    // body(w) writes the cell's text, `width` columns wide; `empty` when it writes nothing.
-    template <typename Writer, typename Body>
-    void put(Writer& w, std::size_t c, std::size_t width, bool empty, std::size_t& pending,
-             Body&& body) const;
-    template <typename Writer>
-    void put(Writer& w, std::size_t c, std::string_view text, std::size_t width,
-             std::size_t& pending) const {
-        put(w, c, width, text.empty(), pending, [&](Writer& to) { to.write(text); });
+    // Blanks are written kShortFill at a time (a few stores instead of a call to memset), so
+    // each row's room has that much to spare.
+    static constexpr std::size_t kShortFill = 32;
+    static constexpr char kBlanks[kShortFill + 1] = "                                ";
+    static void blanks(char* p, std::size_t n) {
+        if (n <= kShortFill)
+            std::memcpy(p, kBlanks, kShortFill);
+        else
+            std::memset(p, ' ', n);
     }
+
     // A typed cell's suffix is cut to this.
     static constexpr std::size_t kLongestSuffix = 4;
     // The widest typed cell: "0x" and 16 hex digits, or 20 decimal digits; then a suffix.
     static constexpr std::size_t kWidestNumber = std::max(2 + 16, 20) + kLongestSuffix;
-    // A cell of `width` characters that format(p) writes at p.
-    template <typename Format>
-    void formatted_cell(std::size_t width, Format&& format);
-    void finish_row();  // streamed: closes the open row with the colour reset and a newline
 
     std::vector<Column> columns_;
     std::vector<std::size_t> widths_;
@@ -183,13 +174,52 @@ class Table {
     std::vector<Cell> cells_;
     std::vector<Row> rows_;
 
-    // Streamed output.
-    std::string* out_ = nullptr;
+    // Writing.
+    Cursor cursor_;
+    std::size_t row_room_ = 0;  // bytes a row of cells no wider than their columns needs
     std::string_view reset_;
     bool row_open_ = false, row_colored_ = false;
-    std::size_t pending_ = 0;
     const std::function<void(std::string&)>* flush_ = nullptr;
-    RawWriter raw_;
 };
+
+// The writer's hot path: a 60,000-row map writes 400,000 cells.
+inline char* Table::begin_cell(std::size_t width, std::size_t bytes) {
+    const std::size_t c = column_++;
+    Cursor& k = cursor_;
+    if (c >= columns_.size()) {  // a note: after one blank, unless it is empty
+        k.reserve(bytes + 1);
+        if (bytes > 0) *k.at++ = ' ';
+        return k.at;
+    }
+    const std::size_t column_width = widths_[c];
+    const std::size_t fill = column_width > width ? column_width - width : 0;
+    if (fill + bytes > column_width) k.reserve(fill + bytes + row_room_);  // past the row's room
+    char* p = k.at;
+    if (c > 0) *p++ = ' ';
+    if (columns_[c].align == Align::Right) {
+        blanks(p, fill);
+        p += fill;
+    }
+    return p;
+}
+
+inline void Table::end_cell(char* end, std::size_t width, bool empty) {
+    const std::size_t c = column_ - 1;
+    Cursor& k = cursor_;
+    if (c >= columns_.size() || columns_[c].align == Align::Right) {
+        if (!empty || c < columns_.size()) k.at = k.content_end = end;  // an empty note: nothing
+        return;
+    }
+    if (!empty) k.content_end = end;
+    const std::size_t fill = widths_[c] > width ? widths_[c] - width : 0;
+    blanks(end, fill);
+    k.at = end + fill;
+}
+
+inline void Table::write_cell(std::string_view text, std::size_t width) {
+    char* p = begin_cell(width, text.size());
+    if (!text.empty()) std::memcpy(p, text.data(), text.size());
+    end_cell(p + text.size(), width, text.empty());
+}
 
 }  // namespace vmatlas

@@ -103,7 +103,7 @@ TEST(Table, HexStylesAndSuffixes) {
     EXPECT_EQ(out2, kStyled);
 }
 
-TEST(Table, StreamedFlushesEveryMegabyte) {
+TEST(Table, StreamedFlushesEveryChunk) {
     Table t({{"N"}, {"Text", Align::Left}});
     const std::string text(1000, 'x');
     std::size_t flushed = 0, calls = 0;
@@ -120,12 +120,91 @@ TEST(Table, StreamedFlushesEveryMegabyte) {
         [&](std::string& s) {
             ++calls;
             EXPECT_GE(s.size(), Table::kFlushBytes);
+            EXPECT_LT(s.size(), Table::kFlushBytes + 1006);  // flushed at the first row past it
             flushed += s.size();
             s.clear();
         });
-    EXPECT_EQ(calls, 2u);  // 3 MB of rows: two full megabytes, the rest left in out
+    // The header, then rows of 1006 bytes; a flush after each row that fills a chunk.
+    std::size_t expected_calls = 0, held = std::string_view("   N Text\n").size();
+    for (int i = 0; i < 3000; ++i) {
+        held += 1006;
+        if (held >= Table::kFlushBytes) ++expected_calls, held = 0;
+    }
+    EXPECT_GT(expected_calls, 2u);
+    EXPECT_EQ(calls, expected_calls);
+    EXPECT_EQ(out.size(), held);
     EXPECT_EQ(flushed + out.size(),
               std::string_view("   N Text\n").size() + 3000 * (4 + 1 + 1000 + 1));
+}
+
+// The layout rules, the same whichever way the table is filled: no blanks at the end of a line
+// (an empty left-aligned cell last, or left-aligned blanks before nothing), an empty
+// right-aligned cell keeps its blanks, notes after the last column, a cell whose bytes outnumber
+// its width (escaped or UTF-8 text), and cells wider than their column.
+TEST(Table, LayoutRules) {
+    const std::vector<Column> cols = {{"R"}, {"Left", Align::Left}, {"Last", Align::Left}};
+    auto emit = [&](Table& t) {
+        t.begin_row();  // a left-aligned cell, then nothing: its blanks are dropped
+        t.cell("1");
+        t.cell("ab");
+        t.cell("");
+        t.begin_row();  // an empty right-aligned cell last: its blanks stay
+        t.cell("");
+        t.begin_row();  // notes: after one blank; an empty one adds nothing
+        t.cell("2");
+        t.cell("x");
+        t.cell("y");
+        t.cell("");
+        t.cell("note");
+        t.begin_row();  // three bytes, one column wide
+        t.cell("3");
+        t.cell("\u25ba", 1);
+        t.cell("z");
+        t.begin_row("<c>");  // coloured: the reset ends the row
+        t.cell("4");
+        t.line("a line of its own");
+    };
+    // "Left" and "Last" are as wide as their headers: the cells are narrower.
+    constexpr std::string_view kExpected =
+        "R Left Last\n"
+        "1 ab\n"
+        " \n"
+        "2 x    y    note\n"
+        "3 \u25ba    z\n"
+        "<c>4</c>\n"
+        "a line of its own\n";
+    Table buffered(cols);
+    emit(buffered);
+    std::string out;
+    buffered.render(out, "</c>");
+    EXPECT_EQ(out, kExpected);
+    Table streamed(cols);
+    std::string out2;
+    streamed.stream(out2, "</c>", emit);
+    EXPECT_EQ(out2, kExpected);
+}
+
+// A cell wider than its column, in bytes or in width, as a caller that measured too little
+// would give it, or the last column's long text: the row grows past the room it was given,
+// never past the buffer (the sanitizer build checks).
+TEST(Table, CellsWiderThanTheirColumn) {
+    const std::string long_text(300, 'z');
+    Table narrow({{"R"}, {"L", Align::Left}, {"Z", Align::Left}});
+    narrow.hide_header();
+    std::string out;
+    narrow.stream_measured(out, "", [&](Table& t) {
+        for (int i = 0; i < 100; ++i) {
+            t.begin_row();
+            t.cell(long_text);
+            t.cell(long_text, 1);
+            t.text_cell(long_text);
+            t.cell("note");
+        }
+    });
+    const std::string row = long_text + " " + long_text + " " + long_text + " note\n";
+    ASSERT_EQ(out.size(), 100 * row.size());
+    EXPECT_EQ(out.substr(0, row.size()), row);
+    EXPECT_EQ(out.substr(99 * row.size()), row);
 }
 
 }  // namespace
