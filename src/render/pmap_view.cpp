@@ -241,11 +241,12 @@ void format_kib(std::string& s, std::uint64_t kib, Style style) {
 
 // One cell, written straight into the table: numbers as typed cells, text escaped.
 void table_cell(Table& t, const Field& f, const Value& v, Style style, int digits) {
+    using namespace std::string_view_literals;  // a choice of literals is no strlen() per cell
     if (!v.known) {
-        t.cell("?");
+        t.cell("?"sv);
         return;
     }
-    const std::string_view mark = v.marked ? "*" : "";
+    const std::string_view mark = v.marked ? "*"sv : ""sv;
     switch (f.type) {
         case Type::Addr:
             if (style == Style::Mappings)
@@ -259,18 +260,18 @@ void table_cell(Table& t, const Field& f, const Value& v, Style style, int digit
             if (style == Style::Mappings) {
                 t.hex_cell(v.n, {}, mark);
             } else if (style == Style::Pmap) {
-                t.decimal_cell(v.n / 1024, v.marked ? "K*" : "K");
+                t.decimal_cell(v.n / 1024, v.marked ? "K*"sv : "K"sv);
             } else if (v.n / 1024 == 0) {
-                t.cell(v.marked ? "-*" : "-");
+                t.cell(v.marked ? "-*"sv : "-"sv);
             } else {
                 t.decimal_cell(v.n / 1024, mark);
             }
             return;
         case Type::Flag:
-            t.cell(v.b ? "1" : "0");
+            t.cell(v.b ? "1"sv : "0"sv);
             return;
         case Type::Bool:
-            t.cell(v.b ? "yes" : "no");
+            t.cell(v.b ? "yes"sv : "no"sv);
             return;
         case Type::Text:
         case Type::OptText:
@@ -669,18 +670,17 @@ void append_mapped_file(std::string& out, const AddressSpace& space, const Annot
     // pwndbg's [anon_<start>>12>] is a handle for filters; this layout says what the row is.
     if (label.source == NameSource::Heuristic && name.starts_with("[anon_")) name = "anon";
     if (name.empty() && path.empty()) name = "anon";
-    const std::size_t begin = out.size();
+    if (!name.empty() && is_kernel_name(name)) name = name.substr(1, name.size() - 2);
+    if (basenames) path = basename_of(path);
+    using namespace std::string_view_literals;
+    const std::string_view deleted = m.deleted() && own_path ? " (deleted)"sv : ""sv;
+    // "[ name ] path (deleted)": one allocation at most, then copies.
+    out.reserve(out.size() + name.size() + 5 + path.size() + deleted.size());
     if (!name.empty()) {
-        if (is_kernel_name(name)) name = name.substr(1, name.size() - 2);
-        out += "[ ";
-        out += name;
-        out += " ]";
+        out.append("[ "sv).append(name).append(" ]"sv);
+        if (!path.empty()) out.push_back(' ');
     }
-    if (!path.empty()) {
-        if (out.size() > begin) out.push_back(' ');
-        out += basenames ? basename_of(path) : path;
-        if (m.deleted() && own_path) out += " (deleted)";
-    }
+    if (!path.empty()) out.append(path).append(deleted);
 }
 
 std::string mapped_file(const AddressSpace& space, const Annotations& notes, std::size_t i,

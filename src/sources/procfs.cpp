@@ -381,7 +381,7 @@ Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
     const std::string path = proc_path(pid, leaf);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return open_error(pid, path, errno);
-    return stream_fd(pid, path, fd, 1 << 20, consume);
+    return stream_fd(pid, path, fd, 256 * 1024, consume);
 }
 
 std::size_t big_map_rows() {
