@@ -176,22 +176,6 @@ void json_value(JsonWriter& w, const Field& f, const Value& v) {
     }
 }
 
-// Text escaped as in the table, quoted when it holds a comma or a quote.
-void append_csv_text(std::string& out, std::string_view text) {
-    std::string safe;
-    append_safe(safe, text);
-    if (safe.find_first_of(",\"") == std::string::npos) {
-        out += safe;
-        return;
-    }
-    out.push_back('"');
-    for (const char c : safe) {
-        if (c == '"') out.push_back('"');
-        out.push_back(c);
-    }
-    out.push_back('"');
-}
-
 void csv_value(std::string& out, const Field& f, const Value& v) {
     switch (f.type) {
         case Type::Addr:
@@ -206,7 +190,7 @@ void csv_value(std::string& out, const Field& f, const Value& v) {
             break;
         case Type::Text:
         case Type::OptText:
-            append_csv_text(out, v.s);
+            append_csv_field(out, v.s);
             break;
     }
 }

@@ -355,20 +355,9 @@ void csv_value(std::string& out, const Field& f, const Value& v) {
             out += v.b ? "true" : "false";
             break;
         case Type::Text:
-        case Type::OptText: {
-            std::string safe;
-            append_safe(safe, v.s);
-            if (safe.find_first_of(",\"") == std::string::npos) {
-                out += safe;
-                break;
-            }
-            out.push_back('"');
-            for (char c : safe) {
-                if (c == '"') out.push_back('"');
-                out.push_back(c);
-            }
-            out.push_back('"');
-        }
+        case Type::OptText:
+            append_csv_field(out, v.s);
+            break;
     }
 }
 

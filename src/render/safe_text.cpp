@@ -93,6 +93,20 @@ std::size_t safe_width(std::string_view s) {
     return i + append_safe(scratch, s.substr(i));
 }
 
+void append_csv_field(std::string& out, std::string_view s) {
+    const std::size_t begin = out.size();
+    append_safe(out, s);
+    const std::string_view safe = std::string_view(out).substr(begin);
+    if (safe.find_first_of(",\"") == std::string_view::npos) return;
+    std::string quoted = "\"";
+    for (const char c : safe) {
+        if (c == '"') quoted.push_back('"');
+        quoted.push_back(c);
+    }
+    quoted.push_back('"');
+    out.replace(begin, std::string::npos, quoted);
+}
+
 void append_json_string(std::string& out, std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {

@@ -39,6 +39,10 @@ inline bool is_plain_text(std::string_view s) {
 // The width append_safe(out, s) would return, without writing anything.
 std::size_t safe_width(std::string_view s);
 
+// Appends s as a CSV field: escaped as append_safe() escapes it, then quoted (its quotes doubled)
+// when it holds a comma or a quote.
+void append_csv_field(std::string& out, std::string_view s);
+
 // Appends s as the body of a JSON string: quotes, backslashes and controls escaped, invalid UTF-8
 // bytes replaced by U+FFFD (JSON cannot hold them).
 void append_json_string(std::string& out, std::string_view s);

@@ -57,17 +57,9 @@ void json_totals(JsonWriter& w, const Totals& t, bool has_figures) {
 
 void csv_line(std::string& out, std::string_view group, std::string_view name, const Totals& t,
               bool has_figures) {
-    std::string safe;
-    append_safe(safe, name);
-    const bool quote = safe.find_first_of(",\"") != std::string::npos;
     out += group;
     out += ',';
-    if (quote) out += '"';
-    for (char ch : safe) {
-        if (ch == '"') out += '"';
-        out += ch;
-    }
-    if (quote) out += '"';
+    append_csv_field(out, name);
     for (const Figure& c : kColumns) {
         out += ',';
         if (!(c.from_smaps && !has_figures)) out += fmt::format("{}", value(c, t));

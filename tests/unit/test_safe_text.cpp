@@ -85,5 +85,21 @@ TEST(JsonString, EscapesAsJsonDoes) {
     EXPECT_EQ(json("bad\xff"), "bad\xef\xbf\xbd");
 }
 
+// A CSV field: escaped for the terminal first, then quoted only when a comma or a quote needs it,
+// appended after what the line already holds.
+TEST(CsvField, QuotedOnlyWhenItMustBe) {
+    auto csv = [](std::string_view s) {
+        std::string out = "a,";
+        append_csv_field(out, s);
+        return out;
+    };
+    EXPECT_EQ(csv("/usr/lib/libc.so.6"), "a,/usr/lib/libc.so.6");
+    EXPECT_EQ(csv(""), "a,");
+    EXPECT_EQ(csv("x,y"), "a,\"x,y\"");
+    EXPECT_EQ(csv("say \"hi\""), "a,\"say \"\"hi\"\"\"");
+    EXPECT_EQ(csv("new\nline, \x1b[31m"), "a,\"new\\nline, \\x1b[31m\"");
+    EXPECT_EQ(csv("back\\slash"), "a,back\\\\slash");
+}
+
 }  // namespace
 }  // namespace vmatlas
