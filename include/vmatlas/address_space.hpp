@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "vmatlas/mapping.hpp"
+#include "vmatlas/short_text.hpp"
 
 namespace vmatlas {
 
@@ -51,7 +52,7 @@ struct Figures {
     std::uint64_t swap = 0, swap_pss = 0, locked = 0;
     std::uint64_t kernel_page_size = 0, mmu_page_size = 0;
     bool thp_eligible = false;
-    std::string vm_flags;
+    ShortText vm_flags;  // "rd wr mr mw me ac sd"
 };
 
 // Where an address space came from, for the header of every view and for JSON.

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "vmatlas/address_space.hpp"
-#include "vmatlas/label_name.hpp"
 #include "vmatlas/process_facts.hpp"
+#include "vmatlas/short_text.hpp"
 
 namespace vmatlas {
 
@@ -28,7 +28,7 @@ struct Label {
     // Kernel and pwndbg names keep their brackets ("[heap]", "[anon_7f35f09a3]"); names vmatlas
     // infers are bare: "text", "rodata", "relro", "data", "bss", "gap", "headers",
     // "stack tid=N", "guard tid=N", "heap". Views add their own brackets ("[ text ]").
-    LabelName name;
+    ShortText name;
     NameSource source = NameSource::None;
     // The ELF object a row belongs to when the row itself has no file: a bss row names its
     // object's path here. kNoPath otherwise.
@@ -67,7 +67,7 @@ bool is_kernel_name(std::string_view path);
 
 // pwndbg's stable name for an unnamed anonymous mapping: "[anon_" + hex(start >> 12) + "]", the
 // hex at least five digits as pwndbg cuts it from the kernel's eight-digit minimum.
-LabelName anon_name(Addr start);
+ShortText anon_name(Addr start);
 
 // Every annotator stage that the context allows (src/annotate/stages.hpp lists them).
 Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx);

@@ -28,7 +28,7 @@ bool is_kernel_name(std::string_view path) {
 
 // pwndbg drops the last three hex digits of the start as the kernel prints it (at least eight
 // digits), so a 32-bit 0x267000 is "[anon_00267]" there too.
-LabelName anon_name(Addr start) {
+ShortText anon_name(Addr start) {
     const Addr page = start >> 12;
     const int digits = std::max(hex_digits(page), 5);
     char text[6 + 16 + 1] = "[anon_";

@@ -336,7 +336,7 @@ class SmapsParser {
             case ValueKind::Words: {
                 std::string_view words = line.substr(pos);
                 while (!words.empty() && is_blank(words.back())) words.remove_suffix(1);
-                figures_.vm_flags.assign(words);
+                figures_.vm_flags = words;
                 return;
             }
             case ValueKind::Flag: {

@@ -247,6 +247,12 @@ class Reader {
         const json* v = member(obj, at, key);
         return v && get_text(*v, at[key], out);
     }
+    bool text(const json& obj, const Loc& at, std::string_view key, ShortText& out) {
+        std::string s;
+        if (!text(obj, at, key, s)) return false;
+        out = s;
+        return true;
+    }
     bool hex(const json& obj, const Loc& at, std::string_view key, std::uint64_t& out) {
         const json* v = member(obj, at, key);
         return v && get_hex(*v, at[key], out);

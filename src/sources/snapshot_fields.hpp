@@ -15,7 +15,7 @@ namespace vmatlas::snapshot {
 
 // A field added to Figures or SourceInfo, or a MappingFlag, must be added to the snapshot too
 // (here, the writer, the reader and docs/snapshot.md), or snapshots would silently lose it.
-static_assert(sizeof(Figures) == 21 * sizeof(std::uint64_t) + 8 + sizeof(std::string),
+static_assert(sizeof(Figures) == 21 * sizeof(std::uint64_t) + 8 + sizeof(ShortText),
               "Figures changed: add the new field to the snapshot format");
 static_assert(sizeof(SourceInfo) == 5 * sizeof(std::string) + 8,
               "SourceInfo changed: add the new field to the snapshot format");

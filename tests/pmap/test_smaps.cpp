@@ -376,6 +376,36 @@ TEST(Smaps, OutOfOrderRowKeepsItsFigures) {
     EXPECT_EQ(s.figures()[*i + 1].rss, 0u);
 }
 
+// VmFlags is kept inline up to 23 bytes and on the heap past that: both lengths, and a line cut
+// between two pieces, come through whole; copies and moves of the figures keep them.
+TEST(Smaps, VmFlagsShortAndLong) {
+    const std::string short_flags = "rd wr mr mw me ac sd";                         // 20 bytes
+    const std::string long_flags = "rd wr ex sh mr mw me ms gd pf io dc de ac nr";  // 44
+    const std::string text =
+        "00400000-00401000 r-xp 00000000 08:01 12 /bin/a\n"
+        "Size:                  4 kB\n"
+        "VmFlags: " +
+        short_flags +
+        "\n"
+        "00401000-00402000 rw-s 00000000 08:01 12 /bin/a\n"
+        "Size:                  4 kB\n"
+        "VmFlags: " +
+        long_flags + " \n";
+    for (std::size_t cut = 0; cut <= text.size(); cut += 7) {
+        const std::string_view whole(text);
+        const std::string_view pieces[] = {whole.substr(0, cut), whole.substr(cut)};
+        const AddressSpace s = parse_smaps_text(pieces, {"test", "", 0, ""});
+        ASSERT_EQ(s.figures().size(), 2u) << cut;
+        EXPECT_EQ(s.figures()[0].vm_flags, short_flags) << cut;
+        EXPECT_EQ(s.figures()[1].vm_flags, long_flags) << cut;
+    }
+    const AddressSpace s = parse_smaps_text(text, {"test", "", 0, ""});
+    Figures copy = s.figures()[1];
+    const Figures moved = std::move(copy);
+    EXPECT_EQ(moved.vm_flags, long_flags);
+    EXPECT_EQ(s.figures()[1].vm_flags, long_flags);
+}
+
 // ---- the builder ---------------------------------------------------------------------------
 
 Mapping row(Addr start, Addr end) {

@@ -1,9 +1,11 @@
-// The text of a label: a string that keeps up to 23 bytes inside itself.
+// A short text kept in every row (a label's name, a row's VmFlags): a string that keeps up to 23
+// bytes inside itself.
 //
 // Nearly every name vmatlas makes fits, and so does pwndbg's "[anon_7f35f09a3]", one byte past
 // std::string's short-string buffer: with std::string a 60,000-mapping map made 60,000 heap
-// strings just to name its anonymous rows. Longer names (a kernel "[anon:NAME]" of up to 80
-// bytes, "stack tid=" with several tids, a snapshot's) go on the heap. 24 bytes, not 32.
+// strings just to name its anonymous rows, and 60,000 more for smaps' VmFlags ("rd wr mr mw me ac
+// sd", 20 bytes). Longer texts (a kernel "[anon:NAME]" of up to 80 bytes, "stack tid=" with
+// several tids, a snapshot's) go on the heap. 24 bytes, not 32.
 #pragma once
 
 #include <cstdint>
@@ -14,24 +16,24 @@
 
 namespace vmatlas {
 
-class LabelName {
+class ShortText {
   public:
     static constexpr std::size_t kInline = 23;
 
-    LabelName() noexcept { raw_[kInline] = 0; }
-    LabelName(std::string_view s) { init(s); }  // NOLINT: a name is written as its text
-    LabelName(const char* s) : LabelName(std::string_view(s)) {}
-    LabelName(const std::string& s) : LabelName(std::string_view(s)) {}
-    LabelName(const LabelName& other) { init(other.view()); }
-    LabelName(LabelName&& other) noexcept {
+    ShortText() noexcept { raw_[kInline] = 0; }
+    ShortText(std::string_view s) { init(s); }  // NOLINT: a name is written as its text
+    ShortText(const char* s) : ShortText(std::string_view(s)) {}
+    ShortText(const std::string& s) : ShortText(std::string_view(s)) {}
+    ShortText(const ShortText& other) { init(other.view()); }
+    ShortText(ShortText&& other) noexcept {
         std::memcpy(raw_, other.raw_, sizeof raw_);
         other.raw_[kInline] = 0;
     }
-    LabelName& operator=(const LabelName& other) {
-        if (this != &other) *this = LabelName(other);
+    ShortText& operator=(const ShortText& other) {
+        if (this != &other) *this = ShortText(other);
         return *this;
     }
-    LabelName& operator=(LabelName&& other) noexcept {
+    ShortText& operator=(ShortText&& other) noexcept {
         if (this != &other) {
             release();
             std::memcpy(raw_, other.raw_, sizeof raw_);
@@ -39,7 +41,7 @@ class LabelName {
         }
         return *this;
     }
-    ~LabelName() { release(); }
+    ~ShortText() { release(); }
 
     std::string_view view() const noexcept {
         if (on_heap()) {
@@ -60,20 +62,20 @@ class LabelName {
     bool starts_with(std::string_view s) const noexcept { return view().starts_with(s); }
     bool ends_with(std::string_view s) const noexcept { return view().ends_with(s); }
 
-    friend bool operator==(const LabelName& a, const LabelName& b) noexcept {
+    friend bool operator==(const ShortText& a, const ShortText& b) noexcept {
         return a.view() == b.view();
     }
-    friend bool operator==(const LabelName& a, std::string_view b) noexcept {
+    friend bool operator==(const ShortText& a, std::string_view b) noexcept {
         return a.view() == b;
     }
-    friend bool operator==(const LabelName& a, const char* b) noexcept {
+    friend bool operator==(const ShortText& a, const char* b) noexcept {
         return a.view() == std::string_view(b);
     }
-    friend bool operator==(const LabelName& a, const std::string& b) noexcept {
+    friend bool operator==(const ShortText& a, const std::string& b) noexcept {
         return a.view() == std::string_view(b);
     }
-    friend std::string operator+(std::string a, const LabelName& b) { return a.append(b.view()); }
-    friend std::ostream& operator<<(std::ostream& os, const LabelName& n);
+    friend std::string operator+(std::string a, const ShortText& b) { return a.append(b.view()); }
+    friend std::ostream& operator<<(std::ostream& os, const ShortText& n);
 
   private:
     // raw_[kInline] is the inline text's size, or kOnHeap; a heap name keeps its pointer and
@@ -95,6 +97,6 @@ class LabelName {
     alignas(8) unsigned char raw_[kInline + 1];
 };
 
-static_assert(sizeof(LabelName) == 24);
+static_assert(sizeof(ShortText) == 24);
 
 }  // namespace vmatlas

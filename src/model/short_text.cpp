@@ -1,10 +1,10 @@
-#include "vmatlas/label_name.hpp"
+#include "vmatlas/short_text.hpp"
 
 #include <ostream>
 
 namespace vmatlas {
 
-void LabelName::init(std::string_view s) {
+void ShortText::init(std::string_view s) {
     if (s.size() <= kInline) {
         if (!s.empty()) std::memcpy(raw_, s.data(), s.size());
         raw_[kInline] = static_cast<unsigned char>(s.size());
@@ -17,12 +17,12 @@ void LabelName::init(std::string_view s) {
     raw_[kInline] = kOnHeap;
 }
 
-void LabelName::release() noexcept {
+void ShortText::release() noexcept {
     if (on_heap()) delete[] heap().data;
     raw_[kInline] = 0;
 }
 
-std::ostream& operator<<(std::ostream& os, const LabelName& n) {
+std::ostream& operator<<(std::ostream& os, const ShortText& n) {
     return os << n.view();
 }
 
