@@ -659,13 +659,14 @@ void append_mapped_file(std::string& out, const AddressSpace& space, const Annot
     // pwndbg's [anon_<start>>12>] is a handle for filters; this layout says what the row is.
     if (label.source == NameSource::Heuristic && name.starts_with("[anon_")) name = "anon";
     if (name.empty() && path.empty()) name = "anon";
-    if (!name.empty() && is_kernel_name(name)) name = name.substr(1, name.size() - 2);
+    const bool named = !name.empty();  // "[]" is a name: "[  ]"
+    if (named && is_kernel_name(name)) name = name.substr(1, name.size() - 2);
     if (basenames) path = basename_of(path);
     using namespace std::string_view_literals;
     const std::string_view deleted = m.deleted() && own_path ? " (deleted)"sv : ""sv;
     // "[ name ] path (deleted)": one allocation at most, then copies.
     out.reserve(out.size() + name.size() + 5 + path.size() + deleted.size());
-    if (!name.empty()) {
+    if (named) {
         out.append("[ "sv).append(name).append(" ]"sv);
         if (!path.empty()) out.push_back(' ');
     }

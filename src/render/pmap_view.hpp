@@ -75,8 +75,8 @@ std::string mapped_file(const AddressSpace& space, const Annotations& notes, std
 void append_mapped_file(std::string& out, const AddressSpace& space, const Annotations& notes,
                         std::size_t i, bool basenames, bool no_segment_names);
 
-// flush, when given, writes and empties out whenever the table has written a megabyte (see
-// Flush); JSON and CSV are written whole.
+// flush, when given, writes and empties out whenever the table has gathered Table::kFlushBytes
+// (256 KB; see Flush); JSON and CSV are written whole.
 void render_pmap(const AddressSpace& space, const Annotations& notes, const PmapOptions& options,
                  Format format, const Palette& palette, std::string& out, const Flush& flush = {});
 

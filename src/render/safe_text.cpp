@@ -94,17 +94,18 @@ std::size_t safe_width(std::string_view s) {
 }
 
 void append_csv_field(std::string& out, std::string_view s) {
-    const std::size_t begin = out.size();
-    append_safe(out, s);
-    const std::string_view safe = std::string_view(out).substr(begin);
-    if (safe.find_first_of(",\"") == std::string_view::npos) return;
-    std::string quoted = "\"";
-    for (const char c : safe) {
-        if (c == '"') quoted.push_back('"');
-        quoted.push_back(c);
+    std::string safe;  // apart from out, which s may be a part of
+    append_safe(safe, s);
+    if (safe.find_first_of(",\"") == std::string::npos) {
+        out += safe;
+        return;
     }
-    quoted.push_back('"');
-    out.replace(begin, std::string::npos, quoted);
+    out.push_back('"');
+    for (const char c : safe) {
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+    }
+    out.push_back('"');
 }
 
 void append_json_string(std::string& out, std::string_view s) {

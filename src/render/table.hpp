@@ -6,7 +6,8 @@
 //    write straight into out, so a 60,000-row map needs no copy of its cells. emit must produce
 //    the same rows both times. stream_measured() is the second pass alone, after widen().
 // Either way the text is laid out by one writer: cells padded to their column's width,
-// right-aligned or left-aligned, one blank between columns, no blanks at the end of a line.
+// right-aligned or left-aligned, one blank between columns; the blanks that would pad a
+// left-aligned cell are left out when nothing follows them on the line.
 #pragma once
 
 #include <algorithm>
@@ -125,8 +126,9 @@ class Table {
         std::string* out = nullptr;
         char* at = nullptr;     // the end of the text written so far
         char* limit = nullptr;  // the end of the room out has for it
-        // The end of the current row's last non-blank cell: the blanks after a left-aligned
-        // cell are dropped when nothing follows them.
+        // The end of the current row's text without the blanks owed after a left-aligned cell,
+        // which are dropped when nothing follows them (an empty right-aligned cell's blanks are
+        // text: they stay).
         char* content_end = nullptr;
         void open(std::string& o) {
             out = &o;
@@ -184,6 +186,8 @@ class Table {
 
 // The writer's hot path: a 60,000-row map writes 400,000 cells.
 inline char* Table::begin_cell(std::size_t width, std::size_t bytes) {
+    if (!row_open_) [[unlikely]]
+        begin_row();  // a cell before any row (or after a line()) starts one, with its room
     const std::size_t c = column_++;
     Cursor& k = cursor_;
     if (c >= columns_.size()) {  // a note: after one blank, unless it is empty

@@ -570,6 +570,10 @@ TEST(MappedFile, NamesAndFiles) {
     EXPECT_EQ(show(5, true), "old file (deleted)");
     EXPECT_EQ(show(6), "[ anon:my pool ]");
     EXPECT_EQ(show(7), "[ anon ]");
+    n.labels[7] = {"[]", NameSource::Kernel};  // a name with nothing in its brackets is a name
+    EXPECT_EQ(show(7), "[  ]");
+    n.labels[0] = {"[x]", NameSource::Kernel};  // a kernel-style name beside a file
+    EXPECT_EQ(show(0, true), "[ x ] libc.so.6");
 }
 
 }  // namespace

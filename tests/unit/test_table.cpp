@@ -184,9 +184,57 @@ TEST(Table, LayoutRules) {
     EXPECT_EQ(out2, kExpected);
 }
 
+// A streamed cell with no row open (the first, or one after a line) starts a row, with the
+// room a row needs, instead of writing where no room was taken.
+TEST(Table, StreamedCellWithoutARowStartsOne) {
+    Table t({{"N"}, {"Name", Align::Left}});
+    t.hide_header();
+    std::string out;
+    t.stream_measured(out, "", [](Table& table) {
+        table.decimal_cell(1);
+        table.text_cell("one");
+        table.line("between");
+        table.hex_cell(0x2);
+        table.text_cell("two");
+    });
+    EXPECT_EQ(out, "1 one\nbetween\n2 two\n");
+}
+
+// Padding of every length, past the 32 blanks written at a time and exactly 32, before a
+// right-aligned cell and after a left-aligned one, with a note after the last column.
+TEST(Table, PaddingOfEveryLength) {
+    for (std::size_t width = 1; width <= 80; ++width) {
+        const std::string wide(width, 'w');
+        auto emit = [&](Table& t) {
+            t.begin_row();
+            t.cell(wide);
+            t.cell(wide);
+            t.cell("z");
+            t.begin_row();
+            t.cell("1");
+            t.cell("2");
+            t.cell("3");
+            t.cell("note");
+        };
+        const std::string pad(width - 1, ' ');
+        const std::string expected = std::string(width - 1, ' ') + "R L" + pad + " Z\n" + wide +
+                                     " " + wide + " z\n" + pad + "1 2" + pad + " 3 note\n";
+        const std::vector<Column> cols = {{"R"}, {"L", Align::Left}, {"Z", Align::Left}};
+        Table buffered(cols);
+        emit(buffered);
+        std::string out;
+        buffered.render(out, "");
+        EXPECT_EQ(out, expected) << width;
+        Table streamed(cols);
+        std::string out2;
+        streamed.stream(out2, "", emit);
+        EXPECT_EQ(out2, expected) << width;
+    }
+}
+
 // A cell wider than its column, in bytes or in width, as a caller that measured too little
 // would give it, or the last column's long text: the row grows past the room it was given,
-// never past the buffer (the sanitizer build checks).
+// never past the buffer (the sanitizer build sees a write past the string's allocation).
 TEST(Table, CellsWiderThanTheirColumn) {
     const std::string long_text(300, 'z');
     Table narrow({{"R"}, {"L", Align::Left}, {"Z", Align::Left}});
