@@ -28,6 +28,22 @@ std::vector<Column> columns() {
     return {{"Start"}, {"Size"}, {"Count"}, {"Name", Align::Left}, {"File", Align::Left}};
 }
 
+// Fills a table with emit both ways, buffered and streamed in two passes, and checks that both
+// give `expected`.
+template <typename Emit>
+void expect_both_ways(const std::vector<Column>& cols, Emit&& emit, std::string_view reset,
+                      std::string_view expected, const std::string& context = "") {
+    Table buffered(cols);
+    emit(buffered);
+    std::string out;
+    buffered.render(out, reset);
+    EXPECT_EQ(out, expected) << "buffered " << context;
+    Table streamed(cols);
+    std::string out2;
+    streamed.stream(out2, reset, emit);
+    EXPECT_EQ(out2, expected) << "streamed " << context;
+}
+
 void emit(Table& t) {
     for (const Row& r : kRows) {
         t.begin_row();
@@ -47,19 +63,8 @@ constexpr std::string_view kExpected =
     "               0x0                0                    0              a\\x1b[31mred\\nline\n"
     "0xffffffffffffffff ffffffffffffffff 18446744073709551615 wide \\\\ name last\n";
 
-TEST(Table, TypedCellsBuffered) {
-    Table t(columns());
-    emit(t);
-    std::string out;
-    t.render(out, "");
-    EXPECT_EQ(out, kExpected);
-}
-
-TEST(Table, TypedCellsStreamedInTwoPasses) {
-    Table t(columns());
-    std::string out;
-    t.stream(out, "", emit);
-    EXPECT_EQ(out, kExpected);
+TEST(Table, TypedCellsBufferedAndStreamedInTwoPasses) {
+    expect_both_ways(columns(), emit, "", kExpected);
 }
 
 TEST(Table, TypedCellsStreamedAfterWiden) {
@@ -91,16 +96,7 @@ TEST(Table, HexStylesAndSuffixes) {
         "               A    B      C   D\n"
         "0000007FFDABC000 388K  2000* 0K*\n"
         "0000000000001000   4K 0x001f  12\n";
-    const std::vector<Column> cols = {{"A"}, {"B"}, {"C"}, {"D"}};
-    Table buffered(cols);
-    emit_styled(buffered);
-    std::string out;
-    buffered.render(out, "");
-    EXPECT_EQ(out, kStyled);
-    Table streamed(cols);
-    std::string out2;
-    streamed.stream(out2, "", emit_styled);
-    EXPECT_EQ(out2, kStyled);
+    expect_both_ways({{"A"}, {"B"}, {"C"}, {"D"}}, emit_styled, "", kStyled);
 }
 
 TEST(Table, StreamedFlushesEveryChunk) {
@@ -173,15 +169,7 @@ TEST(Table, LayoutRules) {
         "3 \u25ba    z\n"
         "<c>4</c>\n"
         "a line of its own\n";
-    Table buffered(cols);
-    emit(buffered);
-    std::string out;
-    buffered.render(out, "</c>");
-    EXPECT_EQ(out, kExpected);
-    Table streamed(cols);
-    std::string out2;
-    streamed.stream(out2, "</c>", emit);
-    EXPECT_EQ(out2, kExpected);
+    expect_both_ways(cols, emit, "</c>", kExpected);
 }
 
 // A streamed cell with no row open (the first, or one after a line) starts a row, with the
@@ -219,16 +207,8 @@ TEST(Table, PaddingOfEveryLength) {
         const std::string pad(width - 1, ' ');
         const std::string expected = std::string(width - 1, ' ') + "R L" + pad + " Z\n" + wide +
                                      " " + wide + " z\n" + pad + "1 2" + pad + " 3 note\n";
-        const std::vector<Column> cols = {{"R"}, {"L", Align::Left}, {"Z", Align::Left}};
-        Table buffered(cols);
-        emit(buffered);
-        std::string out;
-        buffered.render(out, "");
-        EXPECT_EQ(out, expected) << width;
-        Table streamed(cols);
-        std::string out2;
-        streamed.stream(out2, "", emit);
-        EXPECT_EQ(out2, expected) << width;
+        expect_both_ways({{"R"}, {"L", Align::Left}, {"Z", Align::Left}}, emit, "", expected,
+                         "width " + std::to_string(width));
     }
 }
 
