@@ -21,7 +21,7 @@ class ShortText {
     static constexpr std::size_t kInline = 23;
 
     ShortText() noexcept { raw_[kInline] = 0; }
-    ShortText(std::string_view s) { init(s); }  // NOLINT: a name is written as its text
+    ShortText(std::string_view s) { init(s); }  // NOLINT: a text converts from its characters
     ShortText(const char* s) : ShortText(std::string_view(s)) {}
     ShortText(const std::string& s) : ShortText(std::string_view(s)) {}
     ShortText(const ShortText& other) { init(other.view()); }

@@ -80,7 +80,7 @@ void Table::line(std::string_view text) {
 
 void Table::finish_row() {
     if (!row_open_) return;
-    cursor_.at = cursor_.content_end;  // no blanks at the end of the line
+    cursor_.at = cursor_.content_end;  // the blanks owed after a left-aligned cell are dropped
     if (row_colored_) cursor_.write(reset_);
     cursor_.write("\n");
     row_open_ = false;
