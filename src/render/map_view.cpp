@@ -18,8 +18,9 @@ namespace {
 // ---- The field list -------------------------------------------------------------------------
 
 // How a field's value is written: addresses are 0x-hex everywhere; sizes and offsets are bare hex
-// in the table (as pwndbg prints them) and numbers in JSON; Text is untrusted and escaped.
-enum class Type { Addr, Size, Count, Text, Bool, OptText };
+// in the table (as pwndbg prints them) and numbers in JSON; Text is untrusted and escaped; Plain
+// is vmatlas's own printable ASCII (permissions), written as it is.
+enum class Type { Addr, Size, Count, Text, Plain, Bool, OptText };
 
 struct Value {
     std::uint64_t n = 0;
@@ -85,7 +86,7 @@ Value file_column(const RowCtx& r) {
 constexpr Field kMapFields[] = {
     {"Start", "start", Align::Right, Type::Addr, [](const RowCtx& r) { return Value{r.m.start}; }},
     {"End", "end", Align::Right, Type::Addr, [](const RowCtx& r) { return Value{r.m.end}; }},
-    {"Perm", "perms", Align::Left, Type::Text,
+    {"Perm", "perms", Align::Left, Type::Plain,
      [](const RowCtx& r) {
          return Value{0, r.m.perms.view()};
      }},
@@ -156,6 +157,8 @@ void table_cell(Table& t, const Field& f, const Value& v) {
             return t.decimal_cell(v.n);
         case Type::Bool:
             return t.cell(v.b ? "yes" : "no");
+        case Type::Plain:
+            return t.cell(v.s);
         case Type::Text:
         case Type::OptText:
             return t.text_cell(v.s);
@@ -175,6 +178,7 @@ void json_value(JsonWriter& w, const Field& f, const Value& v) {
             w.boolean(v.b);
             break;
         case Type::Text:
+        case Type::Plain:
             w.string(v.s);
             break;
         case Type::OptText:
@@ -199,6 +203,7 @@ void csv_value(std::string& out, const Field& f, const Value& v) {
             out += v.b ? "true" : "false";
             break;
         case Type::Text:
+        case Type::Plain:
         case Type::OptText:
             append_csv_field(out, v.s);
             break;
@@ -237,6 +242,9 @@ void widen_columns(Table& t, std::size_t first_column, std::span<const Field* co
                     break;
                 case Type::Bool:
                     widest[c] = std::max<std::size_t>(widest[c], v.b ? 3 : 2);
+                    break;
+                case Type::Plain:
+                    widest[c] = std::max(widest[c], v.s.size());
                     break;
                 case Type::Text:
                 case Type::OptText:

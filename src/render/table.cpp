@@ -26,7 +26,12 @@ void Table::begin_row(std::string_view color) {
             finish_row();
             cursor_.reserve(row_room_ + color.size());
             cursor_.write(color);
-            cursor_.content_end = cursor_.at;
+            cursor_.content_end = row_start_ = cursor_.at;
+            // Every column before the last, and the blank before it, at kShortFill bytes a time
+            // (the row's room has that much to spare).
+            for (std::size_t n = 0; n < starts_[last_]; n += kShortFill)
+                std::memcpy(row_start_ + n, kBlanks, kShortFill);
+            in_place_ = true;
             row_open_ = true;
             row_colored_ = !color.empty();
             return;
@@ -39,13 +44,12 @@ void Table::begin_row(std::string_view color) {
     }
 }
 
-void Table::cell(std::string_view text, std::size_t width) {
-    if (width == std::string_view::npos) width = text.size();
+void Table::cell_held(std::string_view text, std::size_t width) {
     switch (mode_) {
         case Mode::Measure:
             measure(column_++, width);
             return;
-        case Mode::Write:
+        case Mode::Write:  // inline in cell()
             write_cell(text, width);
             return;
         case Mode::Buffer:
@@ -78,8 +82,15 @@ void Table::line(std::string_view text) {
 
 // ---- Writing --------------------------------------------------------------------------------
 
+void Table::leave_in_place(std::size_t c) {
+    in_place_ = false;
+    // Cell after cell, the cells before c would have left the cursor at c's separator.
+    cursor_.at = row_start_ + (c == 0 ? 0 : starts_[c] - 1);  // c <= last_: it is never in place
+}
+
 void Table::finish_row() {
     if (!row_open_) return;
+    in_place_ = false;
     cursor_.at = cursor_.content_end;  // the blanks owed after a left-aligned cell are dropped
     if (row_colored_) cursor_.write(reset_);
     cursor_.write("\n");
@@ -98,6 +109,10 @@ void Table::start_writing(std::string& out, std::string_view reset,
     flush_ = flush;
     row_room_ = kShortFill + reset.size() + 1;
     for (const std::size_t w : widths_) row_room_ += w + 1;
+    starts_.assign(std::max<std::size_t>(columns_.size(), 1), 0);
+    for (std::size_t c = 1; c < columns_.size(); ++c)
+        starts_[c] = starts_[c - 1] + widths_[c - 1] + 1;
+    last_ = columns_.empty() ? 0 : columns_.size() - 1;
     // Room for all the text that will be gathered before each flush, taken once: growing into
     // it would copy the text each time and touch new pages each time.
     if (flush) out.reserve(out.size() + kFlushBytes + 4 * row_room_);
@@ -150,49 +165,15 @@ void Table::render(std::string& out, std::string_view reset) {
 
 // ---- Typed cells ----------------------------------------------------------------------------
 
-template <typename Format>
-void Table::formatted_cell(std::size_t width, Format&& format) {
-    switch (mode_) {
-        case Mode::Measure:
-            measure(column_++, width);
-            return;
-        case Mode::Write: {
-            char* p = begin_cell(width, width);
-            format(p);
-            end_cell(p + width, width, false);
-            return;
-        }
-        case Mode::Buffer: {
-            char text[kWidestNumber];
-            format(text);
-            cell(std::string_view(text, width));
-            return;
-        }
-    }
+void Table::formatted_cell_held(std::size_t width, void (*format)(char*, const void*),
+                                const void* arg) {
+    if (mode_ == Mode::Measure) return measure(column_++, width);
+    char text[kWidestNumber];
+    format(text, arg);
+    cell(std::string_view(text, width));
 }
 
-void Table::hex_cell(std::uint64_t v, HexStyle style, std::string_view suffix) {
-    if (suffix.size() > kLongestSuffix) suffix = suffix.substr(0, kLongestSuffix);
-    const int digits = std::min(std::max(hex_digits(v), style.min_digits), 16);
-    const std::size_t lead = style.prefix ? 2 : 0;
-    const std::size_t width = lead + static_cast<std::size_t>(digits) + suffix.size();
-    formatted_cell(width, [&](char* p) {
-        if (style.prefix) p[0] = '0', p[1] = 'x';
-        put_hex_before(p + lead + digits, v, digits, style.upper);
-        if (!suffix.empty()) std::memcpy(p + lead + digits, suffix.data(), suffix.size());
-    });
-}
-
-void Table::decimal_cell(std::uint64_t v, std::string_view suffix) {
-    if (suffix.size() > kLongestSuffix) suffix = suffix.substr(0, kLongestSuffix);
-    const int digits = decimal_digits(v);
-    formatted_cell(static_cast<std::size_t>(digits) + suffix.size(), [&](char* p) {
-        put_decimal_before(p + digits, v, digits);
-        if (!suffix.empty()) std::memcpy(p + digits, suffix.data(), suffix.size());
-    });
-}
-
-void Table::text_cell(std::string_view untrusted) {
+void Table::text_cell_held(std::string_view untrusted) {
     if (mode_ == Mode::Measure) {
         measure_cell(in_last_column() ? 0 : safe_width(untrusted));
     } else if (is_plain_text(untrusted)) {

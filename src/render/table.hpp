@@ -16,7 +16,11 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
+
+#include "render/number_text.hpp"
+#include "render/safe_text.hpp"
 
 namespace vmatlas {
 
@@ -48,6 +52,7 @@ class Table {
     // and written straight into the output; untrusted text is escaped as append_safe() does,
     // and not even measured in the last column, whose width never matters.
     // A suffix ("K", "*"; at most kLongestSuffix bytes) follows the number in its cell.
+    // (Inline below: their streamed path is the table's hot path.)
     void hex_cell(std::uint64_t v, HexStyle style = {}, std::string_view suffix = {});
     void decimal_cell(std::uint64_t v, std::string_view suffix = {});
     void text_cell(std::string_view untrusted);
@@ -108,6 +113,12 @@ class Table {
     // spare room at the end of out, not through std::string appends. Each row gets room for
     // all its cells at their columns' widths at once; only a cell wider than its column (the
     // last column's text, a note) asks for more.
+    //
+    // A row starts "in place": every column before the last is blanked at once, and a cell that
+    // fits its column is written where its column puts it, with no blanks of its own. The first
+    // cell that does not fit (wider than its column, or more bytes than columns), the last
+    // column and notes are written one after the other from where the row has got to, which
+    // gives the same text.
     void start_writing(std::string& out, std::string_view reset,
                        const std::function<void(std::string&)>* flush);
     void stop_writing();
@@ -116,11 +127,19 @@ class Table {
     // The start of a cell of `width` columns and `bytes` bytes in the next column, after the
     // separator and, when right-aligned, the blanks before it; end_cell() after its bytes.
     char* begin_cell(std::size_t width, std::size_t bytes);
+    // Leaves in-place writing before column c: the cursor goes where writing cell after cell
+    // would have got to.
+    void leave_in_place(std::size_t c);
     void end_cell(char* end, std::size_t width, bool empty);
     void write_cell(std::string_view text, std::size_t width);
     // A cell of `width` characters that format(p) writes at p.
     template <typename Format>
     void formatted_cell(std::size_t width, Format&& format);
+    // The typed cells when the table is not being written (measured, or buffered).
+    void formatted_cell_held(std::size_t width, void (*format)(char*, const void*),
+                             const void* arg);
+    void text_cell_held(std::string_view untrusted);
+    void cell_held(std::string_view text, std::size_t width);
 
     struct Cursor {
         std::string* out = nullptr;
@@ -178,17 +197,28 @@ class Table {
 
     // Writing.
     Cursor cursor_;
-    std::size_t row_room_ = 0;  // bytes a row of cells no wider than their columns needs
+    std::size_t row_room_ = 0;         // bytes a row of cells no wider than their columns needs
+    std::vector<std::size_t> starts_;  // where each column's text starts in a row, in bytes
+    std::size_t last_ = 0;             // the last column
+    char* row_start_ = nullptr;        // the current row's first cell, while it is in place
+    bool in_place_ = false;
     std::string_view reset_;
     bool row_open_ = false, row_colored_ = false;
     const std::function<void(std::string&)>* flush_ = nullptr;
 };
 
 // The writer's hot path: a 60,000-row map writes 400,000 cells.
-inline char* Table::begin_cell(std::size_t width, std::size_t bytes) {
+[[gnu::always_inline]] inline char* Table::begin_cell(std::size_t width, std::size_t bytes) {
     if (!row_open_) [[unlikely]]
         begin_row();  // a cell before any row (or after a line()) starts one, with its room
     const std::size_t c = column_++;
+    if (in_place_) {
+        if (c < last_ && bytes == width && width <= widths_[c]) [[likely]] {
+            char* column = row_start_ + starts_[c];
+            return columns_[c].align == Align::Right ? column + (widths_[c] - width) : column;
+        }
+        leave_in_place(c);
+    }
     Cursor& k = cursor_;
     if (c >= columns_.size()) {  // a note: after one blank, unless it is empty
         k.reserve(bytes + 1);
@@ -207,9 +237,16 @@ inline char* Table::begin_cell(std::size_t width, std::size_t bytes) {
     return p;
 }
 
-inline void Table::end_cell(char* end, std::size_t width, bool empty) {
+[[gnu::always_inline]] inline void Table::end_cell(char* end, std::size_t width, bool empty) {
     const std::size_t c = column_ - 1;
     Cursor& k = cursor_;
+    if (in_place_) {  // the row's blanks are there already; the cursor stays at the row's start
+        if (columns_[c].align == Align::Right)
+            k.content_end = row_start_ + starts_[c] + widths_[c];
+        else if (!empty)
+            k.content_end = end;
+        return;
+    }
     if (c >= columns_.size() || columns_[c].align == Align::Right) {
         if (!empty || c < columns_.size()) k.at = k.content_end = end;  // an empty note: nothing
         return;
@@ -224,6 +261,53 @@ inline void Table::write_cell(std::string_view text, std::size_t width) {
     char* p = begin_cell(width, text.size());
     if (!text.empty()) std::memcpy(p, text.data(), text.size());
     end_cell(p + text.size(), width, text.empty());
+}
+
+inline void Table::cell(std::string_view text, std::size_t width) {
+    if (width == std::string_view::npos) width = text.size();
+    if (mode_ == Mode::Write) [[likely]]
+        return write_cell(text, width);
+    cell_held(text, width);
+}
+
+template <typename Format>
+inline void Table::formatted_cell(std::size_t width, Format&& format) {
+    if (mode_ == Mode::Write) [[likely]] {
+        char* p = begin_cell(width, width);
+        format(p);
+        end_cell(p + width, width, false);
+        return;
+    }
+    using F = std::remove_reference_t<Format>;
+    formatted_cell_held(
+        width, [](char* p, const void* f) { (*static_cast<const F*>(f))(p); }, &format);
+}
+
+inline void Table::hex_cell(std::uint64_t v, HexStyle style, std::string_view suffix) {
+    if (suffix.size() > kLongestSuffix) suffix = suffix.substr(0, kLongestSuffix);
+    const int digits = std::min(std::max(hex_digits(v), style.min_digits), 16);
+    const std::size_t lead = style.prefix ? 2 : 0;
+    const std::size_t width = lead + static_cast<std::size_t>(digits) + suffix.size();
+    formatted_cell(width, [&](char* p) {
+        if (style.prefix) p[0] = '0', p[1] = 'x';
+        put_hex_before(p + lead + digits, v, digits, style.upper);
+        if (!suffix.empty()) std::memcpy(p + lead + digits, suffix.data(), suffix.size());
+    });
+}
+
+inline void Table::decimal_cell(std::uint64_t v, std::string_view suffix) {
+    if (suffix.size() > kLongestSuffix) suffix = suffix.substr(0, kLongestSuffix);
+    const int digits = decimal_digits(v);
+    formatted_cell(static_cast<std::size_t>(digits) + suffix.size(), [&](char* p) {
+        put_decimal_before(p + digits, v, digits);
+        if (!suffix.empty()) std::memcpy(p + digits, suffix.data(), suffix.size());
+    });
+}
+
+inline void Table::text_cell(std::string_view untrusted) {
+    if (mode_ == Mode::Write && is_plain_text(untrusted)) [[likely]]
+        return write_cell(untrusted, untrusted.size());
+    text_cell_held(untrusted);
 }
 
 }  // namespace vmatlas

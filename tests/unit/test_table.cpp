@@ -235,5 +235,49 @@ TEST(Table, CellsWiderThanTheirColumn) {
     EXPECT_EQ(out.substr(99 * row.size()), row);
 }
 
+// Rows are written in place (the columns blanked at once, each cell at its column) until a cell
+// does not fit: from there on, cell after cell. Both give the same text: a first or a middle
+// cell wider than its column moves the rest of the row, and so does one with more bytes than
+// columns; an empty right-aligned cell keeps its blanks; a short row ends at its last text.
+TEST(Table, RowsInPlaceUntilACellDoesNotFit) {
+    Table t({{"A"}, {"B", Align::Left}, {"C"}, {"D", Align::Left}});
+    t.hide_header();
+    t.widen(0, 3);
+    t.widen(1, 3);
+    t.widen(2, 3);
+    std::string out;
+    t.stream_measured(out, "</c>", [](Table& table) {
+        auto row = [&](std::initializer_list<std::string_view> cells) {
+            table.begin_row();
+            for (const std::string_view c : cells) table.cell(c);
+        };
+        row({"1", "b", "2", "d"});
+        row({"12345", "b", "2", "d"});
+        row({"1", "b", "23456", "d"});
+        table.begin_row();
+        table.cell("1");
+        table.cell("\u00e9", 1);
+        table.cell("2");
+        table.cell("d");
+        row({"1", "b"});
+        row({"1", "", ""});
+        table.begin_row("<c>");
+        table.decimal_cell(1);
+        table.text_cell("b");
+        row({"1", "b", "2", "d", "note"});
+        row({"1", "bbb", "222", "d"});
+    });
+    EXPECT_EQ(out,
+              "  1 b     2 d\n"
+              "12345 b     2 d\n"
+              "  1 b   23456 d\n"
+              "  1 \u00e9     2 d\n"
+              "  1 b\n"
+              "  1        \n"  // 3 + 1 + 3 + 1 + 3 columns
+              "<c>  1 b</c>\n"
+              "  1 b     2 d note\n"
+              "  1 bbb 222 d\n");
+}
+
 }  // namespace
 }  // namespace vmatlas
