@@ -3,7 +3,9 @@
 //   accounted for: read == kept + superseded + rejected);
 // - every rejected row has a diagnostic whose line and column lie inside the text;
 // - parsing is deterministic (same generation twice);
-// - the kept rows, printed back one per line as the kernel prints them, parse to the same rows.
+// - the kept rows, printed back one per line as the kernel prints them, parse to the same rows;
+//   and so they do printed with upper-case hex digits (which the parser reads digit by digit,
+//   where it reads the kernel's lower-case ones eight at a time).
 // Any broken property aborts with a sentence on stderr, which libFuzzer reports as a crash.
 #include <cstddef>
 #include <cstdint>
@@ -94,14 +96,17 @@ void check_sound(const AddressSpace& space, std::string_view text, bool pasted_r
         fail(fmt::format("{}: {} rows from {} lines", mode, r.read, lengths.size()));
 }
 
-// The kept rows as the kernel would print them: one per line, '\n' in a path as "\012".
-std::string print_back(const AddressSpace& space) {
+// The kept rows as the kernel would print them: one per line, '\n' in a path as "\012"; with
+// `upper`, the hex digits in upper case and not padded.
+std::string print_back(const AddressSpace& space, bool upper) {
     std::string out;
     for (const vmatlas::Mapping& m : space.mappings()) {
         const auto perms = m.perms.text();
-        out += fmt::format("{:x}-{:x} {} {:08x} {:02x}:{:02x} {} ", m.start, m.end,
-                           std::string_view(perms.data(), perms.size()), raw(m.offset), m.dev_major,
-                           m.dev_minor, m.inode);
+        const std::string_view p(perms.data(), perms.size());
+        out += upper ? fmt::format("{:X}-{:X} {} {:X} {:X}:{:X} {} ", m.start, m.end, p,
+                                   raw(m.offset), m.dev_major, m.dev_minor, m.inode)
+                     : fmt::format("{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {} ", m.start, m.end, p,
+                                   raw(m.offset), m.dev_major, m.dev_minor, m.inode);
         const std::string_view path = space.path(m);
         for (char c : path) {
             if (c == '\n')
@@ -116,9 +121,10 @@ std::string print_back(const AddressSpace& space) {
     return out;
 }
 
-void check_round_trip(const AddressSpace& space, bool pasted_rows) {
-    const char* mode = mode_name(pasted_rows);
-    const std::string text = print_back(space);
+void check_round_trip(const AddressSpace& space, bool pasted_rows, bool upper) {
+    const std::string mode =
+        fmt::format("{}{}", mode_name(pasted_rows), upper ? ", upper case" : "");
+    const std::string text = print_back(space, upper);
     const AddressSpace again = parse(text, pasted_rows);
     if (!again.diagnostics().empty())
         fail(fmt::format("{}: printed-back rows do not parse: line {} col {}: {}", mode,
@@ -147,7 +153,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check_sound(space, text, pasted_rows);
         if (parse(text, pasted_rows).generation() != space.generation())
             fail(fmt::format("{}: two parses of the same text differ", mode_name(pasted_rows)));
-        check_round_trip(space, pasted_rows);
+        check_round_trip(space, pasted_rows, false);
+        check_round_trip(space, pasted_rows, true);
     }
     return 0;
 }
