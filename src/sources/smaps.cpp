@@ -253,12 +253,16 @@ class SmapsParser {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         ++line_no_;
         if (line.empty()) return;
-        // The fast path, nearly every line: the key the kernel's order says comes next.
-        if (row_ && hint_ < kKeyCount) {
-            const std::string_view name = kKeys[hint_].name;
-            if (line.size() > name.size() && line[name.size()] == ':' &&
-                std::memcmp(line.data(), name.data(), name.size()) == 0)
-                return key_line(line, name, hint_);
+        // The fast path, nearly every line: the key the kernel's order says comes next, or one
+        // after it (a kernel leaves out the keys of what it was built without: ProtectionKey
+        // without memory protection keys).
+        if (row_) {
+            for (std::size_t k = hint_; k < kKeyCount; ++k) {
+                const std::string_view name = kKeys[k].name;
+                if (line.size() > name.size() && line[name.size()] == ':' &&
+                    std::memcmp(line.data(), name.data(), name.size()) == 0)
+                    return key_line(line, name, k);
+            }
         }
         const std::string_view key = key_of(line);
         if (key.empty()) return row_head(line);
