@@ -500,13 +500,20 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
     bool marked = false;  // a row whose bytes are not all in the core: footnoted
     const std::size_t measured = table_fields.empty() ? 0 : table_fields.size() - 1;
     std::vector<std::size_t> widths(measured);
+    // The table's totals are those of its own columns: each value is read once for both.
     for (const std::size_t i : shown.rows) {
         const RowCtx r = row_ctx(i);
         marked = marked || r.m.contents_missing();
-        add_to_sums(r);
-        for (std::size_t c = 0; c < measured; ++c) {
-            const Field& f = view.fields[table_fields[c]];
-            widths[c] = std::max(widths[c], cell_width(f, value_of(f, r), view.style, digits));
+        for (std::size_t c = 0; c < table_fields.size(); ++c) {
+            const std::size_t k = table_fields[c];
+            const Field& f = view.fields[k];
+            if (c >= measured && !f.summed()) continue;
+            const Value v = value_of(f, r);
+            if (c < measured) widths[c] = std::max(widths[c], cell_width(f, v, view.style, digits));
+            if (f.summed()) {
+                sums[k].bytes += v.n;
+                sums[k].kib += v.n / 1024;
+            }
         }
     }
     for (std::size_t c = 0; c < measured; ++c) table.widen(c, widths[c]);

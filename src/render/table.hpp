@@ -257,7 +257,7 @@ class Table {
     k.at = end + fill;
 }
 
-inline void Table::write_cell(std::string_view text, std::size_t width) {
+[[gnu::always_inline]] inline void Table::write_cell(std::string_view text, std::size_t width) {
     char* p = begin_cell(width, text.size());
     if (!text.empty()) std::memcpy(p, text.data(), text.size());
     end_cell(p + text.size(), width, text.empty());

@@ -86,6 +86,14 @@ constexpr std::size_t kKeyCount = std::size(kKeys);
 constexpr std::size_t kPrefixSize = 16, kValueSize = 8;
 constexpr std::size_t kKernelLineSize = kPrefixSize + kValueSize + 3;
 
+// Whether kKeys[k]'s value is a size, for k up to kKeyCount (one past the last key: no).
+constexpr auto kSizeKey = [] {
+    std::array<bool, kKeyCount + 1> size{};
+    for (std::size_t k = 0; k < kKeyCount; ++k)
+        size[k] = kKeys[k].kind == ValueKind::Kilobytes || kKeys[k].kind == ValueKind::Size;
+    return size;
+}();
+
 constexpr auto kPaddedKeys = [] {
     std::array<std::array<char, kPrefixSize>, kKeyCount> padded{};
     for (std::size_t k = 0; k < kKeyCount; ++k) {
@@ -108,8 +116,8 @@ std::optional<std::uint64_t> right_aligned_digits(const char* p) {
     const std::uint64_t not_space = w ^ kSpaces;
     if (not_space == 0) return std::nullopt;  // no digit
     // The leading spaces (the first bytes in memory are the low ones) read as '0's from here on.
-    const int lead = __builtin_ctzll(not_space) / 8;
-    const std::uint64_t lead_mask = lead ? (~0ULL >> (64 - 8 * lead)) : 0;
+    const int lead = __builtin_ctzll(not_space) / 8;                       // 0 to 7
+    const std::uint64_t lead_mask = (std::uint64_t{1} << (8 * lead)) - 1;  // the spaces' bytes
     const std::uint64_t digits = (w & ~lead_mask) | (kZeros & lead_mask);
     // Every byte '0'..'9': its high nibble 3, and still 3 once 6 is added to it.
     constexpr std::uint64_t kHigh = 0xf0f0f0f0f0f0f0f0ULL, kSixes = 0x0606060606060606ULL;
@@ -283,14 +291,11 @@ class SmapsParser {
     // form and followed by its newline: its value is stored and true returned. Otherwise false,
     // and the line is read the general way, which gives any line this takes the same value.
     bool take_kernel_size_line(const char* p, const char* end) {
-        if (!row_ || hint_ >= kKeyCount || static_cast<std::size_t>(end - p) <= kKernelLineSize ||
-            p[kKernelLineSize] != '\n')
+        if (!kSizeKey[hint_] || static_cast<std::size_t>(end - p) <= kKernelLineSize ||
+            std::memcmp(p + kPrefixSize + kValueSize, " kB\n", 4) != 0 ||
+            std::memcmp(p, kPaddedKeys[hint_].data(), kPrefixSize) != 0 || !row_)
             return false;
         const Key& spec = kKeys[hint_];
-        if ((spec.kind != ValueKind::Kilobytes && spec.kind != ValueKind::Size) ||
-            std::memcmp(p, kPaddedKeys[hint_].data(), kPrefixSize) != 0 ||
-            std::memcmp(p + kPrefixSize + kValueSize, " kB", 3) != 0)
-            return false;
         const auto kib = right_aligned_digits(p + kPrefixSize);
         const auto bytes = kib ? kib_to_bytes(*kib) : std::nullopt;  // eight digits: it fits
         if (!bytes) return false;
