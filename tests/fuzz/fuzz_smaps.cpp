@@ -1,0 +1,115 @@
+// Fuzz target of the smaps parser. For any bytes:
+// - the address space keeps its invariants, and its figures run parallel to its mappings;
+// - parsing is deterministic (same generation twice);
+// - the text cut into three pieces anywhere (as read(2) fills its blocks) parses to the same
+//   rows and figures as the whole;
+// - the text with a blank after every figure line that ends in " kB" (which keeps every size
+//   line off the parser's fast path for the kernel's exact form) gives the same rows and figures.
+// Any broken property aborts with a sentence on stderr, which libFuzzer reports as a crash.
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "vmatlas/address_space.hpp"
+#include "vmatlas/smaps.hpp"
+
+namespace {
+
+using vmatlas::AddressSpace;
+using vmatlas::Figures;
+
+[[noreturn]] void fail(const std::string& why) {
+    std::fprintf(stderr, "fuzz_smaps: %s\n", why.c_str());
+    std::abort();
+}
+
+const vmatlas::SourceInfo kSource{"smaps text", "fuzz", 0, ""};
+
+bool same_figures(const Figures& a, const Figures& b) {
+    for (auto field : {&Figures::kernel_page_size,
+                       &Figures::mmu_page_size,
+                       &Figures::rss,
+                       &Figures::pss,
+                       &Figures::pss_dirty,
+                       &Figures::shared_clean,
+                       &Figures::shared_dirty,
+                       &Figures::private_clean,
+                       &Figures::private_dirty,
+                       &Figures::referenced,
+                       &Figures::anonymous,
+                       &Figures::ksm,
+                       &Figures::lazy_free,
+                       &Figures::anon_huge,
+                       &Figures::shmem_pmd,
+                       &Figures::file_pmd,
+                       &Figures::shared_hugetlb,
+                       &Figures::private_hugetlb,
+                       &Figures::swap,
+                       &Figures::swap_pss,
+                       &Figures::locked})
+        if (a.*field != b.*field) return false;
+    return a.thp_eligible == b.thp_eligible && a.vm_flags == b.vm_flags;
+}
+
+// The same rows (paths compared as text) and the same figures.
+void expect_same(const AddressSpace& a, const AddressSpace& b, std::string_view what) {
+    if (a.size() != b.size())
+        fail(fmt::format("{}: {} rows, the whole text gives {}", what, b.size(), a.size()));
+    if (a.figures().size() != b.figures().size())
+        fail(fmt::format("{}: {} figure rows, the whole text gives {}", what, b.figures().size(),
+                         a.figures().size()));
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        vmatlas::Mapping ma = a[i], mb = b[i];
+        const bool same_path = a.path(ma) == b.path(mb);
+        ma.path = mb.path = 0;
+        if (!(ma == mb) || !same_path) fail(fmt::format("{}: row {} differs", what, i));
+        if (!a.figures().empty() && !same_figures(a.figures()[i], b.figures()[i]))
+            fail(fmt::format("{}: the figures of row {} differ", what, i));
+    }
+}
+
+// A line the parser reads as a figure ("Word:" at its start), but not VmFlags, whose value is
+// the rest of the line, blanks and all.
+bool is_figure_line(std::string_view line) {
+    std::size_t k = 0;
+    while (k < line.size() && (std::isalnum(static_cast<unsigned char>(line[k])) || line[k] == '_'))
+        ++k;
+    return k > 0 && k < line.size() && line[k] == ':' && line.substr(0, k) != "VmFlags";
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    const AddressSpace whole = vmatlas::parse_smaps_text(text, kSource);
+    const auto broken = vmatlas::check_invariants(whole);
+    if (!broken.empty()) fail(broken.front());
+    if (vmatlas::parse_smaps_text(text, kSource).generation() != whole.generation())
+        fail("two parses of the same text differ");
+
+    // Cut points taken from the text itself, so that each input tries its own.
+    const std::size_t a = size == 0 ? 0 : data[0] % (size + 1);
+    const std::size_t b = size == 0 ? 0 : a + data[size - 1] % (size - a + 1);
+    const std::string_view pieces[] = {text.substr(0, a), text.substr(a, b - a), text.substr(b)};
+    expect_same(whole, vmatlas::parse_smaps_text(pieces, kSource), "in three pieces");
+
+    std::string careful;
+    careful.reserve(size + size / 8);
+    for (std::string_view rest = text; !rest.empty();) {
+        const std::size_t nl = rest.find('\n');
+        const std::string_view line = rest.substr(0, nl);
+        careful += line;
+        if (is_figure_line(line) && line.ends_with(" kB")) careful.push_back(' ');
+        if (nl == std::string_view::npos) break;
+        careful.push_back('\n');
+        rest.remove_prefix(nl + 1);
+    }
+    expect_same(whole, vmatlas::parse_smaps_text(careful, kSource), "read the careful way");
+    return 0;
+}
