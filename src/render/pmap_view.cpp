@@ -18,8 +18,9 @@ namespace {
 // ---- The field lists ------------------------------------------------------------------------
 
 // How a field's value is written. Sizes (Bytes, Figure) are summed into the totals; page sizes
-// and flags are numbers that mean nothing added up.
-enum class Type { Addr, Bytes, Figure, PageSize, Flag, Text, OptText, Bool };
+// and flags are numbers that mean nothing added up. Text is untrusted and escaped; Plain is
+// vmatlas's own printable ASCII (permissions), written as it is.
+enum class Type { Addr, Bytes, Figure, PageSize, Flag, Text, Plain, OptText, Bool };
 
 // Where a field appears: the table, JSON and CSV ("data"), or both.
 enum Where : std::uint8_t { kTable = 1, kData = 2, kBoth = 3 };
@@ -119,7 +120,7 @@ Value get_vm_flags(const RowCtx& r) {
 constexpr Field kStart      {"", "start",       Align::Left,  Type::Addr,    kBoth, get_start};
 constexpr Field kEnd        {"", "end",         Align::Right, Type::Addr,    kData, get_end};
 constexpr Field kSize       {"", "size",        Align::Right, Type::Bytes,   kBoth, get_size};
-constexpr Field kPerms      {"", "perms",       Align::Left,  Type::Text,    kBoth, get_perms};
+constexpr Field kPerms      {"", "perms",       Align::Left,  Type::Plain,   kBoth, get_perms};
 constexpr Field kMappedFile {"", "mapped_file", Align::Left,  Type::Text,    kBoth, get_mapped_file};
 // The raw facts behind Mapped File, for scripts.
 constexpr Field kName       {"", "name",        Align::Left,  Type::OptText, kData, get_name};
@@ -273,6 +274,9 @@ void table_cell(Table& t, const Field& f, const Value& v, Style style, int digit
         case Type::Bool:
             t.cell(v.b ? "yes"sv : "no"sv);
             return;
+        case Type::Plain:
+            t.cell(v.s);
+            return;
         case Type::Text:
         case Type::OptText:
             t.text_cell(v.s);
@@ -302,6 +306,8 @@ std::size_t cell_width(const Field& f, const Value& v, Style style, int digits) 
             return 1;
         case Type::Bool:
             return v.b ? 3 : 2;
+        case Type::Plain:
+            return v.s.size();
         case Type::Text:
         case Type::OptText:
             return safe_width(v.s);
@@ -328,6 +334,7 @@ void json_value(JsonWriter& w, const Field& f, const Value& v) {
             w.boolean(v.b);
             break;
         case Type::Text:
+        case Type::Plain:
             w.string(v.s);
             break;
         case Type::OptText:
@@ -355,6 +362,7 @@ void csv_value(std::string& out, const Field& f, const Value& v) {
             out += v.b ? "true" : "false";
             break;
         case Type::Text:
+        case Type::Plain:
         case Type::OptText:
             append_csv_field(out, v.s);
             break;
