@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "render/number_text.hpp"
-#include "render/safe_text.hpp"
-
 namespace vmatlas {
 
 Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {
@@ -44,22 +41,12 @@ void Table::begin_row(std::string_view color) {
     }
 }
 
-void Table::cell_held(std::string_view text, std::size_t width) {
-    switch (mode_) {
-        case Mode::Measure:
-            measure(column_++, width);
-            return;
-        case Mode::Write:  // inline in cell()
-            write_cell(text, width);
-            return;
-        case Mode::Buffer:
-            measure(column_++, width);
-            cells_.push_back({static_cast<std::uint32_t>(arena_.size()),
-                              static_cast<std::uint32_t>(text.size()),
-                              static_cast<std::uint32_t>(width)});
-            arena_.append(text);
-            return;
-    }
+void Table::measure_or_keep(std::string_view text, std::size_t width) {
+    measure(column_++, width);
+    if (mode_ == Mode::Measure) return;
+    cells_.push_back({static_cast<std::uint32_t>(arena_.size()),
+                      static_cast<std::uint32_t>(text.size()), static_cast<std::uint32_t>(width)});
+    arena_.append(text);
 }
 
 void Table::line(std::string_view text) {
@@ -85,7 +72,8 @@ void Table::line(std::string_view text) {
 void Table::leave_in_place(std::size_t c) {
     in_place_ = false;
     // Cell after cell, the cells before c would have left the cursor at c's separator.
-    cursor_.at = row_start_ + (c == 0 ? 0 : starts_[c] - 1);  // c <= last_: it is never in place
+    // c is at most last_: the last column and notes are never written in place.
+    cursor_.at = row_start_ + (c == 0 ? 0 : starts_[c] - 1);
 }
 
 void Table::finish_row() {
@@ -165,15 +153,15 @@ void Table::render(std::string& out, std::string_view reset) {
 
 // ---- Typed cells ----------------------------------------------------------------------------
 
-void Table::formatted_cell_held(std::size_t width, void (*format)(char*, const void*),
-                                const void* arg) {
+void Table::measure_or_keep_number(std::size_t width, void (*format)(char*, const void*),
+                                   const void* arg) {
     if (mode_ == Mode::Measure) return measure(column_++, width);
     char text[kWidestNumber];
     format(text, arg);
     cell(std::string_view(text, width));
 }
 
-void Table::text_cell_held(std::string_view untrusted) {
+void Table::text_cell_escaped(std::string_view untrusted) {
     if (mode_ == Mode::Measure) {
         measure_cell(in_last_column() ? 0 : safe_width(untrusted));
     } else if (is_plain_text(untrusted)) {

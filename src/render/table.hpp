@@ -115,10 +115,10 @@ class Table {
     // last column's text, a note) asks for more.
     //
     // A row starts "in place": every column before the last is blanked at once, and a cell that
-    // fits its column is written where its column puts it, with no blanks of its own. The first
-    // cell that does not fit (wider than its column, or more bytes than columns), the last
-    // column and notes are written one after the other from where the row has got to, which
-    // gives the same text.
+    // fits its column is written where its column puts it, with no blanks of its own. From the
+    // first cell that does not fit (wider than its column, or its bytes not its width: escaped
+    // or multi-byte text) on, and for the last column and notes, cells are written one after
+    // the other from where the row has got to, which gives the same text.
     void start_writing(std::string& out, std::string_view reset,
                        const std::function<void(std::string&)>* flush);
     void stop_writing();
@@ -135,11 +135,13 @@ class Table {
     // A cell of `width` characters that format(p) writes at p.
     template <typename Format>
     void formatted_cell(std::size_t width, Format&& format);
-    // The typed cells when the table is not being written (measured, or buffered).
-    void formatted_cell_held(std::size_t width, void (*format)(char*, const void*),
-                             const void* arg);
-    void text_cell_held(std::string_view untrusted);
-    void cell_held(std::string_view text, std::size_t width);
+    // A cell while the table is measured, or buffered (kept in arena_ until render()); cell()
+    // and formatted_cell() write a cell themselves while the table is being written.
+    void measure_or_keep(std::string_view text, std::size_t width);
+    void measure_or_keep_number(std::size_t width, void (*format)(char*, const void*),
+                                const void* arg);
+    // text_cell() in every mode for text that may need escaping (and any text while measuring).
+    void text_cell_escaped(std::string_view untrusted);
 
     struct Cursor {
         std::string* out = nullptr;
@@ -267,7 +269,7 @@ inline void Table::cell(std::string_view text, std::size_t width) {
     if (width == std::string_view::npos) width = text.size();
     if (mode_ == Mode::Write) [[likely]]
         return write_cell(text, width);
-    cell_held(text, width);
+    measure_or_keep(text, width);
 }
 
 template <typename Format>
@@ -279,7 +281,7 @@ inline void Table::formatted_cell(std::size_t width, Format&& format) {
         return;
     }
     using F = std::remove_reference_t<Format>;
-    formatted_cell_held(
+    measure_or_keep_number(
         width, [](char* p, const void* f) { (*static_cast<const F*>(f))(p); }, &format);
 }
 
@@ -307,7 +309,7 @@ inline void Table::decimal_cell(std::uint64_t v, std::string_view suffix) {
 inline void Table::text_cell(std::string_view untrusted) {
     if (mode_ == Mode::Write && is_plain_text(untrusted)) [[likely]]
         return write_cell(untrusted, untrusted.size());
-    text_cell_held(untrusted);
+    text_cell_escaped(untrusted);
 }
 
 }  // namespace vmatlas

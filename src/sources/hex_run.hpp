@@ -44,8 +44,9 @@ inline std::uint32_t hex8_value(std::uint64_t w) {
 }
 
 // The run of lower-case hex digits that starts at p, when it is 8 to 16 digits long (the kernel
-// prints addresses and offsets with at least 8): its length, and its value in `value`. 0 for a
-// shorter or longer run, or one with an upper-case digit: the caller reads those digit by digit.
+// prints addresses and offsets with at least 8): its length, and its value in `value`; 0 for a
+// shorter or longer run. An upper-case digit ends the run like any other byte, so the caller
+// checks the byte after it (the kernel's '-' or ' '), and reads anything else digit by digit.
 // Reads p[0, 17), which the caller makes sure are there.
 inline int lower_hex_run(const char* p, std::uint64_t& value) {
     const std::uint64_t head = load8(p), tail = load8(p + 8);

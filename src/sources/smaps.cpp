@@ -261,8 +261,8 @@ class SmapsParser {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         ++line_no_;
         if (line.empty()) return;
-        // The fast path, nearly every line: the key the kernel's order says comes next, or one
-        // after it (a kernel leaves out the keys of what it was built without: ProtectionKey
+        // The fast path, nearly every line: the key the kernel's order says comes next, or a
+        // later one (a kernel leaves out the keys of what it was built without: ProtectionKey
         // without memory protection keys).
         if (row_) {
             for (std::size_t k = hint_; k < kKeyCount; ++k) {

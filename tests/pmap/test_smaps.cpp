@@ -173,9 +173,9 @@ TEST(Smaps, KernelFormLinesGiveWhatTheCarefulReadingGives) {
     EXPECT_GT(nonzero, 100u);  // the capture has figures to compare
 }
 
-// A kernel leaves out the keys of what it was built without (ProtectionKey without memory
-// protection keys, as on the machine the live tests run on; KSM and LazyFree before 6.x): the
-// keys after a missing one are still found, with the values of the whole capture.
+// A kernel leaves out the keys it does not have (ProtectionKey without memory protection keys,
+// as on the machine the live tests run on; KSM before 6.1; LazyFree before 4.12): the keys after
+// a missing one are still found, with the values of the whole capture.
 TEST(Smaps, KeysLeftOutByTheKernelDoNotMoveTheOthers) {
     const std::string text = fixture("demo.smaps");
     std::string thinned;
