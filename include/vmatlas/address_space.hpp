@@ -53,6 +53,8 @@ struct Figures {
     std::uint64_t kernel_page_size = 0, mmu_page_size = 0;
     bool thp_eligible = false;
     ShortText vm_flags;  // "rd wr mr mw me ac sd"
+
+    friend bool operator==(const Figures&, const Figures&) = default;
 };
 
 // Where an address space came from, for the header of every view and for JSON.

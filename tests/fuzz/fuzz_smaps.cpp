@@ -22,7 +22,6 @@
 namespace {
 
 using vmatlas::AddressSpace;
-using vmatlas::Figures;
 
 [[noreturn]] void fail(const std::string& why) {
     std::fprintf(stderr, "fuzz_smaps: %s\n", why.c_str());
@@ -30,32 +29,6 @@ using vmatlas::Figures;
 }
 
 const vmatlas::SourceInfo kSource{"smaps text", "fuzz", 0, ""};
-
-bool same_figures(const Figures& a, const Figures& b) {
-    for (auto field : {&Figures::kernel_page_size,
-                       &Figures::mmu_page_size,
-                       &Figures::rss,
-                       &Figures::pss,
-                       &Figures::pss_dirty,
-                       &Figures::shared_clean,
-                       &Figures::shared_dirty,
-                       &Figures::private_clean,
-                       &Figures::private_dirty,
-                       &Figures::referenced,
-                       &Figures::anonymous,
-                       &Figures::ksm,
-                       &Figures::lazy_free,
-                       &Figures::anon_huge,
-                       &Figures::shmem_pmd,
-                       &Figures::file_pmd,
-                       &Figures::shared_hugetlb,
-                       &Figures::private_hugetlb,
-                       &Figures::swap,
-                       &Figures::swap_pss,
-                       &Figures::locked})
-        if (a.*field != b.*field) return false;
-    return a.thp_eligible == b.thp_eligible && a.vm_flags == b.vm_flags;
-}
 
 // The same rows (paths compared as text) and the same figures.
 void expect_same(const AddressSpace& a, const AddressSpace& b, std::string_view what) {
@@ -69,7 +42,7 @@ void expect_same(const AddressSpace& a, const AddressSpace& b, std::string_view 
         const bool same_path = a.path(ma) == b.path(mb);
         ma.path = mb.path = 0;
         if (!(ma == mb) || !same_path) fail(fmt::format("{}: row {} differs", what, i));
-        if (!a.figures().empty() && !same_figures(a.figures()[i], b.figures()[i]))
+        if (!a.figures().empty() && !(a.figures()[i] == b.figures()[i]))
             fail(fmt::format("{}: the figures of row {} differ", what, i));
     }
 }
