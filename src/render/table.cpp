@@ -153,14 +153,6 @@ void Table::render(std::string& out, std::string_view reset) {
 
 // ---- Typed cells ----------------------------------------------------------------------------
 
-void Table::measure_or_keep_number(std::size_t width, void (*format)(char*, const void*),
-                                   const void* arg) {
-    if (mode_ == Mode::Measure) return measure(column_++, width);
-    char text[kWidestNumber];
-    format(text, arg);
-    cell(std::string_view(text, width));
-}
-
 void Table::text_cell_escaped(std::string_view untrusted) {
     if (mode_ == Mode::Measure) {
         measure_cell(in_last_column() ? 0 : safe_width(untrusted));

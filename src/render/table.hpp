@@ -16,7 +16,6 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <vector>
 
 #include "render/number_text.hpp"
@@ -138,8 +137,6 @@ class Table {
     // A cell while the table is measured, or buffered (kept in arena_ until render()); cell()
     // and formatted_cell() write a cell themselves while the table is being written.
     void measure_or_keep(std::string_view text, std::size_t width);
-    void measure_or_keep_number(std::size_t width, void (*format)(char*, const void*),
-                                const void* arg);
     // text_cell() in every mode for text that may need escaping (and any text while measuring).
     void text_cell_escaped(std::string_view untrusted);
 
@@ -280,9 +277,10 @@ inline void Table::formatted_cell(std::size_t width, Format&& format) {
         end_cell(p + width, width, false);
         return;
     }
-    using F = std::remove_reference_t<Format>;
-    measure_or_keep_number(
-        width, [](char* p, const void* f) { (*static_cast<const F*>(f))(p); }, &format);
+    if (mode_ == Mode::Measure) return measure(column_++, width);
+    char text[kWidestNumber];
+    format(text);
+    measure_or_keep(std::string_view(text, width), width);
 }
 
 inline void Table::hex_cell(std::uint64_t v, HexStyle style, std::string_view suffix) {

@@ -3,22 +3,11 @@
 // biggest part of parsing a row. Internal to the sources.
 #pragma once
 
-#include <bit>
 #include <cstdint>
-#include <cstring>
+
+#include "sources/eight_bytes.hpp"
 
 namespace vmatlas::detail {
-
-inline constexpr std::uint64_t kByteOnes = 0x0101010101010101ULL;
-inline constexpr std::uint64_t kByteHighs = 0x8080808080808080ULL;
-
-// Eight bytes from p, p[0] in the low byte.
-inline std::uint64_t load8(const char* p) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
-    return w;
-}
 
 // The high bit of every byte of w that is a lower-case hex digit ('0'-'9', 'a'-'f'), as the
 // kernel prints them.
@@ -58,7 +47,7 @@ inline int lower_hex_run(const char* p, std::uint64_t& value) {
         value = std::uint64_t{hex8_value(head)} << 32 | hex8_value(tail);
         return 16;
     }
-    const int more = std::countr_zero(not_digits) / 8;  // 0 to 7 digits past the first 8
+    const int more = first_nonzero_byte(not_digits);  // 0 to 7 digits past the first 8
     value = hex8_value(head);
     if (more > 0) {
         const std::uint64_t kept = tail & ((std::uint64_t{1} << (8 * more)) - 1);

@@ -1,11 +1,11 @@
 // Text that arrives in pieces (the blocks of a read), cut into lines.
 #pragma once
 
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
+
+#include "sources/eight_bytes.hpp"
 
 namespace vmatlas::detail {
 
@@ -13,17 +13,10 @@ namespace vmatlas::detail {
 // bytes, 1.4 million of them for a 60,000-mapping process, and a call to memchr for each costs
 // more than the search.
 inline const char* find_newline(const char* p, const char* end) {
-    constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
     for (; end - p >= 8; p += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, p, 8);
-        w ^= '\n' * kOnes;  // a newline becomes a zero byte
-        const std::uint64_t zeros = (w - kOnes) & ~w & kHighs;
-        if (zeros) {
-            if constexpr (std::endian::native == std::endian::little)
-                return p + __builtin_ctzll(zeros) / 8;  // exact for the first zero byte
-            break;
-        }
+        const std::uint64_t w = load8(p) ^ ('\n' * kByteOnes);  // a newline becomes a zero byte
+        const std::uint64_t zeros = (w - kByteOnes) & ~w & kByteHighs;
+        if (zeros) return p + first_nonzero_byte(zeros);  // exact for the first zero byte
     }
     for (; p < end; ++p)
         if (*p == '\n') return p;

@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -26,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "sources/eight_bytes.hpp"
 #include "sources/line_pieces.hpp"
 #include "sources/maps_row.hpp"
 #include "vmatlas/maps_text.hpp"
@@ -109,14 +109,12 @@ constexpr auto kPaddedKeys = [] {
 // The number in eight bytes of blanks then digits ("     123"), or nothing when they are not
 // that: some spaces (maybe none), then at least one digit, and nothing else.
 std::optional<std::uint64_t> right_aligned_digits(const char* p) {
-    if constexpr (std::endian::native != std::endian::little) return std::nullopt;
-    constexpr std::uint64_t kSpaces = 0x2020202020202020ULL, kZeros = 0x3030303030303030ULL;
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
+    constexpr std::uint64_t kSpaces = ' ' * detail::kByteOnes, kZeros = '0' * detail::kByteOnes;
+    const std::uint64_t w = detail::load8(p);
     const std::uint64_t not_space = w ^ kSpaces;
     if (not_space == 0) return std::nullopt;  // no digit
-    // The leading spaces (the first bytes in memory are the low ones) read as '0's from here on.
-    const int lead = __builtin_ctzll(not_space) / 8;                       // 0 to 7
+    // The leading spaces (load8 puts the first bytes low) read as '0's from here on.
+    const int lead = detail::first_nonzero_byte(not_space);                // 0 to 7
     const std::uint64_t lead_mask = (std::uint64_t{1} << (8 * lead)) - 1;  // the spaces' bytes
     const std::uint64_t digits = (w & ~lead_mask) | (kZeros & lead_mask);
     // Every byte '0'..'9': its high nibble 3, and still 3 once 6 is added to it.
@@ -146,9 +144,8 @@ std::string_view key_of(std::string_view line) {
     return line.substr(0, k);
 }
 
-// Index into kKeys, trying `hint` (where the kernel's order says the key should be) first.
-std::optional<std::size_t> find_key(std::string_view key, std::size_t hint) {
-    if (hint < kKeyCount && kKeys[hint].name == key) return hint;
+// Index into kKeys. (SmapsParser::line looks for the keys the kernel's order allows first.)
+std::optional<std::size_t> find_key(std::string_view key) {
     for (std::size_t k = 0; k < kKeyCount; ++k)
         if (kKeys[k].name == key) return k;
     return std::nullopt;
@@ -175,13 +172,9 @@ std::optional<std::uint64_t> read_decimal(std::string_view line, std::size_t& po
 
 // True when s[0, n) is all spaces; eight at a time, as a size line is mostly its padding.
 bool all_spaces(const char* s, std::size_t n) {
-    constexpr std::uint64_t kSpaces = 0x2020202020202020ULL;
     std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, s + i, 8);
-        if (w != kSpaces) return false;
-    }
+    for (; i + 8 <= n; i += 8)
+        if (detail::load8(s + i) != ' ' * detail::kByteOnes) return false;
     for (; i < n; ++i)
         if (s[i] != ' ') return false;
     return true;
@@ -284,7 +277,7 @@ class SmapsParser {
             return;
         }
         // A key this version does not know is skipped: newer kernels add keys.
-        if (const auto k = find_key(key, hint_)) key_line(line, key, *k);
+        if (const auto k = find_key(key)) key_line(line, key, *k);
     }
 
     // The line at p when it is the size line the kernel's order puts next, in the kernel's exact
