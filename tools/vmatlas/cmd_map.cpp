@@ -79,6 +79,7 @@ int run_map(int argc, char** argv) {
         }
     }
     write_stdout(out);
+    keep_until_exit(loaded);
     return status;
 }
 

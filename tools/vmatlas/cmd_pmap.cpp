@@ -59,7 +59,9 @@ int run_pmap(int argc, char** argv) {
         text.clear();
     });
     write_stdout(out);
-    return loaded->status;
+    const int status = loaded->status;
+    keep_until_exit(loaded);
+    return status;
 }
 
 }  // namespace vmatlas::cli

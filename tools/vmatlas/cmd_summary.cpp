@@ -25,7 +25,9 @@ int run_summary(int argc, char** argv) {
     render_summary(loaded->space, loaded->notes, summarize(loaded->space, loaded->notes),
                    output.format(), out);
     write_stdout(out);
-    return loaded->status;
+    const int status = loaded->status;
+    keep_until_exit(loaded);
+    return status;
 }
 
 }  // namespace vmatlas::cli

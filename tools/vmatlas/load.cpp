@@ -1,6 +1,7 @@
 #include "load.hpp"
 
 #include <unistd.h>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -118,6 +119,11 @@ LoadResult load(const std::string& target, const LoadOptions& options) {
     }
     for (const std::string& w : notes.warnings) report_warning(about_target(about, w));
     return Loaded{std::move(t.space), std::move(notes), status, std::move(t.facts), t.kind};
+}
+
+void keep_until_exit(LoadResult& loaded) {
+    static auto* kept = new std::vector<std::unique_ptr<Loaded>>;  // never freed: see load.hpp
+    if (loaded) kept->push_back(std::make_unique<Loaded>(std::move(*loaded.take())));
 }
 
 LoadResult load(const TargetArgs& args, LoadOptions options) {

@@ -87,6 +87,7 @@ class LoadResult {
     explicit operator bool() const { return loaded_.has_value(); }
     Loaded* operator->() { return &*loaded_; }
     int error() const { return status_; }
+    std::optional<Loaded>& take() { return loaded_; }
 
   private:
     std::optional<Loaded> loaded_;
@@ -94,6 +95,11 @@ class LoadResult {
 };
 
 LoadResult load(const std::string& target, const LoadOptions& options);
+
+// Keeps a command's loaded map, unfreed, until the process exits, when the kernel takes its
+// pages back in one go: freeing a 60,000-row map and its names object by object took about a
+// millisecond after the output was written. (Kept reachable, so leak checkers stay quiet.)
+void keep_until_exit(LoadResult& loaded);
 // The same with the target arguments applied to options first.
 LoadResult load(const TargetArgs& args, LoadOptions options);
 
