@@ -6,7 +6,9 @@
 #include <sys/mman.h>
 
 #include <filesystem>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "integration/harness.hpp"
 #include "vmatlas/procfs.hpp"
@@ -350,12 +352,13 @@ TEST(PmapLive, BasicViewAndMappingsFollowProc) {
     }
 }
 
-// A child with a few thousand mappings, stopped: its smaps spans several of the reader's blocks.
+// A child with 8,000 mappings, stopped: its smaps (some 5.8 MB) spans more of the reader's 256 KB
+// blocks than the reader may fill ahead of the parser (16).
 TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-        for (int i = 0; i < 3000; ++i) {
+        for (int i = 0; i < 8000; ++i) {
             // One page, then a hole: the kernel cannot merge them.
             void* p = mmap(nullptr, 2 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                            -1, 0);
@@ -371,7 +374,7 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
     ASSERT_TRUE(WIFSTOPPED(ws));
 
     const std::string text = slurp("/proc/" + std::to_string(child) + "/smaps");
-    EXPECT_GT(text.size(), 2u << 20);  // nine of the reader's 256 KB blocks or more
+    EXPECT_GT(text.size(), 5u << 20);  // 20 of the reader's blocks or more
     std::size_t pieces = 0, bytes = 0;
     const auto read = vmatlas::stream_process_text(child, "smaps", [&](std::string_view p) {
         ++pieces;
@@ -387,7 +390,7 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
     const vmatlas::AddressSpace whole = vmatlas::parse_smaps_text(text, {"test", "", 0, ""});
     EXPECT_TRUE(vmatlas::check_invariants(*live).empty());
     EXPECT_TRUE(live->diagnostics().empty());
-    EXPECT_GT(live->size(), 3000u);
+    EXPECT_GT(live->size(), 8000u);
     ASSERT_EQ(live->mappings(), whole.mappings());
     ASSERT_EQ(live->figures().size(), whole.figures().size());
     for (std::size_t i = 0; i < whole.size(); ++i) {
@@ -395,6 +398,21 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
         EXPECT_EQ(live->figures()[i].anonymous, whole.figures()[i].anonymous) << i;
         EXPECT_EQ(live->figures()[i].vm_flags, whole.figures()[i].vm_flags) << i;
     }
+
+    // A consumer that stops for a while at its first piece: the reader fills every block it may
+    // and waits for one to come back; the pieces still arrive whole and in order.
+    std::string joined;
+    std::size_t slow_pieces = 0;
+    const auto slow = vmatlas::stream_process_text(child, "smaps", [&](std::string_view p) {
+        if (++slow_pieces == 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        joined += p;
+    });
+    ASSERT_TRUE(slow.ok()) << slow.error().message;
+    EXPECT_EQ(*slow, joined.size());
+    EXPECT_GT(slow_pieces, 16u);
+    const vmatlas::AddressSpace rejoined = vmatlas::parse_smaps_text(joined, {"test", "", 0, ""});
+    EXPECT_TRUE(rejoined.diagnostics().empty());
+    ASSERT_EQ(rejoined.mappings(), whole.mappings());
 
     // A consumer that throws stops the reader and gets its exception back.
     std::size_t calls = 0;
