@@ -5,8 +5,8 @@
 #include <signal.h>
 #include <sys/mman.h>
 
-#include <filesystem>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <thread>
 
