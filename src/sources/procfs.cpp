@@ -212,7 +212,7 @@ class BlockRing {
     // Up to 4 MB of text read ahead of the parser. The parser keeps up on average (it parses a
     // block in a third of the time the kernel takes to write one), but it sleeps between blocks
     // and on a VM it can wake milliseconds late: with 4 blocks the reader of a 60,000-row smaps
-    // (43 MB) stood waiting for a free one for 2-15 ms a run. Measured with 16, the parser
+    // (43 MB) stood waiting for a free one for 1.5-15 ms a run. Measured with 16, the parser
     // fell up to 5 blocks behind and the reader never waited; the blocks past the first few are
     // only made when it falls behind.
     static constexpr std::size_t kBlocks = 16;
