@@ -132,8 +132,8 @@ TEST(SnapshotFormat, IsJsonWithTheDocumentedKeys) {
     ASSERT_EQ(rows.size(), 5u);
     EXPECT_EQ(rows[0]["perms"], "r-x?");
     EXPECT_EQ(rows[3]["perms"], "????");
-    EXPECT_EQ(rows[1]["flags"], nlohmann::json::array({"partly_dumped"}));
-    EXPECT_EQ(rows[3]["flags"], nlohmann::json::array({"deleted", "not_dumped"}));
+    EXPECT_EQ(rows[1]["flags"], nlohmann::ordered_json::array({"partly_dumped"}));
+    EXPECT_EQ(rows[3]["flags"], nlohmann::ordered_json::array({"deleted", "not_dumped"}));
     EXPECT_EQ(rows[2]["object"], "/usr/bin/demo");
     EXPECT_EQ(rows[1]["offset"], "0x1000");
     EXPECT_EQ(rows[1]["dev"], "fe:01");
