@@ -19,7 +19,9 @@ namespace vmatlas {
 
 struct ProcessInfo {
     pid_t pid = 0;
-    std::string name;  // /proc/PID/comm
+    // /proc/PID/comm of a process found by name; empty for a PID or "self" (the map's readers
+    // read comm themselves, into the map's SourceInfo).
+    std::string name;
 };
 
 // A PID, "self", or a process name (comm or argv[0] basename) that matches exactly one process.

@@ -148,8 +148,7 @@ Result<ProcessInfo> resolve_process(std::string_view spec) {
         struct stat st;
         if (pid <= 0 || ::stat(proc_path(pid, "").c_str(), &st) != 0)
             return make_error(ErrorKind::NoSuchProcess, fmt::format("no process has PID {}", spec));
-        auto comm = read_proc_file(proc_path(pid, "comm"));
-        return ProcessInfo{pid, comm ? trim_newline(*comm) : ""};
+        return ProcessInfo{pid, ""};
     }
 
     std::vector<ProcessInfo> found;
