@@ -110,14 +110,19 @@ class Child {
         return n;
     }
 
-    // Waits until every thread but the spinner is blocked in its system call, and the spinner
-    // is out of the barrier's futex and spinning, so that what the test reads from /proc is
-    // stable.
+    // Waits until every thread but the spinner is blocked in pause() (x86-64 system call 34),
+    // and the spinner is out of the barrier's futex and spinning, so that what the test reads
+    // from /proc is stable. (A worker still on its way out of the barrier's futex is in a
+    // system call too, but shows "running" for a moment on its way to pause(): on a loaded
+    // machine a test read it there once.)
     bool settle() const {
         for (int i = 0; i < 200; ++i) {
             bool all = true;
-            for (pid_t t : tids)
-                if ((t == spinner) != task_syscall(pid_, t).starts_with("running")) all = false;
+            for (pid_t t : tids) {
+                const std::string call = task_syscall(pid_, t);
+                if (t == spinner ? !call.starts_with("running") : !call.starts_with("34 "))
+                    all = false;
+            }
             if (all) return true;
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
