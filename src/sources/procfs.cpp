@@ -208,12 +208,13 @@ namespace {
 // The blocks the reader thread fills and the consumer empties: made as needed, then reused.
 class BlockRing {
   public:
-    // Up to 4 MB of text read ahead of the parser. The parser keeps up on average (it parses a
-    // block in a third of the time the kernel takes to write one), but it sleeps between blocks
-    // and on a VM it can wake milliseconds late: with 4 blocks the reader of a 60,000-row smaps
-    // (43 MB) stood waiting for a free one for 1.5-15 ms a run. Measured with 16, the parser
-    // fell up to 5 blocks behind and the reader never waited; the blocks past the first few are
-    // only made when it falls behind.
+    // Up to 16 blocks (4 MB at the callers' 256 KB) read ahead of the parser. The parser keeps
+    // up on average (it sat waiting for blocks 62-122 ms of a 108-168 ms read), but it sleeps
+    // between blocks and on a VM it can wake milliseconds late: with 4 blocks the reader of a
+    // 60,000-row smaps (43 MB) stood waiting for a free one for 1.5-15 ms a run. With 16 the
+    // parser fell up to 5 blocks behind and the reader never waited (instrumented); the run
+    // was not measurably faster on this VM, where two busy threads get well under two CPUs.
+    // The blocks past the first few are only made when the parser falls behind.
     static constexpr std::size_t kBlocks = 16;
 
     struct Block {

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,17 +111,22 @@ class Child {
         return n;
     }
 
-    // Waits until every thread but the spinner is blocked in pause() (x86-64 system call 34),
-    // and the spinner is out of the barrier's futex and spinning, so that what the test reads
-    // from /proc is stable. (A worker still on its way out of the barrier's futex is in a
-    // system call too, but shows "running" for a moment on its way to pause(): on a loaded
-    // machine a test read it there once.)
+    // Waits until every thread but the spinner is blocked in pause(), and the spinner is out
+    // of the barrier's futex and spinning, so that what the test reads from /proc is stable.
+    // (A worker still on its way out of the barrier's futex is in a system call too, but shows
+    // "running" for a moment on its way to pause(): on a loaded machine a test read it there
+    // once.) glibc's pause() is the pause system call where there is one, else ppoll.
     bool settle() const {
+#ifdef SYS_pause
+        const std::string in_pause = std::to_string(SYS_pause) + " ";
+#else
+        const std::string in_pause = std::to_string(SYS_ppoll) + " ";
+#endif
         for (int i = 0; i < 200; ++i) {
             bool all = true;
             for (pid_t t : tids) {
                 const std::string call = task_syscall(pid_, t);
-                if (t == spinner ? !call.starts_with("running") : !call.starts_with("34 "))
+                if (t == spinner ? !call.starts_with("running") : !call.starts_with(in_pause))
                     all = false;
             }
             if (all) return true;

@@ -69,7 +69,10 @@ int run_diff(int argc, char** argv) {
     render_diff(a->space, a->notes, b->space, b->notes, diff, view, output.format(),
                 output.palette(), out);
     write_stdout(out);
-    if (a->status != kOk || b->status != kOk) return kPartial;
+    const bool partial = a->status != kOk || b->status != kOk;
+    keep_until_exit(a);
+    keep_until_exit(b);
+    if (partial) return kPartial;
     return diff.counts.same() ? kOk : kDiffer;
 }
 

@@ -101,7 +101,9 @@ int run_save(int argc, char** argv) {
     } else if (const auto err = write_file(output, text)) {
         return report(*err);
     }
-    return loaded->status;
+    const int status = loaded->status;
+    keep_until_exit(loaded);
+    return status;
 }
 
 }  // namespace vmatlas::cli

@@ -1,6 +1,7 @@
 #include "load.hpp"
 
 #include <unistd.h>
+
 #include <memory>
 
 #include <fmt/format.h>
@@ -123,7 +124,7 @@ LoadResult load(const std::string& target, const LoadOptions& options) {
 
 void keep_until_exit(LoadResult& loaded) {
     static auto* kept = new std::vector<std::unique_ptr<Loaded>>;  // never freed: see load.hpp
-    if (loaded) kept->push_back(std::make_unique<Loaded>(std::move(*loaded.take())));
+    if (loaded) kept->push_back(std::make_unique<Loaded>(std::move(*loaded.loaded_)));
 }
 
 LoadResult load(const TargetArgs& args, LoadOptions options) {
