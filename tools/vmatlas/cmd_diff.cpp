@@ -69,10 +69,8 @@ int run_diff(int argc, char** argv) {
     render_diff(a->space, a->notes, b->space, b->notes, diff, view, output.format(),
                 output.palette(), out);
     write_stdout(out);
-    const bool partial = a->status != kOk || b->status != kOk;
-    keep_until_exit(a);
-    keep_until_exit(b);
-    if (partial) return kPartial;
+    const int status_a = keep_until_exit(a), status_b = keep_until_exit(b);
+    if (status_a != kOk || status_b != kOk) return kPartial;
     return diff.counts.same() ? kOk : kDiffer;
 }
 

@@ -37,9 +37,7 @@ int run_mappings(int argc, char** argv) {
                         text.clear();
                     });
     write_stdout(out);
-    const int status = loaded->status;
-    keep_until_exit(loaded);
-    return status;
+    return keep_until_exit(loaded);
 }
 
 }  // namespace vmatlas::cli

@@ -59,9 +59,7 @@ int run_pmap(int argc, char** argv) {
         text.clear();
     });
     write_stdout(out);
-    const int status = loaded->status;
-    keep_until_exit(loaded);
-    return status;
+    return keep_until_exit(loaded);
 }
 
 }  // namespace vmatlas::cli

@@ -101,9 +101,7 @@ int run_save(int argc, char** argv) {
     } else if (const auto err = write_file(output, text)) {
         return report(*err);
     }
-    const int status = loaded->status;
-    keep_until_exit(loaded);
-    return status;
+    return keep_until_exit(loaded);
 }
 
 }  // namespace vmatlas::cli

@@ -25,9 +25,7 @@ int run_summary(int argc, char** argv) {
     render_summary(loaded->space, loaded->notes, summarize(loaded->space, loaded->notes),
                    output.format(), out);
     write_stdout(out);
-    const int status = loaded->status;
-    keep_until_exit(loaded);
-    return status;
+    return keep_until_exit(loaded);
 }
 
 }  // namespace vmatlas::cli

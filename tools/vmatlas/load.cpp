@@ -122,9 +122,12 @@ LoadResult load(const std::string& target, const LoadOptions& options) {
     return Loaded{std::move(t.space), std::move(notes), status, std::move(t.facts), t.kind};
 }
 
-void keep_until_exit(LoadResult& loaded) {
+int keep_until_exit(LoadResult& loaded) {
     static auto* kept = new std::vector<std::unique_ptr<Loaded>>;  // never freed: see load.hpp
-    if (loaded) kept->push_back(std::make_unique<Loaded>(std::move(*loaded.loaded_)));
+    if (!loaded) return loaded.error();
+    const int status = loaded->status;
+    kept->push_back(std::make_unique<Loaded>(std::move(*loaded.loaded_)));
+    return status;
 }
 
 LoadResult load(const TargetArgs& args, LoadOptions options) {

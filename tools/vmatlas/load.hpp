@@ -89,7 +89,7 @@ class LoadResult {
     int error() const { return status_; }
 
   private:
-    friend void keep_until_exit(LoadResult& loaded);
+    friend int keep_until_exit(LoadResult& loaded);
     std::optional<Loaded> loaded_;
     int status_ = 0;
 };
@@ -101,7 +101,7 @@ LoadResult load(const TargetArgs& args, LoadOptions options);
 // Keeps a command's loaded map, unfreed, until the process exits, when the kernel takes its
 // pages back in one go: freeing a 60,000-row map and its names object by object took 0.3-1.5 ms
 // after the output was written. Every command that loads a map calls it once its output is
-// written. (Kept reachable, so leak checkers stay quiet.)
-void keep_until_exit(LoadResult& loaded);
+// written. Returns the map's status. (Kept reachable, so leak checkers stay quiet.)
+int keep_until_exit(LoadResult& loaded);
 
 }  // namespace vmatlas::cli
