@@ -1,7 +1,10 @@
 #include "render/pmap_view.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <span>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -43,14 +46,32 @@ struct RowCtx {
     std::string& scratch;
 };
 
+// What a field reads from a row (see value_of). A switch rather than a function pointer: where
+// the field is known at compile time (table_row, measure_row), it folds to the one case.
+enum class Get : std::uint8_t {
+    Figure,  // Field::figure of the row's Figures
+    Start,
+    End,
+    Size,
+    InCore,
+    Perms,
+    MappedFile,
+    Name,
+    NameSource,
+    Path,
+    Deleted,
+    Thp,
+    VmFlags,
+};
+
 struct Field {
     std::string_view header;  // the table's column header (may be empty: pmap has none)
     std::string_view key;     // JSON/CSV key
     Align align;
     Type type;
     std::uint8_t where;
-    Value (*get)(const RowCtx&) = nullptr;
-    std::uint64_t Figures::*figure = nullptr;  // a figure read straight from Figures
+    Get get = Get::Figure;
+    std::uint64_t Figures::*figure = nullptr;  // what Get::Figure reads
 
     constexpr bool summed() const { return type == Type::Bytes || type == Type::Figure; }
     constexpr Field titled(std::string_view h) const {
@@ -65,77 +86,69 @@ struct Field {
     }
 };
 
-Value value_of(const Field& f, const RowCtx& r) {
-    if (!f.figure) return f.get(r);
-    if (!r.fig) return {.known = false};
-    return {r.fig->*f.figure};
-}
-
-// What each field reads from a row.
-Value get_start(const RowCtx& r) {
-    return {r.m.start};
-}
-Value get_end(const RowCtx& r) {
-    return {r.m.end};
-}
-Value get_size(const RowCtx& r) {
-    return {.n = r.m.size(), .marked = r.m.contents_missing()};
-}
-// How much of the row a core file holds; null for other targets.
-Value get_in_core(const RowCtx& r) {
-    if (r.space.source().kind != "core") return {};
-    return {0, (r.m.flags & kNotDumped) ? "none" : (r.m.flags & kPartlyDumped) ? "part" : "all"};
-}
-Value get_perms(const RowCtx& r) {
-    return {0, r.m.perms.view()};
-}
-Value get_mapped_file(const RowCtx& r) {
-    r.scratch.clear();
-    append_mapped_file(r.scratch, r.space, r.notes, r.i, r.basenames, r.no_segment_names);
-    return {0, r.scratch};
-}
-Value get_name(const RowCtx& r) {
-    return {0, r.notes.labels[r.i].name};
-}
-Value get_name_source(const RowCtx& r) {
-    return {0, to_string(r.notes.labels[r.i].source)};
-}
-Value get_path(const RowCtx& r) {
-    const std::string_view p = r.space.path(r.m);
-    return {0, is_kernel_name(p) ? std::string_view{} : p};
-}
-Value get_deleted(const RowCtx& r) {
-    return {0, {}, r.m.deleted()};
-}
-Value get_thp(const RowCtx& r) {
-    if (!r.fig) return {.known = false};
-    return {0, {}, r.fig->thp_eligible};
-}
-Value get_vm_flags(const RowCtx& r) {
-    if (!r.fig) return {.known = false};
-    return {0, r.fig->vm_flags};
+[[gnu::always_inline]] inline Value value_of(const Field& f, const RowCtx& r) {
+    const Mapping& m = r.m;
+    switch (f.get) {
+        case Get::Figure:
+            if (!r.fig) return {.known = false};
+            return {r.fig->*f.figure};
+        case Get::Start:
+            return {m.start};
+        case Get::End:
+            return {m.end};
+        case Get::Size:
+            return {.n = m.size(), .marked = m.contents_missing()};
+        case Get::InCore:  // how much of the row a core file holds; null for other targets
+            if (r.space.source().kind != "core") return {};
+            return {0, (m.flags & kNotDumped)      ? "none"
+                       : (m.flags & kPartlyDumped) ? "part"
+                                                   : "all"};
+        case Get::Perms:
+            return {0, m.perms.view()};
+        case Get::MappedFile:
+            r.scratch.clear();
+            append_mapped_file(r.scratch, r.space, r.notes, r.i, r.basenames, r.no_segment_names);
+            return {0, r.scratch};
+        case Get::Name:
+            return {0, r.notes.labels[r.i].name};
+        case Get::NameSource:
+            return {0, to_string(r.notes.labels[r.i].source)};
+        case Get::Path: {
+            const std::string_view p = r.space.path(m);
+            return {0, is_kernel_name(p) ? std::string_view{} : p};
+        }
+        case Get::Deleted:
+            return {0, {}, m.deleted()};
+        case Get::Thp:
+            if (!r.fig) return {.known = false};
+            return {0, {}, r.fig->thp_eligible};
+        case Get::VmFlags:
+            if (!r.fig) return {.known = false};
+            return {0, r.fig->vm_flags};
+    }
+    return {};
 }
 
 // clang-format off
-constexpr Field kStart      {"", "start",       Align::Left,  Type::Addr,    kBoth, get_start};
-constexpr Field kEnd        {"", "end",         Align::Right, Type::Addr,    kData, get_end};
-constexpr Field kSize       {"", "size",        Align::Right, Type::Bytes,   kBoth, get_size};
-constexpr Field kPerms      {"", "perms",       Align::Left,  Type::Plain,   kBoth, get_perms};
-constexpr Field kMappedFile {"", "mapped_file", Align::Left,  Type::Text,    kBoth, get_mapped_file};
+constexpr Field kStart      {"", "start",       Align::Left,  Type::Addr,    kBoth, Get::Start};
+constexpr Field kEnd        {"", "end",         Align::Right, Type::Addr,    kData, Get::End};
+constexpr Field kSize       {"", "size",        Align::Right, Type::Bytes,   kBoth, Get::Size};
+constexpr Field kPerms      {"", "perms",       Align::Left,  Type::Plain,   kBoth, Get::Perms};
+constexpr Field kMappedFile {"", "mapped_file", Align::Left,  Type::Text,    kBoth, Get::MappedFile};
 // The raw facts behind Mapped File, for scripts.
-constexpr Field kName       {"", "name",        Align::Left,  Type::OptText, kData, get_name};
-constexpr Field kNameSource {"", "name_source", Align::Left,  Type::OptText, kData, get_name_source};
-constexpr Field kPath       {"", "path",        Align::Left,  Type::OptText, kData, get_path};
-constexpr Field kDeleted    {"", "deleted",     Align::Left,  Type::Bool,    kData, get_deleted};
-constexpr Field kInCore     {"", "in_core",     Align::Left,  Type::OptText, kData, get_in_core};
-constexpr Field kThp        {"THPeligible", "thp_eligible", Align::Right, Type::Flag, kBoth, get_thp};
-constexpr Field kVmFlags    {"VmFlags", "vm_flags", Align::Left, Type::OptText, kBoth, get_vm_flags};
+constexpr Field kName       {"", "name",        Align::Left,  Type::OptText, kData, Get::Name};
+constexpr Field kNameSource {"", "name_source", Align::Left,  Type::OptText, kData, Get::NameSource};
+constexpr Field kPath       {"", "path",        Align::Left,  Type::OptText, kData, Get::Path};
+constexpr Field kDeleted    {"", "deleted",     Align::Left,  Type::Bool,    kData, Get::Deleted};
+constexpr Field kInCore     {"", "in_core",     Align::Left,  Type::OptText, kData, Get::InCore};
+constexpr Field kThp        {"THPeligible", "thp_eligible", Align::Right, Type::Flag, kBoth, Get::Thp};
+constexpr Field kVmFlags    {"VmFlags", "vm_flags", Align::Left, Type::OptText, kBoth, Get::VmFlags};
 // clang-format on
 
 // A figure read straight from Figures.
 constexpr Field figure(std::string_view header, std::string_view key,
                        std::uint64_t Figures::*member, Type type = Type::Figure) {
-    return Field{header, key, Align::Right, type, kBoth, nullptr, member};
+    return Field{header, key, Align::Right, type, kBoth, Get::Figure, member};
 }
 
 // vmatlas pmap: Solaris 11.4's layout has no column header.
@@ -198,8 +211,8 @@ constexpr Field kPmapXXFields[] = {
 
 // vmatlas mappings: mdb's ::mappings.
 constexpr Field kMappingsFields[] = {
-    {"BASE", "start", Align::Right, Type::Addr, kBoth, get_start},
-    {"LIMIT", "end", Align::Right, Type::Addr, kBoth, get_end},
+    {"BASE", "start", Align::Right, Type::Addr, kBoth, Get::Start},
+    {"LIMIT", "end", Align::Right, Type::Addr, kBoth, Get::End},
     kSize.titled("SIZE"),
     kPerms.data_only(),
     kMappedFile.titled("NAME"),
@@ -218,13 +231,27 @@ enum class Style {
     Mappings,  // "7ff6e8200000", sizes in hex
 };
 
+// The sums of the summed fields over the shown rows: bytes for JSON, and the K values the table
+// shows, added, for the table (so that its totals are the sums of its own rows).
+struct Sum {
+    std::uint64_t bytes = 0, kib = 0;
+};
+
+// Writes a row's cells into a table being written (see table_row).
+using RowWriter = void (*)(Table&, const RowCtx&, int digits);
+// Adds a row to the widths of the table's columns and the sums of its summed fields (see
+// measure_row).
+using RowMeasurer = void (*)(const RowCtx&, int digits, std::size_t* widths, Sum* sums);
+
 struct View {
     std::string_view name;  // JSON "view"
     std::span<const Field> fields;
     Style style;
-    bool column_header;  // a line of column headers
-    bool totals;         // a totals line (and a "totals" object in JSON)
-    bool title;          // the "PID: name" line
+    bool column_header;   // a line of column headers
+    bool totals;          // a totals line (and a "totals" object in JSON)
+    bool title;           // the "PID: name" line
+    RowWriter table_row;  // table_row<fields, style>: see make_view
+    RowMeasurer measure_row;
 };
 
 // Hex digits of an address column: Solaris pads to the data model.
@@ -240,53 +267,11 @@ void format_kib(std::string& s, std::uint64_t kib, Style style) {
         append_decimal(s, kib);
 }
 
-// One cell, written straight into the table: numbers as typed cells, text escaped.
-void table_cell(Table& t, const Field& f, const Value& v, Style style, int digits) {
-    using namespace std::string_view_literals;  // a choice of literals is no strlen() per cell
-    if (!v.known) {
-        t.cell("?"sv);
-        return;
-    }
-    const std::string_view mark = v.marked ? "*"sv : ""sv;
-    switch (f.type) {
-        case Type::Addr:
-            if (style == Style::Mappings)
-                t.hex_cell(v.n);
-            else
-                t.hex_cell(v.n, {.upper = true, .min_digits = digits});
-            return;
-        case Type::Bytes:
-        case Type::Figure:
-        case Type::PageSize:
-            if (style == Style::Mappings) {
-                t.hex_cell(v.n, {}, mark);
-            } else if (style == Style::Pmap) {
-                t.decimal_cell(v.n / 1024, v.marked ? "K*"sv : "K"sv);
-            } else if (v.n / 1024 == 0) {
-                t.cell(v.marked ? "-*"sv : "-"sv);
-            } else {
-                t.decimal_cell(v.n / 1024, mark);
-            }
-            return;
-        case Type::Flag:
-            t.cell(v.b ? "1"sv : "0"sv);
-            return;
-        case Type::Bool:
-            t.cell(v.b ? "yes"sv : "no"sv);
-            return;
-        case Type::Plain:
-            t.cell(v.s);
-            return;
-        case Type::Text:
-        case Type::OptText:
-            t.text_cell(v.s);
-            return;
-    }
-}
-
-// The width table_cell() gives v, found without formatting it: the table's widths come from one
-// pass over the values instead of a pass that formats every cell only to measure it.
-std::size_t cell_width(const Field& f, const Value& v, Style style, int digits) {
+// The width of v's cell in the table (what put_cell() writes; escaped text as text_cell() writes
+// it), found without formatting it: the table's widths come from one pass over the values
+// instead of a pass that formats every cell only to measure it.
+[[gnu::always_inline]] inline std::size_t cell_width(const Field& f, const Value& v, Style style,
+                                                     int digits) {
     if (!v.known) return 1;  // "?"
     switch (f.type) {
         case Type::Addr:
@@ -313,6 +298,162 @@ std::size_t cell_width(const Field& f, const Value& v, Style style, int digits) 
             return safe_width(v.s);
     }
     return 0;
+}
+
+// The widest cell that is not text: 20 decimal digits, "K" and the '*' mark.
+constexpr std::size_t kCellBytes = 24;
+
+// Writes v's cell, as the table shows it, at `at`: `width` bytes, the width cell_width() gives
+// v. Text (Plain, Text, OptText) only when it is_plain_text(), which makes its bytes its width.
+[[gnu::always_inline]] inline void put_cell(char* at, const Field& f, const Value& v, Style style,
+                                            std::size_t width) {
+    auto copy = [&](std::string_view s) {
+        if (!s.empty()) std::memcpy(at, s.data(), s.size());
+    };
+    if (!v.known) return copy("?");
+    char* end = at + width;
+    switch (f.type) {
+        case Type::Addr:  // Solaris's upper case, padded to the data model (cell_width)
+            return put_hex_before(end, v.n, static_cast<int>(width), style != Style::Mappings);
+        case Type::Bytes:
+        case Type::Figure:
+        case Type::PageSize: {
+            if (v.marked) *--end = '*';
+            if (style == Style::Mappings)
+                return put_hex_before(end, v.n, static_cast<int>(end - at));
+            const std::uint64_t kib = v.n / 1024;
+            if (style == Style::Pmap)
+                *--end = 'K';  // "388K"
+            else if (kib == 0)
+                return copy("-");  // pmap -x's none
+            return put_decimal_before(end, kib, static_cast<int>(end - at));
+        }
+        case Type::Flag:
+            return copy(v.b ? "1" : "0");
+        case Type::Bool:
+            return copy(v.b ? "yes" : "no");
+        case Type::Plain:
+        case Type::Text:
+        case Type::OptText:
+            return copy(v.s);
+    }
+}
+
+// One cell added to the table the general way: text escaped, anything else formatted by
+// put_cell().
+void table_cell(Table& t, const Field& f, const Value& v, Style style, int digits) {
+    if (v.known && (f.type == Type::Text || f.type == Type::OptText)) return t.text_cell(v.s);
+    if (v.known && f.type == Type::Plain) return t.cell(v.s);
+    char text[kCellBytes];
+    const std::size_t width = cell_width(f, v, style, digits);
+    put_cell(text, f, v, style, width);
+    t.cell(std::string_view(text, width));
+}
+
+// Cell c of a row written in place (see Table::row_text), `text_end` moved past its text; false,
+// and nothing written, when it is text that needs escaping or wider than its column.
+[[gnu::always_inline]] inline bool put_in_place(Table& t, char* row, char*& text_end, std::size_t c,
+                                                const Field& f, const RowCtx& r, Style style,
+                                                int digits) {
+    const Value v = value_of(f, r);
+    const bool text =
+        v.known && (f.type == Type::Plain || f.type == Type::Text || f.type == Type::OptText);
+    if (text && !is_plain_text(v.s)) return false;
+    const std::size_t width = text ? v.s.size() : cell_width(f, v, style, digits);
+    const std::size_t column_width = t.column_width(c);
+    if (width > column_width) return false;
+    char* at = row + t.column_start(c);
+    if (f.align == Align::Right) {
+        text_end = at + column_width;
+        at += column_width - width;
+    } else if (width > 0) {
+        text_end = at + width;
+    }
+    put_cell(at, f, v, style, width);
+    return true;
+}
+
+[[gnu::noinline]] void add_cell(Table& t, const Field& f, const RowCtx& r, Style style,
+                                int digits) {
+    table_cell(t, f, value_of(f, r), style, digits);
+}
+
+// Where the table columns are in a field list: the fields shown in the table, in order.
+template <const auto& kFields>
+constexpr auto kColumnsOf = [] {
+    constexpr std::size_t n = static_cast<std::size_t>(std::count_if(
+        std::begin(kFields), std::end(kFields), [](const Field& f) { return f.where & kTable; }));
+    std::array<std::size_t, n> columns{};
+    std::size_t c = 0;
+    for (std::size_t k = 0; k < std::size(kFields); ++k)
+        if (kFields[k].where & kTable) columns[c++] = k;
+    return columns;
+}();
+
+// A row of a view's table, compiled for the view's fields: the loop over the columns is
+// unrolled, so that what each reads and how it is written are known where it is written, as if
+// the row had been written out by hand (a 60,000-row table is written about twice as fast).
+// The cells before the last column go straight into their columns (see Table::row_text): the
+// pass over the values measured each with cell_width(), so each fits. From the first that does
+// not (text that needs escaping) on, and the last column, cells are added the general way.
+template <const auto& kFields, Style kStyle>
+void table_row(Table& t, const RowCtx& r, int digits) {
+    static constexpr auto& kColumns = kColumnsOf<kFields>;
+    static_assert(!kColumns.empty());
+    std::size_t c = 0;
+    if (char* const row = t.row_text()) {
+        char* text_end = row;
+        [&]<std::size_t... C>(std::index_sequence<C...>) {
+            ((put_in_place(t, row, text_end, C, kFields[kColumns[C]], r, kStyle, digits) &&
+              (++c, true)) &&
+             ...);
+        }
+        (std::make_index_sequence<kColumns.size() - 1>{});
+        t.wrote_columns(c, text_end);
+    }
+    for (; c < kColumns.size(); ++c) add_cell(t, kFields[kColumns[c]], r, kStyle, digits);
+}
+
+// Table column c's part in measure_row(): field k of the view, n columns in all.
+[[gnu::always_inline]] inline void measure_cell(const RowCtx& r, std::size_t c, std::size_t n,
+                                                const Field& f, std::size_t k, Style style,
+                                                int digits, std::size_t* widths, Sum* sums) {
+    const bool measured = c + 1 < n;  // the last column's width never matters
+    if (!measured && !f.summed()) return;
+    const Value v = value_of(f, r);
+    if (measured) widths[c] = std::max(widths[c], cell_width(f, v, style, digits));
+    if (f.summed()) {
+        sums[k].bytes += v.n;
+        sums[k].kib += v.n / 1024;
+    }
+}
+
+// A row's part in the pass over the values before the table is written, compiled for the view's
+// fields as table_row() is: the widths of the table's columns but the last (widths[c]), and the
+// sums of its summed columns (sums[k] for field k). The table's totals are those of its own
+// columns: each value is read once for both.
+template <const auto& kFields, Style kStyle>
+void measure_row(const RowCtx& r, int digits, std::size_t* widths, Sum* sums) {
+    static constexpr auto& kColumns = kColumnsOf<kFields>;
+    [&]<std::size_t... C>(std::index_sequence<C...>) {
+        (measure_cell(r, C, kColumns.size(), kFields[kColumns[C]], kColumns[C], kStyle, digits,
+                      widths, sums),
+         ...);
+    }
+    (std::make_index_sequence<kColumns.size()>{});
+}
+
+// A view of a field list, with its table's passes compiled for it.
+template <const auto& kFields, Style kStyle>
+constexpr View make_view(std::string_view name, bool column_header, bool totals, bool title) {
+    return {name,
+            kFields,
+            kStyle,
+            column_header,
+            totals,
+            title,
+            &table_row<kFields, kStyle>,
+            &measure_row<kFields, kStyle>};
 }
 
 void json_value(JsonWriter& w, const Field& f, const Value& v) {
@@ -368,12 +509,6 @@ void csv_value(std::string& out, const Field& f, const Value& v) {
             break;
     }
 }
-
-// The sums of the summed fields over the shown rows: bytes for JSON, and the K values the table
-// shows, added, for the table (so that its totals are the sums of its own rows).
-struct Sum {
-    std::uint64_t bytes = 0, kib = 0;
-};
 
 std::string title_line(const AddressSpace& space) {
     const SourceInfo& src = space.source();
@@ -507,22 +642,11 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
     // matters), from the values: see cell_width().
     bool marked = false;  // a row whose bytes are not all in the core: footnoted
     const std::size_t measured = table_fields.empty() ? 0 : table_fields.size() - 1;
-    std::vector<std::size_t> widths(measured);
-    // The table's totals are those of its own columns: each value is read once for both.
+    std::vector<std::size_t> widths(table_fields.size());
     for (const std::size_t i : shown.rows) {
         const RowCtx r = row_ctx(i);
         marked = marked || r.m.contents_missing();
-        for (std::size_t c = 0; c < table_fields.size(); ++c) {
-            const std::size_t k = table_fields[c];
-            const Field& f = view.fields[k];
-            if (c >= measured && !f.summed()) continue;
-            const Value v = value_of(f, r);
-            if (c < measured) widths[c] = std::max(widths[c], cell_width(f, v, view.style, digits));
-            if (f.summed()) {
-                sums[k].bytes += v.n;
-                sums[k].kib += v.n / 1024;
-            }
-        }
+        view.measure_row(r, digits, widths.data(), sums.data());
     }
     for (std::size_t c = 0; c < measured; ++c) table.widen(c, widths[c]);
 
@@ -580,8 +704,7 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
         for (const std::size_t i : shown.rows) {
             const RowCtx r = row_ctx(i);
             t.begin_row(palette.start(notes.roles[i]));
-            for (const std::size_t k : table_fields)
-                table_cell(t, view.fields[k], value_of(view.fields[k], r), view.style, digits);
+            view.table_row(t, r, digits);
         }
         if (view.totals && !shown.quiet) emit_totals(t);
     };
@@ -701,13 +824,13 @@ void render_pmap(const AddressSpace& space, const Annotations& notes, const Pmap
     View view;
     switch (options.mode) {
         case PmapMode::Basic:
-            view = {"pmap", kPmapFields, Style::Pmap, false, true, true};
+            view = make_view<kPmapFields, Style::Pmap>("pmap", false, true, true);
             break;
         case PmapMode::Extended:
-            view = {"pmap -x", kPmapXFields, Style::PmapX, true, true, true};
+            view = make_view<kPmapXFields, Style::PmapX>("pmap -x", true, true, true);
             break;
         case PmapMode::Smaps:
-            view = {"pmap -X", kPmapXXFields, Style::PmapX, true, true, true};
+            view = make_view<kPmapXXFields, Style::PmapX>("pmap -X", true, true, true);
             break;
     }
     // Solaris and procps show basenames under -x.
@@ -721,7 +844,8 @@ void render_mappings(const AddressSpace& space, const Annotations& notes,
                      const MappingsOptions& options, Format format, const Palette& palette,
                      std::string& out, const Flush& flush) {
     const std::vector<std::size_t> rows = rows_in_range(space, std::nullopt);
-    const View view{"mappings", kMappingsFields, Style::Mappings, true, false, false};
+    constexpr View view =
+        make_view<kMappingsFields, Style::Mappings>("mappings", true, false, false);
     render_view(space, notes, view,
                 {rows, std::nullopt, false, options.basenames, options.no_segment_names}, format,
                 palette, out, flush);

@@ -80,6 +80,22 @@ class Table {
         stream_measured(out, reset, emit, flush);
     }
 
+    // Writing a row's cells in place, the fastest way to fill a streamed table whose cells the
+    // caller has measured (widen): right after begin_row(), row_text() is the row, blanked up to
+    // its last column, and each column c's text goes at column_start(c) (left-aligned) or ends
+    // at column_start(c) + column_width(c) (right-aligned). When the caller has written columns
+    // [0, c) that way, wrote_columns(c, end) hands the row back, `end` being where their text
+    // ends (a left-aligned cell's padding is not text: see Cursor::content_end); the cells from
+    // column c on are then added as usual, and may be of any width. row_text() is null when
+    // the row is not being written in place.
+    char* row_text() { return in_place_ && column_ == 0 ? row_start_ : nullptr; }
+    std::size_t column_start(std::size_t c) const { return starts_[c]; }
+    std::size_t column_width(std::size_t c) const { return widths_[c]; }
+    void wrote_columns(std::size_t c, char* end) {
+        column_ = c;
+        cursor_.content_end = end;
+    }
+
     // Streamed in one pass, for a caller that knows the widths without formatting the cells:
     // it has called widen() for every column whose data may be wider than its header.
     void widen(std::size_t column, std::size_t width) { measure(column, width); }

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "render/pmap_view.hpp"
 #include "vmatlas/maps_text.hpp"
@@ -510,6 +511,39 @@ TEST(PmapTable, MarkedAndZeroCellsAreAsWideAsMeasured) {
               "        1000      7891000 7890000* [ anon ]\n"
               "7f0000000000 7f0000001000     1000 [ anon ]\n"
               "* the core file holds only part or none of these bytes\n");
+}
+
+// The columns before the last are written straight into place; a cell that needs escaping
+// (an untrusted VmFlags) is not, and from it on the row is laid out the general way: escaped, and
+// every column still where the header puts it, with the widest VmFlags setting its width.
+TEST(PmapTable, EscapedTextInAMiddleColumnKeepsTheColumnsInLine) {
+    AddressSpaceBuilder b({"test", "", 0, ""});
+    Figures plain = rss(4 * K), escape = rss(8 * K), empty = rss(0);
+    plain.vm_flags = "rd wr";
+    escape.vm_flags = "rd \x1b[31m wr";  // escaped as \x1b: 4 bytes for 1
+    b.add(row(0x1000, 0x2000), plain);
+    b.add(row(0x2000, 0x3000), escape);
+    b.add(row(0x3000, 0x4000), empty);
+    const AddressSpace space = std::move(b).build();
+    const Annotations notes = annotate_kernel_names(space);
+    std::string out;
+    render_pmap(space, notes, {.mode = PmapMode::Smaps, .quiet = true}, Format::Table,
+                Palette{false}, out);
+    std::vector<std::string> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 3u) << out;
+    EXPECT_NE(lines[1].find(" rd \\x1b[31m wr "), std::string::npos) << lines[1];
+    // Mode, VmFlags and Mapped File start at the same byte on every row.
+    const std::size_t mode = lines[0].find(" r--p ");
+    ASSERT_NE(mode, std::string::npos);
+    const std::size_t file = lines[1].find("[ anon ]");
+    for (const std::string& line : lines) {
+        EXPECT_EQ(line.find(" r--p "), mode) << line;
+        EXPECT_EQ(line.find("[ anon ]"), file) << line;
+    }
+    EXPECT_EQ(lines[2].substr(mode + 6, file - mode - 6), std::string(file - mode - 6, ' '));
+    EXPECT_EQ(lines[0].substr(mode + 6, 6), "rd wr ");
 }
 
 // ---- -A and Mapped File --------------------------------------------------------------------
