@@ -82,9 +82,9 @@ constexpr std::size_t kKeyCount = std::size(kKeys);
 
 // The kernel writes a size line as the key and its colon padded with spaces to 16 bytes, the
 // number right-aligned in 8, then " kB" (show_smap's SEQ_PUT_DEC): 27 bytes while the number has
-// at most eight digits, which is every line of a process under 100 GB per mapping.
+// at most eight digits, which is every line of a process under 100 GB per mapping. THPeligible
+// and ProtectionKey are written the same way without the unit ("%8d").
 constexpr std::size_t kPrefixSize = 16, kValueSize = 8;
-constexpr std::size_t kKernelLineSize = kPrefixSize + kValueSize + 3;
 
 // Whether kKeys[k]'s value is a size, for k up to kKeyCount (one past the last key: no).
 constexpr auto kSizeKey = [] {
@@ -108,7 +108,7 @@ constexpr auto kPaddedKeys = [] {
 
 // The number in eight bytes of blanks then digits ("     123"), or nothing when they are not
 // that: some spaces (maybe none), then at least one digit, and nothing else.
-std::optional<std::uint64_t> right_aligned_digits(const char* p) {
+[[gnu::always_inline]] inline std::optional<std::uint64_t> right_aligned_digits(const char* p) {
     constexpr std::uint64_t kSpaces = ' ' * detail::kByteOnes, kZeros = '0' * detail::kByteOnes;
     const std::uint64_t w = detail::load8(p);
     const std::uint64_t not_space = w ^ kSpaces;
@@ -209,8 +209,9 @@ class SmapsParser {
     explicit SmapsParser(AddressSpaceBuilder& out) : out_(out) {}
 
     // Text in pieces (the blocks of a read): a line may begin in one piece and end in the next.
-    // A size line in the kernel's form is taken whole where it lies, without looking for its
-    // end first; every other line is found with find_newline() and read by line().
+    // The lines in the kernel's exact form are taken where they lie (take_kernel_lines), a
+    // size line without looking for its end first; every other line is found with
+    // find_newline() and read by line().
     void feed(std::string_view piece) {
         const char* p = piece.data();
         const char* const end = p + piece.size();
@@ -226,8 +227,8 @@ class SmapsParser {
             p = nl + 1;
         }
         while (p < end) {
-            if (take_kernel_size_line(p, end)) {
-                p += kKernelLineSize + 1;
+            if (const char* next = take_kernel_lines(p, end); next != p) {
+                p = next;
                 continue;
             }
             const char* nl = detail::find_newline(p, end);
@@ -280,27 +281,73 @@ class SmapsParser {
         if (const auto k = find_key(key)) key_line(line, key, *k);
     }
 
-    // The line at p when it is the size line the kernel's order puts next, in the kernel's exact
-    // form and followed by its newline: its value is stored and true returned. Otherwise false,
-    // and the line is read the general way, which gives any line this takes the same value.
-    bool take_kernel_size_line(const char* p, const char* end) {
-        if (!kSizeKey[hint_] || static_cast<std::size_t>(end - p) <= kKernelLineSize ||
-            std::memcmp(p + kPrefixSize + kValueSize, " kB\n", 4) != 0 ||
-            std::memcmp(p, kPaddedKeys[hint_].data(), kPrefixSize) != 0 || !row_)
-            return false;
-        const Key& spec = kKeys[hint_];
-        const auto kib = right_aligned_digits(p + kPrefixSize);
-        const auto bytes = kib ? kib_to_bytes(*kib) : std::nullopt;  // eight digits: it fits
-        if (!bytes) return false;
-        if (spec.kind == ValueKind::Size) {
-            if (*bytes != row_->size()) return false;  // let line() say so
-        } else {
-            figures_.*spec.field = *bytes;
+    // The lines from p on that the kernel's order puts next, in the kernel's exact form: a size
+    // line is the key and its colon padded with blanks to 16 bytes, the number right-aligned in
+    // 8, " kB" (a row's Size to Locked lines, the most of smaps); THPeligible and ProtectionKey
+    // the same without the unit; then VmFlags. Their values are stored, and where the first line
+    // not taken starts is returned (p when none was): a line not taken is read the general way,
+    // by line(), which gives any line taken here the same value. One loop over the run of them,
+    // its state in locals.
+    const char* take_kernel_lines(const char* p, const char* const end) {
+        if (!row_) return p;
+        const std::uint64_t row_size = row_->size();
+        std::size_t k = hint_, lines = 0;
+        // The size lines: 28 bytes each with the newline.
+        while (kSizeKey[k] && static_cast<std::size_t>(end - p) > kPrefixSize + kValueSize + 3 &&
+               std::memcmp(p + kPrefixSize + kValueSize, " kB\n", 4) == 0 &&
+               std::memcmp(p, kPaddedKeys[k].data(), kPrefixSize) == 0) {
+            const auto kib = right_aligned_digits(p + kPrefixSize);
+            if (!kib) break;
+            const std::uint64_t bytes = *kib * 1024;  // eight digits: it fits
+            if (kKeys[k].kind == ValueKind::Size) {
+                if (bytes != row_size) break;  // let line() say so
+            } else {
+                figures_.*kKeys[k].field = bytes;
+            }
+            ++k;
+            ++lines;
+            p += kPrefixSize + kValueSize + 4;
         }
-        ++line_no_;
-        ++hint_;
-        saw_figures_ = true;
-        return true;
+        // The lines after them, once a row.
+        for (; k < kKeyCount && !kSizeKey[k]; ++k) {
+            const Key& key = kKeys[k];
+            const auto left = static_cast<std::size_t>(end - p);
+            if (key.kind == ValueKind::Words) {  // "VmFlags: rd wr mr mw me ac sd \n"
+                if (left <= key.name.size() || p[key.name.size()] != ':' ||
+                    std::memcmp(p, key.name.data(), key.name.size()) != 0)
+                    break;
+                const char* nl = detail::find_newline(p, end);
+                if (!nl || nl[-1] == '\r') break;
+                std::string_view words(p + key.name.size() + 1,
+                                       static_cast<std::size_t>(nl - p) - key.name.size() - 1);
+                while (!words.empty() && is_blank(words.front())) words.remove_prefix(1);
+                while (!words.empty() && is_blank(words.back())) words.remove_suffix(1);
+                figures_.vm_flags = words;
+                p = nl + 1;
+                ++lines;
+                continue;
+            }
+            // THPeligible, ProtectionKey: 25 bytes with the newline. A kernel without memory
+            // protection keys has no ProtectionKey line: the next key is looked for.
+            if (left <= kPrefixSize + kValueSize || p[kPrefixSize + kValueSize] != '\n' ||
+                std::memcmp(p, kPaddedKeys[k].data(), kPrefixSize) != 0) {
+                if (key.kind == ValueKind::Skip) continue;
+                break;
+            }
+            if (key.kind == ValueKind::Flag) {
+                const auto flag = right_aligned_digits(p + kPrefixSize);
+                if (!flag || *flag > 1) break;
+                figures_.thp_eligible = *flag == 1;
+            }
+            p += kPrefixSize + kValueSize + 1;
+            ++lines;
+        }
+        if (lines > 0) {
+            line_no_ += lines;
+            hint_ = k;
+            saw_figures_ = true;
+        }
+        return p;
     }
 
     void flush() {

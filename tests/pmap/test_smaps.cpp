@@ -125,29 +125,47 @@ TEST(Smaps, PiecesParseAsTheWholeText) {
     }
 }
 
-// Every figure of a real capture read the fast way (size lines in the kernel's exact form) equals
-// the same figure read the careful way: a blank after each "kB" keeps every size line off the
-// fast path and changes no value.
+// Every figure of a capture read the fast way (lines in the kernel's exact form) equals the same
+// figure read the careful way: a blank after each size, THPeligible and ProtectionKey line and
+// a "\r" before the end of each VmFlags line keep every line off the fast path and change no
+// value.
 TEST(Smaps, KernelFormLinesGiveWhatTheCarefulReadingGives) {
-    const std::string text = fixture("demo.smaps");
-    std::string padded;
-    for (const char c : text) {
-        if (c == '\n' && padded.ends_with(" kB")) padded.push_back(' ');
-        padded.push_back(c);
+    for (const char* name : {"demo.smaps", "layout.smaps"}) {
+        const std::string text = fixture(name);
+        std::string careful_text;
+        std::size_t line_start = 0;
+        for (const char c : text) {
+            if (c == '\n') {
+                const std::string_view line = std::string_view(careful_text).substr(line_start);
+                if (line.ends_with(" kB") || line.starts_with("THPeligible:") ||
+                    line.starts_with("ProtectionKey:"))
+                    careful_text.push_back(' ');
+                else if (line.starts_with("VmFlags:"))
+                    careful_text.push_back('\r');
+            }
+            careful_text.push_back(c);
+            if (c == '\n') line_start = careful_text.size();
+        }
+        ASSERT_NE(careful_text, text);
+        const AddressSpace fast = parse_smaps_text(text, {"test", "", 0, ""});
+        const AddressSpace careful = parse_smaps_text(careful_text, {"test", "", 0, ""});
+        EXPECT_TRUE(fast.diagnostics().empty()) << name;
+        EXPECT_TRUE(careful.diagnostics().empty()) << name;
+        ASSERT_EQ(fast.mappings(), careful.mappings()) << name;
+        ASSERT_EQ(fast.figures().size(), careful.figures().size()) << name;
+        std::size_t nonzero = 0, thp = 0, flags = 0;
+        for (std::size_t i = 0; i < fast.figures().size(); ++i) {
+            const Figures& a = fast.figures()[i];
+            EXPECT_TRUE(a == careful.figures()[i]) << name << " row " << i;
+            nonzero += (a.rss != 0) + (a.pss != 0) + (a.private_clean != 0) +
+                       (a.referenced != 0) + (a.anonymous != 0) + (a.private_dirty != 0);
+            thp += a.thp_eligible;
+            flags += !a.vm_flags.empty();
+        }
+        EXPECT_GT(nonzero, 20u) << name;  // the capture has figures to compare
+        EXPECT_EQ(flags, fast.size()) << name;
+        if (std::string_view(name) == "layout.smaps") EXPECT_EQ(thp, 1u);
     }
-    const AddressSpace fast = parse_smaps_text(text, {"test", "", 0, ""});
-    const AddressSpace careful = parse_smaps_text(padded, {"test", "", 0, ""});
-    EXPECT_TRUE(fast.diagnostics().empty());
-    ASSERT_EQ(fast.mappings(), careful.mappings());
-    ASSERT_EQ(fast.figures().size(), careful.figures().size());
-    std::size_t nonzero = 0;
-    for (std::size_t i = 0; i < fast.figures().size(); ++i) {
-        const Figures& a = fast.figures()[i];
-        EXPECT_TRUE(a == careful.figures()[i]) << "row " << i;
-        nonzero += (a.rss != 0) + (a.pss != 0) + (a.private_clean != 0) + (a.referenced != 0) +
-                   (a.anonymous != 0) + (a.private_dirty != 0);
-    }
-    EXPECT_GT(nonzero, 100u);  // the capture has figures to compare
 }
 
 // A kernel leaves out the keys it does not have (ProtectionKey without memory protection keys,
