@@ -1,6 +1,8 @@
 #include "render/map_view.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <span>
 
 #include <fmt/format.h>
@@ -50,16 +52,21 @@ bool is_core(const AddressSpace& space) {
     return space.source().kind == "core";
 }
 
-bool shown(const Field& f, const AddressSpace& space, const Annotations& notes) {
+// Whether a field is shown, for a core file's map or not and with the sections or not.
+constexpr bool shown(const Field& f, bool core, bool verbose) {
     switch (f.only) {
         case Field::Only::No:
             return true;
         case Field::Only::Verbose:
-            return !notes.sections.empty();
+            return verbose;
         case Field::Only::Core:
-            return is_core(space);
+            return core;
     }
     return true;
+}
+
+bool shown(const Field& f, const AddressSpace& space, const Annotations& notes) {
+    return shown(f, is_core(space), !notes.sections.empty());
 }
 
 // How much of a row's contents a core file holds: "all", "part" or "none".
@@ -147,23 +154,114 @@ constexpr Field kMapFields[] = {
 
 // ---- Writers for each format ----------------------------------------------------------------
 
-void table_cell(Table& t, const Field& f, const Value& v) {
+constexpr bool is_number(Type t) {
+    return t == Type::Addr || t == Type::Size || t == Type::Count;
+}
+
+// The width of v's cell in the table: what put_cell() writes, or text_cell() for text.
+std::size_t cell_width(const Field& f, const Value& v) {
     switch (f.type) {
         case Type::Addr:
-            return t.hex_cell(v.n, {.prefix = true});
+            return 2 + static_cast<std::size_t>(hex_digits(v.n));
         case Type::Size:
-            return t.hex_cell(v.n);
+            return static_cast<std::size_t>(hex_digits(v.n));
         case Type::Count:
-            return t.decimal_cell(v.n);
+            return static_cast<std::size_t>(decimal_digits(v.n));
         case Type::Bool:
-            return t.cell(v.b ? "yes" : "no");
+            return v.b ? 3 : 2;
         case Type::Plain:
-            return t.cell(v.s);
+            return v.s.size();
         case Type::Text:
         case Type::OptText:
-            return t.text_cell(v.s);
+            return safe_width(v.s);
+    }
+    return 0;
+}
+
+// The widest cell that is not text: 20 decimal digits.
+constexpr std::size_t kCellBytes = 24;
+
+// Writes v's cell, as the table shows it, at `at`: `width` bytes, its cell_width(). Text only
+// when it is_plain_text(): its bytes are then its width.
+void put_cell(char* at, const Field& f, const Value& v, std::size_t width) {
+    auto copy = [&](std::string_view s) {
+        if (!s.empty()) std::memcpy(at, s.data(), s.size());
+    };
+    const int digits = static_cast<int>(width);
+    switch (f.type) {
+        case Type::Addr:  // "0x7f35f0a00000", as pwndbg
+            at[0] = '0', at[1] = 'x';
+            return put_hex_before(at + width, v.n, digits - 2);
+        case Type::Size:  // bare hex
+            return put_hex_before(at + width, v.n, digits);
+        case Type::Count:
+            return put_decimal_before(at + width, v.n, digits);
+        case Type::Bool:
+            return copy(v.b ? "yes" : "no");
+        case Type::Plain:
+        case Type::Text:
+        case Type::OptText:
+            return copy(v.s);
     }
 }
+
+// One cell added to the table the general way: text escaped, anything else by put_cell().
+void table_cell(Table& t, const Field& f, const Value& v) {
+    if (f.type == Type::Text || f.type == Type::OptText) return t.text_cell(v.s);
+    if (f.type == Type::Plain) return t.cell(v.s);
+    char text[kCellBytes];
+    const std::size_t width = cell_width(f, v);
+    put_cell(text, f, v, width);
+    t.cell(std::string_view(text, width));
+}
+
+[[gnu::noinline]] void add_cell(Table& t, const Field& f, const RowCtx& r) {
+    table_cell(t, f, f.get(r));
+}
+
+// Puts column c's cell of a row in place (Table::put_in_place); false, and nothing written, when
+// it is text that needs escaping or wider than its column.
+[[gnu::always_inline]] inline bool put_in_place(Table& t, std::size_t c, const Field& f,
+                                                const RowCtx& r) {
+    const Value v = f.get(r);
+    const bool text = f.type == Type::Plain || f.type == Type::Text || f.type == Type::OptText;
+    if (text && !is_plain_text(v.s)) return false;
+    const std::size_t width = text ? v.s.size() : cell_width(f, v);
+    return t.put_in_place(c, width, [&](char* at) { put_cell(at, f, v, width); });
+}
+
+// The table's columns for a core file's map or not, with the sections or not: the fields shown
+// in the table, in order.
+template <bool kCore, bool kVerbose>
+constexpr auto kColumnsOf = [] {
+    constexpr auto in_table = [](const Field& f) {
+        return !f.header.empty() && shown(f, kCore, kVerbose);
+    };
+    constexpr std::size_t n = static_cast<std::size_t>(
+        std::count_if(std::begin(kMapFields), std::end(kMapFields), in_table));
+    std::array<std::size_t, n> columns{};
+    std::size_t c = 0;
+    for (std::size_t k = 0; k < std::size(kMapFields); ++k)
+        if (in_table(kMapFields[k])) columns[c++] = k;
+    return columns;
+}();
+
+// A row of the table, compiled for its columns as the pmap views' rows are (see table_row in
+// pmap_view.cpp): each cell's value and format are folded in, the cells before the last column
+// go straight into their columns (widen_columns() measured them), and from the first that does
+// not fit (text that needs escaping) on, cells are added the general way.
+template <bool kCore, bool kVerbose>
+[[gnu::flatten]] void table_row(Table& t, const RowCtx& r) {
+    static constexpr auto& kColumns = kColumnsOf<kCore, kVerbose>;
+    t.write_row<kColumns.size()>(
+        [&](auto c) { return put_in_place(t, c, kMapFields[kColumns[c]], r); },
+        [&](std::size_t c) { add_cell(t, kMapFields[kColumns[c]], r); });
+}
+
+using RowWriter = void (*)(Table&, const RowCtx&);
+// [core][verbose]
+constexpr RowWriter kTableRows[2][2] = {{table_row<false, false>, table_row<false, true>},
+                                        {table_row<true, false>, table_row<true, true>}};
 
 void json_value(JsonWriter& w, const Field& f, const Value& v) {
     switch (f.type) {
@@ -220,48 +318,45 @@ void json_row(JsonWriter& w, const RowCtx& r) {
 
 // The width of each visible field's column over the shown rows, found from the values: a
 // number is as wide as the column's largest number, so comparing them replaces formatting every
-// cell twice. Row by row, so that each row's data is read once. The last column's width never
-// matters.
-void widen_columns(Table& t, std::size_t first_column, std::span<const Field* const> visible,
-                   const AddressSpace& space, const Annotations& notes, const Selection& sel,
-                   std::string& scratch) {
-    if (visible.size() < 2 || sel.rows.empty()) return;
-    const std::span<const Field* const> measured = visible.first(visible.size() - 1);
-    std::vector<std::uint64_t> largest(measured.size());
-    std::vector<std::size_t> widest(measured.size());
+// cell twice. Row by row, so that each row's data is read once; compiled for the columns as
+// table_row() is. The last column's width never matters.
+template <bool kCore, bool kVerbose>
+[[gnu::flatten]] void widen_columns(Table& t, std::size_t first_column, const AddressSpace& space,
+                                    const Annotations& notes, const Selection& sel,
+                                    std::string& scratch) {
+    static constexpr auto& kColumns = kColumnsOf<kCore, kVerbose>;
+    constexpr std::size_t kMeasured = kColumns.size() - 1;
+    std::array<std::uint64_t, kMeasured> largest{};
+    std::array<std::size_t, kMeasured> widest{};
     for (const std::size_t i : sel.rows) {
         const RowCtx r{space, notes, i, space[i], scratch};
-        for (std::size_t c = 0; c < measured.size(); ++c) {
-            const Field& f = *measured[c];
-            const Value v = f.get(r);
-            switch (f.type) {
-                case Type::Addr:
-                case Type::Size:
-                case Type::Count:
-                    largest[c] = std::max(largest[c], v.n);
-                    break;
-                case Type::Bool:
-                    widest[c] = std::max<std::size_t>(widest[c], v.b ? 3 : 2);
-                    break;
-                case Type::Plain:
-                    widest[c] = std::max(widest[c], v.s.size());
-                    break;
-                case Type::Text:
-                case Type::OptText:
-                    widest[c] = std::max(widest[c], safe_width(v.s));
-                    break;
-            }
+        [&]<std::size_t... C>(std::index_sequence<C...>) {
+            (
+                [&] {
+                    const Field& f = kMapFields[kColumns[C]];
+                    const Value v = f.get(r);
+                    if (is_number(f.type))
+                        largest[C] = std::max(largest[C], v.n);
+                    else
+                        widest[C] = std::max(widest[C], cell_width(f, v));
+                }(),
+                ...);
         }
+        (std::make_index_sequence<kMeasured>{});
     }
-    for (std::size_t c = 0; c < measured.size(); ++c) {
-        const Type type = measured[c]->type;
-        const std::size_t width = type == Type::Addr    ? 2 + hex_digits(largest[c])
-                                  : type == Type::Size  ? hex_digits(largest[c])
-                                  : type == Type::Count ? decimal_digits(largest[c])
-                                                        : widest[c];
-        t.widen(first_column + c, width);
+    if (sel.rows.empty()) return;
+    for (std::size_t c = 0; c < kMeasured; ++c) {
+        const Field& f = kMapFields[kColumns[c]];
+        t.widen(first_column + c, is_number(f.type) ? cell_width(f, {largest[c]}) : widest[c]);
     }
 }
+
+using ColumnWidener = void (*)(Table&, std::size_t, const AddressSpace&, const Annotations&,
+                               const Selection&, std::string&);
+// [core][verbose]
+constexpr ColumnWidener kWidenColumns[2][2] = {
+    {widen_columns<false, false>, widen_columns<false, true>},
+    {widen_columns<true, false>, widen_columns<true, true>}};
 
 std::string hole_line(const Selection::Hole& h, Addr a) {
     return fmt::format("► {:#x} is in no mapping: it falls in the hole {:#x}-{:#x} ({:#x} bytes)",
@@ -351,6 +446,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             visible.push_back(&f);
         }
     Table table(std::move(columns));
+    const RowWriter write_row = kTableRows[is_core(space)][!notes.sections.empty()];
     auto emit = [&](Table& t) {
         for (std::size_t k = 0; k < sel.rows.size(); ++k) {
             if (sel.hole && sel.hole->before_row == k)
@@ -358,9 +454,13 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             const std::size_t i = sel.rows[k];
             const RowCtx r{space, notes, i, space[i], scratch};
             t.begin_row(palette.start(notes.roles[i]));
-            if (marker) t.cell(sel.matched[k] ? "►" : " ", 1);
+            if (!marker) {
+                write_row(t, r);
+                continue;
+            }
+            t.cell(sel.matched[k] ? "►" : " ", 1);
             for (const Field* f : visible) table_cell(t, *f, f->get(r));
-            if (marker && sel.matched[k]) {
+            if (sel.matched[k]) {
                 std::string& note = t.scratch();
                 note = " +";
                 append_address(note, *filter.address - r.m.start);
@@ -375,7 +475,8 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
         out.push_back('\n');
     }
     if (marker) table.widen(0, 1);
-    widen_columns(table, marker ? 1 : 0, visible, space, notes, sel, scratch);
+    kWidenColumns[is_core(space)][!notes.sections.empty()](table, marker ? 1 : 0, space, notes, sel,
+                                                           scratch);
 
     table.stream_measured(out, palette.reset(), emit, flush);
 }

@@ -350,27 +350,16 @@ void table_cell(Table& t, const Field& f, const Value& v, Style style, int digit
     t.cell(std::string_view(text, width));
 }
 
-// Cell c of a row written in place (see Table::row_text), `text_end` moved past its text; false,
-// and nothing written, when it is text that needs escaping or wider than its column.
-[[gnu::always_inline]] inline bool put_in_place(Table& t, char* row, char*& text_end, std::size_t c,
-                                                const Field& f, const RowCtx& r, Style style,
-                                                int digits) {
+// Puts column c's cell of a row in place (Table::put_in_place); false, and nothing written, when
+// it is text that needs escaping or wider than its column.
+[[gnu::always_inline]] inline bool put_in_place(Table& t, std::size_t c, const Field& f,
+                                                const RowCtx& r, Style style, int digits) {
     const Value v = value_of(f, r);
     const bool text =
         v.known && (f.type == Type::Plain || f.type == Type::Text || f.type == Type::OptText);
     if (text && !is_plain_text(v.s)) return false;
     const std::size_t width = text ? v.s.size() : cell_width(f, v, style, digits);
-    const std::size_t column_width = t.column_width(c);
-    if (width > column_width) return false;
-    char* at = row + t.column_start(c);
-    if (f.align == Align::Right) {
-        text_end = at + column_width;
-        at += column_width - width;
-    } else if (width > 0) {
-        text_end = at + width;
-    }
-    put_cell(at, f, v, style, width);
-    return true;
+    return t.put_in_place(c, width, [&](char* at) { put_cell(at, f, v, style, width); });
 }
 
 [[gnu::noinline]] void add_cell(Table& t, const Field& f, const RowCtx& r, Style style,
@@ -391,27 +380,17 @@ constexpr auto kColumnsOf = [] {
 }();
 
 // A row of a view's table, compiled for the view's fields: the loop over the columns is
-// unrolled, so that what each reads and how it is written are known where it is written, as if
-// the row had been written out by hand (a 60,000-row table is written about twice as fast).
-// The cells before the last column go straight into their columns (see Table::row_text): the
-// pass over the values measured each with cell_width(), so each fits. From the first that does
-// not (text that needs escaping) on, and the last column, cells are added the general way.
+// unrolled (Table::write_row) and everything it calls is inlined (flatten), so that what each
+// cell reads and how it is written fold to straight code, as if the row had been written out by
+// hand. The cells before the last column go straight into their columns: the pass over the
+// values measured each with cell_width(), so each fits. From the first that does not (text that
+// needs escaping) on, and the last column, cells are added the general way.
 template <const auto& kFields, Style kStyle>
-void table_row(Table& t, const RowCtx& r, int digits) {
+[[gnu::flatten]] void table_row(Table& t, const RowCtx& r, int digits) {
     static constexpr auto& kColumns = kColumnsOf<kFields>;
-    static_assert(!kColumns.empty());
-    std::size_t c = 0;
-    if (char* const row = t.row_text()) {
-        char* text_end = row;
-        [&]<std::size_t... C>(std::index_sequence<C...>) {
-            ((put_in_place(t, row, text_end, C, kFields[kColumns[C]], r, kStyle, digits) &&
-              (++c, true)) &&
-             ...);
-        }
-        (std::make_index_sequence<kColumns.size() - 1>{});
-        t.wrote_columns(c, text_end);
-    }
-    for (; c < kColumns.size(); ++c) add_cell(t, kFields[kColumns[c]], r, kStyle, digits);
+    t.write_row<kColumns.size()>(
+        [&](auto c) { return put_in_place(t, c, kFields[kColumns[c]], r, kStyle, digits); },
+        [&](std::size_t c) { add_cell(t, kFields[kColumns[c]], r, kStyle, digits); });
 }
 
 // Table column c's part in measure_row(): field k of the view, n columns in all.

@@ -16,6 +16,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "render/number_text.hpp"
@@ -80,20 +82,41 @@ class Table {
         stream_measured(out, reset, emit, flush);
     }
 
-    // Writing a row's cells in place, the fastest way to fill a streamed table whose cells the
-    // caller has measured (widen): right after begin_row(), row_text() is the row, blanked up to
-    // its last column, and each column c's text goes at column_start(c) (left-aligned) or ends
-    // at column_start(c) + column_width(c) (right-aligned). When the caller has written columns
-    // [0, c) that way, wrote_columns(c, end) hands the row back, `end` being where their text
-    // ends (a left-aligned cell's padding is not text: see Cursor::content_end); the cells from
-    // column c on are then added as usual, and may be of any width. row_text() is null when
-    // the row is not being written in place.
-    char* row_text() { return in_place_ && column_ == 0 ? row_start_ : nullptr; }
-    std::size_t column_start(std::size_t c) const { return starts_[c]; }
-    std::size_t column_width(std::size_t c) const { return widths_[c]; }
-    void wrote_columns(std::size_t c, char* end) {
-        column_ = c;
-        cursor_.content_end = end;
+    // A row written in place: the fastest way to fill a streamed table whose cells the caller
+    // has measured (widen). Right after begin_row(), write_row<n>(place, add) fills a row of the
+    // table's n columns. place(C) is called for each column C before the last in turn, C a
+    // std::integral_constant so that the caller's code for each column is compiled for it; it
+    // puts the cell with put_in_place() and returns its answer. From the first column not
+    // placed on, and for the last column, add(c) adds column c's cell the general way (cell(),
+    // the typed cells), which lays out anything.
+    template <std::size_t kColumns, typename Place, typename Add>
+    void write_row(Place&& place, Add&& add) {
+        std::size_t c = 0;
+        if (in_place_ && column_ == 0 && kColumns == columns_.size()) {
+            [&]<std::size_t... C>(std::index_sequence<C...>) {
+                ((place(std::integral_constant<std::size_t, C>{}) && (++c, true)) && ...);
+            }
+            (std::make_index_sequence<kColumns - 1>{});
+            column_ = c;
+        }
+        for (; c < kColumns; ++c) add(c);
+    }
+    // Within place(c): a cell of `width` bytes, each one column wide (plain ASCII), goes where
+    // column c's alignment puts it, write(at) writing its bytes at `at`. False, with nothing
+    // written, when it is wider than the column.
+    template <typename Write>
+    [[gnu::always_inline]] bool put_in_place(std::size_t c, std::size_t width, Write&& write) {
+        const std::size_t column_width = widths_[c];
+        if (width > column_width) return false;
+        char* at = row_start_ + starts_[c];
+        if (columns_[c].align == Align::Right) {
+            cursor_.content_end = at + column_width;
+            at += column_width - width;
+        } else if (width > 0) {
+            cursor_.content_end = at + width;
+        }
+        write(at);
+        return true;
     }
 
     // Streamed in one pass, for a caller that knows the widths without formatting the cells:
