@@ -83,8 +83,10 @@ constexpr std::size_t kKeyCount = std::size(kKeys);
 // The kernel writes a size line as the key and its colon padded with spaces to 16 bytes, the
 // number right-aligned in 8, then " kB" (show_smap's SEQ_PUT_DEC): 27 bytes while the number has
 // at most eight digits, which is every line of a process under 100 GB per mapping. THPeligible
-// and ProtectionKey are written the same way without the unit ("%8d").
+// and ProtectionKey are written the same way without the unit ("%8d", "%8u"): 24 bytes.
 constexpr std::size_t kPrefixSize = 16, kValueSize = 8;
+constexpr std::size_t kSizeLineSize = kPrefixSize + kValueSize + 3,
+                      kNumberLineSize = kPrefixSize + kValueSize;
 
 // Whether kKeys[k]'s value is a size, for k up to kKeyCount (one past the last key: no).
 constexpr auto kSizeKey = [] {
@@ -134,6 +136,13 @@ bool is_word_char(char c) {
 
 bool is_blank(char c) {
     return c == ' ' || c == '\t';
+}
+
+// s without the blanks at either end: the words of a VmFlags line after its colon.
+std::string_view trim_blanks(std::string_view s) {
+    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+    return s;
 }
 
 // The key of a key line ("Rss" of "Rss:   4 kB"), or empty for a row head.
@@ -286,14 +295,14 @@ class SmapsParser {
     // 8, " kB" (a row's Size to Locked lines, the most of smaps); THPeligible and ProtectionKey
     // the same without the unit; then VmFlags. Their values are stored, and where the first line
     // not taken starts is returned (p when none was): a line not taken is read the general way,
-    // by line(), which gives any line taken here the same value. One loop over the run of them,
-    // its state in locals.
+    // by line(), which gives any line taken here the same value (and takes only whole lines, so
+    // that the line count stays right). One loop over the run of them, its state in locals.
     const char* take_kernel_lines(const char* p, const char* const end) {
         if (!row_) return p;
         const std::uint64_t row_size = row_->size();
         std::size_t k = hint_, lines = 0;
-        // The size lines: 28 bytes each with the newline.
-        while (kSizeKey[k] && static_cast<std::size_t>(end - p) > kPrefixSize + kValueSize + 3 &&
+        // The size lines.
+        while (kSizeKey[k] && static_cast<std::size_t>(end - p) > kSizeLineSize &&
                std::memcmp(p + kPrefixSize + kValueSize, " kB\n", 4) == 0 &&
                std::memcmp(p, kPaddedKeys[k].data(), kPrefixSize) == 0) {
             const auto kib = right_aligned_digits(p + kPrefixSize);
@@ -306,7 +315,7 @@ class SmapsParser {
             }
             ++k;
             ++lines;
-            p += kPrefixSize + kValueSize + 4;
+            p += kSizeLineSize + 1;
         }
         // The lines after them, once a row.
         for (; k < kKeyCount && !kSizeKey[k]; ++k) {
@@ -318,28 +327,28 @@ class SmapsParser {
                     break;
                 const char* nl = detail::find_newline(p, end);
                 if (!nl || nl[-1] == '\r') break;
-                std::string_view words(p + key.name.size() + 1,
-                                       static_cast<std::size_t>(nl - p) - key.name.size() - 1);
-                while (!words.empty() && is_blank(words.front())) words.remove_prefix(1);
-                while (!words.empty() && is_blank(words.back())) words.remove_suffix(1);
-                figures_.vm_flags = words;
+                figures_.vm_flags = trim_blanks(
+                    std::string_view(p + key.name.size() + 1,
+                                     static_cast<std::size_t>(nl - p) - key.name.size() - 1));
                 p = nl + 1;
                 ++lines;
                 continue;
             }
-            // THPeligible, ProtectionKey: 25 bytes with the newline. A kernel without memory
-            // protection keys has no ProtectionKey line: the next key is looked for.
-            if (left <= kPrefixSize + kValueSize || p[kPrefixSize + kValueSize] != '\n' ||
+            // THPeligible, ProtectionKey. A kernel without memory protection keys has no
+            // ProtectionKey line: the next key is looked for. The number is checked for both, or
+            // a newline among its 8 bytes would make two lines one.
+            if (left <= kNumberLineSize || p[kNumberLineSize] != '\n' ||
                 std::memcmp(p, kPaddedKeys[k].data(), kPrefixSize) != 0) {
                 if (key.kind == ValueKind::Skip) continue;
                 break;
             }
+            const auto number = right_aligned_digits(p + kPrefixSize);
+            if (!number) break;
             if (key.kind == ValueKind::Flag) {
-                const auto flag = right_aligned_digits(p + kPrefixSize);
-                if (!flag || *flag > 1) break;
-                figures_.thp_eligible = *flag == 1;
+                if (*number > 1) break;
+                figures_.thp_eligible = *number == 1;
             }
-            p += kPrefixSize + kValueSize + 1;
+            p += kNumberLineSize + 1;
             ++lines;
         }
         if (lines > 0) {
@@ -382,12 +391,9 @@ class SmapsParser {
         switch (spec.kind) {
             case ValueKind::Skip:
                 return;
-            case ValueKind::Words: {
-                std::string_view words = line.substr(pos);
-                while (!words.empty() && is_blank(words.back())) words.remove_suffix(1);
-                figures_.vm_flags = words;
+            case ValueKind::Words:
+                figures_.vm_flags = trim_blanks(line.substr(pos));
                 return;
-            }
             case ValueKind::Flag: {
                 const auto v = read_decimal(line, pos);
                 if (!v || *v > 1 || !rest_is_blank(line, pos))
