@@ -178,7 +178,8 @@ std::size_t cell_width(const Field& f, const Value& v) {
     return 0;
 }
 
-// The widest cell that is not text: 20 decimal digits.
+// Room for any cell that is not text: "0x" and 16 hex digits in the table's columns; a Count
+// (20 decimal digits at most) is JSON's and CSV's only, but would fit.
 constexpr std::size_t kCellBytes = 24;
 
 // Writes v's cell, as the table shows it, at `at`: `width` bytes, its cell_width(). Text only

@@ -247,10 +247,13 @@ struct View {
     std::string_view name;  // JSON "view"
     std::span<const Field> fields;
     Style style;
-    bool column_header;   // a line of column headers
-    bool totals;          // a totals line (and a "totals" object in JSON)
-    bool title;           // the "PID: name" line
-    RowWriter table_row;  // table_row<fields, style>: see make_view
+    bool column_header;  // a line of column headers
+    bool totals;         // a totals line (and a "totals" object in JSON)
+    bool title;          // the "PID: name" line
+    // The fields shown in the table, in order (indices into fields), and the table's passes,
+    // compiled for them: see make_view.
+    std::span<const std::size_t> columns;
+    RowWriter table_row;
     RowMeasurer measure_row;
 };
 
@@ -380,11 +383,12 @@ constexpr auto kColumnsOf = [] {
 }();
 
 // A row of a view's table, compiled for the view's fields: the loop over the columns is
-// unrolled (Table::write_row) and everything it calls is inlined (flatten), so that what each
-// cell reads and how it is written fold to straight code, as if the row had been written out by
-// hand. The cells before the last column go straight into their columns: the pass over the
-// values measured each with cell_width(), so each fits. From the first that does not (text that
-// needs escaping) on, and the last column, cells are added the general way.
+// unrolled (Table::write_row) and everything it calls is inlined (flatten) but add_cell, the
+// general path, kept out of line on purpose; so what each cell reads and how it is written fold
+// to straight code, as if the row had been written out by hand. The cells before the last column go
+// straight into their columns: the pass over the values measured each with cell_width(), so each
+// fits. From the first that does not (text that needs escaping) on, and the last column, cells are
+// added the general way.
 template <const auto& kFields, Style kStyle>
 [[gnu::flatten]] void table_row(Table& t, const RowCtx& r, int digits) {
     static constexpr auto& kColumns = kColumnsOf<kFields>;
@@ -431,6 +435,7 @@ constexpr View make_view(std::string_view name, bool column_header, bool totals,
             column_header,
             totals,
             title,
+            kColumnsOf<kFields>,
             &table_row<kFields, kStyle>,
             &measure_row<kFields, kStyle>};
 }
@@ -608,13 +613,11 @@ void render_view(const AddressSpace& space, const Annotations& notes, const View
     }
 
     const int digits = address_digits(space);
+    // The table's columns are the ones its compiled passes were made for.
+    const std::span<const std::size_t> table_fields = view.columns;  // indices into view.fields
     std::vector<Column> columns;
-    std::vector<std::size_t> table_fields;  // indices into view.fields
-    for (std::size_t k = 0; k < view.fields.size(); ++k) {
-        if (!(view.fields[k].where & kTable)) continue;
+    for (const std::size_t k : table_fields)
         columns.push_back({view.fields[k].header, view.fields[k].align});
-        table_fields.push_back(k);
-    }
     Table table(std::move(columns));
     if (!view.column_header || shown.quiet) table.hide_header();
     // One pass for the sums and the widths of every column but the last (whose width never

@@ -88,9 +88,11 @@ class Table {
     // std::integral_constant so that the caller's code for each column is compiled for it; it
     // puts the cell with put_in_place() and returns its answer. From the first column not
     // placed on, and for the last column, add(c) adds column c's cell the general way (cell(),
-    // the typed cells), which lays out anything.
+    // the typed cells), which lays out anything: every cell, when the table is not being
+    // written or n is not its number of columns.
     template <std::size_t kColumns, typename Place, typename Add>
     void write_row(Place&& place, Add&& add) {
+        static_assert(kColumns > 0);
         std::size_t c = 0;
         if (in_place_ && column_ == 0 && kColumns == columns_.size()) {
             [&]<std::size_t... C>(std::index_sequence<C...>) {
@@ -103,9 +105,12 @@ class Table {
     }
     // Within place(c): a cell of `width` bytes, each one column wide (plain ASCII), goes where
     // column c's alignment puts it, write(at) writing its bytes at `at`. False, with nothing
-    // written, when it is wider than the column.
+    // written, when it is wider than the column (or called out of place: not in a row being
+    // written in place, or for the last column).
     template <typename Write>
     [[gnu::always_inline]] bool put_in_place(std::size_t c, std::size_t width, Write&& write) {
+        if (!in_place_ || c >= last_) [[unlikely]]
+            return false;
         const std::size_t column_width = widths_[c];
         if (width > column_width) return false;
         char* at = row_start_ + starts_[c];

@@ -8,8 +8,10 @@
 #include <sstream>
 #include <vector>
 
+#include "render/map_view.hpp"
 #include "render/pmap_view.hpp"
 #include "vmatlas/maps_text.hpp"
+#include "vmatlas/query.hpp"
 #include "vmatlas/smaps.hpp"
 
 namespace vmatlas {
@@ -574,6 +576,35 @@ TEST(PmapTable, EscapedTextInAMiddleColumnKeepsTheColumnsInLine) {
     }
     EXPECT_EQ(lines[2].substr(mode + 6, file - mode - 6), std::string(file - mode - 6, ' '));
     EXPECT_EQ(lines[0].substr(mode + 6, 6), "rd wr ");
+}
+
+// The default view writes its columns in place too: a kernel name that needs escaping in the
+// Name column (a middle one) goes the general way, escaped, and the columns of every row still
+// start where the header puts them, the Name column as wide as the escaped name.
+TEST(MapTable, EscapedNameInAMiddleColumnKeepsTheColumnsInLine) {
+    AddressSpaceBuilder b({"test", "", 0, ""});
+    b.add(row(0x1000, 0x2000));
+    Mapping named = row(0x2000, 0x3000);
+    named.path = b.intern("[anon:bad\x1bname]");  // escaped as \x1b: 4 bytes for 1
+    b.add(named);
+    Mapping file = row(0x3000, 0x4000);
+    file.path = b.intern("/lib/a.so");
+    b.add(file);
+    const AddressSpace space = std::move(b).build();
+    const Annotations notes = annotate_kernel_names(space);
+    const Selection all = select_rows(space, notes, {});
+    std::string out;
+    render_map(space, notes, all, {}, Format::Table, Palette{false}, out);
+    std::vector<std::string> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 4u) << out;
+    // Escaped, and no blanks after it: nothing follows on its row.
+    EXPECT_TRUE(lines[2].ends_with(" [anon:bad\\x1bname]")) << lines[2];
+    const std::size_t file_at = lines[0].find("File");
+    ASSERT_NE(file_at, std::string::npos);
+    EXPECT_EQ(lines[3].find("/lib/a.so"), file_at) << out;
+    EXPECT_EQ(lines[0].find("Name"), lines[1].find("[anon_00001]")) << out;
 }
 
 // ---- -A and Mapped File --------------------------------------------------------------------

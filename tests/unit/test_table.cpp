@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -277,6 +278,86 @@ TEST(Table, RowsInPlaceUntilACellDoesNotFit) {
               "<c>  1 b</c>\n"
               "  1 b     2 d note\n"
               "  1 bbb 222 d\n");
+}
+
+// write_row(): the cells placed in their columns by hand give what the typed cells give; a
+// cell that does not fit (escaped text, or wider than measured) hands the row, from that column
+// on, to the general path; put_in_place() refuses a call out of place.
+TEST(Table, RowsWrittenInPlaceGiveWhatTheTypedCellsGive) {
+    auto place_row = [](Table& t, const Row& r) {
+        auto put_hex = [&](std::size_t c, std::uint64_t v, bool prefix) {
+            const std::size_t digits = static_cast<std::size_t>(hex_digits(v));
+            return t.put_in_place(c, digits + (prefix ? 2 : 0), [&](char* at) {
+                if (prefix) at[0] = '0', at[1] = 'x', at += 2;
+                put_hex_before(at + digits, v, static_cast<int>(digits));
+            });
+        };
+        auto put_text = [&](std::size_t c, std::string_view s) {
+            return is_plain_text(s) && t.put_in_place(c, s.size(), [&](char* at) {
+                std::memcpy(at, s.data(), s.size());
+            });
+        };
+        t.write_row<5>(
+            [&](auto c) {
+                if constexpr (c == 0) return put_hex(c, r.address, true);
+                if constexpr (c == 1) return put_hex(c, r.size, false);
+                if constexpr (c == 2) {
+                    const int digits = decimal_digits(r.count);
+                    return t.put_in_place(c, static_cast<std::size_t>(digits), [&](char* at) {
+                        put_decimal_before(at + digits, r.count, digits);
+                    });
+                }
+                if constexpr (c == 3) return put_text(c, r.name);
+                return false;
+            },
+            [&](std::size_t c) {
+                switch (c) {
+                    case 0:
+                        return t.hex_cell(r.address, {.prefix = true});
+                    case 1:
+                        return t.hex_cell(r.size);
+                    case 2:
+                        return t.decimal_cell(r.count);
+                    case 3:
+                        return t.text_cell(r.name);
+                    default:
+                        return t.text_cell(r.file);
+                }
+            });
+    };
+    for (const std::size_t name_width : {12u, 4u}) {  // 4: "[stack]" and two more do not fit
+        Table t(columns());
+        t.widen(0, 18);
+        t.widen(1, 16);
+        t.widen(2, 20);
+        t.widen(3, name_width);
+        std::string out, typed;
+        t.stream_measured(out, "", [&](Table& table) {
+            for (const Row& r : kRows) {
+                table.begin_row();
+                place_row(table, r);
+            }
+        });
+        Table u(columns());
+        u.widen(0, 18);
+        u.widen(1, 16);
+        u.widen(2, 20);
+        u.widen(3, name_width);
+        u.stream_measured(typed, "", emit);
+        EXPECT_EQ(out, typed) << name_width;
+        if (name_width == 12) EXPECT_EQ(out, kExpected);
+    }
+    Table t(columns());
+    std::string out;
+    bool placed = true;
+    t.stream_measured(out, "", [&](Table& table) {
+        placed = table.put_in_place(0, 1, [](char*) {});  // no row begun
+        table.begin_row();
+        placed = placed || table.put_in_place(4, 1, [](char*) {});  // the last column
+        table.text_cell("x");
+    });
+    EXPECT_FALSE(placed);
+    EXPECT_EQ(out, "Start Size Count Name File\n    x\n");
 }
 
 }  // namespace
