@@ -182,12 +182,13 @@ std::size_t cell_width(const Field& f, const Value& v) {
 // (20 decimal digits at most) is JSON's and CSV's only, but would fit.
 constexpr std::size_t kCellBytes = 24;
 
-// Writes v's cell, as the table shows it, at `at`: `width` bytes, its cell_width(). Text only
-// when it is_plain_text(): its bytes are then its width.
+constexpr bool is_text(Type t) {
+    return t == Type::Plain || t == Type::Text || t == Type::OptText;
+}
+
+// Writes v's cell, as the table shows it, at `at`: `width` bytes, its cell_width(). Not for text,
+// which the table writes itself (text_cell, place_text).
 void put_cell(char* at, const Field& f, const Value& v, std::size_t width) {
-    auto copy = [&](std::string_view s) {
-        if (!s.empty()) std::memcpy(at, s.data(), s.size());
-    };
     const int digits = static_cast<int>(width);
     switch (f.type) {
         case Type::Addr:  // "0x7f35f0a00000", as pwndbg
@@ -198,11 +199,11 @@ void put_cell(char* at, const Field& f, const Value& v, std::size_t width) {
         case Type::Count:
             return put_decimal_before(at + width, v.n, digits);
         case Type::Bool:
-            return copy(v.b ? "yes" : "no");
+            return static_cast<void>(std::memcpy(at, v.b ? "yes" : "no", width));
         case Type::Plain:
         case Type::Text:
         case Type::OptText:
-            return copy(v.s);
+            return;
     }
 }
 
@@ -225,9 +226,8 @@ void table_cell(Table& t, const Field& f, const Value& v) {
 [[gnu::always_inline]] inline bool put_in_place(Table& t, std::size_t c, const Field& f,
                                                 const RowCtx& r) {
     const Value v = f.get(r);
-    const bool text = f.type == Type::Plain || f.type == Type::Text || f.type == Type::OptText;
-    if (text && !is_plain_text(v.s)) return false;
-    const std::size_t width = text ? v.s.size() : cell_width(f, v);
+    if (is_text(f.type)) return t.place_text(c, v.s);
+    const std::size_t width = cell_width(f, v);
     return t.put_in_place(c, width, [&](char* at) { put_cell(at, f, v, width); });
 }
 

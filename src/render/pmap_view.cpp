@@ -306,8 +306,12 @@ void format_kib(std::string& s, std::uint64_t kib, Style style) {
 // The widest cell that is not text: 20 decimal digits, "K" and the '*' mark.
 constexpr std::size_t kCellBytes = 24;
 
+constexpr bool is_text(Type t) {
+    return t == Type::Plain || t == Type::Text || t == Type::OptText;
+}
+
 // Writes v's cell, as the table shows it, at `at`: `width` bytes, the width cell_width() gives
-// v. Text (Plain, Text, OptText) only when it is_plain_text(), which makes its bytes its width.
+// v. Not for known text, which the table writes itself (text_cell, place_text).
 [[gnu::always_inline]] inline void put_cell(char* at, const Field& f, const Value& v, Style style,
                                             std::size_t width) {
     auto copy = [&](std::string_view s) {
@@ -338,7 +342,7 @@ constexpr std::size_t kCellBytes = 24;
         case Type::Plain:
         case Type::Text:
         case Type::OptText:
-            return copy(v.s);
+            return;
     }
 }
 
@@ -358,10 +362,8 @@ void table_cell(Table& t, const Field& f, const Value& v, Style style, int digit
 [[gnu::always_inline]] inline bool put_in_place(Table& t, std::size_t c, const Field& f,
                                                 const RowCtx& r, Style style, int digits) {
     const Value v = value_of(f, r);
-    const bool text =
-        v.known && (f.type == Type::Plain || f.type == Type::Text || f.type == Type::OptText);
-    if (text && !is_plain_text(v.s)) return false;
-    const std::size_t width = text ? v.s.size() : cell_width(f, v, style, digits);
+    if (v.known && is_text(f.type)) return t.place_text(c, v.s);
+    const std::size_t width = cell_width(f, v, style, digits);
     return t.put_in_place(c, width, [&](char* at) { put_cell(at, f, v, style, width); });
 }
 

@@ -103,6 +103,13 @@ class Table {
         }
         for (; c < kColumns; ++c) add(c);
     }
+    // Within place(c): text goes in place when each of its bytes is one column wide (it
+    // is_plain_text()); false, with nothing written, for any other text and as put_in_place().
+    bool place_text(std::size_t c, std::string_view s) {
+        return is_plain_text(s) && put_in_place(c, s.size(), [&](char* at) {
+                   if (!s.empty()) std::memcpy(at, s.data(), s.size());
+               });
+    }
     // Within place(c): a cell of `width` bytes, each one column wide (plain ASCII), goes where
     // column c's alignment puts it, write(at) writing its bytes at `at`. False, with nothing
     // written, when it is wider than the column (or called out of place: not in a row being
