@@ -259,11 +259,6 @@ template <bool kCore, bool kVerbose>
         [&](std::size_t c) { add_cell(t, kMapFields[kColumns[c]], r); });
 }
 
-using RowWriter = void (*)(Table&, const RowCtx&);
-// [core][verbose]
-constexpr RowWriter kTableRows[2][2] = {{table_row<false, false>, table_row<false, true>},
-                                        {table_row<true, false>, table_row<true, true>}};
-
 void json_value(JsonWriter& w, const Field& f, const Value& v) {
     switch (f.type) {
         case Type::Addr:
@@ -352,12 +347,26 @@ template <bool kCore, bool kVerbose>
     }
 }
 
-using ColumnWidener = void (*)(Table&, std::size_t, const AddressSpace&, const Annotations&,
-                               const Selection&, std::string&);
-// [core][verbose]
-constexpr ColumnWidener kWidenColumns[2][2] = {
-    {widen_columns<false, false>, widen_columns<false, true>},
-    {widen_columns<true, false>, widen_columns<true, true>}};
+// The table of one set of columns: the fields it shows (indices into kMapFields) and its two
+// passes, compiled for them.
+struct MapTable {
+    std::span<const std::size_t> columns;
+    void (*row)(Table&, const RowCtx&);
+    void (*widen)(Table&, std::size_t first_column, const AddressSpace&, const Annotations&,
+                  const Selection&, std::string& scratch);
+};
+
+template <bool kCore, bool kVerbose>
+constexpr MapTable kMapTable{kColumnsOf<kCore, kVerbose>, table_row<kCore, kVerbose>,
+                             widen_columns<kCore, kVerbose>};
+
+// The table for a core file's map or not, with the sections or not.
+const MapTable& map_table(bool core, bool verbose) {
+    static constexpr const MapTable* kTables[2][2] = {
+        {&kMapTable<false, false>, &kMapTable<false, true>},
+        {&kMapTable<true, false>, &kMapTable<true, true>}};
+    return *kTables[core][verbose];
+}
 
 std::string hole_line(const Selection::Hole& h, Addr a) {
     return fmt::format("► {:#x} is in no mapping: it falls in the hole {:#x}-{:#x} ({:#x} bytes)",
@@ -438,16 +447,12 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
     }
 
     const bool marker = filter.address.has_value();
+    const MapTable& shape = map_table(is_core(space), !notes.sections.empty());
     std::vector<Column> columns;
-    std::vector<const Field*> visible;
     if (marker) columns.push_back({"", Align::Left});
-    for (const Field& f : kMapFields)
-        if (!f.header.empty() && shown(f, space, notes)) {
-            columns.push_back({f.header, f.align});
-            visible.push_back(&f);
-        }
+    for (const std::size_t k : shape.columns)
+        columns.push_back({kMapFields[k].header, kMapFields[k].align});
     Table table(std::move(columns));
-    const RowWriter write_row = kTableRows[is_core(space)][!notes.sections.empty()];
     auto emit = [&](Table& t) {
         for (std::size_t k = 0; k < sel.rows.size(); ++k) {
             if (sel.hole && sel.hole->before_row == k)
@@ -456,11 +461,11 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
             const RowCtx r{space, notes, i, space[i], scratch};
             t.begin_row(palette.start(notes.roles[i]));
             if (!marker) {
-                write_row(t, r);
+                shape.row(t, r);
                 continue;
             }
             t.cell(sel.matched[k] ? "►" : " ", 1);
-            for (const Field* f : visible) table_cell(t, *f, f->get(r));
+            for (const std::size_t f : shape.columns) add_cell(t, kMapFields[f], r);
             if (sel.matched[k]) {
                 std::string& note = t.scratch();
                 note = " +";
@@ -476,8 +481,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
         out.push_back('\n');
     }
     if (marker) table.widen(0, 1);
-    kWidenColumns[is_core(space)][!notes.sections.empty()](table, marker ? 1 : 0, space, notes, sel,
-                                                           scratch);
+    shape.widen(table, marker ? 1 : 0, space, notes, sel, scratch);
 
     table.stream_measured(out, palette.reset(), emit, flush);
 }
