@@ -1,6 +1,7 @@
 /* A 32-bit child for the core tests: a file mapping (its name has a space), an anonymous region
  * split by mprotect, two threads blocked in the kernel; prints "ready <pid>" and waits. Built by
- * the test with `cc -m32 -pthread` when the machine can (Debian's gcc-multilib). */
+ * the test with `cc -m32 -pthread` when the machine can (Debian's gcc-multilib). With --probe it
+ * exits at once: the test asks whether this kernel runs 32-bit programs at all. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,7 +16,8 @@ static void* idle(void* arg) {
     return NULL;
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+    if (argc > 1 && strcmp(argv[1], "--probe") == 0) return 0;
     long page = sysconf(_SC_PAGESIZE);
     int fd = open("mapped file.bin", O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0 || ftruncate(fd, 3 * page) != 0) return 1;

@@ -279,6 +279,12 @@ const Dumps32& dumps32() {
             d.why_not = "this machine cannot build 32-bit programs (gcc-multilib): " + cc.err;
             return d;
         }
+        // A kernel built without IA-32 emulation, or booted with ia32_emulation=0, refuses them.
+        if (RunResult probe = run({exe, "--probe"}); probe.status != 0) {
+            d.why_not = "this kernel does not run 32-bit programs (the probe's exit status: " +
+                        std::to_string(probe.status) + ")";
+            return d;
+        }
         d.dumps = make_dumps({exe}, "vmatlas core32");
         return d;
     }();
