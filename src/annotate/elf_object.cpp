@@ -163,7 +163,8 @@ Result<std::vector<ProgramHeader>> read_program_headers(Elf* elf, const GElf_Ehd
 }
 
 // Section headers, .SUNW_phname and the build-id; damage here is a warning, never fatal.
-void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, ElfObject& obj) {
+void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, bool want_build_id,
+                   ElfObject& obj) {
     std::size_t shnum = 0, shstrndx = 0;
     if (elf_getshdrnum(elf, &shnum) != 0) {
         obj.warnings.push_back(fmt::format(
@@ -219,7 +220,7 @@ void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, ElfObject
                                 shdr.sh_type, index, shdr.sh_offset});
     }
 
-    if (obj.build_id.empty()) {
+    if (want_build_id && obj.build_id.empty()) {
         for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr && obj.build_id.empty();
              scn = elf_nextscn(elf, scn)) {
             GElf_Shdr shdr;
@@ -266,7 +267,8 @@ void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, ElfObject
     }
 }
 
-Result<ElfObject> read_elf(Elf* elf, std::span<const std::uint8_t> ident, std::uint64_t file_size) {
+Result<ElfObject> read_elf(Elf* elf, std::span<const std::uint8_t> ident, std::uint64_t file_size,
+                           bool want_build_id) {
     auto elf_class = check_ident(ident, file_size);
     if (!elf_class) return elf_class.error();
     if (elf == nullptr || elf_kind(elf) != ELF_K_ELF)
@@ -284,7 +286,8 @@ Result<ElfObject> read_elf(Elf* elf, std::span<const std::uint8_t> ident, std::u
     if (!phdrs) return phdrs.error();
     obj.program_headers = std::move(*phdrs);
 
-    for (std::size_t i = 0; i < obj.program_headers.size() && obj.build_id.empty(); ++i) {
+    for (std::size_t i = 0; want_build_id && i < obj.program_headers.size() && obj.build_id.empty();
+         ++i) {
         const ProgramHeader& p = obj.program_headers[i];
         if (p.type != PT_NOTE || !fits(p.offset, p.filesz, file_size)) continue;
         const Elf_Type type = p.align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR;
@@ -300,31 +303,48 @@ Result<ElfObject> read_elf(Elf* elf, std::span<const std::uint8_t> ident, std::u
             fmt::format("the section header table (e_shoff {:#x}, {} entries of {:#x} bytes) runs "
                         "past the end of the {:#x}-byte file; no section is read",
                         ehdr.e_shoff, ehdr.e_shnum, shentsize, file_size));
-    read_sections(elf, ident[EI_DATA] == ELFDATA2MSB, file_size, obj);
+    read_sections(elf, ident[EI_DATA] == ELFDATA2MSB, file_size, want_build_id, obj);
     return obj;
 }
 
 }  // namespace
 
-Result<ElfObject> read_elf_object(int fd) {
+Result<ElfObject> read_elf_object(int fd, const ReadOptions& options) {
     if (!libelf_ready()) return make_error(ErrorKind::Unsupported, "libelf cannot be initialised");
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return make_error(ErrorKind::UnreadableInput,
-                          fmt::format("cannot stat the file: {}", std::strerror(errno)));
-    const std::uint64_t size = st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-    std::array<std::uint8_t, EI_NIDENT> ident{};
-    const ssize_t got = pread(fd, ident.data(), ident.size(), 0);
-    if (got < 0)
-        return make_error(ErrorKind::UnreadableInput,
-                          fmt::format("cannot read the file: {}", std::strerror(errno)));
-    const std::uint64_t known = std::min<std::uint64_t>(size, static_cast<std::uint64_t>(got));
-    auto elf_class = check_ident(std::span(ident).first(known), known < EI_NIDENT ? known : size);
-    if (!elf_class) return elf_class.error();
+    std::uint64_t size = 0;
+    if (options.file_size) {
+        size = *options.file_size;
+    } else {
+        struct stat st;
+        if (fstat(fd, &st) != 0)
+            return make_error(ErrorKind::UnreadableInput,
+                              fmt::format("cannot stat the file: {}", std::strerror(errno)));
+        size = st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    }
     // ELF_C_READ: libelf reads with pread only what is asked for (headers, a few sections), and a
     // file truncated under us gives a read error instead of SIGBUS.
     ElfHandle elf(elf_begin(fd, ELF_C_READ, nullptr));
-    return read_elf(elf.get(), ident, size);
+    std::array<std::uint8_t, EI_NIDENT> ident{};
+    std::size_t known = 0;
+    if (elf != nullptr && elf_kind(elf.get()) == ELF_K_ELF) {
+        // libelf has read the identification already: check the copy it keeps.
+        std::size_t n = 0;
+        if (const char* id = elf_getident(elf.get(), &n); id != nullptr) {
+            known = std::min(n, ident.size());
+            std::memcpy(ident.data(), id, known);
+        }
+    }
+    if (known < ident.size()) {
+        // Not ELF to libelf, or too short: read the bytes again to say which, and why.
+        const ssize_t got = pread(fd, ident.data(), ident.size(), 0);
+        if (got < 0)
+            return make_error(ErrorKind::UnreadableInput,
+                              fmt::format("cannot read the file: {}", std::strerror(errno)));
+        known = std::min<std::uint64_t>(size, static_cast<std::uint64_t>(got));
+    }
+    auto elf_class = check_ident(std::span(ident).first(known), known < EI_NIDENT ? known : size);
+    if (!elf_class) return elf_class.error();
+    return read_elf(elf.get(), ident, size, options.build_id);
 }
 
 Result<ElfObject> read_elf_object(std::span<const std::byte> bytes) {
@@ -339,7 +359,7 @@ Result<ElfObject> read_elf_object(std::span<const std::byte> bytes) {
     std::vector<char> copy(reinterpret_cast<const char*>(bytes.data()),
                            reinterpret_cast<const char*>(bytes.data()) + bytes.size());
     ElfHandle elf(elf_memory(copy.data(), copy.size()));
-    return read_elf(elf.get(), ident, bytes.size());
+    return read_elf(elf.get(), ident, bytes.size(), true);
 }
 
 std::string_view load_segment_name(const ElfObject& obj, const ProgramHeader& load) {

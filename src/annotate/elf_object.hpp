@@ -70,9 +70,18 @@ struct ElfObject {
     std::vector<std::string> warnings;
 };
 
+struct ReadOptions {
+    // The size of the file open on fd, from the caller's own fstat of it: one system call fewer.
+    // Without it the reader asks fstat.
+    std::optional<std::uint64_t> file_size;
+    // Whether to read the notes for NT_GNU_BUILD_ID (only a core's objects are matched by it).
+    bool build_id = true;
+};
+
 // Reads the object open on fd (not taken over; the file offset is not used). Reads only the
-// headers, the section name table, the notes, and .SUNW_phname with .dynstr when present.
-Result<ElfObject> read_elf_object(int fd);
+// headers, the section name table, the notes (when asked), and .SUNW_phname with .dynstr when
+// present.
+Result<ElfObject> read_elf_object(int fd, const ReadOptions& options = {});
 
 // The same from bytes in memory (tests, the fuzz target).
 Result<ElfObject> read_elf_object(std::span<const std::byte> bytes);

@@ -84,7 +84,8 @@ enum class Opened { Yes, Missing, NotRegular, Changed };
 struct OpenResult {
     Opened outcome = Opened::Missing;
     Fd fd;
-    int error = 0;  // errno of the last attempt, when Missing
+    int error = 0;           // errno of the last attempt, when Missing
+    std::uint64_t size = 0;  // when Yes, from the fstat of fd
 };
 
 // Opens a candidate only if it is a regular file with the row's device and inode: a device node
@@ -105,7 +106,8 @@ OpenResult open_checked(const std::string& name, const Mapping& row) {
     }
     if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {Opened::NotRegular, Fd(), 0};
     if (!same_file(st, row)) return {Opened::Changed, Fd(), 0};
-    return {Opened::Yes, std::move(fd), 0};
+    return {Opened::Yes, std::move(fd), 0,
+            st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0};
 }
 
 OpenResult open_object(std::string_view path, const Mapping& row, int pid) {
@@ -382,7 +384,8 @@ void stages::name_elf_segments(const AddressSpace& space, const AnnotateContext&
             }
             std::shared_ptr<const Layout> layout;
             if (opened.outcome == Opened::Yes) {
-                auto obj = elf::read_elf_object(opened.fd.get());
+                auto obj = elf::read_elf_object(opened.fd.get(),
+                                                {.file_size = opened.size, .build_id = false});
                 if (obj) {
                     for (const std::string& w : obj->warnings)
                         notes.warnings.push_back(fmt::format("{}: {}", path, w));

@@ -75,7 +75,9 @@ std::optional<elf::ElfObject> read_disk(std::string_view path) {
     if (fd < 0) return std::nullopt;
     std::optional<elf::ElfObject> out;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-        if (auto obj = elf::read_elf_object(fd)) out = std::move(*obj);
+        if (auto obj =
+                elf::read_elf_object(fd, {.file_size = static_cast<std::uint64_t>(st.st_size)}))
+            out = std::move(*obj);
     ::close(fd);
     return out;
 }

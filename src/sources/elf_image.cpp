@@ -554,7 +554,7 @@ Result<ElfImage> load_elf_image(const std::string& path, const ElfImageOptions& 
     if (!S_ISREG(st.st_mode))
         return make_error(ErrorKind::UnreadableInput,
                           fmt::format("{} is not a regular file", path));
-    auto object = elf::read_elf_object(fd);
+    auto object = elf::read_elf_object(fd, {.file_size = static_cast<std::uint64_t>(st.st_size)});
     if (!object)
         return make_error(object.error().kind, fmt::format("{}: {}", path, object.error().message));
     return elf_image_from(std::move(*object), path, static_cast<std::uint64_t>(st.st_size),

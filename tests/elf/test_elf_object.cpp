@@ -5,6 +5,7 @@
 // the buffer (run under ASan in the sanitizer build).
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -426,6 +427,27 @@ TEST(ElfObject, SystemLibraryHasBuildId) {
     EXPECT_EQ(hex, expected);
     EXPECT_FALSE(obj->sections.empty());
     EXPECT_FALSE(obj->has_phnames);
+
+    // With the caller's size and without the notes (the live path): the same headers and
+    // sections, and no build-id read.
+    struct stat st;
+    ASSERT_EQ(stat(libc.c_str(), &st), 0);
+    const int again = open(libc.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(again, 0);
+    auto lean = read_elf_object(
+        again, {.file_size = static_cast<std::uint64_t>(st.st_size), .build_id = false});
+    close(again);
+    ASSERT_TRUE(lean.ok()) << lean.error().message;
+    EXPECT_TRUE(lean->build_id.empty());
+    ASSERT_EQ(lean->program_headers.size(), obj->program_headers.size());
+    for (std::size_t i = 0; i < obj->program_headers.size(); ++i) {
+        EXPECT_EQ(lean->program_headers[i].vaddr, obj->program_headers[i].vaddr) << i;
+        EXPECT_EQ(lean->program_headers[i].filesz, obj->program_headers[i].filesz) << i;
+    }
+    ASSERT_EQ(lean->sections.size(), obj->sections.size());
+    for (std::size_t i = 0; i < obj->sections.size(); ++i)
+        EXPECT_EQ(lean->sections[i].name, obj->sections[i].name) << i;
+    EXPECT_EQ(lean->warnings, obj->warnings);
 }
 
 }  // namespace
