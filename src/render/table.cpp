@@ -127,10 +127,10 @@ void Table::Cursor::grow(std::size_t n) {
     const std::size_t content = static_cast<std::size_t>(content_end - out->data());
     if (used + n > out->size()) {
         // resize() writes zeros over all it adds, and touches each page: grow by doubling from
-        // 64 KB, not at once to the capacity a caller reserved (start_writing() reserves a
-        // flush's worth, 256 KB and more, which a small table never fills), but never past
-        // that capacity while it is enough, which would copy the text.
-        std::size_t size = std::max(out->size() * 2, used + n + 65536);
+        // 16 KB (a small process's whole table), not at once to the capacity a caller reserved
+        // (start_writing() reserves a flush's worth, 256 KB and more, which a small table never
+        // fills), but never past that capacity while it is enough, which would copy the text.
+        std::size_t size = std::max(out->size() * 2, used + n + 16384);
         if (used + n <= out->capacity()) size = std::min(size, out->capacity());
         out->resize(size);
     }
