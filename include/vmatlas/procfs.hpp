@@ -1,12 +1,14 @@
 // The live source: a process's map from /proc/PID/maps.
 //
-// The file is read with read(2) in blocks by a thread that never waits for the parser (unless it
-// falls three blocks behind), so the time between the first and the last read(2) is as short as
-// `cat` makes it, and parsing overlaps the reads (see stream_process_text). Errors are typed: no
-// such process, permission denied, exited while being read, kernel thread.
+// The file is read with read(2), past its first 256 KB by a thread that never waits for the
+// parser (unless it falls 16 blocks behind), so the time between the first and the last read(2)
+// is as short as `cat` makes it, and parsing overlaps the reads (see stream_process_text). Errors
+// are typed: no such process, permission denied, exited while being read, kernel thread.
 #pragma once
 
 #include <sys/types.h>
+
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -40,25 +42,29 @@ Result<std::string> read_proc_file(const std::string& path);
 // array would copy it.
 std::size_t big_map_rows();
 
-// A process's map, read from /proc/PID/maps as stream_process_text reads, in blocks of 256 KB,
-// and parsed while it is read.
+// A process's map, read from /proc/PID/maps as stream_process_text reads, and parsed while it is
+// read.
 Result<AddressSpace> read_process_maps(pid_t pid);
 
 // Reads the maps of an already opened /proc/PID/maps descriptor: lets a test make the process
 // exit between open and read. Takes ownership of fd.
 Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd);
 
+// The text read on the calling thread before a thread of its own takes over the reading.
+inline constexpr std::size_t kStreamBlockBytes = 256 * 1024;
+
 // Reads /proc/PID/LEAF ("smaps", ...) to its end and hands its text to `consume`, in order and in
-// pieces that may end in the middle of a line, on the calling thread. The first 256 KB block is
-// read on the calling thread; a file that does not end in it starts a thread of its own for the
-// read(2) calls (or reads on, block by block, when no thread can be started), which never waits
-// for `consume` unless it falls three blocks behind: the reads take as long as `cat` takes (the
-// window in which the map can change under them is no longer), and parsing overlaps them instead
-// of following them. The pieces live in a few reused blocks, so a 45 MB smaps costs no 45 MB of
-// fresh memory, and blocks no bigger keep it to 1 MB: each new page costs a fault (~2 us on a
-// VM). Errors are those of read_process_maps (an empty file is explained as a kernel thread or an
-// exit); the bytes read before an error have already been consumed. Returns the number of bytes
-// read.
+// pieces that may end in the middle of a line, on the calling thread. The first kStreamBlockBytes
+// are read on the calling thread, each read(2) into the start of one block and handed on at once
+// (most maps end there). A file that goes on starts a thread of its own for the rest of the
+// read(2) calls (or reads on in the same way when no thread can be started), which fills blocks
+// of kStreamBlockBytes and never waits for `consume` unless it falls 16 blocks behind: the reads
+// take as long as `cat` takes (the window in which the map can change under them is no longer),
+// and parsing overlaps them instead of following them. The pieces live in a few reused blocks,
+// so a 45 MB smaps costs no 45 MB of fresh memory: each new page costs a fault (~2 us on a VM,
+// more inside read(2)). Errors are those of read_process_maps (an empty file is explained as a
+// kernel thread or an exit); the bytes read before an error have already been consumed. Returns
+// the number of bytes read.
 Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
                                         const std::function<void(std::string_view)>& consume);
 

@@ -483,9 +483,11 @@ Result<AddressSpace> read_process_smaps(pid_t pid) {
     AddressSpaceBuilder builder(process_source(pid, "smaps"));
     builder.reserve(1024);
     SmapsParser parser(builder);
-    std::size_t pieces = 0;
+    std::size_t bytes = 0;
     auto read = stream_process_text(pid, "smaps", [&](std::string_view piece) {
-        if (++pieces == 2) builder.reserve(big_map_rows());  // a big map: see big_map_rows()
+        // A map past the first block is a big one: see big_map_rows().
+        if (bytes <= kStreamBlockBytes && (bytes += piece.size()) > kStreamBlockBytes)
+            builder.reserve(big_map_rows());
         parser.feed(piece);
     });
     if (!read) return read.error();
