@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "vmatlas/mapping.hpp"
+#include "vmatlas/populate.hpp"
 #include "vmatlas/short_text.hpp"
 
 namespace vmatlas {
@@ -166,7 +167,10 @@ class AddressSpaceBuilder {
     explicit AddressSpaceBuilder(SourceInfo source);
 
     PathId intern(std::string_view path) { return space_.paths_.intern(path); }
-    void add(const Mapping& m) { rows_.push_back(m); }
+    void add(const Mapping& m) {
+        rows_ready_.before_push(rows_);
+        rows_.push_back(m);
+    }
     void add(const Mapping& m, Figures f);
     // Records a malformed row that the source skipped.
     void reject(Diagnostic d);
@@ -189,6 +193,7 @@ class AddressSpaceBuilder {
     AddressSpace space_;
     std::vector<Mapping> rows_;
     std::vector<Figures> row_figures_;  // parallel to rows_ (short of it when added without)
+    PopulateAhead rows_ready_, figures_ready_;
     std::size_t rejected_ = 0;
     std::size_t carried_superseded_ = 0;
 };

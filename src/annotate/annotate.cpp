@@ -1,13 +1,14 @@
 // The annotation pipeline: every stage in order (see stages.hpp).
 #include "annotate/stages.hpp"
+#include "vmatlas/populate.hpp"
 
 namespace vmatlas {
 
 Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx) {
     Annotations notes;
-    notes.labels.resize(space.size());
-    notes.roles.resize(space.size());
-    if (ctx.want_sections) notes.sections.resize(space.size());
+    resize_populated(notes.labels, space.size());
+    resize_populated(notes.roles, space.size());
+    if (ctx.want_sections) resize_populated(notes.sections, space.size());
     stages::name_kernel(space, notes);
     stages::name_elf_segments(space, ctx, notes);
     stages::name_process_areas(space, ctx, notes);

@@ -328,6 +328,8 @@ AddressSpaceBuilder::AddressSpaceBuilder(SourceInfo source) {
 void AddressSpaceBuilder::add(const Mapping& m, Figures f) {
     if (row_figures_.capacity() < rows_.capacity()) row_figures_.reserve(rows_.capacity());
     row_figures_.resize(rows_.size());
+    rows_ready_.before_push(rows_);
+    figures_ready_.before_push(row_figures_);
     rows_.push_back(m);
     row_figures_.push_back(std::move(f));
 }

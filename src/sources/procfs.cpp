@@ -21,10 +21,12 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "vmatlas/maps_text.hpp"
+#include "vmatlas/populate.hpp"
 
 namespace vmatlas {
 
@@ -241,6 +243,7 @@ class BlockRing {
             : data(std::make_unique_for_overwrite<char[]>(size)), size(size) {}
         std::unique_ptr<char[]> data;  // not zero-filled: read(2) writes every byte used
         std::size_t size, used = 0;
+        bool populated = false;  // made present by the reader (see vmatlas/populate.hpp)
     };
 
     // Blocks are made when first needed: a small map is read into one.
@@ -334,6 +337,9 @@ int read_into_ring(int fd, BlockRing& ring) {
     for (;;) {
         auto block = ring.take_free();
         if (!block) return 0;
+        // The reader fills its blocks to the brim: each is all used.
+        if (!std::exchange(block->populated, true))
+            populate_pages(block->data.get(), block->data.get() + block->size);
         const int err = fill_block(fd, *block);
         const bool full = block->used == block->size;
         if (block->used > 0) ring.put_full(std::move(block));
