@@ -4,8 +4,9 @@
 // costs some 13 us, where madvise(MADV_POPULATE_WRITE) makes pages present for 1.3 us each
 // (4,096 pages each way, session 9; README, Performance). The arrays that grow to megabytes (a
 // 60,000-mapping process's rows, its smaps figures, its labels, the blocks its text is read
-// into, the table's text) are populated ahead of their writes, a chunk at a time, so that at
-// most one chunk of an array's room is made present and not used.
+// into, the table's text) are populated ahead of their writes: arrays that grow by pushes a
+// chunk at a time (PopulateAhead), so that at most one chunk of their room is made present and
+// not used; arrays sized at once, the reader's blocks and the table's text as they are made.
 #pragma once
 
 #include <algorithm>
@@ -20,8 +21,8 @@ namespace vmatlas {
 void populate_pages(const void* begin, const void* end);
 
 // v.resize(n), with the room for the new elements made present first.
-template <class T>
-void resize_populated(std::vector<T>& v, std::size_t n) {
+template <class T, class A>
+void resize_populated(std::vector<T, A>& v, std::size_t n) {
     if (n > v.size()) {
         v.reserve(n);
         populate_pages(v.data() + v.size(), v.data() + n);
@@ -30,13 +31,13 @@ void resize_populated(std::vector<T>& v, std::size_t n) {
 }
 
 // Populates a vector's reserved room a chunk at a time ahead of its pushes: call before each
-// push_back. Two comparisons on a push that stays inside the populated part.
+// push_back. Three comparisons on a push that stays inside the populated part.
 class PopulateAhead {
   public:
     static constexpr std::size_t kChunk = 64 * 1024;
 
-    template <class T>
-    void before_push(const std::vector<T>& v) {
+    template <class T, class A>
+    void before_push(const std::vector<T, A>& v) {
         if (v.size() == v.capacity()) return;  // this push moves the elements to new room
         const char* base = reinterpret_cast<const char*>(v.data());
         const std::size_t next = (v.size() + 1) * sizeof(T);

@@ -61,10 +61,10 @@ inline constexpr std::size_t kStreamBlockBytes = 256 * 1024;
 // of kStreamBlockBytes and never waits for `consume` unless it falls 16 blocks behind: the reads
 // take as long as `cat` takes (the window in which the map can change under them is no longer),
 // and parsing overlaps them instead of following them. The pieces live in a few reused blocks,
-// so a 45 MB smaps costs no 45 MB of fresh memory: each new page costs a fault (~2 us on a VM,
-// more inside read(2)). Errors are those of read_process_maps (an empty file is explained as a
-// kernel thread or an exit); the bytes read before an error have already been consumed. Returns
-// the number of bytes read.
+// so a 45 MB smaps costs no 45 MB of fresh memory: each new page costs a fault (some 13 us on
+// this project's VM; the reader's blocks are populated when made, see vmatlas/populate.hpp). Errors
+// are those of read_process_maps (an empty file is explained as a kernel thread or an exit); the
+// bytes read before an error have already been consumed. Returns the number of bytes read.
 Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
                                         const std::function<void(std::string_view)>& consume);
 

@@ -162,7 +162,8 @@ Result<std::vector<ProgramHeader>> read_program_headers(Elf* elf, const GElf_Ehd
     return out;
 }
 
-// Section headers, .SUNW_phname and the build-id; damage here is a warning, never fatal.
+// Section headers, .SUNW_phname and (when wanted) the build-id; damage here is a warning, never
+// fatal.
 void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, bool want_build_id,
                    ElfObject& obj) {
     std::size_t shnum = 0, shstrndx = 0;

@@ -64,7 +64,7 @@ struct ElfObject {
     std::uint64_t header_bytes = 0;              // e_ehsize as the class defines it (52 or 64)
     std::vector<ProgramHeader> program_headers;  // every one, in file order
     std::vector<Section> sections;               // SHF_ALLOC only, in section header order
-    std::vector<std::uint8_t> build_id;          // NT_GNU_BUILD_ID, empty when absent
+    std::vector<std::uint8_t> build_id;          // NT_GNU_BUILD_ID; empty when absent or not read
     bool has_phnames = false;                    // a usable .SUNW_phname section was found
     // Non-fatal damage, one sentence each ("section 7: name offset 0x9999 is outside ...").
     std::vector<std::string> warnings;

@@ -399,6 +399,17 @@ TEST(ElfObject, FromFileDescriptor) {
     ASSERT_TRUE(obj.ok()) << obj.error().message;
     EXPECT_EQ(obj->program_headers[1].name, "text");
 
+    // The size the caller gives is the one every offset is checked against: a file said to end
+    // inside its program headers is refused as one that does.
+    fd = open(image.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    obj = read_elf_object(fd, {.file_size = 0x50});
+    close(fd);
+    ASSERT_FALSE(obj.ok());
+    EXPECT_EQ(obj.error().kind, ErrorKind::MalformedInput);
+    EXPECT_NE(obj.error().message.find("program header table"), std::string::npos)
+        << obj.error().message;
+
     // A file truncated inside its headers, read through a descriptor.
     elftest::write_text(image, std::string_view(reinterpret_cast<const char*>(b.data()), 0x50));
     fd = open(image.c_str(), O_RDONLY | O_CLOEXEC);

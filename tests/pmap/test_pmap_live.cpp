@@ -400,30 +400,36 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
         EXPECT_EQ(live->figures()[i].vm_flags, whole.figures()[i].vm_flags) << i;
     }
 
-    // A consumer that stops for a while at its first piece, so that the reader runs out of
-    // blocks and waits for one to come back: the pieces still arrive whole and in order.
+    // A consumer that stops for a while at the first piece past the text read on the calling
+    // thread (the first from the reader thread's blocks), so that the reader runs out of blocks
+    // and waits for one to come back: the pieces still arrive whole and in order.
     std::string joined;
-    std::size_t slow_pieces = 0;
+    std::size_t block_pieces = 0;
     const auto slow = vmatlas::stream_process_text(child, "smaps", [&](std::string_view p) {
-        if (++slow_pieces == 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (joined.size() >= vmatlas::kStreamBlockBytes && ++block_pieces == 1)
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
         joined += p;
     });
     ASSERT_TRUE(slow.ok()) << slow.error().message;
     EXPECT_EQ(*slow, joined.size());
-    EXPECT_GT(slow_pieces, 16u);
+    EXPECT_GT(block_pieces, 16u);  // more blocks than the reader may fill ahead
     const vmatlas::AddressSpace rejoined = vmatlas::parse_smaps_text(joined, {"test", "", 0, ""});
     EXPECT_TRUE(rejoined.diagnostics().empty());
     ASSERT_EQ(rejoined.mappings(), whole.mappings());
 
-    // A consumer that throws stops the reader and gets its exception back.
-    std::size_t calls = 0;
+    // A consumer that throws at its second piece from the reader thread stops the reader and
+    // gets its exception back.
+    std::size_t seen = 0, thread_calls = 0;
     EXPECT_THROW((void)vmatlas::stream_process_text(child, "smaps",
-                                                    [&](std::string_view) {
-                                                        if (++calls == 2)
+                                                    [&](std::string_view p) {
+                                                        if (seen >= vmatlas::kStreamBlockBytes &&
+                                                            ++thread_calls == 2)
                                                             throw std::runtime_error("stop");
+                                                        seen += p.size();
                                                     }),
                  std::runtime_error);
-    EXPECT_EQ(calls, 2u);
+    EXPECT_EQ(thread_calls, 2u);
+    EXPECT_LT(seen, text.size());
 
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
