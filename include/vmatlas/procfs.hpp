@@ -42,6 +42,11 @@ Result<std::string> read_proc_file(const std::string& path);
 // array would copy it.
 std::size_t big_map_rows();
 
+// Called with each piece a reader of a live map is given (bytes: the text so far, 0 at first):
+// once the text goes past the first kStreamBlockBytes, the map is a big one, and builder
+// reserves room for big_map_rows().
+void make_room_if_big(AddressSpaceBuilder& builder, std::size_t& bytes, std::size_t piece);
+
 // A process's map, read from /proc/PID/maps as stream_process_text reads, and parsed while it is
 // read.
 Result<AddressSpace> read_process_maps(pid_t pid);

@@ -99,6 +99,14 @@ std::string basename_of(std::string_view path) {
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
+// read(2), again when a signal interrupts it.
+ssize_t read_retrying(int fd, char* at, std::size_t room) {
+    ssize_t n;
+    do n = ::read(fd, at, room);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
 // Reads fd to its end into out; 0 or the errno of the failed read(2). Most files read here are a
 // line (a thread's comm, a stat): their bytes go to the stack first, and one that ends there
 // costs a string of its own size. A 16 KB string for each, zero-filled and kept as each thread's
@@ -107,14 +115,8 @@ std::string basename_of(std::string_view path) {
 int read_all(int fd, std::string& out) {
     char head[4096];
     std::size_t used = 0;
-    auto read_into = [fd](char* at, std::size_t room) {
-        ssize_t n;
-        do n = ::read(fd, at, room);
-        while (n < 0 && errno == EINTR);
-        return n;
-    };
     while (used < sizeof head) {
-        const ssize_t n = read_into(head + used, sizeof head - used);
+        const ssize_t n = read_retrying(fd, head + used, sizeof head - used);
         if (n <= 0) {
             const int err = n < 0 ? errno : 0;
             out.assign(head, used);
@@ -127,7 +129,7 @@ int read_all(int fd, std::string& out) {
     out.resize(4 * sizeof head);
     for (;;) {
         if (out.size() - used < sizeof head) out.resize(out.size() * 2);
-        const ssize_t n = read_into(out.data() + used, out.size() - used);
+        const ssize_t n = read_retrying(fd, out.data() + used, out.size() - used);
         if (n <= 0) {
             const int err = n < 0 ? errno : 0;
             out.resize(used);
@@ -323,8 +325,7 @@ class BlockRing {
 // Reads fd into block until the block is full, the end (0) or an error (its errno).
 int fill_block(int fd, BlockRing::Block& block) {
     while (block.used < block.size) {
-        const ssize_t n = ::read(fd, block.data.get() + block.used, block.size - block.used);
-        if (n < 0 && errno == EINTR) continue;
+        const ssize_t n = read_retrying(fd, block.data.get() + block.used, block.size - block.used);
         if (n < 0) return errno;
         if (n == 0) return 0;
         block.used += static_cast<std::size_t>(n);
@@ -351,13 +352,12 @@ int read_into_ring(int fd, BlockRing& ring) {
 // once, until the end (at_end), an error (its errno), or `limit` bytes in all (then more may
 // remain). A /proc file gives a page or so of whole records per read(2) however much room there
 // is, so this touches the block's first pages only: a fresh page that the kernel faults in
-// inside read(2) costs some 10 us on this VM (reading python3's 84 KB smaps across fresh pages
+// inside read(2) costs some 13 us on this VM (reading python3's 84 KB smaps across fresh pages
 // took 0.52 ms, into the same page 0.27-0.30).
 int read_through(int fd, BlockRing::Block& block, std::size_t limit, std::size_t& total,
                  bool& at_end, const std::function<void(std::string_view)>& consume) {
     while (total < limit) {
-        const ssize_t n = ::read(fd, block.data.get(), block.size);
-        if (n < 0 && errno == EINTR) continue;
+        const ssize_t n = read_retrying(fd, block.data.get(), block.size);
         if (n < 0) return errno;
         if (n == 0) {
             at_end = true;
@@ -432,6 +432,11 @@ Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
     return stream_fd(pid, path, fd, consume);
 }
 
+void make_room_if_big(AddressSpaceBuilder& builder, std::size_t& bytes, std::size_t piece) {
+    if (bytes <= kStreamBlockBytes && (bytes += piece) > kStreamBlockBytes)
+        builder.reserve(big_map_rows());
+}
+
 std::size_t big_map_rows() {
     const auto text = read_proc_file("/proc/sys/vm/max_map_count");  // 65,530 unless changed
     const unsigned long n = text ? std::strtoul(text->c_str(), nullptr, 10) : 0;
@@ -454,8 +459,7 @@ Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
     builder.reserve(kStreamBlockBytes / 41 + 1);
     std::size_t bytes = 0;
     auto read = stream_fd(pid, proc_path(pid, "maps"), fd, [&](std::string_view piece) {
-        if (bytes <= kStreamBlockBytes && (bytes += piece.size()) > kStreamBlockBytes)
-            builder.reserve(big_map_rows());
+        make_room_if_big(builder, bytes, piece.size());
         parser.feed(piece);
     });
     if (!read) return read.error();

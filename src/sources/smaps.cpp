@@ -485,9 +485,7 @@ Result<AddressSpace> read_process_smaps(pid_t pid) {
     SmapsParser parser(builder);
     std::size_t bytes = 0;
     auto read = stream_process_text(pid, "smaps", [&](std::string_view piece) {
-        // A map past the first block is a big one: see big_map_rows().
-        if (bytes <= kStreamBlockBytes && (bytes += piece.size()) > kStreamBlockBytes)
-            builder.reserve(big_map_rows());
+        make_room_if_big(builder, bytes, piece.size());
         parser.feed(piece);
     });
     if (!read) return read.error();

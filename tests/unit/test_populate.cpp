@@ -117,13 +117,14 @@ TEST(Populate, AheadOfPushesTheNextRowsPagesArePresentAndAMoveIsFollowed) {
     ASSERT_EQ(rows.size(), plain.size());
     for (std::size_t i = 0; i < rows.size(); ++i) ASSERT_EQ(rows[i].b, plain[i].b) << i;
 
-    // A vector that outgrows its room moves to new pages; the pushes after the move find their
-    // pages present too.
+    // A vector that moves to new pages, by a reserve() while its populated part runs ahead of its
+    // rows and by outgrowing its room: the pushes after each move find their pages present too.
     Rows small;
     small.reserve(1000);
     vmatlas::PopulateAhead small_ahead;
     const Row* first_room = small.data();
     for (std::uint64_t i = 0; i < 50000; ++i) {
+        if (i == 100) small.reserve(5000);
         small_ahead.before_push(small);
         ASSERT_TRUE(next_row_present(small)) << "row " << i;
         small.push_back({i, i, i});
