@@ -1,6 +1,5 @@
 // vmatlas diff [--all] [-b] [-s] A B: what was added, removed or changed between two maps.
 #include <fmt/format.h>
-#include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -17,7 +16,7 @@ constexpr int kDiffer = 1;  // the maps differ: diff(1)'s status
 }  // namespace
 
 int run_diff(int argc, char** argv) {
-    CLI::App app{
+    ArgParser app{
         "What changed between two maps: rows added, removed and changed (matched by start "
         "address; the fields that changed, old -> new), unchanged rows counted.",
         "vmatlas diff"};
@@ -35,7 +34,7 @@ int run_diff(int argc, char** argv) {
     const std::string help = std::string(kTargetHelp);
     app.add_option("A", a_spec, "the map before: " + help)->required();
     app.add_option("B", b_spec, "the map after, the same kinds of target")->required();
-    app.add_option("--base", target_args.base_text,
+    app.add_option("--base ADDR", target_args.base_text,
                    "ELF image targets: the load bias of an ET_DYN (0x-hex or decimal)");
     app.add_flag("--sections", target_args.by_sections,
                  "ELF image targets: map their allocated sections, not their program headers");
@@ -44,7 +43,7 @@ int run_diff(int argc, char** argv) {
     app.add_flag("-s", view.no_segment_names,
                  "leave the segment names (from ELF headers) out of the comparison and output");
     output.add_to(app);
-    if (const auto status = parse_args(app, argc, argv)) return *status;
+    if (const auto status = app.parse(argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
     if (a_spec == "-" && b_spec == "-")
         return usage_error("only one of A and B can be standard input ('-')");

@@ -1,6 +1,5 @@
 // vmatlas elf FILE: the program headers with their names (Solaris elfdump -p) and the map the
 // file would create when loaded (pwndbg vmmap-load), by segments or, with --sections, by sections.
-#include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -12,7 +11,7 @@
 namespace vmatlas::cli {
 
 int run_elf(int argc, char** argv) {
-    CLI::App app{"Program headers with their names, and the map the file would create when loaded.",
+    ArgParser app{"Program headers with their names, and the map the file would create when loaded.",
                  "vmatlas elf"};
     app.footer(
         "An ET_EXEC loads at its own addresses. An ET_DYN loads at --base (the load bias: where\n"
@@ -26,11 +25,11 @@ int run_elf(int argc, char** argv) {
     OutputOptions output;
     ElfImageOptions options;
     app.add_option("FILE", file, "an ELF executable or shared object")->required();
-    app.add_option("--base", base_text, "load bias of an ET_DYN (0x-hex or decimal)");
+    app.add_option("--base ADDR", base_text, "load bias of an ET_DYN (0x-hex or decimal)");
     app.add_flag("--sections", options.by_sections,
                  "the map from the allocated sections, exact, not from the program headers");
     output.add_to(app);
-    if (const auto status = parse_args(app, argc, argv)) return *status;
+    if (const auto status = app.parse(argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
 
     if (!base_text.empty()) {

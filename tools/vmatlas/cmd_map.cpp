@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -14,7 +13,7 @@
 namespace vmatlas::cli {
 
 int run_map(int argc, char** argv) {
-    CLI::App app{"Show the memory map of a process, annotated (like pwndbg's vmmap).", "vmatlas"};
+    ArgParser app{"Show the memory map of a process, annotated (like pwndbg's vmmap).", "vmatlas"};
     app.footer(
         "FILTER is an address (0x-hex or decimal: its mapping is marked, with the offset into it)\n"
         "or text (rows whose file or name contains it).\n"
@@ -37,7 +36,7 @@ int run_map(int argc, char** argv) {
     app.add_flag("-v,--verbose", verbose, "a Sections column: the ELF sections each row covers");
     app.add_flag("--gaps", gaps, "the layout: runs of adjacent mappings, guards, holes, totals");
     output.add_to(app);
-    if (const auto status = parse_args(app, argc, argv)) return *status;
+    if (const auto status = app.parse(argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
     if (gaps && (!filter_text.empty() || filter.writable_only || filter.executable_only))
         return usage_error("--gaps shows the whole map: it takes no FILTER, -w or -x");

@@ -1,7 +1,6 @@
 // vmatlas mappings [-b] [-s] TARGET: mdb's ::mappings, BASE LIMIT SIZE NAME.
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -11,7 +10,7 @@
 namespace vmatlas::cli {
 
 int run_mappings(int argc, char** argv) {
-    CLI::App app{"The map as mdb's ::mappings shows it: BASE LIMIT SIZE NAME, in hex.",
+    ArgParser app{"The map as mdb's ::mappings shows it: BASE LIMIT SIZE NAME, in hex.",
                  "vmatlas mappings"};
     app.footer(
         "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
@@ -23,7 +22,7 @@ int run_mappings(int argc, char** argv) {
     app.add_flag("-b", options.basenames, "the last component of file names");
     app.add_flag("-s", options.no_segment_names, "no segment names ([ text ], [ data ], ...)");
     output.add_to(app);
-    if (const auto status = parse_args(app, argc, argv)) return *status;
+    if (const auto status = app.parse(argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
 
     auto loaded = load(args, {.figures = false});

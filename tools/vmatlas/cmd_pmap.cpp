@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -12,7 +11,7 @@
 namespace vmatlas::cli {
 
 int run_pmap(int argc, char** argv) {
-    CLI::App app{
+    ArgParser app{
         "The map as Solaris 11.4 pmap shows it: address, size, mode, [ segment name ] "
         "and file; -x adds RSS, Anon and Locked, -X every smaps figure.",
         "vmatlas pmap"};
@@ -31,11 +30,11 @@ int run_pmap(int argc, char** argv) {
     app.add_flag("-b", options.basenames, "the last component of file names");
     app.add_flag("-s", options.no_segment_names, "no segment names ([ text ], [ data ], ...)");
     app.add_flag("-q", options.quiet, "no header line, column headers or totals");
-    app.add_option("-A,--range", range_text,
+    app.add_option("-A,--range LO[,HI]", range_text,
                    "only rows that intersect [lo, hi), in hex: lo (the row holding lo), lo,hi, "
                    ",hi or lo,; the totals count the shown rows");
     output.add_to(app);
-    if (const auto status = parse_args(app, argc, argv)) return *status;
+    if (const auto status = app.parse(argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
     if (extended && smaps) return usage_error("-x and -X cannot be used together");
     if (!range_text.empty()) {

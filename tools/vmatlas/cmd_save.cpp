@@ -7,7 +7,6 @@
 #include <cstring>
 
 #include <fmt/format.h>
-#include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -58,7 +57,7 @@ std::optional<Error> write_file(const std::string& file, std::string_view text) 
 }  // namespace
 
 int run_save(int argc, char** argv) {
-    CLI::App app{
+    ArgParser app{
         "Save the target's annotated map as a JSON snapshot: rows, names, roles, sections, smaps "
         "figures and threads (docs/snapshot.md). Every view reads a snapshot as a TARGET and shows "
         "it as it showed the target.",
@@ -70,10 +69,10 @@ int run_save(int argc, char** argv) {
     TargetArgs args;
     std::string output;
     args.add_to(app);
-    app.add_option("-o,--output", output,
+    app.add_option("-o,--output FILE", output,
                    "write to FILE (through FILE.tmp, renamed when complete) instead of standard "
                    "output");
-    if (const auto status = parse_args(app, argc, argv)) return *status;
+    if (const auto status = app.parse(argc, argv)) return *status;
 
     // Figures and sections too, so that pmap -x/-X, summary and -v work from the snapshot.
     auto loaded = load(args, {.figures = true, .sections = true});

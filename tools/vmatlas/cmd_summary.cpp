@@ -1,6 +1,5 @@
 // vmatlas summary TARGET: what the map is made of, by kind and by object.
 #include <fmt/format.h>
-#include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 #include "exit_status.hpp"
@@ -10,13 +9,13 @@
 namespace vmatlas::cli {
 
 int run_summary(int argc, char** argv) {
-    CLI::App app{"Totals by kind and by object: virtual, resident, dirty, swapped, regions.",
+    ArgParser app{"Totals by kind and by object: virtual, resident, dirty, swapped, regions.",
                  "vmatlas summary"};
     TargetArgs args;
     OutputOptions output;
     args.add_to(app);
     output.add_to(app, false);
-    if (const auto status = parse_args(app, argc, argv)) return *status;
+    if (const auto status = app.parse(argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
 
     auto loaded = load(args, {.figures = true});

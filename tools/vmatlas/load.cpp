@@ -13,25 +13,12 @@
 
 namespace vmatlas::cli {
 
-std::optional<int> parse_args(CLI::App& app, int argc, char** argv) {
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        fmt::print(stderr, "vmatlas: {}\nRun '{} --help' for more information.\n", e.what(),
-                   app.get_name());
-        return kUsage;
-    }
-    return std::nullopt;
-}
-
-void OutputOptions::add_to(CLI::App& app, bool with_color) {
+void OutputOptions::add_to(ArgParser& app, bool with_color) {
     app.add_flag("--json", json, "JSON instead of a table (docs/json.md)");
     app.add_flag("--csv", csv, "CSV instead of a table");
     if (with_color)
-        app.add_option("--color", color, "auto (a terminal, and NO_COLOR unset), always or never")
-            ->check(CLI::IsMember({"auto", "always", "never"}));
+        app.add_option("--color WHEN", color, "auto (a terminal, and NO_COLOR unset), always or never")
+            ->one_of({"auto", "always", "never"});
 }
 
 std::optional<int> OutputOptions::check() const {
@@ -51,17 +38,16 @@ int usage_error(std::string_view message) {
     return kUsage;
 }
 
-void TargetArgs::add_to(CLI::App& app) {
+void TargetArgs::add_to(ArgParser& app) {
     app.add_option("TARGET", target, kTargetHelp)->required();
-    app.add_option("--base", base_text,
+    app.add_option("--base ADDR", base_text,
                    "an ELF image target: the load bias of an ET_DYN (0x-hex or decimal)");
     app.add_flag("--sections", by_sections,
                  "an ELF image target: map its allocated sections, not its program headers");
     // One file per --add, so that `--add a.regions TARGET` leaves TARGET alone.
-    app.add_option("--add", add,
+    app.add_option("--add FILE", add,
                    "a regions file to add to the target (repeatable): START SIZE PERMS [OFFSET] "
-                   "[NAME] per line, docs/regions.md")
-        ->allow_extra_args(false);
+                   "[NAME] per line, docs/regions.md");
 }
 
 std::optional<int> TargetArgs::apply(LoadOptions& options) const {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 
+#include "args.hpp"
 #include "render/color.hpp"
 #include "render/map_view.hpp"
 #include "vmatlas/address_space.hpp"
@@ -20,17 +20,13 @@ inline constexpr const char* kTargetHelp =
     "a PID, 'self', a process name matching exactly one process, a core file, an ELF file, a "
     "snapshot (vmatlas save), a regions file, or a file holding maps text ('-': standard input)";
 
-// Parses argv into app: nothing when the command should go on, else the exit status (0 after
-// --help, kUsage after a bad command line, with the sentence printed).
-std::optional<int> parse_args(CLI::App& app, int argc, char** argv);
-
 // --json, --csv and --color, the same for every view.
 struct OutputOptions {
     bool json = false, csv = false;
     std::string color = "auto";
 
     // Adds the options to app; with_color false for views that are never coloured.
-    void add_to(CLI::App& app, bool with_color = true);
+    void add_to(ArgParser& app, bool with_color = true);
     // Nothing when the options fit together, else the exit status of the usage error (printed).
     std::optional<int> check() const;
     Format format() const { return json ? Format::Json : csv ? Format::Csv : Format::Table; }
@@ -52,7 +48,7 @@ struct TargetArgs {
     std::vector<std::string> add;  // --add FILE: regions files added to the target, in order
 
     // Adds TARGET (required, with kTargetHelp) and the options to app.
-    void add_to(CLI::App& app);
+    void add_to(ArgParser& app);
     // Copies the arguments into options; the exit status of a usage error (printed), else nothing.
     std::optional<int> apply(LoadOptions& options) const;
 };
