@@ -164,7 +164,7 @@ Result<std::vector<ProgramHeader>> read_program_headers(Elf* elf, const GElf_Ehd
 
 // Section headers, .SUNW_phname and (when wanted) the build-id; damage here is a warning, never
 // fatal.
-void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, bool want_build_id,
+void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, const ReadOptions& options,
                    ElfObject& obj) {
     std::size_t shnum = 0, shstrndx = 0;
     if (elf_getshdrnum(elf, &shnum) != 0) {
@@ -217,11 +217,12 @@ void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, bool want
                             index, shdr.sh_addr, shdr.sh_size));
             continue;
         }
-        obj.sections.push_back({std::string(name), shdr.sh_addr, shdr.sh_size, shdr.sh_flags,
-                                shdr.sh_type, index, shdr.sh_offset});
+        if (options.sections)
+            obj.sections.push_back({std::string(name), shdr.sh_addr, shdr.sh_size, shdr.sh_flags,
+                                    shdr.sh_type, index, shdr.sh_offset});
     }
 
-    if (want_build_id && obj.build_id.empty()) {
+    if (options.build_id && obj.build_id.empty()) {
         for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr && obj.build_id.empty();
              scn = elf_nextscn(elf, scn)) {
             GElf_Shdr shdr;
@@ -269,7 +270,7 @@ void read_sections(Elf* elf, bool big_endian, std::uint64_t file_size, bool want
 }
 
 Result<ElfObject> read_elf(Elf* elf, std::span<const std::uint8_t> ident, std::uint64_t file_size,
-                           bool want_build_id) {
+                           const ReadOptions& options) {
     auto elf_class = check_ident(ident, file_size);
     if (!elf_class) return elf_class.error();
     if (elf == nullptr || elf_kind(elf) != ELF_K_ELF)
@@ -287,7 +288,7 @@ Result<ElfObject> read_elf(Elf* elf, std::span<const std::uint8_t> ident, std::u
     if (!phdrs) return phdrs.error();
     obj.program_headers = std::move(*phdrs);
 
-    for (std::size_t i = 0; want_build_id && i < obj.program_headers.size() && obj.build_id.empty();
+    for (std::size_t i = 0; options.build_id && i < obj.program_headers.size() && obj.build_id.empty();
          ++i) {
         const ProgramHeader& p = obj.program_headers[i];
         if (p.type != PT_NOTE || !fits(p.offset, p.filesz, file_size)) continue;
@@ -304,7 +305,7 @@ Result<ElfObject> read_elf(Elf* elf, std::span<const std::uint8_t> ident, std::u
             fmt::format("the section header table (e_shoff {:#x}, {} entries of {:#x} bytes) runs "
                         "past the end of the {:#x}-byte file; no section is read",
                         ehdr.e_shoff, ehdr.e_shnum, shentsize, file_size));
-    read_sections(elf, ident[EI_DATA] == ELFDATA2MSB, file_size, want_build_id, obj);
+    read_sections(elf, ident[EI_DATA] == ELFDATA2MSB, file_size, options, obj);
     return obj;
 }
 
@@ -345,7 +346,7 @@ Result<ElfObject> read_elf_object(int fd, const ReadOptions& options) {
     }
     auto elf_class = check_ident(std::span(ident).first(known), known < EI_NIDENT ? known : size);
     if (!elf_class) return elf_class.error();
-    return read_elf(elf.get(), ident, size, options.build_id);
+    return read_elf(elf.get(), ident, size, options);
 }
 
 Result<ElfObject> read_elf_object(std::span<const std::byte> bytes) {
@@ -360,7 +361,7 @@ Result<ElfObject> read_elf_object(std::span<const std::byte> bytes) {
     std::vector<char> copy(reinterpret_cast<const char*>(bytes.data()),
                            reinterpret_cast<const char*>(bytes.data()) + bytes.size());
     ElfHandle elf(elf_memory(copy.data(), copy.size()));
-    return read_elf(elf.get(), ident, bytes.size(), true);
+    return read_elf(elf.get(), ident, bytes.size(), ReadOptions{});
 }
 
 std::string_view load_segment_name(const ElfObject& obj, const ProgramHeader& load) {

@@ -76,6 +76,9 @@ struct ReadOptions {
     std::optional<std::uint64_t> file_size;
     // Whether to read the notes for NT_GNU_BUILD_ID (only a core's objects are matched by it).
     bool build_id = true;
+    // Whether to keep the allocated sections (ElfObject::sections): the segment-name stage needs
+    // them only for -v. .SUNW_phname is read either way.
+    bool sections = true;
 };
 
 // Reads the object open on fd (not taken over; the file offset is not used). Reads only the

@@ -110,23 +110,15 @@ OpenResult open_checked(const std::string& name, const Mapping& row) {
             st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0};
 }
 
+// The file the row maps: through map_files, else by its path under the process's root (each
+// name made only when the one before is missing), or by its path for a saved map.
 OpenResult open_object(std::string_view path, const Mapping& row, int pid) {
-    std::vector<std::string> candidates;
-    const bool absolute = path.starts_with('/');
-    if (pid > 0) {
-        candidates.push_back(fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, row.start, row.end));
-        if (absolute && !row.deleted())
-            candidates.push_back(fmt::format("/proc/{}/root{}", pid, path));
-    } else if (absolute && !row.deleted()) {
-        candidates.emplace_back(path);
-    }
-    OpenResult last;
-    for (const std::string& name : candidates) {
-        OpenResult r = open_checked(name, row);
-        if (r.outcome != Opened::Missing) return r;
-        last = std::move(r);
-    }
-    return last;
+    const bool by_path = path.starts_with('/') && !row.deleted();
+    if (pid <= 0) return by_path ? open_checked(std::string(path), row) : OpenResult{};
+    OpenResult r = open_checked(
+        fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, row.start, row.end), row);
+    if (r.outcome != Opened::Missing || !by_path) return r;
+    return open_checked(fmt::format("/proc/{}/root{}", pid, path), row);
 }
 
 // ---- the objects of one address space ------------------------------------------------------
@@ -183,8 +175,8 @@ struct Layout {
     std::vector<std::uint64_t> max_end;  // max_end[i]: the largest end of sections[0..i]
 };
 
-// Built in place: loads and sections point into the object.
-std::shared_ptr<const Layout> make_layout(ElfObject obj, std::uint64_t page) {
+// Built in place: loads and sections point into the object. The sections only when wanted (-v).
+std::shared_ptr<const Layout> make_layout(ElfObject obj, std::uint64_t page, bool want_sections) {
     auto shared = std::make_shared<Layout>();
     Layout& lay = *shared;
     lay.object = std::move(obj);
@@ -201,6 +193,7 @@ std::shared_ptr<const Layout> make_layout(ElfObject obj, std::uint64_t page) {
                              page_down(ph.vaddr, page), *file_mem_hi, *mem_hi});
     }
     if (lay.loads.empty() || lay.loads.size() > kMaxLoads) return nullptr;
+    if (!want_sections) return shared;
     for (const elf::Section& s : lay.object.sections) {
         // A TLS bss (.tbss) takes no addresses of its own: its range is the next sections'.
         const bool tls_bss = (s.flags & SHF_TLS) != 0 && s.type == SHT_NOBITS;
@@ -360,7 +353,7 @@ void stages::name_elf_segments(const AddressSpace& space, const AnnotateContext&
         if (ctx.objects != nullptr) {
             // The target reads its objects (one group per path: a core has no inodes).
             auto obj = ctx.objects->read(space, rows, notes.warnings);
-            if (auto layout = obj ? make_layout(std::move(*obj), kPage) : nullptr)
+            if (auto layout = obj ? make_layout(std::move(*obj), kPage, ctx.want_sections) : nullptr)
                 name_object(space, rows, *layout, ctx.want_sections, notes);
             continue;
         }
@@ -384,12 +377,13 @@ void stages::name_elf_segments(const AddressSpace& space, const AnnotateContext&
             }
             std::shared_ptr<const Layout> layout;
             if (opened.outcome == Opened::Yes) {
-                auto obj = elf::read_elf_object(opened.fd.get(),
-                                                {.file_size = opened.size, .build_id = false});
+                auto obj = elf::read_elf_object(opened.fd.get(), {.file_size = opened.size,
+                                                                  .build_id = false,
+                                                                  .sections = ctx.want_sections});
                 if (obj) {
                     for (const std::string& w : obj->warnings)
                         notes.warnings.push_back(fmt::format("{}: {}", path, w));
-                    layout = make_layout(std::move(*obj), kPage);
+                    layout = make_layout(std::move(*obj), kPage, ctx.want_sections);
                 } else if (obj.error().kind != ErrorKind::Unsupported) {
                     // Not ELF (a locale archive, a font) is silent; broken ELF is worth a word.
                     notes.warnings.push_back(fmt::format("{}: {}; its segments are not named", path,
