@@ -37,7 +37,7 @@ enum class StackPointerSource : std::uint8_t {
 
 struct ThreadInfo {
     pid_t tid = 0;
-    std::string name;  // /proc/PID/task/TID/comm
+    std::string name;  // /proc/PID/task/TID/comm; empty when not asked for
     std::optional<Addr> sp;
     StackPointerSource sp_source = StackPointerSource::None;
     // Why sp is missing, for a person: "syscall: Permission denied; ptrace: Operation not
@@ -47,8 +47,9 @@ struct ThreadInfo {
 
 std::string_view to_string(StackPointerSource s);  // "syscall", "registers"; "" for None
 
-// Every thread of a live process, sorted by tid, with its stack pointer when it can be read.
-Result<std::vector<ThreadInfo>> read_threads(pid_t pid);
+// Every thread of a live process, sorted by tid, with its stack pointer when it can be read, and
+// its name when with_names (four system calls a thread more: naming stacks does without).
+Result<std::vector<ThreadInfo>> read_threads(pid_t pid, bool with_names = true);
 
 // The stack pointer in the text of /proc/PID/task/TID/syscall: "nr a1 a2 a3 a4 a5 a6 sp pc"
 // (blocked in a system call) or "-1 sp pc" (blocked outside one), numbers after nr in hex.

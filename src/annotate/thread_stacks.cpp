@@ -78,7 +78,7 @@ void stages::name_thread_stacks(const AddressSpace& space, const AnnotateContext
         return;
     }
     if (ctx.pid <= 0) return;
-    auto threads = read_threads(ctx.pid);
+    auto threads = read_threads(ctx.pid, /*with_names=*/false);
     if (!threads) {
         notes.warnings.push_back(
             fmt::format("cannot list the threads of process {} ({}): thread "

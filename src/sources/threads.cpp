@@ -196,7 +196,7 @@ std::optional<Addr> parse_syscall_stack_pointer(std::string_view text) {
     return parse_hex(words[words.size() - 2]);
 }
 
-Result<std::vector<ThreadInfo>> read_threads(pid_t pid) {
+Result<std::vector<ThreadInfo>> read_threads(pid_t pid, bool with_names) {
     const std::string dir_path = fmt::format("/proc/{}/task", pid);
     DIR* dir = ::opendir(dir_path.c_str());
     if (!dir) {
@@ -222,12 +222,14 @@ Result<std::vector<ThreadInfo>> read_threads(pid_t pid) {
     std::vector<ThreadInfo> threads;
     threads.reserve(tids.size());
     for (const pid_t tid : tids) {
-        auto comm = read_proc_file(task_path(pid, tid, "comm"));
-        if (!comm) continue;  // comm is readable by all: the thread has exited
         ThreadInfo t;
         t.tid = tid;
-        t.name = std::move(*comm);
-        while (!t.name.empty() && t.name.back() == '\n') t.name.pop_back();
+        if (with_names) {
+            auto comm = read_proc_file(task_path(pid, tid, "comm"));
+            if (!comm) continue;  // comm is readable by all: the thread has exited
+            t.name = std::move(*comm);
+            while (!t.name.empty() && t.name.back() == '\n') t.name.pop_back();
+        }
 
         Attempt a = from_syscall_file(pid, tid);
         if (a.gone) continue;

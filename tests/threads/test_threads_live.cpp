@@ -202,6 +202,25 @@ TEST_F(Threads, ReadsEveryThreadAndItsStackPointer) {
     }
 }
 
+TEST_F(Threads, WithoutNamesTheSameThreadsAndStackPointers) {
+    auto named = read_threads(child.pid());
+    auto bare = read_threads(child.pid(), /*with_names=*/false);
+    ASSERT_TRUE(named.ok()) << named.error().message;
+    ASSERT_TRUE(bare.ok()) << bare.error().message;
+    ASSERT_EQ(bare->size(), named->size());
+    for (std::size_t i = 0; i < bare->size(); ++i) {
+        const ThreadInfo& b = (*bare)[i];
+        EXPECT_EQ(b.tid, (*named)[i].tid);
+        EXPECT_EQ(b.name, "") << b.tid;
+        ASSERT_TRUE(b.sp) << b.tid << ": " << b.sp_error;
+        if (b.tid == child.pid()) continue;
+        const auto [lo, hi] = child.stacks.at(b.tid);
+        EXPECT_GE(*b.sp, lo) << b.tid;
+        EXPECT_LT(*b.sp, hi) << b.tid;
+        EXPECT_EQ(b.sp_source, (*named)[i].sp_source) << b.tid;
+    }
+}
+
 TEST_F(Threads, NamesEveryThreadStackAndItsGuard) {
     const Annotated a = annotate_child(child);
     for (const std::string& w : a.notes.warnings)  // other stages' warnings are theirs
