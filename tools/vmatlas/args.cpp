@@ -45,16 +45,15 @@ std::string wrapped(std::string_view text, std::size_t indent) {
 ArgParser::ArgParser(std::string description, std::string name)
     : description_(std::move(description)), name_(std::move(name)) {}
 
-Arg* ArgParser::declare(std::string_view names, Arg::Kind kind, void* target, std::string help) {
+Arg* ArgParser::declare(std::string_view names, Arg::Target target, std::string help) {
     Arg& arg = args_.emplace_back();
-    arg.kind_ = kind;
     arg.target_ = target;
     arg.help_ = std::move(help);
     if (const std::size_t space = names.find(' '); space != std::string_view::npos) {
         arg.metavar_ = names.substr(space + 1);
         names = names.substr(0, space);
-    } else if (kind != Arg::Kind::Flag) {
-        arg.metavar_ = kind == Arg::Kind::Number ? "N" : "VALUE";
+    } else if (!arg.is_flag()) {
+        arg.metavar_ = std::holds_alternative<std::optional<unsigned>*>(target) ? "N" : "VALUE";
     }
     while (!names.empty()) {
         const std::size_t comma = names.find(',');
@@ -71,21 +70,21 @@ Arg* ArgParser::declare(std::string_view names, Arg::Kind kind, void* target, st
 }
 
 Arg* ArgParser::add_flag(std::string_view names, bool& value, std::string help) {
-    return declare(names, Arg::Kind::Flag, &value, std::move(help));
+    return declare(names, &value, std::move(help));
 }
 
 Arg* ArgParser::add_option(std::string_view names, std::string& value, std::string help) {
-    return declare(names, Arg::Kind::Text, &value, std::move(help));
+    return declare(names, &value, std::move(help));
 }
 
 Arg* ArgParser::add_option(std::string_view names, std::optional<unsigned>& value,
                            std::string help) {
-    return declare(names, Arg::Kind::Number, &value, std::move(help));
+    return declare(names, &value, std::move(help));
 }
 
 Arg* ArgParser::add_option(std::string_view names, std::vector<std::string>& values,
                            std::string help) {
-    return declare(names, Arg::Kind::List, &values, std::move(help));
+    return declare(names, &values, std::move(help));
 }
 
 Arg* ArgParser::find_long(std::string_view name) {
@@ -112,24 +111,18 @@ std::optional<std::string> ArgParser::take(Arg& arg, std::string_view spelled,
         }
         return fmt::format("{} takes {}, not '{}'", spelled, list, value);
     }
-    switch (arg.kind_) {
-        case Arg::Kind::Flag:
-            *static_cast<bool*>(arg.target_) = true;
-            break;
-        case Arg::Kind::Text:
-            *static_cast<std::string*>(arg.target_) = value;
-            break;
-        case Arg::Kind::List:
-            static_cast<std::vector<std::string>*>(arg.target_)->emplace_back(value);
-            break;
-        case Arg::Kind::Number: {
-            unsigned n = 0;
-            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-            if (value.empty() || ec != std::errc() || end != value.data() + value.size())
-                return fmt::format("{} takes a whole number, not '{}'", spelled, value);
-            *static_cast<std::optional<unsigned>*>(arg.target_) = n;
-            break;
-        }
+    if (auto* flag = std::get_if<bool*>(&arg.target_)) {
+        **flag = true;
+    } else if (auto* text = std::get_if<std::string*>(&arg.target_)) {
+        **text = value;
+    } else if (auto* list = std::get_if<std::vector<std::string>*>(&arg.target_)) {
+        (*list)->emplace_back(value);
+    } else if (auto* number = std::get_if<std::optional<unsigned>*>(&arg.target_)) {
+        unsigned n = 0;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (value.empty() || ec != std::errc() || end != value.data() + value.size())
+            return fmt::format("{} takes a whole number, not '{}'", spelled, value);
+        **number = n;
     }
     return std::nullopt;
 }
@@ -159,7 +152,7 @@ std::optional<std::string> ArgParser::parse_words(int argc, char** argv) {
             const std::string spelled = fmt::format("--{}", name);
             Arg* arg = find_long(name);
             if (arg == nullptr) return fmt::format("unknown option {}", spelled);
-            if (arg->kind_ == Arg::Kind::Flag) {
+            if (arg->is_flag()) {
                 if (eq != std::string_view::npos)
                     return fmt::format("{} takes no value", spelled);
                 take(*arg, spelled, "");
@@ -176,7 +169,7 @@ std::optional<std::string> ArgParser::parse_words(int argc, char** argv) {
             const std::string spelled = fmt::format("-{}", word[j]);
             Arg* arg = find_short(word[j]);
             if (arg == nullptr) return fmt::format("unknown option {}", spelled);
-            if (arg->kind_ == Arg::Kind::Flag) {
+            if (arg->is_flag()) {
                 take(*arg, spelled, "");
                 continue;
             }

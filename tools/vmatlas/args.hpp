@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace vmatlas::cli {
@@ -44,15 +45,17 @@ class Arg {
 
   private:
     friend class ArgParser;
-    enum class Kind { Flag, Text, Number, List };
+    // Where the value goes: a flag, text, a number, or a list (one value per occurrence).
+    using Target = std::variant<bool*, std::string*, std::optional<unsigned>*,
+                                std::vector<std::string>*>;
+    bool is_flag() const { return std::holds_alternative<bool*>(target_); }
 
-    Kind kind_ = Kind::Flag;
+    Target target_;
     std::vector<char> shorts_;        // 'x' for -x
     std::vector<std::string> longs_;  // "range" for --range
     std::string positional_;          // "TARGET"; empty for a flag or an option
     std::string help_;
     std::string metavar_;     // what the help shows after an option's name ("FILE", "N")
-    void* target_ = nullptr;  // bool, std::string, std::optional<unsigned> or vector<string>
     bool required_ = false;
     bool seen_ = false;
     std::vector<std::string> choices_;
@@ -85,7 +88,7 @@ class ArgParser {
     const std::string& name() const { return name_; }
 
   private:
-    Arg* declare(std::string_view names, Arg::Kind kind, void* target, std::string help);
+    Arg* declare(std::string_view names, Arg::Target target, std::string help);
     Arg* find_long(std::string_view name);
     Arg* find_short(char c);
     // Stores value into arg; a sentence when it does not fit ("-A takes a number ...").
