@@ -77,7 +77,7 @@ struct ReadOptions {
     // Whether to read the notes for NT_GNU_BUILD_ID (only a core's objects are matched by it).
     bool build_id = true;
     // Whether to keep the allocated sections (ElfObject::sections): the segment-name stage needs
-    // them only for -v. .SUNW_phname is read either way.
+    // them only for -v (and save, which asks for -v's sections). .SUNW_phname is read either way.
     bool sections = true;
 };
 

@@ -459,6 +459,20 @@ TEST(ElfObject, SystemLibraryHasBuildId) {
     for (std::size_t i = 0; i < obj->sections.size(); ++i)
         EXPECT_EQ(lean->sections[i].name, obj->sections[i].name) << i;
     EXPECT_EQ(lean->warnings, obj->warnings);
+
+    // Without the sections (the live path without -v): the same headers and warnings, none kept.
+    const int bare_fd = open(libc.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(bare_fd, 0);
+    auto bare = read_elf_object(bare_fd, {.build_id = false, .sections = false});
+    close(bare_fd);
+    ASSERT_TRUE(bare.ok()) << bare.error().message;
+    EXPECT_TRUE(bare->sections.empty());
+    EXPECT_FALSE(obj->sections.empty());
+    ASSERT_EQ(bare->program_headers.size(), obj->program_headers.size());
+    for (std::size_t i = 0; i < obj->program_headers.size(); ++i)
+        EXPECT_EQ(bare->program_headers[i].offset, obj->program_headers[i].offset) << i;
+    EXPECT_EQ(bare->has_phnames, obj->has_phnames);
+    EXPECT_EQ(bare->warnings, obj->warnings);
 }
 
 }  // namespace

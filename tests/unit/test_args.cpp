@@ -94,9 +94,16 @@ TEST(Args, AValueMayBeAttachedOrTheNextWord) {
         EXPECT_EQ(c.target, "1");
     }
     Command next;  // a value is the next word even when it starts with '-'
-    EXPECT_EQ(next.parse({"--color", "never", "-A", "0", "1"}), -1);
-    EXPECT_EQ(next.color, "never");
+    EXPECT_EQ(next.parse({"--add", "-w", "-A", "0", "--add", "--", "1"}), -1) << next.stderr_text;
+    EXPECT_EQ(next.add, (std::vector<std::string>{"-w", "--"}));
+    EXPECT_FALSE(next.writable);
     EXPECT_EQ(next.after, 0u);
+    EXPECT_EQ(next.target, "1");
+    Command bundle;  // a bundle's last flag may take the next word
+    EXPECT_EQ(bundle.parse({"-wA", "3", "1"}), -1) << bundle.stderr_text;
+    EXPECT_TRUE(bundle.writable);
+    EXPECT_EQ(bundle.after, 3u);
+    EXPECT_EQ(bundle.target, "1");
 }
 
 TEST(Args, TheLastValueOfAnOptionWinsAndAListKeepsThemAll) {
@@ -149,7 +156,7 @@ TEST(Args, EachMistakeIsOneSentenceAndTheUsageStatus) {
 
 TEST(Args, HelpAnywhereBeforeDoubleDashIsPrintedAndSucceeds) {
     for (auto words : {std::initializer_list<const char*>{"--help"}, {"1", "-h"},
-                       {"--bogus", "--help"}}) {
+                       {"--bogus", "--help"}, {"-wh"}, {"-A", "3", "-xh", "1"}}) {
         Command c;
         EXPECT_EQ(c.parse(words), vmatlas::cli::kOk);
         EXPECT_EQ(c.stderr_text, "");
@@ -171,6 +178,26 @@ TEST(Args, HelpListsEveryArgumentWithItsValueAndTheFooter) {
           "\n  --add FILE           a regions file (repeatable)\n"})
         EXPECT_NE(help.find(line), std::string::npos) << line << "in\n" << help;
     EXPECT_TRUE(help.ends_with("\nExit status: 0 ok.\n")) << help;
+}
+
+TEST(Args, HelpInsideAValueIsAValue) {
+    Command c;  // "-h" after -A, or as the rest of -Ah, is the number -A was given
+    EXPECT_EQ(c.parse({"-A", "-h", "1"}), vmatlas::cli::kUsage);
+    EXPECT_EQ(c.stderr_text, usage_message("-A takes a whole number, not '-h'"));
+    EXPECT_EQ(c.stdout_text, "");
+}
+
+TEST(Args, AWideNameGetsItsHelpOnTheNextLineAndNoArgumentsHeadingWithoutPositionals) {
+    bool flag = false;
+    ArgParser p{"Wide.", "vmatlas wide"};
+    p.add_flag("--a-very-long-option-name-indeed", flag, "its help");
+    const std::string help = p.help();
+    EXPECT_EQ(help.find("Arguments:"), std::string::npos) << help;
+    EXPECT_NE(help.find("\n  --a-very-long-option-name-indeed\n" + std::string(28, ' ') +
+                        "its help\n"),
+              std::string::npos)
+        << help;
+    EXPECT_EQ(help.find(" \n"), std::string::npos) << "a line ends in a space:\n" << help;
 }
 
 TEST(Args, HelpLinesAreWrappedAtOneHundredColumns) {

@@ -184,20 +184,36 @@ std::optional<std::string> ArgParser::parse_words(int argc, char** argv) {
     }
     for (const Arg& a : args_)
         if (a.required_ && !a.seen_)
-            return fmt::format("{} is required",
-                               a.positional_.empty() ? "--" + a.longs_.at(0) : a.positional_);
+            return fmt::format("{} is required", !a.positional_.empty() ? a.positional_
+                                                 : !a.longs_.empty()     ? "--" + a.longs_[0]
+                                                                         : std::string{'-', a.shorts_.at(0)});
     return std::nullopt;
 }
 
-std::optional<int> ArgParser::parse(int argc, char** argv) {
+bool ArgParser::asks_for_help(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string_view word = argv[i];
-        if (word == "--") break;
-        if (word == "-h" || word == "--help") {
-            const std::string text = help();
-            std::fwrite(text.data(), 1, text.size(), stdout);
-            return kOk;
+        if (word == "--") return false;
+        if (word == "--help") return true;
+        if (word.size() < 2 || word[0] != '-' || word[1] == '-') continue;
+        // A bundle of short flags (-vh) up to the first that takes a value (-A3: the rest is it).
+        for (std::size_t j = 1; j < word.size(); ++j) {
+            if (word[j] == 'h') return true;
+            const Arg* arg = find_short(word[j]);
+            if (arg == nullptr || !arg->is_flag()) {
+                if (arg != nullptr && j + 1 == word.size()) ++i;  // -A 3: skip the value
+                break;
+            }
         }
+    }
+    return false;
+}
+
+std::optional<int> ArgParser::parse(int argc, char** argv) {
+    if (asks_for_help(argc, argv)) {
+        const std::string text = help();
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        return kOk;
     }
     if (auto error = parse_words(argc, argv)) {
         fmt::print(stderr, "vmatlas: {}\nRun '{} --help' for more information.\n", *error, name_);
@@ -223,13 +239,16 @@ std::string ArgParser::help() const {
     }
     width = std::min<std::size_t>(width, 24);
     auto line = [&](std::string& out, const std::string& left, const std::string& help) {
-        out += fmt::format("  {:{}}  ", left, width);
-        if (left.size() > width) out += fmt::format("\n  {:{}}  ", "", width);
+        if (left.size() > width)
+            out += fmt::format("  {}\n  {:{}}  ", left, "", width);
+        else
+            out += fmt::format("  {:{}}  ", left, width);
         out += wrapped(help, width + 4);
     };
     std::string out = wrapped(description_, 0);
     out += fmt::format("\nUsage: {}\n", usage);
-    out += "\nArguments:\n";
+    if (std::any_of(args_.begin(), args_.end(), [](const Arg& a) { return !a.positional_.empty(); }))
+        out += "\nArguments:\n";
     for (const Arg& a : args_)
         if (!a.positional_.empty()) line(out, a.positional_, a.help_);
     out += "\nOptions:\n";
