@@ -114,7 +114,7 @@ OpenResult open_checked(const std::string& name, const Mapping& row) {
 // name made only when the one before is missing), or by its path for a saved map.
 OpenResult open_object(std::string_view path, const Mapping& row, int pid) {
     const bool by_path = path.starts_with('/') && !row.deleted();
-    if (pid <= 0) return by_path ? open_checked(std::string(path), row) : OpenResult{};
+    if (pid <= 0) return by_path ? open_checked(std::string(path), row) : OpenResult();
     OpenResult r = open_checked(
         fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, row.start, row.end), row);
     if (r.outcome != Opened::Missing || !by_path) return r;
