@@ -288,8 +288,8 @@ Result<ElfObject> read_elf(Elf* elf, std::span<const std::uint8_t> ident, std::u
     if (!phdrs) return phdrs.error();
     obj.program_headers = std::move(*phdrs);
 
-    for (std::size_t i = 0; options.build_id && i < obj.program_headers.size() && obj.build_id.empty();
-         ++i) {
+    for (std::size_t i = 0;
+         options.build_id && i < obj.program_headers.size() && obj.build_id.empty(); ++i) {
         const ProgramHeader& p = obj.program_headers[i];
         if (p.type != PT_NOTE || !fits(p.offset, p.filesz, file_size)) continue;
         const Elf_Type type = p.align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR;

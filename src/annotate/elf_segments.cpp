@@ -115,8 +115,8 @@ OpenResult open_checked(const std::string& name, const Mapping& row) {
 OpenResult open_object(std::string_view path, const Mapping& row, int pid) {
     const bool by_path = path.starts_with('/') && !row.deleted();
     if (pid <= 0) return by_path ? open_checked(std::string(path), row) : OpenResult();
-    OpenResult r = open_checked(
-        fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, row.start, row.end), row);
+    OpenResult r =
+        open_checked(fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, row.start, row.end), row);
     if (r.outcome != Opened::Missing || !by_path) return r;
     return open_checked(fmt::format("/proc/{}/root{}", pid, path), row);
 }
@@ -353,7 +353,8 @@ void stages::name_elf_segments(const AddressSpace& space, const AnnotateContext&
         if (ctx.objects != nullptr) {
             // The target reads its objects (one group per path: a core has no inodes).
             auto obj = ctx.objects->read(space, rows, notes.warnings);
-            if (auto layout = obj ? make_layout(std::move(*obj), kPage, ctx.want_sections) : nullptr)
+            if (auto layout =
+                    obj ? make_layout(std::move(*obj), kPage, ctx.want_sections) : nullptr)
                 name_object(space, rows, *layout, ctx.want_sections, notes);
             continue;
         }
@@ -377,9 +378,9 @@ void stages::name_elf_segments(const AddressSpace& space, const AnnotateContext&
             }
             std::shared_ptr<const Layout> layout;
             if (opened.outcome == Opened::Yes) {
-                auto obj = elf::read_elf_object(opened.fd.get(), {.file_size = opened.size,
-                                                                  .build_id = false,
-                                                                  .sections = ctx.want_sections});
+                auto obj = elf::read_elf_object(
+                    opened.fd.get(),
+                    {.file_size = opened.size, .build_id = false, .sections = ctx.want_sections});
                 if (obj) {
                     for (const std::string& w : obj->warnings)
                         notes.warnings.push_back(fmt::format("{}: {}", path, w));

@@ -86,8 +86,11 @@ TEST(Args, ShortFlagsMayBeBundledAndLongOnesSpelledOut) {
 }
 
 TEST(Args, AValueMayBeAttachedOrTheNextWord) {
-    for (auto words : {std::initializer_list<const char*>{"-A3", "1"}, {"-A", "3", "1"},
-                       {"--lines-after=3", "1"}, {"--lines-after", "3", "1"}, {"-wA3", "1"}}) {
+    for (auto words : {std::initializer_list<const char*>{"-A3", "1"},
+                       {"-A", "3", "1"},
+                       {"--lines-after=3", "1"},
+                       {"--lines-after", "3", "1"},
+                       {"-wA3", "1"}}) {
         Command c;
         EXPECT_EQ(c.parse(words), -1) << c.stderr_text;
         EXPECT_EQ(c.after, 3u);
@@ -155,8 +158,11 @@ TEST(Args, EachMistakeIsOneSentenceAndTheUsageStatus) {
 }
 
 TEST(Args, HelpAnywhereBeforeDoubleDashIsPrintedAndSucceeds) {
-    for (auto words : {std::initializer_list<const char*>{"--help"}, {"1", "-h"},
-                       {"--bogus", "--help"}, {"-wh"}, {"-A", "3", "-xh", "1"}}) {
+    for (auto words : {std::initializer_list<const char*>{"--help"},
+                       {"1", "-h"},
+                       {"--bogus", "--help"},
+                       {"-wh"},
+                       {"-A", "3", "-xh", "1"}}) {
         Command c;
         EXPECT_EQ(c.parse(words), vmatlas::cli::kOk);
         EXPECT_EQ(c.stderr_text, "");
@@ -193,9 +199,9 @@ TEST(Args, AWideNameGetsItsHelpOnTheNextLineAndNoArgumentsHeadingWithoutPosition
     p.add_flag("--a-very-long-option-name-indeed", flag, "its help");
     const std::string help = p.help();
     EXPECT_EQ(help.find("Arguments:"), std::string::npos) << help;
-    EXPECT_NE(help.find("\n  --a-very-long-option-name-indeed\n" + std::string(28, ' ') +
-                        "its help\n"),
-              std::string::npos)
+    EXPECT_NE(
+        help.find("\n  --a-very-long-option-name-indeed\n" + std::string(28, ' ') + "its help\n"),
+        std::string::npos)
         << help;
     EXPECT_EQ(help.find(" \n"), std::string::npos) << "a line ends in a space:\n" << help;
 }
@@ -209,11 +215,9 @@ TEST(Args, HelpLinesAreWrappedAtOneHundredColumns) {
     const std::string help = p.help();
     std::istringstream lines(help);
     std::size_t count = 0;
-    for (std::string line; std::getline(lines, line); ++count)
-        EXPECT_LE(line.size(), 100u) << line;
+    for (std::string line; std::getline(lines, line); ++count) EXPECT_LE(line.size(), 100u) << line;
     EXPECT_GT(count, 8u) << help;  // the description and the help took more than a line each
-    EXPECT_EQ(help.rfind(std::string(30, 'd') + "\n" + std::string(80, 'e') + "\n", 0), 0u)
-        << help;
+    EXPECT_EQ(help.rfind(std::string(30, 'd') + "\n" + std::string(80, 'e') + "\n", 0), 0u) << help;
 }
 
 }  // namespace

@@ -148,13 +148,13 @@ std::optional<std::string> ArgParser::parse_words(int argc, char** argv) {
         }
         if (word.starts_with("--")) {
             const std::size_t eq = word.find('=');
-            const std::string_view name = word.substr(2, eq == std::string_view::npos ? eq : eq - 2);
+            const std::string_view name =
+                word.substr(2, eq == std::string_view::npos ? eq : eq - 2);
             const std::string spelled = fmt::format("--{}", name);
             Arg* arg = find_long(name);
             if (arg == nullptr) return fmt::format("unknown option {}", spelled);
             if (arg->is_flag()) {
-                if (eq != std::string_view::npos)
-                    return fmt::format("{} takes no value", spelled);
+                if (eq != std::string_view::npos) return fmt::format("{} takes no value", spelled);
                 take(*arg, spelled, "");
             } else if (eq != std::string_view::npos) {
                 if (auto error = take(*arg, spelled, word.substr(eq + 1))) return error;
@@ -185,8 +185,9 @@ std::optional<std::string> ArgParser::parse_words(int argc, char** argv) {
     for (const Arg& a : args_)
         if (a.required_ && !a.seen_)
             return fmt::format("{} is required", !a.positional_.empty() ? a.positional_
-                                                 : !a.longs_.empty()     ? "--" + a.longs_[0]
-                                                                         : std::string{'-', a.shorts_.at(0)});
+                                                 : !a.longs_.empty()
+                                                     ? "--" + a.longs_[0]
+                                                     : std::string{'-', a.shorts_.at(0)});
     return std::nullopt;
 }
 
@@ -247,7 +248,8 @@ std::string ArgParser::help() const {
     };
     std::string out = wrapped(description_, 0);
     out += fmt::format("\nUsage: {}\n", usage);
-    if (std::any_of(args_.begin(), args_.end(), [](const Arg& a) { return !a.positional_.empty(); }))
+    if (std::any_of(args_.begin(), args_.end(),
+                    [](const Arg& a) { return !a.positional_.empty(); }))
         out += "\nArguments:\n";
     for (const Arg& a : args_)
         if (!a.positional_.empty()) line(out, a.positional_, a.help_);

@@ -34,7 +34,8 @@ class ArgParser;
 // One declared argument. Returned by ArgParser::add_* for the modifiers below.
 class Arg {
   public:
-    // An argument that must be given ("TARGET is required"): a positional, as every command uses it.
+    // An argument that must be given ("TARGET is required"): a positional, as every command uses
+    // it.
     Arg* required() {
         required_ = true;
         return this;
@@ -48,8 +49,8 @@ class Arg {
   private:
     friend class ArgParser;
     // Where the value goes: a flag, text, a number, or a list (one value per occurrence).
-    using Target = std::variant<bool*, std::string*, std::optional<unsigned>*,
-                                std::vector<std::string>*>;
+    using Target =
+        std::variant<bool*, std::string*, std::optional<unsigned>*, std::vector<std::string>*>;
     bool is_flag() const { return std::holds_alternative<bool*>(target_); }
 
     Target target_;
@@ -57,7 +58,7 @@ class Arg {
     std::vector<std::string> longs_;  // "range" for --range
     std::string positional_;          // "TARGET"; empty for a flag or an option
     std::string help_;
-    std::string metavar_;     // what the help shows after an option's name ("FILE", "N")
+    std::string metavar_;  // what the help shows after an option's name ("FILE", "N")
     bool required_ = false;
     bool seen_ = false;
     std::vector<std::string> choices_;

@@ -11,8 +11,9 @@
 namespace vmatlas::cli {
 
 int run_elf(int argc, char** argv) {
-    ArgParser app{"Program headers with their names, and the map the file would create when loaded.",
-                 "vmatlas elf"};
+    ArgParser app{
+        "Program headers with their names, and the map the file would create when loaded.",
+        "vmatlas elf"};
     app.footer(
         "An ET_EXEC loads at its own addresses. An ET_DYN loads at --base (the load bias: where\n"
         "vaddr 0 lands), by default 0x555555554000 for a PIE executable (it has PT_INTERP) and\n"

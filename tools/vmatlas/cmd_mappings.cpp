@@ -1,7 +1,6 @@
 // vmatlas mappings [-b] [-s] TARGET: mdb's ::mappings, BASE LIMIT SIZE NAME.
 #include <unistd.h>
 
-
 #include "commands.hpp"
 #include "exit_status.hpp"
 #include "load.hpp"
@@ -11,7 +10,7 @@ namespace vmatlas::cli {
 
 int run_mappings(int argc, char** argv) {
     ArgParser app{"The map as mdb's ::mappings shows it: BASE LIMIT SIZE NAME, in hex.",
-                 "vmatlas mappings"};
+                  "vmatlas mappings"};
     app.footer(
         "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
         "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");

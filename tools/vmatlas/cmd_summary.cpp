@@ -10,7 +10,7 @@ namespace vmatlas::cli {
 
 int run_summary(int argc, char** argv) {
     ArgParser app{"Totals by kind and by object: virtual, resident, dirty, swapped, regions.",
-                 "vmatlas summary"};
+                  "vmatlas summary"};
     TargetArgs args;
     OutputOptions output;
     args.add_to(app);

@@ -17,7 +17,8 @@ void OutputOptions::add_to(ArgParser& app, bool with_color) {
     app.add_flag("--json", json, "JSON instead of a table (docs/json.md)");
     app.add_flag("--csv", csv, "CSV instead of a table");
     if (with_color)
-        app.add_option("--color WHEN", color, "auto (a terminal, and NO_COLOR unset), always or never")
+        app.add_option("--color WHEN", color,
+                       "auto (a terminal, and NO_COLOR unset), always or never")
             ->one_of({"auto", "always", "never"});
 }
 

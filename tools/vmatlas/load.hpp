@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-
 #include "args.hpp"
 #include "render/color.hpp"
 #include "render/map_view.hpp"
