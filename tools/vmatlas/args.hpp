@@ -16,8 +16,8 @@
 //
 // It replaced CLI11, whose start-up cost more than reading a small process's map: each source
 // file that included it built CLI11's validators, and <iostream> set up eight streams and the
-// C++ locale (0.46 ms of static constructors in all; <iostream> alone costs a static hello-world
-// 0.3 ms on this project's VM).
+// C++ locale (0.46 ms of static constructors in all; <iostream> alone costs a static C++
+// hello-world 0.3 ms on this project's VM).
 #pragma once
 
 #include <deque>
