@@ -47,7 +47,7 @@ struct Annotations {
 
 // Reads the ELF headers of the objects a target's file-backed rows map, for a target whose files
 // on this machine may not be those the process mapped (a core file checks build-ids and falls
-// back on the headers it holds). Defined in src/annotate/object_reader.hpp; implemented by such
+// back on the headers it holds). Defined in src/sources/object_reader.hpp; implemented by such
 // sources. Without one, the ELF stage opens the files itself, checking device and inode.
 class ObjectReader;
 
@@ -57,6 +57,10 @@ struct AnnotateContext {
     bool want_sections = false;             // fill Annotations::sections
     const ProcessFacts* facts = nullptr;    // what a core or snapshot recorded, when not live
     const ObjectReader* objects = nullptr;  // how to read the mapped objects, when not from files
+    // Rows described by hand (a regions file): the kernel-style names they carry and pwndbg's
+    // names for the others, nothing more; no file is read and nothing is inferred from a
+    // process's layout.
+    bool described_by_hand = false;
 };
 
 std::string_view to_string(NameSource s);  // "kernel", "elf", ...; "" for None

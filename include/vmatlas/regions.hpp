@@ -44,12 +44,8 @@ bool looks_like_regions(std::string_view text);
 // Every region of text, in an address space of source kind "regions".
 AddressSpace parse_regions_text(std::string_view text, SourceInfo source);
 
-// The names a regions file brings: a bracketed name is a kernel-style name, an unnamed region
-// gets pwndbg's "[anon_<start>>12>]", a region named by a file is named by its path (no label);
-// and the colour roles. No file is read: the ELF, thread and heap annotators do not run.
-Annotations name_regions(const AddressSpace& space);
-
-// A regions text as a target: kind Regions, source "regions" from origin, names given.
+// A regions text as a target: kind Regions, source "regions" from origin. Its rows are named by
+// the annotators as rows described by hand (AnnotateContext::described_by_hand).
 Target regions_target(std::string_view text, std::string origin);
 
 // What adding a regions text to a target did.
@@ -62,9 +58,9 @@ struct RegionsAdded {
 // row of the target, or a region kept from an earlier line, is rejected with its line and column;
 // diagnostics of the added text say "(in ORIGIN)". The target keeps its source, kind, facts, rows,
 // their figures (added rows get zero figures when the target has figures) and every diagnostic and
-// count of its row account. When target.names is set, each added row gets its name_regions label
-// and role (and an empty sections entry when sections are listed) at its sorted position, so the
-// names stay parallel to the rows; otherwise the annotators name the added rows with the others.
+// count of its row account. When target.names is set, each added row gets an empty label, role
+// and sections entry at its sorted position, so that the names stay parallel to the rows; the
+// annotators name the added rows (name_target in vmatlas/named_map.hpp).
 RegionsAdded add_regions_text(Target& target, std::string_view text, std::string_view origin);
 
 // The same from a file. No such file: NoSuchProcess ("no such file: PATH"), as for every file

@@ -10,6 +10,10 @@ Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx) {
     resize_populated(notes.roles, space.size());
     if (ctx.want_sections) resize_populated(notes.sections, space.size());
     stages::name_kernel(space, notes);
+    if (ctx.described_by_hand) {
+        stages::assign_roles(space, notes);
+        return notes;
+    }
     stages::name_elf_segments(space, ctx, notes);
     stages::name_process_areas(space, ctx, notes);
     stages::name_thread_stacks(space, ctx, notes);

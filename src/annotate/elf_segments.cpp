@@ -24,15 +24,15 @@
 
 #include <fmt/format.h>
 
-#include "annotate/elf_object.hpp"
-#include "annotate/object_reader.hpp"
 #include "annotate/stages.hpp"
+#include "model/checked.hpp"
+#include "sources/object_reader.hpp"
+#include "vmatlas/elf.hpp"
 
 namespace vmatlas {
 
 namespace {
 
-using elf::checked_add;
 using elf::ElfObject;
 using elf::ProgramHeader;
 

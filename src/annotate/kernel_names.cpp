@@ -42,6 +42,7 @@ void stages::name_kernel(const AddressSpace& space, Annotations& notes) {
         const Mapping& m = space[i];
         const std::string_view path = space.path(m);
         Label& label = notes.labels[i];
+        if (label.source != NameSource::None || !label.name.empty()) continue;
         if (is_kernel_name(path)) {
             label = {path, NameSource::Kernel};
         } else if (path.empty()) {

@@ -9,6 +9,7 @@
 namespace vmatlas::stages {
 
 // kernel_names.cpp: [heap], [stack], [vdso], [anon:NAME], ...; [anon_<start>>12>] for the rest.
+// Rows that already have a name (a target's own) keep it.
 void name_kernel(const AddressSpace& space, Annotations& notes);
 
 // elf_segments.cpp: text, rodata, relro, data, headers, gap and bss from each mapped ELF object's

@@ -14,7 +14,7 @@
 
 #include "render/color.hpp"
 #include "render/map_view.hpp"
-#include "sources/elf_image.hpp"
+#include "vmatlas/elf_image.hpp"
 
 namespace vmatlas {
 

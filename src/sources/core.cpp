@@ -18,11 +18,12 @@
 
 #include <fmt/format.h>
 
-#include "annotate/elf_object.hpp"
+#include "model/checked.hpp"
 #include "sources/core_memory.hpp"
 #include "sources/core_notes.hpp"
 #include "sources/core_objects.hpp"
 #include "sources/file_error.hpp"
+#include "vmatlas/elf.hpp"
 
 namespace vmatlas {
 
@@ -30,7 +31,6 @@ namespace {
 
 using core::FileEntry;
 using core::Segment;
-using elf::fits;
 
 constexpr std::string_view kDeletedSuffix = " (deleted)";
 
@@ -352,7 +352,7 @@ Result<Target> read_core(const std::string& path) {
         if (ph.p_type == PT_NOTE) {
             reader.read_notes(elf.get(), ph, layout, notes);
         } else if (ph.p_type == PT_LOAD) {
-            if (!elf::checked_add(ph.p_vaddr, ph.p_memsz)) {
+            if (!checked_add(ph.p_vaddr, ph.p_memsz)) {
                 reader.lose(
                     fmt::format("program header {}: p_vaddr {:#x} + p_memsz {:#x} wraps "
                                 "around; the region is left out",

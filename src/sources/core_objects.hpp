@@ -5,8 +5,8 @@
 
 #include <memory>
 
-#include "annotate/object_reader.hpp"
 #include "sources/core_memory.hpp"
+#include "sources/object_reader.hpp"
 
 namespace vmatlas::core {
 

@@ -1,7 +1,7 @@
 // The ELF image source: replays what the loader does to map an object (see elf_image.hpp) on a
 // small model of an address space, or lists its allocated sections, then hands the result over as
 // an AddressSpace with its names.
-#include "sources/elf_image.hpp"
+#include "vmatlas/elf_image.hpp"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -21,13 +21,13 @@
 #include <fmt/format.h>
 
 #include "annotate/stages.hpp"
+#include "model/checked.hpp"
 #include "sources/file_error.hpp"
 
 namespace vmatlas {
 
 namespace {
 
-using elf::checked_add;
 using elf::ElfObject;
 using elf::ProgramHeader;
 
@@ -170,7 +170,7 @@ Result<std::vector<Load>> loads_at(const ElfObject& obj, const std::string& path
         const ProgramHeader& ph = phs[i];
         // The loader reads these from the file: a file that ends before them is truncated.
         if (!read_kind(ph.type).empty() && ph.filesz > 0 &&
-            !elf::fits(ph.offset, ph.filesz, file_size)) {
+            !fits(ph.offset, ph.filesz, file_size)) {
             const auto end = checked_add(ph.offset, ph.filesz);
             return bad(fmt::format(
                 "{} is truncated: the file ends at offset {:#x}, but program header {} ({}) needs "
@@ -406,7 +406,7 @@ Result<Rows> map_by_sections(const ElfObject& object, const std::string& path,
         if (!takes_addresses(s)) continue;
         const bool nobits = s.type == SHT_NOBITS;
         // Its bytes are what the map shows at its addresses: a file that ends before them is cut.
-        if (!nobits && !elf::fits(s.offset, s.size, file_size)) {
+        if (!nobits && !fits(s.offset, s.size, file_size)) {
             const auto end = checked_add(s.offset, s.size);
             return bad(fmt::format(
                 "{} is truncated: the file ends at offset {:#x}, but section {} ({}) needs its "

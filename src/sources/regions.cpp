@@ -11,9 +11,9 @@
 
 #include <fmt/format.h>
 
-#include "annotate/elf_object.hpp"
-#include "annotate/stages.hpp"
+#include "model/checked.hpp"
 #include "sources/file_error.hpp"
+#include "vmatlas/elf.hpp"
 #include "vmatlas/procfs.hpp"
 
 namespace vmatlas {
@@ -214,7 +214,7 @@ std::optional<Region> read_region(std::string_view line, std::size_t pos, LineEr
     }
 
     if (size == 0) return fail(r.size_column - 1, "size is 0");
-    const auto end = elf::checked_add(start, size);
+    const auto end = checked_add(start, size);
     if (!end)
         return fail(r.size_column - 1,
                     fmt::format("start {:#x} + size {:#x} ends past the top of the 64-bit address "
@@ -339,20 +339,10 @@ AddressSpace parse_regions_text(std::string_view text, SourceInfo source) {
     return std::move(builder).build();
 }
 
-Annotations name_regions(const AddressSpace& space) {
-    Annotations notes;
-    notes.labels.resize(space.size());
-    notes.roles.resize(space.size());
-    stages::name_kernel(space, notes);
-    stages::assign_roles(space, notes);
-    return notes;
-}
-
 Target regions_target(std::string_view text, std::string origin) {
     Target t;
     t.kind = TargetKind::Regions;
     t.space = parse_regions_text(text, SourceInfo{"regions", std::move(origin)});
-    t.names = name_regions(t.space);
     return t;
 }
 
@@ -388,11 +378,11 @@ RegionsAdded add_regions_text(Target& target, std::string_view text, std::string
 
     if (target.names) {
         Annotations& names = *target.names;
-        Annotations added = name_regions(regions);
+        // The added rows get no name here: naming the rows is the annotators' work.
         if (names.labels.size() == old.size())
-            merge_parallel(names.labels, std::move(added.labels), old, merged);
+            merge_parallel(names.labels, std::vector<Label>(regions.size()), old, merged);
         if (names.roles.size() == old.size())
-            merge_parallel(names.roles, std::move(added.roles), old, merged);
+            merge_parallel(names.roles, std::vector<Role>(regions.size()), old, merged);
         if (!names.sections.empty() && names.sections.size() == old.size())
             merge_parallel(names.sections, std::vector<std::string>(regions.size()), old, merged);
     }

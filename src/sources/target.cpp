@@ -10,9 +10,9 @@
 
 #include <fmt/format.h>
 
-#include "sources/elf_image.hpp"
 #include "sources/file_error.hpp"
 #include "vmatlas/core.hpp"
+#include "vmatlas/elf_image.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
 #include "vmatlas/regions.hpp"

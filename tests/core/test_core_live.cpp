@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/core_support.hpp"
+#include "vmatlas/named_map.hpp"
 
 namespace vmtest {
 namespace {
@@ -115,6 +116,48 @@ TEST(KernelCore, EveryLiveRowWithItsFieldsAndName) {
     const Dumps& d = dumps();
     if (!d.kernel) GTEST_SKIP() << d.why_no_kernel_core;
     expect_rows_and_names(d, "vmatlas-demo");
+}
+
+// The library's one call (open_named_map) names a core as the command named the live process
+// before it dumped: every row's name and the object of a bss row, [stack],
+// [heap] and [vdso] among them, with no step left to the caller.
+TEST(KernelCore, TheLibraryNamesItAsTheLiveProcessWasNamed) {
+    const Dumps& d = dumps();
+    if (!d.kernel) GTEST_SKIP() << d.why_no_kernel_core;
+    const json& rows = d.live_view.at("mappings");
+    const auto map = vmatlas::open_named_map(*d.kernel);
+    ASSERT_TRUE(map.ok()) << map.error().message;
+    EXPECT_EQ(map->kind, vmatlas::TargetKind::Core);
+    ASSERT_EQ(map->space.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const vmatlas::Label& label = map->notes.labels[i];
+        SCOPED_TRACE(to_hex(map->space[i].start));
+        EXPECT_EQ(rows[i].at("start"), to_hex(map->space[i].start));
+        EXPECT_EQ(rows[i].at("name"), std::string(label.name.view()));
+        EXPECT_EQ(rows[i].at("object"),
+                  label.object == vmatlas::kNoPath ? "" : map->space.paths().get(label.object));
+        if (d.live[i].kernel_name()) EXPECT_EQ(label.name.view(), d.live[i].path);
+    }
+    EXPECT_TRUE(map->facts.has_threads);
+}
+
+// The example program prints the same rows through the public headers alone.
+TEST(KernelCore, TheExampleProgramPrintsItsNamedMap) {
+    const Dumps& d = dumps();
+    if (!d.kernel) GTEST_SKIP() << d.why_no_kernel_core;
+    const json rows = core_view(*d.kernel).at("mappings");
+    const RunResult r = run({VMATLAS_EXAMPLE_BIN, *d.kernel});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const std::vector<std::string> printed = lines(r.out);
+    ASSERT_EQ(printed.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const json& row = rows[i];
+        const std::string want =
+            row.at("start").get<std::string>() + " " + row.at("end").get<std::string>() + " " +
+            row.at("perms").get<std::string>() + " " + row.at("name").get<std::string>() + " " +
+            row.at("path").get<std::string>();
+        EXPECT_EQ(printed[i], want);
+    }
 }
 
 // Each PT_LOAD's share of the file, as readelf reads the core, against the InCore of its row.

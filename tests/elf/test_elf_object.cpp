@@ -17,8 +17,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "annotate/elf_object.hpp"
 #include "elf/support.hpp"
+#include "vmatlas/elf.hpp"
 
 namespace {
 

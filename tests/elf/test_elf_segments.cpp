@@ -20,9 +20,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "annotate/elf_object.hpp"
 #include "elf/support.hpp"
 #include "vmatlas/annotations.hpp"
+#include "vmatlas/elf.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
 

@@ -31,8 +31,8 @@
 #include <nlohmann/json.hpp>
 
 #include "elf/support.hpp"
-#include "sources/elf_image.hpp"
 #include "vmatlas/address_space.hpp"
+#include "vmatlas/elf_image.hpp"
 
 namespace {
 

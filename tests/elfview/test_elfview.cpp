@@ -25,8 +25,8 @@
 
 #include "elf/support.hpp"
 #include "render/elf_view.hpp"
-#include "sources/elf_image.hpp"
 #include "vmatlas/address_space.hpp"
+#include "vmatlas/elf_image.hpp"
 #include "vmatlas/procfs.hpp"
 
 namespace {
@@ -528,8 +528,9 @@ TEST(ElfView, MapIsTheDefaultViewsObject) {
     }
     const CliRun csv = vmatlas({"elf", b.lib, "--csv"});
     ASSERT_EQ(csv.status, 0);
-    EXPECT_TRUE(csv.out.starts_with(
-        "start,end,perms,size,offset,dev,inode,name,path,deleted,object,name_source,role,in_core\n"))
+    EXPECT_TRUE(
+        csv.out.starts_with("start,end,perms,size,offset,dev,inode,name,path,deleted,object,name_"
+                            "source,role,in_core\n"))
         << csv.out;
 }
 

@@ -22,9 +22,10 @@
 
 #include <fmt/format.h>
 
-// The source is internal to the library (the replay target is not given src/ as an include
-// directory), hence the relative path.
-#include "../../src/sources/elf_image.hpp"
+#include "vmatlas/elf_image.hpp"
+// Internal to the library (the replay target is not given src/ as an include directory), hence
+// the relative path.
+#include "../../src/model/checked.hpp"
 
 namespace {
 
@@ -80,7 +81,7 @@ void check_image(const ElfImage& image, const ElfObject& o, const ElfImageOption
         if (!is_section_row(o, m, image.base))
             fail(fmt::format("row {} {:#x}-{:#x} ({}) is no section at base {:#x}", i, m.start,
                              m.end, label.name, image.base));
-        if (!anonymous && !vmatlas::elf::fits(vmatlas::raw(m.offset), m.size(), file_size))
+        if (!anonymous && !vmatlas::fits(vmatlas::raw(m.offset), m.size(), file_size))
             fail(fmt::format("row {} ({}) at offset {:#x} + {:#x} is outside the {:#x}-byte file",
                              i, label.name, vmatlas::raw(m.offset), m.size(), file_size));
     }

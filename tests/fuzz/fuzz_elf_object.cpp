@@ -18,15 +18,16 @@
 
 #include <fmt/format.h>
 
-// The reader is internal to the library (the replay target is not given src/ as an include
-// directory), hence the relative path.
-#include "../../src/annotate/elf_object.hpp"
+#include "vmatlas/elf.hpp"
+// Internal to the library (the replay target is not given src/ as an include directory), hence
+// the relative path.
+#include "../../src/model/checked.hpp"
 
 namespace {
 
-using vmatlas::elf::checked_add;
+using vmatlas::checked_add;
+using vmatlas::fits;
 using vmatlas::elf::ElfObject;
-using vmatlas::elf::fits;
 
 [[noreturn]] void fail(const std::string& why) {
     std::fprintf(stderr, "fuzz_elf_object: %s\n", why.c_str());

@@ -26,6 +26,7 @@
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/maps_text.hpp"
+#include "vmatlas/named_map.hpp"
 #include "vmatlas/regions.hpp"
 #include "vmatlas/smaps.hpp"
 #include "vmatlas/target.hpp"
@@ -167,9 +168,15 @@ void check_recognition(const AddressSpace& space, std::string_view text) {
     }
 }
 
-// The text as open_target would read it from a file (regions, smaps or maps text).
+// The text as open_target would read it from a file (regions, smaps or maps text). A regions
+// text is given the names the library gives it, as a target that brings its own names has them
+// (a snapshot, an ELF image), so that adding to a named target is fuzzed too.
 vmatlas::Target as_target(std::string_view text) {
-    if (vmatlas::looks_like_regions(text)) return vmatlas::regions_target(text, "fuzz");
+    if (vmatlas::looks_like_regions(text)) {
+        vmatlas::Target t = vmatlas::regions_target(text, "fuzz");
+        t.names = vmatlas::name_target(t, false).notes;
+        return t;
+    }
     vmatlas::Target t;
     t.kind = vmatlas::TargetKind::MapsText;
     t.space = vmatlas::looks_like_smaps(text)

@@ -17,6 +17,7 @@
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/maps_text.hpp"
+#include "vmatlas/named_map.hpp"
 #include "vmatlas/regions.hpp"
 #include "vmatlas/smaps.hpp"
 #include "vmatlas/target.hpp"
@@ -300,15 +301,21 @@ TEST(RegionsRecognition, OtherTextsAreNot) {
 
 // ---- names ---------------------------------------------------------------------------------
 
+// The named map of a regions text, as the library gives it for every target.
+NamedMap named(std::string_view text) {
+    return name_target(regions_target(text, "test.regions"), false);
+}
+
 TEST(RegionsNames, KernelStyleAnonymousAndFileNames) {
-    const AddressSpace space = parse(
+    const NamedMap map = named(
         "0x08000000 0x100000 r-x 0 firmware.elf\n"
         "0x20000000 0x1000 rw-\n"
         "0x20001000 0x1000 ---\n"
         "0x20002000 0x1000 rw- [stack]\n"
         "0x40000000 0x1000 rw-s [mmio:gpio]\n"
         "0x60000000 0x1000 rwx jit\n");
-    const Annotations notes = name_regions(space);
+    const AddressSpace& space = map.space;
+    const Annotations& notes = map.notes;
     ASSERT_EQ(notes.labels.size(), space.size());
     ASSERT_EQ(notes.roles.size(), space.size());
     EXPECT_TRUE(notes.sections.empty());
@@ -334,9 +341,7 @@ TEST(RegionsNames, KernelStyleAnonymousAndFileNames) {
 TEST(RegionsNames, AnAlignedRamRegionIsNotCalledAHeap) {
     // glibc's arena heuristic would call an anonymous rw-p 1 MiB-aligned MiB a heap; a board's
     // RAM is not one, so regions are not run through it.
-    const AddressSpace space = parse("0x20000000 0x100000 rw-\n");
-    const Annotations notes = name_regions(space);
-    EXPECT_EQ(notes.labels[0].name, "[anon_20000]");
+    EXPECT_EQ(named("0x20000000 0x100000 rw-\n").notes.labels[0].name, "[anon_20000]");
 }
 
 TEST(RegionsTarget, KindSourceAndNames) {
@@ -344,10 +349,11 @@ TEST(RegionsTarget, KindSourceAndNames) {
     EXPECT_EQ(t.kind, TargetKind::Regions);
     EXPECT_EQ(t.space.source().kind, "regions");
     EXPECT_EQ(t.space.source().origin, "board.regions");
-    ASSERT_TRUE(t.names.has_value());
-    ASSERT_EQ(t.names->labels.size(), 1u);
-    EXPECT_EQ(t.names->labels[0].name, "[ram]");
+    EXPECT_FALSE(t.names.has_value());  // named by the annotators, as rows described by hand
     EXPECT_EQ(t.objects, nullptr);
+    const NamedMap map = name_target(t, false);
+    ASSERT_EQ(map.notes.labels.size(), 1u);
+    EXPECT_EQ(map.notes.labels[0].name, "[ram]");
 }
 
 // ---- adding regions to a target ------------------------------------------------------------
@@ -459,12 +465,20 @@ TEST(RegionsAdd, FiguresStayWithTheirRowsAndAddedRowsHaveNone) {
 }
 
 TEST(RegionsAdd, NamesOfATargetThatBringsThemStayParallel) {
-    Target t = regions_target("0x1000 0x1000 r-x 0 fw.elf\n0x5000 0x1000 rw- [ram]\n", "a");
+    // A target that brings its own names, as a snapshot or an ELF image does.
+    const std::string text = "0x1000 0x1000 r-x 0 fw.elf\n0x5000 0x1000 rw- [ram]\n";
+    Target t = regions_target(text, "a");
+    t.names = named(text).notes;
     t.names->sections = {".text", ".data"};
     add_regions_text(t, "0x3000 0x1000 rw-\n0x9000 0x1000 rw-s [mmio]\n0x0 0x1000 ---\n", "b");
     expect_sound(t.space);
     ASSERT_EQ(t.space.size(), 5u);
-    const Annotations& n = *t.names;
+    // The added rows have empty names in their places; naming the map gives them theirs.
+    ASSERT_EQ(t.names->labels.size(), 5u);
+    for (const std::size_t i : {0, 2, 4}) EXPECT_EQ(t.names->labels[i].name, "") << i;
+    EXPECT_EQ(t.names->labels[3].name, "[ram]");
+    const NamedMap map = name_target(std::move(t), true);
+    const Annotations& n = map.notes;
     ASSERT_EQ(n.labels.size(), 5u);
     ASSERT_EQ(n.roles.size(), 5u);
     ASSERT_EQ(n.sections.size(), 5u);
@@ -554,13 +568,12 @@ TEST_F(RegionsFile, MissingDirectoryAndElfFilesAreErrors) {
 TEST_F(RegionsFile, OpenTargetRecognizesRegionsByContent) {
     // Named like a maps file, holding regions: the content decides.
     const std::string path = write("looks.maps", "# board\n0x1000 0x1000 rw- [ram]\n");
-    auto t = open_target(path);
+    auto t = open_named_map(path);
     ASSERT_TRUE(t.ok()) << t.error().message;
     EXPECT_EQ(t->kind, TargetKind::Regions);
     EXPECT_EQ(t->space.source().kind, "regions");
     EXPECT_EQ(t->space.source().origin, path);
-    ASSERT_TRUE(t->names.has_value());
-    EXPECT_EQ(t->names->labels[0].name, "[ram]");
+    EXPECT_EQ(t->notes.labels[0].name, "[ram]");
 
     // A typo in the first region is reported as a regions error; the rest is kept.
     const std::string typo = write("typo", "0x0800000g 0x1000 r--\n0x1000 0x1000 rw-\n");

@@ -47,15 +47,13 @@ int run_diff(int argc, char** argv) {
     if (const auto status = output.check()) return *status;
     if (a_spec == "-" && b_spec == "-")
         return usage_error("only one of A and B can be standard input ('-')");
-    LoadOptions options;
+    NamedMapOptions options;
     if (const auto status = target_args.apply(options)) return *status;
 
     // Both are opened even when A fails, so that every target's errors are reported at once;
     // with two targets, every message says whose it is.
     auto load_named = [&](const std::string& spec) {
-        LoadOptions named = options;
-        named.about = spec == "-" ? "standard input" : spec;
-        return load(spec, named);
+        return load(spec, options, spec == "-" ? "standard input" : spec);
     };
     auto a = load_named(a_spec);
     auto b = load_named(b_spec);

@@ -5,7 +5,7 @@
 #include "exit_status.hpp"
 #include "load.hpp"
 #include "render/elf_view.hpp"
-#include "sources/elf_image.hpp"
+#include "vmatlas/elf_image.hpp"
 #include "vmatlas/query.hpp"
 
 namespace vmatlas::cli {

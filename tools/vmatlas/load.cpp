@@ -7,9 +7,8 @@
 #include <fmt/format.h>
 
 #include "exit_status.hpp"
+#include "vmatlas/named_map.hpp"
 #include "vmatlas/query.hpp"
-#include "vmatlas/regions.hpp"
-#include "vmatlas/target.hpp"
 
 namespace vmatlas::cli {
 
@@ -51,7 +50,7 @@ void TargetArgs::add_to(ArgParser& app) {
                    "[NAME] per line, docs/regions.md");
 }
 
-std::optional<int> TargetArgs::apply(LoadOptions& options) const {
+std::optional<int> TargetArgs::apply(NamedMapOptions& options) const {
     if (!base_text.empty()) {
         options.base = parse_address(base_text);
         if (!options.base) return usage_error("--base takes an address, 0x-hex or decimal");
@@ -71,42 +70,25 @@ std::string about_target(std::string_view about, std::string message) {
 
 }  // namespace
 
-LoadResult load(const std::string& target, const LoadOptions& options) {
-    const std::string_view about = options.about;
-    auto fail = [&](Error e) {
+LoadResult load(const std::string& target, const NamedMapOptions& options, std::string_view about) {
+    auto named = open_named_map(target, options);
+    if (!named) {
+        Error e = named.error();
         e.message = about_target(about, std::move(e.message));
         return report(e);
-    };
-    auto opened = open_target(target, {.live_figures = options.figures,
-                                       .base = options.base,
-                                       .by_sections = options.by_sections});
-    if (!opened) return fail(opened.error());
-    Target& t = *opened;
-    for (const std::string& file : options.add)
-        if (auto added = add_regions_file(t, file); !added) return fail(added.error());
-    const int status = report_diagnostics(t.space, about);
-    if (t.space.empty()) {
+    }
+    NamedMap& map = *named;
+    const int status = report_diagnostics(map.space, about);
+    if (map.space.empty()) {
         // report_diagnostics has said how many rows were bad; say it once more only if none was.
-        if (t.space.rows().rejected == 0)
+        if (map.space.rows().rejected == 0)
             report({ErrorKind::UnreadableInput,
                     fmt::format("{} holds no memory map rows",
                                 target == "-" ? "standard input" : target)});
         return kBadInput;
     }
-    Annotations notes;
-    if (t.names) {
-        notes = std::move(*t.names);
-        if (!options.sections) notes.sections.clear();  // a snapshot's: shown with -v only
-    } else {
-        AnnotateContext ctx;
-        ctx.pid = t.kind == TargetKind::Process ? t.space.source().pid : 0;
-        ctx.want_sections = options.sections;
-        ctx.facts = &t.facts;
-        ctx.objects = t.objects.get();
-        notes = annotate(t.space, ctx);
-    }
-    for (const std::string& w : notes.warnings) report_warning(about_target(about, w));
-    return Loaded{std::move(t.space), std::move(notes), status, std::move(t.facts), t.kind};
+    for (const std::string& w : map.notes.warnings) report_warning(about_target(about, w));
+    return Loaded{std::move(map), status};
 }
 
 int keep_until_exit(LoadResult& loaded) {
@@ -117,7 +99,7 @@ int keep_until_exit(LoadResult& loaded) {
     return status;
 }
 
-LoadResult load(const TargetArgs& args, LoadOptions options) {
+LoadResult load(const TargetArgs& args, NamedMapOptions options) {
     if (const auto status = args.apply(options)) return *status;
     return load(args.target, options);
 }

@@ -1,5 +1,5 @@
-// What every subcommand does first: parse its arguments, open its target, report the source's
-// diagnostics, and run the annotators.
+// What every subcommand does first: parse its arguments, read the target's named map (the
+// library's open_named_map), and report its diagnostics and warnings.
 #pragma once
 
 #include <optional>
@@ -11,6 +11,7 @@
 #include "render/map_view.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
+#include "vmatlas/named_map.hpp"
 #include "vmatlas/target.hpp"
 
 namespace vmatlas::cli {
@@ -36,8 +37,6 @@ struct OutputOptions {
 // Prints "vmatlas: <message>" and returns kUsage.
 int usage_error(std::string_view message);
 
-struct LoadOptions;
-
 // TARGET and how to read it, the same for every view: --base and --sections for an ELF image,
 // --add for regions files.
 struct TargetArgs {
@@ -49,29 +48,11 @@ struct TargetArgs {
     // Adds TARGET (required, with kTargetHelp) and the options to app.
     void add_to(ArgParser& app);
     // Copies the arguments into options; the exit status of a usage error (printed), else nothing.
-    std::optional<int> apply(LoadOptions& options) const;
+    std::optional<int> apply(NamedMapOptions& options) const;
 };
 
-struct LoadOptions {
-    // Read a live process's smaps for its figures (RSS, PSS, ...). A saved smaps file has its
-    // figures whatever this says.
-    bool figures = false;
-    bool sections = false;  // the ELF sections each row covers
-    // An ELF image target: the load bias of an ET_DYN, and whether to map it by sections.
-    std::optional<Addr> base;
-    bool by_sections = false;
-    // Regions files added to the target (docs/regions.md), in order, before it is annotated.
-    std::vector<std::string> add;
-    // Names the target at the start of every message about it, when a command has two (diff).
-    std::string about;
-};
-
-struct Loaded {
-    AddressSpace space;
-    Annotations notes;
-    int status = 0;      // kOk, or kPartial when the source rejected rows
-    ProcessFacts facts;  // what a core or snapshot recorded (threads, auxv)
-    TargetKind kind = TargetKind::Process;
+struct Loaded : NamedMap {
+    int status = 0;  // kOk, or kPartial when part of the input could not be read
 };
 
 // The target's annotated map, or the exit status of the error (already reported on stderr).
@@ -89,9 +70,12 @@ class LoadResult {
     int status_ = 0;
 };
 
-LoadResult load(const std::string& target, const LoadOptions& options);
+// `about`, when given, names the target at the start of every message about it, for a command
+// that has two (diff).
+LoadResult load(const std::string& target, const NamedMapOptions& options,
+                std::string_view about = {});
 // The same with the target arguments applied to options first.
-LoadResult load(const TargetArgs& args, LoadOptions options);
+LoadResult load(const TargetArgs& args, NamedMapOptions options);
 
 // Keeps a command's loaded map, unfreed, until the process exits, when the kernel takes its
 // pages back in one go: freeing a 60,000-row map and its names object by object took 0.3-1.5 ms

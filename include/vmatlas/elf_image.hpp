@@ -33,10 +33,9 @@
 #include <string>
 #include <string_view>
 
-// Relative to this file: the fuzz targets that include this header see only include/.
-#include "../annotate/elf_object.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
+#include "vmatlas/elf.hpp"
 #include "vmatlas/result.hpp"
 
 namespace vmatlas {

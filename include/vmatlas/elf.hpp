@@ -1,8 +1,8 @@
 // One ELF object's headers, read with elfutils libelf: what the ELF segment-name stage needs to
 // tell which program header a mapping came from, and nothing more (no symbols, no DWARF).
 //
-// Contract: the bytes are untrusted. Every offset and size the file gives is checked (with the
-// helpers below, overflow-safe) before it is used. A file that is not ELF is an Unsupported
+// Contract: the bytes are untrusted. Every offset and size the file gives is checked
+// (overflow-safe) before it is used. A file that is not ELF is an Unsupported
 // error; a truncated or inconsistent ELF header or program header table is MalformedInput, with
 // the index and the hex values in the message. Damage in the section headers (which the loader
 // never reads) is not fatal: the sections concerned are dropped and a warning says why. Only the
@@ -21,21 +21,6 @@
 #include "vmatlas/result.hpp"
 
 namespace vmatlas::elf {
-
-// ---- checked arithmetic on untrusted offsets and sizes -------------------------------------
-
-// a + b, or nothing when the sum would wrap.
-constexpr std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b) {
-    if (a > UINT64_MAX - b) return std::nullopt;
-    return a + b;
-}
-
-// Whether [offset, offset + size) lies inside [0, limit), without computing offset + size.
-constexpr bool fits(std::uint64_t offset, std::uint64_t size, std::uint64_t limit) {
-    return offset <= limit && limit - offset >= size;
-}
-
-// ---- the object ----------------------------------------------------------------------------
 
 struct ProgramHeader {
     std::uint32_t type = 0;   // PT_LOAD, PT_GNU_RELRO, ...

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "annotate/elf_object.hpp"
 #include "vmatlas/annotations.hpp"
+#include "vmatlas/elf.hpp"
 
 namespace vmatlas {
 

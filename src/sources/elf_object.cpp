@@ -1,7 +1,8 @@
 // Reading one ELF object's headers with libelf. libelf already refuses much that is broken; every
 // offset and size is checked here as well, before libelf is asked to follow it, so that what this
 // file relies on does not depend on what one version of libelf happens to check.
-#include "annotate/elf_object.hpp"
+#include "model/checked.hpp"
+#include "vmatlas/elf.hpp"
 
 #include <gelf.h>
 #include <libelf.h>
