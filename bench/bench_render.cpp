@@ -8,6 +8,7 @@
 
 #include "render/map_view.hpp"
 #include "synthetic_maps.hpp"
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/query.hpp"

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,7 +17,6 @@
 #include <vector>
 
 #include "vmatlas/mapping.hpp"
-#include "vmatlas/populate.hpp"
 #include "vmatlas/short_text.hpp"
 
 namespace vmatlas {
@@ -85,23 +85,7 @@ struct Diagnostic {
 };
 
 namespace detail {
-// AddressSpace's look-up index: a static search tree of end addresses whose leaves hold each
-// mapping's start and end as 32-bit distances (address_space.cpp says why and how it is searched).
-struct LookupIndex {
-    // Two cache lines each, aligned to them.
-    struct alignas(64) Node {
-        Addr key[16];  // the last end under each child; ~0 past the last child
-    };
-    struct alignas(64) Leaf {
-        // From the leaf's last end down to each mapping's end and start; start_below[0] == 0
-        // marks a leaf that spans about 4 GiB or more, which is searched in the mappings.
-        std::uint32_t end_below[16];
-        std::uint32_t start_below[16];
-    };
-    std::vector<Node> nodes;          // every level above the leaves, the root first
-    std::vector<std::size_t> levels;  // where each level starts in nodes
-    std::vector<Leaf> leaves;         // sixteen mappings each, in order
-};
+struct LookupIndex;  // src/model/lookup_index.hpp
 }  // namespace detail
 
 class AddressSpace {
@@ -152,7 +136,9 @@ class AddressSpace {
     std::vector<Diagnostic> diagnostics_;
     bool incomplete_ = false;
     mutable std::optional<std::uint64_t> generation_;
-    mutable detail::LookupIndex index_;  // built on the first look-up
+    const detail::LookupIndex& index() const;
+    // Built on the first look-up; shared by copies, as they hold the same mappings.
+    mutable std::shared_ptr<const detail::LookupIndex> index_;
 };
 
 // Collects rows in the order a source read them, then sorts them and resolves overlaps. When two
@@ -167,10 +153,7 @@ class AddressSpaceBuilder {
     explicit AddressSpaceBuilder(SourceInfo source);
 
     PathId intern(std::string_view path) { return space_.paths_.intern(path); }
-    void add(const Mapping& m) {
-        rows_ready_.before_push(rows_);
-        rows_.push_back(m);
-    }
+    void add(const Mapping& m) { rows_.push_back(m); }
     void add(const Mapping& m, Figures f);
     // Records a malformed row that the source skipped.
     void reject(Diagnostic d);
@@ -193,7 +176,6 @@ class AddressSpaceBuilder {
     AddressSpace space_;
     std::vector<Mapping> rows_;
     std::vector<Figures> row_figures_;  // parallel to rows_ (short of it when added without)
-    PopulateAhead rows_ready_, figures_ready_;
     std::size_t rejected_ = 0;
     std::size_t carried_superseded_ = 0;
 };

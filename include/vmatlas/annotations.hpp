@@ -1,4 +1,5 @@
-// Annotations: what each mapping is, added by annotator stages without touching addresses.
+// Annotations: what each mapping is. The annotator stages (vmatlas/annotate.hpp) add them without
+// touching addresses; a target that brings its own names (a snapshot, an ELF image) carries them.
 //
 // A label is a name and where it came from; a role is what the default view colours it by.
 // Contract: labels and roles run parallel to AddressSpace::mappings().
@@ -9,7 +10,6 @@
 #include <vector>
 
 #include "vmatlas/address_space.hpp"
-#include "vmatlas/process_facts.hpp"
 #include "vmatlas/short_text.hpp"
 
 namespace vmatlas {
@@ -45,24 +45,6 @@ struct Annotations {
     std::vector<std::string> warnings;
 };
 
-// Reads the ELF headers of the objects a target's file-backed rows map, for a target whose files
-// on this machine may not be those the process mapped (a core file checks build-ids and falls
-// back on the headers it holds). Defined in src/sources/object_reader.hpp; implemented by such
-// sources. Without one, the ELF stage opens the files itself, checking device and inode.
-class ObjectReader;
-
-// What annotators may read besides the address space.
-struct AnnotateContext {
-    int pid = 0;                            // a live process, or 0
-    bool want_sections = false;             // fill Annotations::sections
-    const ProcessFacts* facts = nullptr;    // what a core or snapshot recorded, when not live
-    const ObjectReader* objects = nullptr;  // how to read the mapped objects, when not from files
-    // Rows described by hand (a regions file): the kernel-style names they carry and pwndbg's
-    // names for the others, nothing more; no file is read and nothing is inferred from a
-    // process's layout.
-    bool described_by_hand = false;
-};
-
 std::string_view to_string(NameSource s);  // "kernel", "elf", ...; "" for None
 std::string_view to_string(Role r);        // "stack", "heap", ...
 
@@ -72,11 +54,5 @@ bool is_kernel_name(std::string_view path);
 // pwndbg's stable name for an unnamed anonymous mapping: "[anon_" + hex(start >> 12) + "]", the
 // hex at least five digits as pwndbg cuts it from the kernel's eight-digit minimum.
 ShortText anon_name(Addr start);
-
-// Every annotator stage that the context allows (src/annotate/stages.hpp lists them).
-Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx);
-
-// Kernel names, pwndbg names for the other anonymous rows, and roles: no file is read.
-Annotations annotate_kernel_names(const AddressSpace& space);
 
 }  // namespace vmatlas

@@ -36,8 +36,11 @@ enum class TargetKind : std::uint8_t {
 
 std::string_view to_string(TargetKind kind);  // "process", "maps text", "core", ...
 
-// Reads the ELF headers of the objects a target's file-backed rows map, when the files on this
-// machine cannot be trusted to be those the process mapped (a core). Declared in annotations.hpp.
+// Reads the ELF headers of the objects a target's file-backed rows map, for a target whose files
+// on this machine may not be those the process mapped (a core file checks build-ids and falls
+// back on the headers it holds). Defined in src/sources/object_reader.hpp; implemented by such
+// sources. Without one, the ELF stage opens the files itself, checking device and inode.
+class ObjectReader;
 
 struct Target {
     TargetKind kind = TargetKind::Process;

@@ -1,14 +1,13 @@
 // The annotation pipeline: every stage in order (see stages.hpp).
 #include "annotate/stages.hpp"
-#include "vmatlas/populate.hpp"
 
 namespace vmatlas {
 
 Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx) {
     Annotations notes;
-    resize_populated(notes.labels, space.size());
-    resize_populated(notes.roles, space.size());
-    if (ctx.want_sections) resize_populated(notes.sections, space.size());
+    notes.labels.resize(space.size());
+    notes.roles.resize(space.size());
+    if (ctx.want_sections) notes.sections.resize(space.size());
     stages::name_kernel(space, notes);
     if (ctx.described_by_hand) {
         stages::assign_roles(space, notes);

@@ -3,6 +3,7 @@
 // "[anon_...]", a thread's "stack tid=N" beats a guess).
 #pragma once
 
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/threads.hpp"
 

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "vmatlas/populate.hpp"
-
 namespace vmatlas {
 
 Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {
@@ -134,8 +132,6 @@ void Table::Cursor::grow(std::size_t n) {
         // fills), but never past that capacity while it is enough, which would copy the text.
         std::size_t size = std::max(out->size() * 2, used + n + 16384);
         if (used + n <= out->capacity()) size = std::min(size, out->capacity());
-        out->reserve(size);
-        populate_pages(out->data() + out->size(), out->data() + size);
         out->resize(size);
     }
     at = out->data() + used;

@@ -25,8 +25,8 @@
 
 #include <fmt/format.h>
 
+#include "sources/proc_stream.hpp"
 #include "vmatlas/maps_text.hpp"
-#include "vmatlas/populate.hpp"
 
 namespace vmatlas {
 
@@ -108,10 +108,8 @@ ssize_t read_retrying(int fd, char* at, std::size_t room) {
 }
 
 // Reads fd to its end into out; 0 or the errno of the failed read(2). Most files read here are a
-// line (a thread's comm, a stat): their bytes go to the stack first, and one that ends there
-// costs a string of its own size. A 16 KB string for each, zero-filled and kept as each thread's
-// name, touched four fresh pages a thread: reading a java process's 19 threads took 1.3 ms, and
-// 0.5 ms this way.
+// line (a thread's comm, a stat): their bytes go to the stack first, so that one that ends there
+// costs a string of its own size, not a large buffer for every thread.
 int read_all(int fd, std::string& out) {
     char head[4096];
     std::size_t used = 0;
@@ -231,13 +229,10 @@ namespace {
 // The blocks the reader thread fills and the consumer empties: made as needed, then reused.
 class BlockRing {
   public:
-    // Up to 16 blocks (4 MB at the callers' 256 KB) read ahead of the parser. The parser keeps
-    // up on average (it sat waiting for blocks 62-122 ms of a 108-168 ms read), but it sleeps
-    // between blocks and on a VM it can wake milliseconds late: with 4 blocks the reader of a
-    // 60,000-row smaps (43 MB) stood waiting for a free one for 1.5-15 ms a run. With 16 the
-    // parser fell up to 5 blocks behind and the reader never waited (instrumented); the run
-    // was not measurably faster on this VM, where two busy threads get well under two CPUs.
-    // The blocks past the first few are only made when the parser falls behind.
+    // Up to 16 blocks (4 MB at the callers' 256 KB) read ahead of the parser: the parser keeps up
+    // on average but may wake late between blocks, and the reader must not wait for it (the
+    // window in which the map can change under the reads would grow). The blocks past the first
+    // few are only made when the parser falls behind.
     static constexpr std::size_t kBlocks = 16;
 
     struct Block {
@@ -245,7 +240,6 @@ class BlockRing {
             : data(std::make_unique_for_overwrite<char[]>(size)), size(size) {}
         std::unique_ptr<char[]> data;  // not zero-filled: read(2) writes every byte used
         std::size_t size, used = 0;
-        bool populated = false;  // made present by the reader (see vmatlas/populate.hpp)
     };
 
     // Blocks are made when first needed: a small map is read into one.
@@ -339,8 +333,6 @@ int read_into_ring(int fd, BlockRing& ring) {
         auto block = ring.take_free();
         if (!block) return 0;
         // The reader fills its blocks to the brim: each is all used.
-        if (!std::exchange(block->populated, true))
-            populate_pages(block->data.get(), block->data.get() + block->size);
         const int err = fill_block(fd, *block);
         const bool full = block->used == block->size;
         if (block->used > 0) ring.put_full(std::move(block));
@@ -351,9 +343,7 @@ int read_into_ring(int fd, BlockRing& ring) {
 // Reads fd into the start of block, again and again, handing each read's bytes to consume at
 // once, until the end (at_end), an error (its errno), or `limit` bytes in all (then more may
 // remain). A /proc file gives a page or so of whole records per read(2) however much room there
-// is, so this touches the block's first pages only: a fresh page that the kernel faults in
-// inside read(2) costs some 13 us on this VM (reading python3's 84 KB smaps across fresh pages
-// took 0.52 ms, into the same page 0.27-0.30).
+// is, so this touches the block's first pages only, not a fresh page for every read.
 int read_through(int fd, BlockRing::Block& block, std::size_t limit, std::size_t& total,
                  bool& at_end, const std::function<void(std::string_view)>& consume) {
     while (total < limit) {

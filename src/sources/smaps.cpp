@@ -28,6 +28,7 @@
 #include "sources/eight_bytes.hpp"
 #include "sources/line_pieces.hpp"
 #include "sources/maps_row.hpp"
+#include "sources/proc_stream.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
 #include "vmatlas/target.hpp"

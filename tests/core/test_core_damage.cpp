@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/core_support.hpp"
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/core.hpp"
 

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/diff.hpp"
 #include "vmatlas/maps_text.hpp"
 

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "elf/support.hpp"
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/elf.hpp"
 #include "vmatlas/maps_text.hpp"

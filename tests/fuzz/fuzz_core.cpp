@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/core.hpp"
 

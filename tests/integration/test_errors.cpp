@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
+#include "sources/proc_stream.hpp"
 #include "vmatlas/procfs.hpp"
 
 namespace vmtest {

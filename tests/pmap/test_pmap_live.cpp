@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "integration/harness.hpp"
+#include "sources/proc_stream.hpp"
 #include "vmatlas/procfs.hpp"
 #include "vmatlas/smaps.hpp"
 

@@ -10,6 +10,7 @@
 
 #include "render/map_view.hpp"
 #include "render/pmap_view.hpp"
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/query.hpp"
 #include "vmatlas/smaps.hpp"

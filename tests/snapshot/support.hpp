@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/snapshot.hpp"
 #include "vmatlas/target.hpp"

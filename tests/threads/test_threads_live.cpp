@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/procfs.hpp"
 #include "vmatlas/threads.hpp"

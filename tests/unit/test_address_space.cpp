@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <random>
 
-#include "model/lookup_isa.hpp"
+#include "model/lookup_index.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/maps_text.hpp"
 
@@ -260,14 +260,15 @@ TEST(AddressSpace, LookupIndexIsExactWithEveryInstructionSet) {
                 EXPECT_EQ(wrong, 0u)
                     << what << ", shape " << static_cast<int>(shape) << ", " << n << " mappings";
             };
+            using detail::LookupIsa;
             for (LookupIsa isa : {LookupIsa::plain, LookupIsa::avx2, LookupIsa::avx512}) {
-                if (!cpu_has(isa)) continue;
-                use_lookup_isa(isa);
+                if (!detail::cpu_has(isa)) continue;
+                detail::use_lookup_isa(isa);
                 expect_exact(built, isa == LookupIsa::plain  ? "plain"
                                     : isa == LookupIsa::avx2 ? "avx2"
                                                              : "avx512");
             }
-            use_lookup_isa(best_lookup_isa());
+            detail::use_lookup_isa(detail::best_lookup_isa());
             // A copy made after the first look-up carries the index with it.
             const AddressSpace copy = built;
             expect_exact(copy, "a copy");

@@ -1,6 +1,7 @@
 // Queries: the address, text, -w/-x filters with context, the hole an address falls in, gaps.
 #include <gtest/gtest.h>
 
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/query.hpp"
 

@@ -1,0 +1,54 @@
+// Reading a live process's /proc files as a stream, internal to the sources: the machinery that
+// read_process_maps (procfs.cpp) and read_process_smaps (smaps.cpp) share.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <functional>
+#include <string_view>
+
+#include "vmatlas/address_space.hpp"
+#include "vmatlas/result.hpp"
+
+namespace vmatlas {
+
+// The rows a reader of a big map (one past its first block) reserves room for: vm.max_map_count
+// (the most mappings a process may have), at most 262,144. Room is address space, not memory, as
+// only the rows written touch their pages; a map that fits is not copied again as doubling its
+// array would copy it.
+std::size_t big_map_rows();
+
+// Called with each piece a reader of a live map is given (bytes: the text so far, 0 at first):
+// once the text goes past the first kStreamBlockBytes, the map is a big one, and builder
+// reserves room for big_map_rows().
+void make_room_if_big(AddressSpaceBuilder& builder, std::size_t& bytes, std::size_t piece);
+
+// Reads the maps of an already opened /proc/PID/maps descriptor: lets a test make the process
+// exit between open and read. Takes ownership of fd.
+Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd);
+
+// The text read on the calling thread before a thread of its own takes over the reading.
+inline constexpr std::size_t kStreamBlockBytes = 256 * 1024;
+
+// Reads /proc/PID/LEAF ("smaps", ...) to its end and hands its text to `consume`, in order and in
+// pieces that may end in the middle of a line, on the calling thread. The first kStreamBlockBytes
+// are read on the calling thread, each read(2) into the start of one block and handed on at once
+// (most maps end there). A file that goes on starts a thread of its own for the rest of the
+// read(2) calls (or reads on in the same way when no thread can be started), which fills blocks
+// of kStreamBlockBytes and never waits for `consume` unless it falls 16 blocks behind: the reads
+// take as long as `cat` takes (the window in which the map can change under them is no longer),
+// and parsing overlaps them instead of following them. The pieces live in a few reused blocks,
+// so a 45 MB smaps costs no 45 MB of fresh memory. Errors
+// are those of read_process_maps (an empty file is explained as a kernel thread or an exit); the
+// bytes read before an error have already been consumed. Returns the number of bytes read.
+Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
+                                        const std::function<void(std::string_view)>& consume);
+
+// What a live source says about itself: kind "procfs", origin "/proc/PID/LEAF", pid, comm.
+SourceInfo process_source(pid_t pid, std::string_view leaf);
+
+// The fact behind an empty or failed read: kernel thread, exited (or zombie), or still alive.
+Error explain_missing_map(pid_t pid);
+
+}  // namespace vmatlas
