@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "exit_status.hpp"
+#include "output.hpp"
 
 namespace vmatlas::cli {
 
@@ -213,7 +214,7 @@ bool ArgParser::asks_for_help(int argc, char** argv) {
 std::optional<int> ArgParser::parse(int argc, char** argv) {
     if (asks_for_help(argc, argv)) {
         const std::string text = help();
-        std::fwrite(text.data(), 1, text.size(), stdout);
+        write_stdout(text);
         return kOk;
     }
     if (auto error = parse_words(argc, argv)) {

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "exit_status.hpp"
 #include "load.hpp"
+#include "output.hpp"
 #include "render/elf_view.hpp"
 #include "vmatlas/elf_image.hpp"
 #include "vmatlas/query.hpp"

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "exit_status.hpp"
 #include "load.hpp"
+#include "output.hpp"
 #include "render/map_view.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/query.hpp"

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "exit_status.hpp"
 #include "load.hpp"
+#include "output.hpp"
 #include "render/pmap_view.hpp"
 
 namespace vmatlas::cli {

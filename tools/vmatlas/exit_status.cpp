@@ -1,7 +1,5 @@
 #include "exit_status.hpp"
 
-#include <unistd.h>
-#include <cerrno>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -71,16 +69,6 @@ int report_diagnostics(const AddressSpace& space, std::string_view about) {
     print_err("", fmt::format("{}{} of {} rows could not be read and are not shown", who,
                               space.rows().rejected, space.rows().read));
     return kPartial;
-}
-
-bool write_stdout(std::string_view s) {
-    while (!s.empty()) {
-        const ssize_t n = ::write(STDOUT_FILENO, s.data(), s.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        s.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
 }
 
 }  // namespace vmatlas::cli

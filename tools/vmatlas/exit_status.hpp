@@ -20,6 +20,8 @@ enum ExitStatus : int {
     kBadInput = 7,      // unreadable, malformed or unsupported input
     kAmbiguous = 8,     // a process name that matches several processes
     kPartial = 9,       // some input rows were rejected; the rest was shown
+    kWriteFailed = 10,  // the output could not be written (a full disk, a closed file)
+    kOutOfMemory = 11,  // memory ran out
 };
 
 int exit_status(ErrorKind kind);
@@ -34,8 +36,5 @@ void report_warning(std::string_view message);
 // when rows were rejected or part of the input could not be read, else kOk. `about`, when given,
 // starts every line ("before.maps: line 3, column 9: ..."): a command with two targets says whose.
 int report_diagnostics(const AddressSpace& space, std::string_view about = {});
-
-// Writes all of s to stdout. False when stdout is gone (a closed pipe).
-bool write_stdout(std::string_view s);
 
 }  // namespace vmatlas::cli
