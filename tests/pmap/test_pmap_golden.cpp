@@ -13,6 +13,7 @@
 
 #include "integration/harness.hpp"
 #include "render/pmap_view.hpp"
+#include "vmatlas/query.hpp"
 #include "vmatlas/smaps.hpp"
 
 namespace vmatlas {

@@ -7,6 +7,7 @@
 #include "exit_status.hpp"
 #include "load.hpp"
 #include "render/pmap_view.hpp"
+#include "vmatlas/query.hpp"
 
 namespace vmatlas::cli {
 
