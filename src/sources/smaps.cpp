@@ -28,6 +28,7 @@
 #include "sources/eight_bytes.hpp"
 #include "sources/line_pieces.hpp"
 #include "sources/maps_row.hpp"
+#include "sources/text.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
 #include "vmatlas/target.hpp"
@@ -134,9 +135,7 @@ bool is_word_char(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-bool is_blank(char c) {
-    return c == ' ' || c == '\t';
-}
+using text::is_blank;
 
 // s without the blanks at either end: the words of a VmFlags line after its colon.
 std::string_view trim_blanks(std::string_view s) {
@@ -162,21 +161,10 @@ std::optional<std::size_t> find_key(std::string_view key) {
 
 // A decimal number at line[pos], without overflow; pos moves past it.
 std::optional<std::uint64_t> read_decimal(std::string_view line, std::size_t& pos) {
-    std::size_t p = pos;
-    std::uint64_t v = 0;
-    // Nineteen digits cannot overflow 64 bits; only a twentieth needs the check.
-    const std::size_t safe_end = std::min(line.size(), pos + 19);
-    while (p < safe_end && line[p] >= '0' && line[p] <= '9')
-        v = v * 10 + static_cast<std::uint64_t>(line[p++] - '0');
-    while (p < line.size() && line[p] >= '0' && line[p] <= '9') {
-        const auto d = static_cast<std::uint64_t>(line[p] - '0');
-        if (v > (UINT64_MAX - d) / 10) return std::nullopt;
-        v = v * 10 + d;
-        ++p;
-    }
-    if (p == pos) return std::nullopt;
-    pos = p;
-    return v;
+    const text::DigitRun run = text::scan_decimal(line.substr(pos));
+    if (!run.ok()) return std::nullopt;
+    pos += run.length;
+    return run.value;
 }
 
 // True when s[0, n) is all spaces; eight at a time, as a size line is mostly its padding.
