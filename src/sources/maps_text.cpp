@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "sources/hex_run.hpp"
 #include "sources/line_pieces.hpp"
 #include "sources/maps_row.hpp"
 #include "sources/text.hpp"
@@ -147,36 +146,6 @@ bool read_head(Cursor c, RowHead& head, HeadError* err) {
     return true;
 }
 
-// The head of a row exactly as the kernel prints it ("%08lx-%08lx %s %08llx %02x:%02x %lu"),
-// read with its three long hex numbers eight digits at a time; false for anything else (fewer
-// than 8 or upper-case digits, other blanks, a row too short to read 17 bytes at each number),
-// which read_head() then reads, or rejects with its reason. Whatever it accepts, read_head()
-// reads the same.
-bool read_kernel_head(Cursor c, RowHead& head) {
-    auto hex_run_then = [&](std::uint64_t& out, char delim) {
-        if (c.line.size() - c.pos < 17) return false;
-        const int n = detail::lower_hex_run(c.line.data() + c.pos, out);
-        if (n == 0 || c.line[c.pos + static_cast<std::size_t>(n)] != delim) return false;
-        c.pos += static_cast<std::size_t>(n) + 1;
-        return true;
-    };
-    auto ends_with_blank = [&] { return c.at_end() || is_blank(c.peek()); };
-    Mapping& m = head.m;
-    std::uint64_t v = 0;
-    if (!hex_run_then(m.start, '-')) return false;
-    head.end_column = c.pos;
-    if (!hex_run_then(m.end, ' ') || !c.perms(m.perms) || !c.literal(' ')) return false;
-    if (!hex_run_then(v, ' ')) return false;
-    m.offset = FileOffset{v};
-    if (!c.hex(v, 8) || !c.literal(':')) return false;
-    m.dev_major = static_cast<std::uint32_t>(v);
-    if (!c.hex(v, 8) || !c.literal(' ')) return false;
-    m.dev_minor = static_cast<std::uint32_t>(v);
-    if (!c.decimal(m.inode) || !ends_with_blank()) return false;
-    head.end_pos = c.pos;
-    return true;
-}
-
 // Where the head of a pasted row begins in line[from, ...): at `from` itself, or after a blank.
 std::size_t next_pasted_row(std::string_view line, std::size_t from) {
     RowHead probe;
@@ -213,7 +182,7 @@ std::optional<Mapping> read_row(std::string_view line, std::size_t from, bool pa
     RowHead head;
     HeadError err;
     next = line.size();
-    if (!read_kernel_head(c, head) && !read_head(c, head, &err)) {
+    if (!read_head(c, head, &err)) {
         out.reject({line_no, err.column + 1, err.message});
         return std::nullopt;
     }
