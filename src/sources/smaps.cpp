@@ -167,34 +167,6 @@ std::optional<std::uint64_t> read_decimal(std::string_view line, std::size_t& po
     return run.value;
 }
 
-// True when s[0, n) is all spaces; eight at a time, as a size line is mostly its padding.
-bool all_spaces(const char* s, std::size_t n) {
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        if (detail::load8(s + i) != ' ' * detail::kByteOnes) return false;
-    for (; i < n; ++i)
-        if (s[i] != ' ') return false;
-    return true;
-}
-
-// The number of kB on a size line in the kernel's own form, "Rss:        1234 kB" (spaces after
-// the colon, the digits, " kB", nothing more), read from the line's end so that the padding is
-// not stepped over byte by byte. value_at is just past the colon. Anything else (tabs, trailing
-// blanks, twenty digits) returns nothing and is read the careful way, which gives the same value
-// for every line this accepts.
-std::optional<std::uint64_t> kernel_kib(std::string_view line, std::size_t value_at) {
-    if (line.size() < value_at + 4 || !line.ends_with(" kB")) return std::nullopt;
-    const std::size_t digits_end = line.size() - 3;
-    std::size_t p = digits_end;
-    while (p > value_at && line[p - 1] >= '0' && line[p - 1] <= '9') --p;
-    if (p == digits_end || digits_end - p > 19 || !all_spaces(line.data() + value_at, p - value_at))
-        return std::nullopt;
-    std::uint64_t v = 0;
-    for (std::size_t k = p; k < digits_end; ++k)
-        v = v * 10 + static_cast<std::uint64_t>(line[k] - '0');
-    return v;
-}
-
 // kB to bytes: the one multiplication on an untrusted number here, checked.
 std::optional<std::uint64_t> kib_to_bytes(std::uint64_t kib) {
     if (kib > UINT64_MAX / 1024) return std::nullopt;
@@ -365,13 +337,6 @@ class SmapsParser {
         hint_ = k + 1;
         saw_figures_ = true;
         const Key& spec = kKeys[k];
-        if (spec.kind == ValueKind::Kilobytes) {
-            const auto kib = kernel_kib(line, key.size() + 1);
-            if (const auto bytes = kib ? kib_to_bytes(*kib) : std::nullopt) {
-                figures_.*spec.field = *bytes;
-                return;
-            }
-        }
         std::size_t pos = key.size() + 1;
         while (pos < line.size() && is_blank(line[pos])) ++pos;
         const std::size_t value_at = pos;
