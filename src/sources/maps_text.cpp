@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "sources/line_pieces.hpp"
 #include "sources/maps_row.hpp"
 #include "sources/text.hpp"
 #include "vmatlas/maps_text.hpp"
@@ -238,16 +237,14 @@ MapsTextParser::MapsTextParser(AddressSpaceBuilder& builder, MapsTextOptions opt
     : out_(builder), options_(options) {}
 
 void MapsTextParser::feed(std::string_view piece) {
-    detail::split_lines(piece, carry_, [&](std::string_view l) { line(l); });
+    text::feed_lines(carry_, piece, [&](std::string_view l) { line(l); });
 }
 
 void MapsTextParser::finish() {
-    if (!carry_.empty()) line(carry_);
-    carry_.clear();
+    text::finish_lines(carry_, [&](std::string_view l) { line(l); });
 }
 
 void MapsTextParser::line(std::string_view row_text) {
-    if (!row_text.empty() && row_text.back() == '\r') row_text.remove_suffix(1);
     parse_line(row_text, ++line_no_, options_, out_, scratch_);
 }
 

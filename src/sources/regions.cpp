@@ -4,7 +4,6 @@
 
 #include <sys/stat.h>
 #include <cerrno>
-#include <cstring>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -34,20 +33,11 @@ std::size_t token_end(std::string_view line, std::size_t pos) {
     return pos;
 }
 
-// Calls f(line, line_no) for each line: split on '\n', one '\r' before it dropped.
+// Calls f(line, line_no) for each line of all until f returns false.
 template <typename F>
-void for_each_line(std::string_view text, F&& f) {
+void numbered_lines(std::string_view all, F&& f) {
     std::size_t line_no = 0;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
-        const std::size_t eol =
-            nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
-        std::string_view line = text.substr(pos, eol - pos);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (!f(line, ++line_no)) return;
-        pos = eol + 1;
-    }
+    text::for_each_line(all, [&](std::string_view line) -> bool { return f(line, ++line_no); });
 }
 
 // Where a region's first field begins, or nothing for a blank line or a comment.
@@ -189,7 +179,7 @@ class Kept {
 void parse_into(std::string_view text, AddressSpaceBuilder& out, const AddressSpace* existing,
                 std::string_view note) {
     Kept kept;
-    for_each_line(text, [&](std::string_view line, std::size_t line_no) {
+    numbered_lines(text, [&](std::string_view line, std::size_t line_no) {
         const auto begin = region_begin(line);
         if (!begin) return true;
         LineError err;
@@ -246,7 +236,7 @@ void merge_parallel(std::vector<T>& old_entries, std::vector<T> added_entries,
 
 bool looks_like_regions(std::string_view text) {
     bool comment = false, regions = false;
-    for_each_line(text, [&](std::string_view line, std::size_t) {
+    numbered_lines(text, [&](std::string_view line, std::size_t) {
         const std::size_t pos = skip_blanks(line, 0);
         if (pos == line.size()) return true;
         if (line[pos] == '#') {

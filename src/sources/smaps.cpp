@@ -13,20 +13,14 @@
 // previous one was found plus one, which makes the look-up one comparison per line.
 #include "vmatlas/smaps.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-#include <algorithm>
 #include <array>
-#include <cerrno>
+#include <bit>
 #include <cstring>
 #include <optional>
 #include <span>
-#include <vector>
 
 #include <fmt/format.h>
 
-#include "sources/eight_bytes.hpp"
-#include "sources/line_pieces.hpp"
 #include "sources/maps_row.hpp"
 #include "sources/text.hpp"
 #include "vmatlas/maps_text.hpp"
@@ -109,15 +103,25 @@ constexpr auto kPaddedKeys = [] {
     return padded;
 }();
 
+// Eight bytes from p as a number whose low byte is p[0], whatever the machine's byte order.
+inline std::uint64_t load8(const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+    return w;
+}
+
+constexpr std::uint64_t kByteOnes = 0x0101010101010101ULL;  // 0x01 in every byte
+
 // The number in eight bytes of blanks then digits ("     123"), or nothing when they are not
 // that: some spaces (maybe none), then at least one digit, and nothing else.
 [[gnu::always_inline]] inline std::optional<std::uint64_t> right_aligned_digits(const char* p) {
-    constexpr std::uint64_t kSpaces = ' ' * detail::kByteOnes, kZeros = '0' * detail::kByteOnes;
-    const std::uint64_t w = detail::load8(p);
+    constexpr std::uint64_t kSpaces = ' ' * kByteOnes, kZeros = '0' * kByteOnes;
+    const std::uint64_t w = load8(p);
     const std::uint64_t not_space = w ^ kSpaces;
     if (not_space == 0) return std::nullopt;  // no digit
     // The leading spaces (load8 puts the first bytes low) read as '0's from here on.
-    const int lead = detail::first_nonzero_byte(not_space);                // 0 to 7
+    const int lead = std::countr_zero(not_space) / 8;                      // 0 to 7
     const std::uint64_t lead_mask = (std::uint64_t{1} << (8 * lead)) - 1;  // the spaces' bytes
     const std::uint64_t digits = (w & ~lead_mask) | (kZeros & lead_mask);
     // Every byte '0'..'9': its high nibble 3, and still 3 once 6 is added to it.
@@ -178,42 +182,17 @@ class SmapsParser {
     explicit SmapsParser(AddressSpaceBuilder& out) : out_(out) {}
 
     // Text in pieces (the blocks of a read): a line may begin in one piece and end in the next.
-    // The lines in the kernel's exact form are taken where they lie (take_kernel_lines), a
-    // size line without looking for its end first; every other line is found with
-    // find_newline() and read by line().
+    // The lines in the kernel's exact form are taken where they lie (take_kernel_lines), a size
+    // line without looking for its end first; every other line is read by line().
     void feed(std::string_view piece) {
-        const char* p = piece.data();
-        const char* const end = p + piece.size();
-        if (!carry_.empty()) {  // finish the line the last piece began
-            const char* nl = detail::find_newline(p, end);
-            if (!nl) {
-                carry_.append(p, end);
-                return;
-            }
-            carry_.append(p, nl);
-            line(carry_);
-            carry_.clear();
-            p = nl + 1;
-        }
-        while (p < end) {
-            if (const char* next = take_kernel_lines(p, end); next != p) {
-                p = next;
-                continue;
-            }
-            const char* nl = detail::find_newline(p, end);
-            if (!nl) {
-                carry_.assign(p, end);
-                return;
-            }
-            line(std::string_view(p, static_cast<std::size_t>(nl - p)));
-            p = nl + 1;
-        }
+        text::feed_lines(
+            carry_, piece, [&](std::string_view l) { line(l); },
+            [&](const char* p, const char* end) { return take_kernel_lines(p, end); });
     }
 
     // The end of the text: its last line need not end with a newline.
     void finish() {
-        if (!carry_.empty()) line(carry_);
-        carry_.clear();
+        text::finish_lines(carry_, [&](std::string_view l) { line(l); });
         flush();
     }
 
@@ -221,7 +200,6 @@ class SmapsParser {
 
   private:
     void line(std::string_view line) {
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         ++line_no_;
         if (line.empty()) return;
         // The fast path, nearly every line: the key the kernel's order says comes next, or a
@@ -285,7 +263,7 @@ class SmapsParser {
                 if (left <= key.name.size() || p[key.name.size()] != ':' ||
                     std::memcmp(p, key.name.data(), key.name.size()) != 0)
                     break;
-                const char* nl = detail::find_newline(p, end);
+                const char* nl = text::find_newline(p, end);
                 if (!nl || nl[-1] == '\r') break;
                 figures_.vm_flags = trim_blanks(
                     std::string_view(p + key.name.size() + 1,
