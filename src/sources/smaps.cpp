@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "sources/maps_row.hpp"
+#include "sources/smaps_lines.hpp"
 #include "sources/text.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
@@ -179,15 +180,21 @@ std::optional<std::uint64_t> kib_to_bytes(std::uint64_t kib) {
 
 class SmapsParser {
   public:
-    explicit SmapsParser(AddressSpaceBuilder& out) : out_(out) {}
+    // kernel_lines: the lines in the kernel's exact form are taken where they lie
+    // (take_kernel_lines), a size line without looking for its end first; without it, every
+    // line is read by line(), which gives the same rows, figures and diagnostics.
+    SmapsParser(AddressSpaceBuilder& out, bool kernel_lines)
+        : out_(out), kernel_lines_(kernel_lines) {}
 
     // Text in pieces (the blocks of a read): a line may begin in one piece and end in the next.
-    // The lines in the kernel's exact form are taken where they lie (take_kernel_lines), a size
-    // line without looking for its end first; every other line is read by line().
     void feed(std::string_view piece) {
-        text::feed_lines(
-            carry_, piece, [&](std::string_view l) { line(l); },
-            [&](const char* p, const char* end) { return take_kernel_lines(p, end); });
+        auto on_line = [&](std::string_view l) { line(l); };
+        if (kernel_lines_)
+            text::feed_lines(carry_, piece, on_line, [&](const char* p, const char* end) {
+                return take_kernel_lines(p, end);
+            });
+        else
+            text::feed_lines(carry_, piece, on_line);
     }
 
     // The end of the text: its last line need not end with a newline.
@@ -371,6 +378,7 @@ class SmapsParser {
     Figures figures_;
     std::string scratch_;
     std::string carry_;  // the start of a line whose end is in the next piece
+    const bool kernel_lines_;
     std::size_t line_no_ = 0;
     std::size_t hint_ = 0;
     bool in_rejected_row_ = false;
@@ -379,10 +387,10 @@ class SmapsParser {
 };
 
 AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::size_t size,
-                              AddressSpaceBuilder builder) {
+                              AddressSpaceBuilder builder, bool kernel_lines) {
     // About 25 lines of some 30 bytes for each mapping.
     builder.reserve(size / 700 + 1);
-    SmapsParser parser(builder);
+    SmapsParser parser(builder, kernel_lines);
     for (const std::string_view piece : pieces) parser.feed(piece);
     parser.finish();
     AddressSpace space = std::move(builder).build();
@@ -392,6 +400,13 @@ AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::siz
 
 }  // namespace
 
+AddressSpace detail::parse_smaps_pieces(std::span<const std::string_view> pieces, SourceInfo source,
+                                        bool kernel_lines) {
+    std::size_t size = 0;
+    for (const std::string_view piece : pieces) size += piece.size();
+    return build_from_smaps(pieces, size, AddressSpaceBuilder(std::move(source)), kernel_lines);
+}
+
 bool looks_like_smaps(std::string_view text) {
     for (const std::string_view key : {"Size:", "Rss:"})
         if (text.starts_with(key) || text.find(fmt::format("\n{}", key)) != std::string_view::npos)
@@ -400,20 +415,18 @@ bool looks_like_smaps(std::string_view text) {
 }
 
 AddressSpace parse_smaps_text(std::span<const std::string_view> pieces, SourceInfo source) {
-    std::size_t size = 0;
-    for (const std::string_view piece : pieces) size += piece.size();
-    return build_from_smaps(pieces, size, AddressSpaceBuilder(std::move(source)));
+    return detail::parse_smaps_pieces(pieces, std::move(source), true);
 }
 
 AddressSpace parse_smaps_text(std::string_view text, SourceInfo source) {
     const std::string_view pieces[] = {text};
-    return build_from_smaps(pieces, text.size(), AddressSpaceBuilder(std::move(source)));
+    return detail::parse_smaps_pieces(pieces, std::move(source), true);
 }
 
 Result<AddressSpace> read_process_smaps(pid_t pid) {
     AddressSpaceBuilder builder(process_source(pid, "smaps"));
     builder.reserve(1024);
-    SmapsParser parser(builder);
+    SmapsParser parser(builder, true);
     std::size_t bytes = 0;
     auto read = stream_process_text(pid, "smaps", [&](std::string_view piece) {
         make_room_if_big(builder, bytes, piece.size());
