@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vmatlas/address_space.hpp"
@@ -58,7 +59,23 @@ GapReport compute_gaps(const AddressSpace& space);
 
 std::string_view to_string(GapEntry::Kind k);
 
-// "0x1f", "0X1F" or "31": an address; anything else is not.
+// An address as a person types it: "0x" or "0X" and 1 to 16 hex digits ("0x1f", "0X1F"), or 1 to
+// 20 decimal digits ("31"), its value in 64 bits; anything else is not ("cafe" is a name).
 std::optional<Addr> parse_address(std::string_view s);
+
+// An address range, as pmap's -A gives it: the rows that intersect [lo, hi).
+struct AddrRange {
+    Addr lo = 0;
+    Addr hi = ~Addr{0};
+};
+
+// "lo", "lo,hi", ",hi" or "lo," with lo and hi in hex, each 1 to 16 digits after an optional
+// "0x" or "0X" (as procps pmap -A). "lo" alone is the row that contains lo: [lo, lo + 1). ",hi"
+// starts at 0, "lo," ends at the top. nullopt when malformed or when hi is not above lo.
+std::optional<AddrRange> parse_addr_range(std::string_view text);
+
+// Indices of the rows a range shows (all rows without one), in address order.
+std::vector<std::size_t> rows_in_range(const AddressSpace& space,
+                                       const std::optional<AddrRange>& range);
 
 }  // namespace vmatlas

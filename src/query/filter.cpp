@@ -4,30 +4,6 @@
 
 namespace vmatlas {
 
-std::optional<Addr> parse_address(std::string_view s) {
-    int base = 10;
-    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s.remove_prefix(2);
-    }
-    if (s.empty() || s.size() > (base == 16 ? 16u : 20u)) return std::nullopt;
-    Addr v = 0;
-    for (char c : s) {
-        int d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (base == 16 && c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (base == 16 && c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return std::nullopt;
-        if (v > (UINT64_MAX - static_cast<Addr>(d)) / static_cast<Addr>(base)) return std::nullopt;
-        v = v * static_cast<Addr>(base) + static_cast<Addr>(d);
-    }
-    return v;
-}
-
 Selection select_rows(const AddressSpace& space, const Annotations& notes, const FilterSpec& spec) {
     // Candidates: the rows -w and -x let through. Context counts candidates, not all rows.
     std::vector<std::size_t> cand;

@@ -707,63 +707,7 @@ std::string_view basename_of(std::string_view path) {
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-std::optional<Addr> parse_hex(std::string_view s) {
-    if (s.starts_with("0x") || s.starts_with("0X")) s.remove_prefix(2);
-    if (s.empty() || s.size() > 16) return std::nullopt;
-    Addr v = 0;
-    for (const char c : s) {
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (d < 0) return std::nullopt;
-        v = (v << 4) | static_cast<Addr>(d);
-    }
-    return v;
-}
-
 }  // namespace
-
-std::optional<AddrRange> parse_addr_range(std::string_view text) {
-    const std::size_t comma = text.find(',');
-    AddrRange range;
-    if (comma == std::string_view::npos) {
-        const auto lo = parse_hex(text);
-        if (!lo) return std::nullopt;
-        range.lo = *lo;
-        range.hi = *lo == ~Addr{0} ? *lo : *lo + 1;  // the row that contains lo
-        if (range.hi == range.lo) return std::nullopt;
-        return range;
-    }
-    const std::string_view lo_text = text.substr(0, comma), hi_text = text.substr(comma + 1);
-    if (lo_text.empty() && hi_text.empty()) return std::nullopt;
-    if (!lo_text.empty()) {
-        const auto lo = parse_hex(lo_text);
-        if (!lo) return std::nullopt;
-        range.lo = *lo;
-    }
-    if (!hi_text.empty()) {
-        const auto hi = parse_hex(hi_text);
-        if (!hi) return std::nullopt;
-        range.hi = *hi;
-    }
-    if (range.hi <= range.lo) return std::nullopt;
-    return range;
-}
-
-std::vector<std::size_t> rows_in_range(const AddressSpace& space,
-                                       const std::optional<AddrRange>& range) {
-    std::vector<std::size_t> rows;
-    if (!range) {
-        rows.resize(space.size());
-        for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-        return rows;
-    }
-    for (std::size_t i = space.lower_bound(range->lo);
-         i < space.size() && space[i].start < range->hi; ++i)
-        rows.push_back(i);
-    return rows;
-}
 
 void append_mapped_file(std::string& out, const AddressSpace& space, const Annotations& notes,
                         std::size_t i, bool basenames, bool no_segment_names) {

@@ -37,16 +37,11 @@
 #include "render/map_view.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
+#include "vmatlas/query.hpp"
 
 namespace vmatlas {
 
 enum class PmapMode { Basic, Extended /* -x */, Smaps /* -X */ };
-
-// The -A range: rows intersecting [lo, hi).
-struct AddrRange {
-    Addr lo = 0;
-    Addr hi = ~Addr{0};
-};
 
 struct PmapOptions {
     PmapMode mode = PmapMode::Basic;
@@ -60,14 +55,6 @@ struct MappingsOptions {
     bool basenames = false;         // -b
     bool no_segment_names = false;  // -s
 };
-
-// "lo", "lo,hi", ",hi" or "lo," with lo and hi in hex (an optional 0x); nullopt when malformed
-// or when hi is not above lo.
-std::optional<AddrRange> parse_addr_range(std::string_view text);
-
-// Indices of the rows a range shows (all rows without one), in address order.
-std::vector<std::size_t> rows_in_range(const AddressSpace& space,
-                                       const std::optional<AddrRange>& range);
 
 // What the Mapped File / NAME column shows for row i: "[ text ] /usr/lib/libc.so.6".
 std::string mapped_file(const AddressSpace& space, const Annotations& notes, std::size_t i,

@@ -6,15 +6,12 @@
 // (as "\012"). Text pasted by people may hold several rows on one line (seed 003); then a path
 // ends where the head of the next row begins. The kernel never does that, so the live source turns
 // it off: a process must not be able to forge rows by naming a file like one.
-#include <array>
-#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
 
-#include "sources/hex_run.hpp"
-#include "sources/line_pieces.hpp"
 #include "sources/maps_row.hpp"
+#include "sources/text.hpp"
 #include "vmatlas/maps_text.hpp"
 
 namespace vmatlas {
@@ -23,23 +20,7 @@ namespace {
 
 constexpr std::string_view kDeletedSuffix = " (deleted)";
 
-// The value of each byte as a hex digit, or -1.
-constexpr auto kHexValue = [] {
-    std::array<signed char, 256> t{};
-    for (auto& v : t) v = -1;
-    for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<signed char>(c - '0');
-    for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<signed char>(c - 'a' + 10);
-    for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<signed char>(c - 'A' + 10);
-    return t;
-}();
-
-int hex_value(char c) {
-    return kHexValue[static_cast<unsigned char>(c)];
-}
-
-bool is_blank(char c) {
-    return c == ' ' || c == '\t';
-}
+using text::is_blank;
 
 // A cursor over one line; every reader advances it only when it succeeds.
 struct Cursor {
@@ -49,35 +30,23 @@ struct Cursor {
     bool at_end() const { return pos >= line.size(); }
     char peek() const { return at_end() ? '\0' : line[pos]; }
 
+    std::string_view rest() const { return line.substr(pos); }
+
+    // A run of 1 to max_digits hex digits.
     bool hex(std::uint64_t& out, std::size_t max_digits) {
-        // One bound for the loop: the digits allowed plus one, to tell "too long" from "ends".
-        const char* p = line.data() + pos;
-        const char* const stop = line.data() + std::min(line.size(), pos + max_digits + 1);
-        std::uint64_t v = 0;
-        for (; p < stop; ++p) {
-            const int d = kHexValue[static_cast<unsigned char>(*p)];
-            if (d < 0) break;
-            v = (v << 4) | static_cast<std::uint64_t>(d);
-        }
-        const auto n = static_cast<std::size_t>(p - (line.data() + pos));
-        if (n == 0 || n > max_digits) return false;
-        out = v;
-        pos += n;
+        const text::DigitRun run = text::scan_hex(rest(), max_digits);
+        if (!run.ok()) return false;
+        out = run.value;
+        pos += run.length;
         return true;
     }
 
+    // A run of decimal digits whose value fits in 64 bits.
     bool decimal(std::uint64_t& out) {
-        std::size_t p = pos;
-        std::uint64_t v = 0;
-        while (p < line.size() && line[p] >= '0' && line[p] <= '9') {
-            const std::uint64_t d = static_cast<std::uint64_t>(line[p] - '0');
-            if (v > (UINT64_MAX - d) / 10) return false;
-            v = v * 10 + d;
-            ++p;
-        }
-        if (p == pos) return false;
-        out = v;
-        pos = p;
+        const text::DigitRun run = text::scan_decimal(rest());
+        if (!run.ok()) return false;
+        out = run.value;
+        pos += run.length;
         return true;
     }
 
@@ -94,27 +63,11 @@ struct Cursor {
         return pos > p;
     }
 
+    // The kernel's four characters.
     bool perms(Perms& out) {
-        if (line.size() - pos < 4) return false;
-        const char* s = line.data() + pos;
-        std::uint8_t bits = 0;
-        if (s[0] == 'r')
-            bits |= Perms::kRead;
-        else if (s[0] != '-')
-            return false;
-        if (s[1] == 'w')
-            bits |= Perms::kWrite;
-        else if (s[1] != '-')
-            return false;
-        if (s[2] == 'x')
-            bits |= Perms::kExec;
-        else if (s[2] != '-')
-            return false;
-        if (s[3] == 's')
-            bits |= Perms::kShared;
-        else if (s[3] != 'p')
-            return false;
-        out = Perms(bits);
+        const auto p = text::parse_perms(line.substr(pos, 4), text::PermsForm::Kernel);
+        if (!p) return false;
+        out = *p;
         pos += 4;
         return true;
     }
@@ -175,44 +128,19 @@ bool read_head(Cursor c, RowHead& head, HeadError* err) {
     if (!c.perms(m.perms) || !ends_field(' ')) return bad(perms_at, "permissions");
     if (!separator(' ', "offset") || !hex_field(v, 16, "offset", ' ')) return false;
     m.offset = FileOffset{v};
-    if (!separator(' ', "device") || !hex_field(v, 8, "device major number", ':')) return false;
-    m.dev_major = static_cast<std::uint32_t>(v);
-    if (!separator(':', "device minor number") || !hex_field(v, 8, "device minor number", ' '))
-        return false;
-    m.dev_minor = static_cast<std::uint32_t>(v);
+    if (!separator(' ', "device")) return false;
+    const std::size_t dev_at = c.pos;
+    const text::DeviceRun dev = text::scan_device(c.rest(), 8);
+    if (dev.bad == text::DeviceRun::Part::Major) return bad(dev_at, "device major number");
+    if (dev.bad == text::DeviceRun::Part::Minor)
+        return bad(dev_at + dev.minor_at, "device minor number");
+    c.pos += dev.length;
+    if (!ends_field(' ')) return bad(dev_at + dev.minor_at, "device minor number");
+    m.dev_major = dev.major;
+    m.dev_minor = dev.minor;
     if (!separator(' ', "inode")) return false;
     const std::size_t inode_at = c.pos;
     if (!c.decimal(m.inode) || !ends_field(' ')) return bad(inode_at, "inode");
-    head.end_pos = c.pos;
-    return true;
-}
-
-// The head of a row exactly as the kernel prints it ("%08lx-%08lx %s %08llx %02x:%02x %lu"),
-// read with its three long hex numbers eight digits at a time; false for anything else (fewer
-// than 8 or upper-case digits, other blanks, a row too short to read 17 bytes at each number),
-// which read_head() then reads, or rejects with its reason. Whatever it accepts, read_head()
-// reads the same.
-bool read_kernel_head(Cursor c, RowHead& head) {
-    auto hex_run_then = [&](std::uint64_t& out, char delim) {
-        if (c.line.size() - c.pos < 17) return false;
-        const int n = detail::lower_hex_run(c.line.data() + c.pos, out);
-        if (n == 0 || c.line[c.pos + static_cast<std::size_t>(n)] != delim) return false;
-        c.pos += static_cast<std::size_t>(n) + 1;
-        return true;
-    };
-    auto ends_with_blank = [&] { return c.at_end() || is_blank(c.peek()); };
-    Mapping& m = head.m;
-    std::uint64_t v = 0;
-    if (!hex_run_then(m.start, '-')) return false;
-    head.end_column = c.pos;
-    if (!hex_run_then(m.end, ' ') || !c.perms(m.perms) || !c.literal(' ')) return false;
-    if (!hex_run_then(v, ' ')) return false;
-    m.offset = FileOffset{v};
-    if (!c.hex(v, 8) || !c.literal(':')) return false;
-    m.dev_major = static_cast<std::uint32_t>(v);
-    if (!c.hex(v, 8) || !c.literal(' ')) return false;
-    m.dev_minor = static_cast<std::uint32_t>(v);
-    if (!c.decimal(m.inode) || !ends_with_blank()) return false;
     head.end_pos = c.pos;
     return true;
 }
@@ -222,7 +150,7 @@ std::size_t next_pasted_row(std::string_view line, std::size_t from) {
     RowHead probe;
     for (std::size_t p = from; p < line.size(); ++p) {
         if (p != from && !is_blank(line[p - 1])) continue;
-        if (hex_value(line[p]) < 0) continue;
+        if (text::hex_digit(line[p]) < 0) continue;
         if (read_head(Cursor{line, p}, probe, nullptr)) return p;
     }
     return line.size();
@@ -253,7 +181,7 @@ std::optional<Mapping> read_row(std::string_view line, std::size_t from, bool pa
     RowHead head;
     HeadError err;
     next = line.size();
-    if (!read_kernel_head(c, head) && !read_head(c, head, &err)) {
+    if (!read_head(c, head, &err)) {
         out.reject({line_no, err.column + 1, err.message});
         return std::nullopt;
     }
@@ -309,17 +237,15 @@ MapsTextParser::MapsTextParser(AddressSpaceBuilder& builder, MapsTextOptions opt
     : out_(builder), options_(options) {}
 
 void MapsTextParser::feed(std::string_view piece) {
-    detail::split_lines(piece, carry_, [&](std::string_view l) { line(l); });
+    text::feed_lines(carry_, piece, [&](std::string_view l) { line(l); });
 }
 
 void MapsTextParser::finish() {
-    if (!carry_.empty()) line(carry_);
-    carry_.clear();
+    text::finish_lines(carry_, [&](std::string_view l) { line(l); });
 }
 
-void MapsTextParser::line(std::string_view text) {
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    parse_line(text, ++line_no_, options_, out_, scratch_);
+void MapsTextParser::line(std::string_view row_text) {
+    parse_line(row_text, ++line_no_, options_, out_, scratch_);
 }
 
 void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder,

@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 
 #include "sources/proc_stream.hpp"
+#include "sources/text.hpp"
 #include "vmatlas/maps_text.hpp"
 
 namespace vmatlas {
@@ -59,9 +60,9 @@ struct TaskStat {
 };
 
 std::optional<TaskStat> read_task_stat(pid_t pid) {
-    auto text = read_proc_file(proc_path(pid, "stat"));
-    if (!text) return std::nullopt;
-    const std::string& s = *text;
+    auto file = read_proc_file(proc_path(pid, "stat"));
+    if (!file) return std::nullopt;
+    const std::string& s = *file;
     const std::size_t close = s.rfind(')');
     if (close == std::string::npos || close + 2 >= s.size()) return std::nullopt;
     TaskStat st;
@@ -72,7 +73,8 @@ std::optional<TaskStat> read_task_stat(pid_t pid) {
         pos = s.find(' ', pos + 1);
         if (pos == std::string::npos) return st;
     }
-    st.flags = std::strtoul(s.c_str() + pos + 1, nullptr, 10);
+    const text::DigitRun flags = text::scan_decimal(std::string_view(s).substr(pos + 1));
+    if (flags.ok()) st.flags = flags.value;
     return st;
 }
 
@@ -428,8 +430,9 @@ void make_room_if_big(AddressSpaceBuilder& builder, std::size_t& bytes, std::siz
 }
 
 std::size_t big_map_rows() {
-    const auto text = read_proc_file("/proc/sys/vm/max_map_count");  // 65,530 unless changed
-    const unsigned long n = text ? std::strtoul(text->c_str(), nullptr, 10) : 0;
+    const auto file = read_proc_file("/proc/sys/vm/max_map_count");  // 65,530 unless changed
+    const text::DigitRun run = file ? text::scan_decimal(*file) : text::DigitRun{};
+    const std::uint64_t n = run.ok() ? run.value : 0;
     return std::min<std::size_t>(n > 0 ? n : 65530, 1 << 18);
 }
 

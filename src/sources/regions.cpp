@@ -4,7 +4,6 @@
 
 #include <sys/stat.h>
 #include <cerrno>
-#include <cstring>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -13,27 +12,15 @@
 
 #include "model/checked.hpp"
 #include "sources/file_error.hpp"
-#include "vmatlas/elf.hpp"
+#include "sources/text.hpp"
 #include "vmatlas/procfs.hpp"
 
 namespace vmatlas {
 
 namespace {
 
-bool is_blank(char c) {
-    return c == ' ' || c == '\t';
-}
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-int hex_value(char c) {
-    if (is_digit(c)) return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+using text::is_blank;
+using text::is_digit;
 
 std::size_t skip_blanks(std::string_view line, std::size_t pos) {
     while (pos < line.size() && is_blank(line[pos])) ++pos;
@@ -45,24 +32,11 @@ std::size_t token_end(std::string_view line, std::size_t pos) {
     return pos;
 }
 
-bool has_hex_prefix(std::string_view token) {
-    return token.size() >= 2 && token[0] == '0' && (token[1] == 'x' || token[1] == 'X');
-}
-
-// Calls f(line, line_no) for each line: split on '\n', one '\r' before it dropped.
+// Calls f(line, line_no) for each line of all until f returns false.
 template <typename F>
-void for_each_line(std::string_view text, F&& f) {
+void numbered_lines(std::string_view all, F&& f) {
     std::size_t line_no = 0;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
-        const std::size_t eol =
-            nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
-        std::string_view line = text.substr(pos, eol - pos);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (!f(line, ++line_no)) return;
-        pos = eol + 1;
-    }
+    text::for_each_line(all, [&](std::string_view line) -> bool { return f(line, ++line_no); });
 }
 
 // Where a region's first field begins, or nothing for a blank line or a comment.
@@ -72,69 +46,10 @@ std::optional<std::size_t> region_begin(std::string_view line) {
     return pos;
 }
 
-// The shape of a number, without its value.
-bool number_shaped(std::string_view token) {
-    if (has_hex_prefix(token)) {
-        if (token.size() == 2) return false;
-        for (char c : token.substr(2))
-            if (hex_value(c) < 0) return false;
-        return true;
-    }
-    if (token.empty()) return false;
-    for (char c : token)
-        if (!is_digit(c)) return false;
-    return true;
-}
-
 // A token that a person meant as a number, well-formed or not ("0x0800000g" is a typo in a
 // regions file): it begins with a digit and holds no '-', which a maps row's "start-end" does.
 bool meant_as_number(std::string_view token) {
     return !token.empty() && is_digit(token[0]) && token.find('-') == std::string_view::npos;
-}
-
-enum class NumberStatus { Ok, Bad, Ambiguous, TooLarge };
-
-NumberStatus read_number(std::string_view token, std::uint64_t& out) {
-    if (!number_shaped(token)) return NumberStatus::Bad;
-    std::uint64_t v = 0;
-    if (has_hex_prefix(token)) {
-        for (char c : token.substr(2)) {
-            if (v >> 60) return NumberStatus::TooLarge;
-            v = (v << 4) | static_cast<std::uint64_t>(hex_value(c));
-        }
-    } else {
-        // "0800" is octal to C and gdb, hex to whoever copied it from a datasheet, decimal to
-        // nobody on purpose: refuse it rather than guess.
-        if (token.size() > 1 && token[0] == '0') return NumberStatus::Ambiguous;
-        for (char c : token) {
-            const auto d = static_cast<std::uint64_t>(c - '0');
-            if (v > (UINT64_MAX - d) / 10) return NumberStatus::TooLarge;
-            v = v * 10 + d;
-        }
-    }
-    out = v;
-    return NumberStatus::Ok;
-}
-
-bool read_perms(std::string_view token, Perms& out) {
-    if (token.size() != 3 && token.size() != 4) return false;
-    std::uint8_t bits = 0;
-    const char letters[3] = {'r', 'w', 'x'};
-    const std::uint8_t flags[3] = {Perms::kRead, Perms::kWrite, Perms::kExec};
-    for (int i = 0; i < 3; ++i) {
-        if (token[i] == letters[i])
-            bits |= flags[i];
-        else if (token[i] != '-')
-            return false;
-    }
-    if (token.size() == 4) {
-        if (token[3] == 's')
-            bits |= Perms::kShared;
-        else if (token[3] != 'p')
-            return false;
-    }
-    out = Perms(bits);
-    return true;
 }
 
 // A token quoted in a message: at most 24 bytes of it, as the maps-text parser quotes.
@@ -167,19 +82,21 @@ std::optional<Region> read_region(std::string_view line, std::size_t pos, LineEr
             return false;
         }
         const std::string_view token = line.substr(pos, token_end(line, pos) - pos);
-        switch (read_number(token, value)) {
-            case NumberStatus::Ok:
+        const text::Number n = text::parse_regions_number(token);
+        switch (n.error) {
+            case text::NumberError::None:
+                value = n.value;
                 pos += token.size();
                 return true;
-            case NumberStatus::Bad:
+            case text::NumberError::Bad:
                 fail(pos, fmt::format("bad {} '{}' (0x-hex or decimal)", field, quoted(token)));
                 return false;
-            case NumberStatus::Ambiguous:
+            case text::NumberError::Ambiguous:
                 fail(pos, fmt::format("ambiguous {} '{}': write hex with 0x, decimal without a "
                                       "leading zero",
                                       field, quoted(token)));
                 return false;
-            case NumberStatus::TooLarge:
+            case text::NumberError::TooLarge:
                 fail(pos, fmt::format("{} '{}' does not fit in 64 bits", field, quoted(token)));
                 return false;
         }
@@ -195,9 +112,11 @@ std::optional<Region> read_region(std::string_view line, std::size_t pos, LineEr
     pos = skip_blanks(line, pos);
     if (pos == line.size()) return fail(pos, "missing permissions");
     const std::string_view perms = line.substr(pos, token_end(line, pos) - pos);
-    if (!read_perms(perms, r.m.perms))
+    const auto parsed_perms = text::parse_perms(perms, text::PermsForm::Regions);
+    if (!parsed_perms)
         return fail(pos,
                     fmt::format("bad permissions '{}' (rwx or -, then p or s)", quoted(perms)));
+    r.m.perms = *parsed_perms;
     pos = skip_blanks(line, pos + perms.size());
     // A token that begins with a digit is the offset, even when it is not a good number: a
     // mistyped offset must not silently become the name.
@@ -259,7 +178,7 @@ class Kept {
 void parse_into(std::string_view text, AddressSpaceBuilder& out, const AddressSpace* existing,
                 std::string_view note) {
     Kept kept;
-    for_each_line(text, [&](std::string_view line, std::size_t line_no) {
+    numbered_lines(text, [&](std::string_view line, std::size_t line_no) {
         const auto begin = region_begin(line);
         if (!begin) return true;
         LineError err;
@@ -316,7 +235,7 @@ void merge_parallel(std::vector<T>& old_entries, std::vector<T> added_entries,
 
 bool looks_like_regions(std::string_view text) {
     bool comment = false, regions = false;
-    for_each_line(text, [&](std::string_view line, std::size_t) {
+    numbered_lines(text, [&](std::string_view line, std::size_t) {
         const std::size_t pos = skip_blanks(line, 0);
         if (pos == line.size()) return true;
         if (line[pos] == '#') {

@@ -13,22 +13,18 @@
 // previous one was found plus one, which makes the look-up one comparison per line.
 #include "vmatlas/smaps.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-#include <algorithm>
 #include <array>
-#include <cerrno>
+#include <bit>
 #include <cstring>
 #include <optional>
 #include <span>
-#include <vector>
 
 #include <fmt/format.h>
 
-#include "sources/eight_bytes.hpp"
-#include "sources/line_pieces.hpp"
 #include "sources/maps_row.hpp"
 #include "sources/proc_stream.hpp"
+#include "sources/smaps_lines.hpp"
+#include "sources/text.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
 #include "vmatlas/target.hpp"
@@ -109,15 +105,25 @@ constexpr auto kPaddedKeys = [] {
     return padded;
 }();
 
+// Eight bytes from p as a number whose low byte is p[0], whatever the machine's byte order.
+inline std::uint64_t load8(const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+    return w;
+}
+
+constexpr std::uint64_t kByteOnes = 0x0101010101010101ULL;  // 0x01 in every byte
+
 // The number in eight bytes of blanks then digits ("     123"), or nothing when they are not
 // that: some spaces (maybe none), then at least one digit, and nothing else.
 [[gnu::always_inline]] inline std::optional<std::uint64_t> right_aligned_digits(const char* p) {
-    constexpr std::uint64_t kSpaces = ' ' * detail::kByteOnes, kZeros = '0' * detail::kByteOnes;
-    const std::uint64_t w = detail::load8(p);
+    constexpr std::uint64_t kSpaces = ' ' * kByteOnes, kZeros = '0' * kByteOnes;
+    const std::uint64_t w = load8(p);
     const std::uint64_t not_space = w ^ kSpaces;
     if (not_space == 0) return std::nullopt;  // no digit
     // The leading spaces (load8 puts the first bytes low) read as '0's from here on.
-    const int lead = detail::first_nonzero_byte(not_space);                // 0 to 7
+    const int lead = std::countr_zero(not_space) / 8;                      // 0 to 7
     const std::uint64_t lead_mask = (std::uint64_t{1} << (8 * lead)) - 1;  // the spaces' bytes
     const std::uint64_t digits = (w & ~lead_mask) | (kZeros & lead_mask);
     // Every byte '0'..'9': its high nibble 3, and still 3 once 6 is added to it.
@@ -135,9 +141,7 @@ bool is_word_char(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-bool is_blank(char c) {
-    return c == ' ' || c == '\t';
-}
+using text::is_blank;
 
 // s without the blanks at either end: the words of a VmFlags line after its colon.
 std::string_view trim_blanks(std::string_view s) {
@@ -163,49 +167,10 @@ std::optional<std::size_t> find_key(std::string_view key) {
 
 // A decimal number at line[pos], without overflow; pos moves past it.
 std::optional<std::uint64_t> read_decimal(std::string_view line, std::size_t& pos) {
-    std::size_t p = pos;
-    std::uint64_t v = 0;
-    // Nineteen digits cannot overflow 64 bits; only a twentieth needs the check.
-    const std::size_t safe_end = std::min(line.size(), pos + 19);
-    while (p < safe_end && line[p] >= '0' && line[p] <= '9')
-        v = v * 10 + static_cast<std::uint64_t>(line[p++] - '0');
-    while (p < line.size() && line[p] >= '0' && line[p] <= '9') {
-        const auto d = static_cast<std::uint64_t>(line[p] - '0');
-        if (v > (UINT64_MAX - d) / 10) return std::nullopt;
-        v = v * 10 + d;
-        ++p;
-    }
-    if (p == pos) return std::nullopt;
-    pos = p;
-    return v;
-}
-
-// True when s[0, n) is all spaces; eight at a time, as a size line is mostly its padding.
-bool all_spaces(const char* s, std::size_t n) {
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        if (detail::load8(s + i) != ' ' * detail::kByteOnes) return false;
-    for (; i < n; ++i)
-        if (s[i] != ' ') return false;
-    return true;
-}
-
-// The number of kB on a size line in the kernel's own form, "Rss:        1234 kB" (spaces after
-// the colon, the digits, " kB", nothing more), read from the line's end so that the padding is
-// not stepped over byte by byte. value_at is just past the colon. Anything else (tabs, trailing
-// blanks, twenty digits) returns nothing and is read the careful way, which gives the same value
-// for every line this accepts.
-std::optional<std::uint64_t> kernel_kib(std::string_view line, std::size_t value_at) {
-    if (line.size() < value_at + 4 || !line.ends_with(" kB")) return std::nullopt;
-    const std::size_t digits_end = line.size() - 3;
-    std::size_t p = digits_end;
-    while (p > value_at && line[p - 1] >= '0' && line[p - 1] <= '9') --p;
-    if (p == digits_end || digits_end - p > 19 || !all_spaces(line.data() + value_at, p - value_at))
-        return std::nullopt;
-    std::uint64_t v = 0;
-    for (std::size_t k = p; k < digits_end; ++k)
-        v = v * 10 + static_cast<std::uint64_t>(line[k] - '0');
-    return v;
+    const text::DigitRun run = text::scan_decimal(line.substr(pos));
+    if (!run.ok()) return std::nullopt;
+    pos += run.length;
+    return run.value;
 }
 
 // kB to bytes: the one multiplication on an untrusted number here, checked.
@@ -216,45 +181,26 @@ std::optional<std::uint64_t> kib_to_bytes(std::uint64_t kib) {
 
 class SmapsParser {
   public:
-    explicit SmapsParser(AddressSpaceBuilder& out) : out_(out) {}
+    // kernel_lines: the lines in the kernel's exact form are taken where they lie
+    // (take_kernel_lines), a size line without looking for its end first; without it, every
+    // line is read by line(), which gives the same rows, figures and diagnostics.
+    SmapsParser(AddressSpaceBuilder& out, bool kernel_lines)
+        : out_(out), kernel_lines_(kernel_lines) {}
 
     // Text in pieces (the blocks of a read): a line may begin in one piece and end in the next.
-    // The lines in the kernel's exact form are taken where they lie (take_kernel_lines), a
-    // size line without looking for its end first; every other line is found with
-    // find_newline() and read by line().
     void feed(std::string_view piece) {
-        const char* p = piece.data();
-        const char* const end = p + piece.size();
-        if (!carry_.empty()) {  // finish the line the last piece began
-            const char* nl = detail::find_newline(p, end);
-            if (!nl) {
-                carry_.append(p, end);
-                return;
-            }
-            carry_.append(p, nl);
-            line(carry_);
-            carry_.clear();
-            p = nl + 1;
-        }
-        while (p < end) {
-            if (const char* next = take_kernel_lines(p, end); next != p) {
-                p = next;
-                continue;
-            }
-            const char* nl = detail::find_newline(p, end);
-            if (!nl) {
-                carry_.assign(p, end);
-                return;
-            }
-            line(std::string_view(p, static_cast<std::size_t>(nl - p)));
-            p = nl + 1;
-        }
+        auto on_line = [&](std::string_view l) { line(l); };
+        if (kernel_lines_)
+            text::feed_lines(carry_, piece, on_line, [&](const char* p, const char* end) {
+                return take_kernel_lines(p, end);
+            });
+        else
+            text::feed_lines(carry_, piece, on_line);
     }
 
     // The end of the text: its last line need not end with a newline.
     void finish() {
-        if (!carry_.empty()) line(carry_);
-        carry_.clear();
+        text::finish_lines(carry_, [&](std::string_view l) { line(l); });
         flush();
     }
 
@@ -262,7 +208,6 @@ class SmapsParser {
 
   private:
     void line(std::string_view line) {
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         ++line_no_;
         if (line.empty()) return;
         // The fast path, nearly every line: the key the kernel's order says comes next, or a
@@ -326,7 +271,7 @@ class SmapsParser {
                 if (left <= key.name.size() || p[key.name.size()] != ':' ||
                     std::memcmp(p, key.name.data(), key.name.size()) != 0)
                     break;
-                const char* nl = detail::find_newline(p, end);
+                const char* nl = text::find_newline(p, end);
                 if (!nl || nl[-1] == '\r') break;
                 figures_.vm_flags = trim_blanks(
                     std::string_view(p + key.name.size() + 1,
@@ -378,13 +323,6 @@ class SmapsParser {
         hint_ = k + 1;
         saw_figures_ = true;
         const Key& spec = kKeys[k];
-        if (spec.kind == ValueKind::Kilobytes) {
-            const auto kib = kernel_kib(line, key.size() + 1);
-            if (const auto bytes = kib ? kib_to_bytes(*kib) : std::nullopt) {
-                figures_.*spec.field = *bytes;
-                return;
-            }
-        }
         std::size_t pos = key.size() + 1;
         while (pos < line.size() && is_blank(line[pos])) ++pos;
         const std::size_t value_at = pos;
@@ -441,6 +379,7 @@ class SmapsParser {
     Figures figures_;
     std::string scratch_;
     std::string carry_;  // the start of a line whose end is in the next piece
+    const bool kernel_lines_;
     std::size_t line_no_ = 0;
     std::size_t hint_ = 0;
     bool in_rejected_row_ = false;
@@ -449,10 +388,10 @@ class SmapsParser {
 };
 
 AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::size_t size,
-                              AddressSpaceBuilder builder) {
+                              AddressSpaceBuilder builder, bool kernel_lines) {
     // About 25 lines of some 30 bytes for each mapping.
     builder.reserve(size / 700 + 1);
-    SmapsParser parser(builder);
+    SmapsParser parser(builder, kernel_lines);
     for (const std::string_view piece : pieces) parser.feed(piece);
     parser.finish();
     AddressSpace space = std::move(builder).build();
@@ -462,6 +401,13 @@ AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::siz
 
 }  // namespace
 
+AddressSpace detail::parse_smaps_pieces(std::span<const std::string_view> pieces, SourceInfo source,
+                                        bool kernel_lines) {
+    std::size_t size = 0;
+    for (const std::string_view piece : pieces) size += piece.size();
+    return build_from_smaps(pieces, size, AddressSpaceBuilder(std::move(source)), kernel_lines);
+}
+
 bool looks_like_smaps(std::string_view text) {
     for (const std::string_view key : {"Size:", "Rss:"})
         if (text.starts_with(key) || text.find(fmt::format("\n{}", key)) != std::string_view::npos)
@@ -470,20 +416,18 @@ bool looks_like_smaps(std::string_view text) {
 }
 
 AddressSpace parse_smaps_text(std::span<const std::string_view> pieces, SourceInfo source) {
-    std::size_t size = 0;
-    for (const std::string_view piece : pieces) size += piece.size();
-    return build_from_smaps(pieces, size, AddressSpaceBuilder(std::move(source)));
+    return detail::parse_smaps_pieces(pieces, std::move(source), true);
 }
 
 AddressSpace parse_smaps_text(std::string_view text, SourceInfo source) {
     const std::string_view pieces[] = {text};
-    return build_from_smaps(pieces, text.size(), AddressSpaceBuilder(std::move(source)));
+    return detail::parse_smaps_pieces(pieces, std::move(source), true);
 }
 
 Result<AddressSpace> read_process_smaps(pid_t pid) {
     AddressSpaceBuilder builder(process_source(pid, "smaps"));
     builder.reserve(1024);
-    SmapsParser parser(builder);
+    SmapsParser parser(builder, true);
     std::size_t bytes = 0;
     auto read = stream_process_text(pid, "smaps", [&](std::string_view piece) {
         make_room_if_big(builder, bytes, piece.size());

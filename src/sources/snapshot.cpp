@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sources/snapshot_fields.hpp"
+#include "sources/text.hpp"
 
 namespace vmatlas {
 
@@ -59,57 +60,6 @@ std::string describe(const json& v) {
     if (v.is_object()) return "an object";
     if (v.is_array()) return "an array";
     return v.dump();  // a number, true, false or null: short, and never throws
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// Up to 16 hex digits, nothing else, as a 64-bit number.
-std::optional<std::uint64_t> parse_hex(std::string_view s) {
-    if (s.empty() || s.size() > 16) return std::nullopt;
-    std::uint64_t v = 0;
-    for (const char c : s) {
-        const int d = hex_digit(c);
-        if (d < 0) return std::nullopt;
-        v = v << 4 | static_cast<unsigned>(d);
-    }
-    return v;
-}
-
-// The four characters of Perms::text(): r/w/x or '-' each (or "???" when unknown), then p, s or
-// '?'.
-std::optional<Perms> parse_perms(std::string_view s) {
-    if (s.size() != 4) return std::nullopt;
-    std::uint8_t bits = 0;
-    if (s.substr(0, 3) == "???") {
-        bits |= Perms::kAccessUnknown;
-    } else {
-        constexpr std::string_view kOn = "rwx";
-        constexpr std::uint8_t kBits[] = {Perms::kRead, Perms::kWrite, Perms::kExec};
-        for (std::size_t k = 0; k < 3; ++k) {
-            if (s[k] == kOn[k])
-                bits |= kBits[k];
-            else if (s[k] != '-')
-                return std::nullopt;
-        }
-    }
-    switch (s[3]) {
-        case 'p':
-            break;
-        case 's':
-            bits |= Perms::kShared;
-            break;
-        case '?':
-            bits |= Perms::kSharingUnknown;
-            break;
-        default:
-            return std::nullopt;
-    }
-    return Perms(bits);
 }
 
 // A name among the values of an enum's to_string, from its first enumerator to `last`.
@@ -198,7 +148,7 @@ class Reader {
         out.clear();
         out.reserve(digits.size() / 2);
         for (std::size_t k = 0; k < digits.size(); k += 2) {
-            const int hi = hex_digit(digits[k]), lo = hex_digit(digits[k + 1]);
+            const int hi = text::hex_digit(digits[k]), lo = text::hex_digit(digits[k + 1]);
             if (hi < 0 || lo < 0) return wrong(at["hex"], "not pairs of hex digits", *hex);
             out.push_back(static_cast<char>(hi << 4 | lo));
         }
@@ -208,18 +158,15 @@ class Reader {
     bool get_hex(const json& v, const Loc& at, std::uint64_t& out) {
         if (!v.is_string()) return wrong(at, "not a hex address (a string \"0x...\")", v);
         const std::string& s = v.get_ref<const std::string&>();
-        if (s.size() < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        if (s.size() < 3 || !text::has_hex_prefix(s))
             return wrong(at, "not a hex address (a string \"0x...\")", v);
-        std::string_view digits = std::string_view(s).substr(2);
-        const std::size_t nonzero = digits.find_first_not_of('0');
-        const auto parsed =
-            parse_hex(nonzero == std::string_view::npos ? "0" : digits.substr(nonzero));
-        if (!parsed) {
-            const bool all_hex =
-                std::all_of(digits.begin(), digits.end(), [](char c) { return hex_digit(c) >= 0; });
-            return wrong(at, all_hex ? "a hex number above 64 bits" : "not a hex address", v);
-        }
-        out = *parsed;
+        const text::Number n = text::parse_hex(s, text::HexPrefix::Required);
+        if (!n.ok())
+            return wrong(at,
+                         n.error == text::NumberError::TooLarge ? "a hex number above 64 bits"
+                                                                : "not a hex address",
+                         v);
+        out = n.value;
         return true;
     }
     // null, or as get_hex.
@@ -390,22 +337,17 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
 
     std::string s;
     if (!text(v, at, "perms", s)) return false;
-    const auto perms = parse_perms(s);
+    const auto perms = text::parse_perms(s, text::PermsForm::Snapshot);
     if (!perms)
         return wrong(at["perms"], "not four permission characters like \"r-xp\" or \"r-x?\"",
                      v["perms"]);
     m.perms = *perms;
 
     if (!text(v, at, "dev", s)) return false;
-    const std::size_t colon = s.find(':');
-    const auto major = parse_hex(std::string_view(s).substr(0, colon));
-    const auto minor = colon == std::string::npos
-                           ? std::nullopt
-                           : parse_hex(std::string_view(s).substr(colon + 1));
-    if (!major || !minor || *major > UINT32_MAX || *minor > UINT32_MAX)
-        return wrong(at["dev"], "not a device \"major:minor\" in hex", v["dev"]);
-    m.dev_major = static_cast<std::uint32_t>(*major);
-    m.dev_minor = static_cast<std::uint32_t>(*minor);
+    const auto dev = text::parse_device(s, 16);
+    if (!dev) return wrong(at["dev"], "not a device \"major:minor\" in hex", v["dev"]);
+    m.dev_major = dev->major;
+    m.dev_minor = dev->minor;
 
     if (!text(v, at, "path", s)) return false;
     m.path = builder.intern(s);

@@ -12,11 +12,12 @@
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
+#include <climits>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "sources/text.hpp"
 #include "vmatlas/procfs.hpp"
 
 namespace vmatlas {
@@ -47,12 +48,10 @@ std::vector<std::string_view> split_words(std::string_view text) {
     return words;
 }
 
+// The kernel writes the words of the syscall file with "0x%lx".
 std::optional<std::uint64_t> parse_hex(std::string_view s) {
     if (s.starts_with("0x")) s.remove_prefix(2);
-    std::uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
-    if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-    return v;
+    return text::parse_hex(s).optional();
 }
 
 std::string task_path(pid_t pid, pid_t tid, std::string_view leaf) {
@@ -186,11 +185,11 @@ std::optional<Addr> parse_syscall_stack_pointer(std::string_view text) {
     const std::vector<std::string_view> words = split_words(text);
     // "nr a1..a6 sp pc" or "-1 sp pc".
     if (words.size() != 9 && words.size() != 3) return std::nullopt;
-    long nr = 0;
-    const std::string_view first = words.front();
-    const auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), nr);
-    if (ec != std::errc() || end != first.data() + first.size()) return std::nullopt;
-    if ((nr < 0) != (words.size() == 3)) return std::nullopt;
+    // The syscall number, or -1 outside a system call: a long.
+    const bool minus = words.front().starts_with('-');
+    const text::Number nr = text::parse_decimal(words.front().substr(minus ? 1 : 0));
+    if (!nr.ok() || nr.value > std::uint64_t{LONG_MAX} + minus) return std::nullopt;
+    if ((minus && nr.value != 0) != (words.size() == 3)) return std::nullopt;
     for (std::size_t i = 1; i < words.size(); ++i)
         if (!parse_hex(words[i])) return std::nullopt;
     return parse_hex(words[words.size() - 2]);
@@ -208,10 +207,9 @@ Result<std::vector<ThreadInfo>> read_threads(pid_t pid, bool with_names) {
     }
     std::vector<pid_t> tids;
     while (const dirent* e = ::readdir(dir)) {
-        pid_t tid = 0;
-        const std::string_view name = e->d_name;
-        const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), tid);
-        if (ec == std::errc() && end == name.data() + name.size() && tid > 0) tids.push_back(tid);
+        const text::Number tid = text::parse_decimal(e->d_name);
+        if (tid.ok() && tid.value > 0 && tid.value <= INT_MAX)
+            tids.push_back(static_cast<pid_t>(tid.value));
     }
     ::closedir(dir);
     if (tids.empty())

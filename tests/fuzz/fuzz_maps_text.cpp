@@ -4,8 +4,7 @@
 // - every rejected row has a diagnostic whose line and column lie inside the text;
 // - parsing is deterministic (same generation twice);
 // - the kept rows, printed back one per line as the kernel prints them, parse to the same rows;
-//   and so they do printed with upper-case hex digits (which the parser reads digit by digit,
-//   where it reads the kernel's lower-case ones eight at a time).
+//   and so they do printed with upper-case, unpadded hex digits.
 // Any broken property aborts with a sentence on stderr, which libFuzzer reports as a crash.
 #include <cstddef>
 #include <cstdint>

@@ -3,6 +3,8 @@
 // - parsing is deterministic (same generation twice);
 // - the text cut into three pieces anywhere (as read(2) fills its blocks) parses to the same
 //   rows and figures as the whole;
+// - the careful path alone (the fast path for the kernel's exact lines off) gives the same rows,
+//   figures and diagnostics (line, column and sentence), to the byte;
 // - the text with a blank after every figure line but VmFlags, and a CR before the end of each
 //   VmFlags line (neither after a line that already ends in CR) (which keep every line off the
 //   parser's fast path for the kernel's exact form), gives the same rows, figures and diagnostics
@@ -18,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "sources/smaps_lines.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/smaps.hpp"
 
@@ -68,6 +71,21 @@ void expect_same_diagnostics(const AddressSpace& a, const AddressSpace& b, std::
     }
 }
 
+// The same diagnostics, to the byte.
+void expect_exact_diagnostics(const AddressSpace& a, const AddressSpace& b, std::string_view what) {
+    const auto& da = a.diagnostics();
+    const auto& db = b.diagnostics();
+    if (da.size() != db.size())
+        fail(
+            fmt::format("{}: {} diagnostics, the whole text gives {}", what, db.size(), da.size()));
+    for (std::size_t i = 0; i < da.size(); ++i)
+        if (da[i].line != db[i].line || da[i].column != db[i].column ||
+            da[i].message != db[i].message)
+            fail(fmt::format("{}: diagnostic {} is {}:{} '{}', the whole text gives {}:{} '{}'",
+                             what, i, db[i].line, db[i].column, db[i].message, da[i].line,
+                             da[i].column, da[i].message));
+}
+
 // A line the parser reads as a figure ("Word:" at its start), but not VmFlags, whose value is
 // the rest of the line, blanks and all.
 bool is_figure_line(std::string_view line) {
@@ -92,6 +110,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t b = size == 0 ? 0 : a + data[size - 1] % (size - a + 1);
     const std::string_view pieces[] = {text.substr(0, a), text.substr(a, b - a), text.substr(b)};
     expect_same(whole, vmatlas::parse_smaps_text(pieces, kSource), "in three pieces");
+    const AddressSpace careful_path = vmatlas::detail::parse_smaps_pieces(pieces, kSource, false);
+    expect_same(whole, careful_path, "the careful path alone");
+    expect_exact_diagnostics(whole, careful_path, "the careful path alone");
 
     std::string careful;
     careful.reserve(size + size / 8);

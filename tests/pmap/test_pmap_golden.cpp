@@ -14,6 +14,7 @@
 #include "integration/harness.hpp"
 #include "render/pmap_view.hpp"
 #include "vmatlas/annotate.hpp"
+#include "vmatlas/query.hpp"
 #include "vmatlas/smaps.hpp"
 
 namespace vmatlas {

@@ -1,6 +1,6 @@
 // The smaps source on checked-in captures and hand-made faults, the builder carrying figures
-// through sorting and overlaps, and the pieces of the pmap views that are not layout: -A ranges
-// and the Mapped File column.
+// through sorting and overlaps, and the piece of the pmap views that is not layout: the Mapped
+// File column.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -608,44 +608,7 @@ TEST(MapTable, EscapedNameInAMiddleColumnKeepsTheColumnsInLine) {
     EXPECT_EQ(lines[0].find("Name"), lines[1].find("[anon_00001]")) << out;
 }
 
-// ---- -A and Mapped File --------------------------------------------------------------------
-
-TEST(PmapRange, Forms) {
-    constexpr Addr kTop = ~Addr{0};
-    auto r = parse_addr_range("7f00");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->lo, 0x7f00u);
-    EXPECT_EQ(r->hi, 0x7f01u);
-    r = parse_addr_range("0x1000,0X2000");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->lo, 0x1000u);
-    EXPECT_EQ(r->hi, 0x2000u);
-    r = parse_addr_range(",2000");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->lo, 0u);
-    EXPECT_EQ(r->hi, 0x2000u);
-    r = parse_addr_range("1000,");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->hi, kTop);
-    for (const char* bad : {"", ",", "2000,1000", "1000,1000", "xyz", "1000,zz", "0x",
-                            "12345678901234567", "ffffffffffffffff"})
-        EXPECT_FALSE(parse_addr_range(bad)) << bad;
-}
-
-TEST(PmapRange, RowsThatIntersect) {
-    const AddressSpace s = parse_maps_text(
-        "1000-2000 r--p 00000000 00:00 0\n3000-5000 rw-p 00000000 00:00 0\n"
-        "5000-6000 rw-p 00000000 00:00 0\n",
-        {"test", "", 0, ""});
-    using V = std::vector<std::size_t>;
-    EXPECT_EQ(rows_in_range(s, std::nullopt), (V{0, 1, 2}));
-    EXPECT_EQ(rows_in_range(s, parse_addr_range("1fff")), (V{0}));
-    EXPECT_EQ(rows_in_range(s, parse_addr_range("2000")), (V{}));
-    EXPECT_EQ(rows_in_range(s, parse_addr_range("1fff,3001")), (V{0, 1}));
-    EXPECT_EQ(rows_in_range(s, parse_addr_range("2000,3000")), (V{}));
-    EXPECT_EQ(rows_in_range(s, parse_addr_range("4000,")), (V{1, 2}));
-    EXPECT_EQ(rows_in_range(s, parse_addr_range(",5001")), (V{0, 1, 2}));
-}
+// ---- Mapped File --------------------------------------------------------------------------
 
 TEST(MappedFile, NamesAndFiles) {
     const AddressSpace s = parse_maps_text(

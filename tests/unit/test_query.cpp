@@ -1,4 +1,5 @@
-// Queries: the address, text, -w/-x filters with context, the hole an address falls in, gaps.
+// Queries: addresses and ranges as typed, the address, text, -w/-x filters with context, the hole
+// an address falls in, gaps.
 #include <gtest/gtest.h>
 
 #include "vmatlas/annotate.hpp"
@@ -33,6 +34,43 @@ TEST(ParseAddress, HexDecimalAndNot) {
     EXPECT_FALSE(parse_address("cafe").has_value());  // a name, not an address, without 0x
     EXPECT_FALSE(parse_address("0x").has_value());
     EXPECT_FALSE(parse_address("").has_value());
+}
+
+TEST(AddrRange, Forms) {
+    constexpr Addr kTop = ~Addr{0};
+    auto r = parse_addr_range("7f00");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->lo, 0x7f00u);
+    EXPECT_EQ(r->hi, 0x7f01u);
+    r = parse_addr_range("0x1000,0X2000");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->lo, 0x1000u);
+    EXPECT_EQ(r->hi, 0x2000u);
+    r = parse_addr_range(",2000");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->lo, 0u);
+    EXPECT_EQ(r->hi, 0x2000u);
+    r = parse_addr_range("1000,");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->hi, kTop);
+    for (const char* bad : {"", ",", "2000,1000", "1000,1000", "xyz", "1000,zz", "0x",
+                            "12345678901234567", "ffffffffffffffff"})
+        EXPECT_FALSE(parse_addr_range(bad)) << bad;
+}
+
+TEST(AddrRange, RowsThatIntersect) {
+    const AddressSpace s = parse_maps_text(
+        "1000-2000 r--p 00000000 00:00 0\n3000-5000 rw-p 00000000 00:00 0\n"
+        "5000-6000 rw-p 00000000 00:00 0\n",
+        {"test", "", 0, ""});
+    using V = std::vector<std::size_t>;
+    EXPECT_EQ(rows_in_range(s, std::nullopt), (V{0, 1, 2}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("1fff")), (V{0}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("2000")), (V{}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("1fff,3001")), (V{0, 1}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("2000,3000")), (V{}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range("4000,")), (V{1, 2}));
+    EXPECT_EQ(rows_in_range(s, parse_addr_range(",5001")), (V{0, 1, 2}));
 }
 
 TEST(SelectRows, NoFilterSelectsEverything) {

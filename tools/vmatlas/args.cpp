@@ -1,13 +1,14 @@
 #include "args.hpp"
 
 #include <algorithm>
-#include <charconv>
+#include <climits>
 #include <cstdio>
 
 #include <fmt/format.h>
 
 #include "exit_status.hpp"
 #include "output.hpp"
+#include "sources/text.hpp"
 
 namespace vmatlas::cli {
 
@@ -119,11 +120,10 @@ std::optional<std::string> ArgParser::take(Arg& arg, std::string_view spelled,
     } else if (auto* list = std::get_if<std::vector<std::string>*>(&arg.target_)) {
         (*list)->emplace_back(value);
     } else if (auto* number = std::get_if<std::optional<unsigned>*>(&arg.target_)) {
-        unsigned n = 0;
-        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-        if (value.empty() || ec != std::errc() || end != value.data() + value.size())
+        const vmatlas::text::Number n = vmatlas::text::parse_decimal(value);
+        if (!n.ok() || n.value > UINT_MAX)
             return fmt::format("{} takes a whole number, not '{}'", spelled, value);
-        **number = n;
+        **number = static_cast<unsigned>(n.value);
     }
     return std::nullopt;
 }

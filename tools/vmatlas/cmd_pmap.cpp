@@ -8,6 +8,7 @@
 #include "load.hpp"
 #include "output.hpp"
 #include "render/pmap_view.hpp"
+#include "vmatlas/query.hpp"
 
 namespace vmatlas::cli {
 
