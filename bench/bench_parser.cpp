@@ -42,13 +42,13 @@ void BM_ParseMapsText(benchmark::State& state) {
     options.pasted_rows = state.range(0) != 0;
     std::size_t kept = 0;
     for (auto _ : state) {
-        vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{"maps text", "synthetic"});
+        vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
         vmatlas::parse_maps_text(text, builder, options);
         vmatlas::AddressSpace space = std::move(builder).build();
         kept = space.size();
         benchmark::DoNotOptimize(space);
     }
-    vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{"maps text", "synthetic"});
+    vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
     vmatlas::parse_maps_text(text, builder, options);
     report_memory(state, std::move(builder).build());
     if (kept != kRows) {
@@ -67,7 +67,7 @@ BENCHMARK(BM_ParseMapsText)->ArgName("pasted_rows")->Arg(1)->Arg(0)->Unit(benchm
 // of a real map's span is holes) or inside random mappings (range 1: every look-up hits).
 void BM_Find(benchmark::State& state) {
     static const vmatlas::AddressSpace space =
-        vmatlas::parse_maps_text(maps_60k(), vmatlas::SourceInfo{"maps text", "synthetic"});
+        vmatlas::parse_maps_text(maps_60k(), vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
     if (space.size() != kRows) {
         state.SkipWithError("the synthetic map did not parse");
         return;

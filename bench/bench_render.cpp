@@ -19,7 +19,7 @@ using namespace vmatlas::bench;
 
 const vmatlas::AddressSpace& space_60k() {
     static const vmatlas::AddressSpace space =
-        vmatlas::parse_maps_text(maps_60k(), vmatlas::SourceInfo{"maps text", "synthetic"});
+        vmatlas::parse_maps_text(maps_60k(), vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
     return space;
 }
 

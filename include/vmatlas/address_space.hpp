@@ -58,9 +58,21 @@ struct Figures {
     friend bool operator==(const Figures&, const Figures&) = default;
 };
 
+// What a source read: how it is named in every view and in JSON is to_string().
+enum class SourceKind : std::uint8_t {
+    Procfs,     // "procfs": a live process's /proc/PID/maps or smaps
+    MapsText,   // "maps text": saved or pasted maps rows
+    SmapsText,  // "smaps text": a saved smaps file, with its figures
+    Core,       // "core": an ELF core file's headers and notes
+    ElfImage,   // "elf image": the map an ELF file would create when loaded
+    Regions,    // "regions": regions described by hand
+};
+
+std::string_view to_string(SourceKind kind);
+
 // Where an address space came from, for the header of every view and for JSON.
 struct SourceInfo {
-    std::string kind;    // "procfs", "maps text", ...
+    SourceKind kind = SourceKind::MapsText;
     std::string origin;  // "/proc/1234/maps", a file name, "-" for stdin
     int pid = 0;         // 0 when unknown
     std::string process_name;

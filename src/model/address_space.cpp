@@ -47,6 +47,24 @@ std::uint64_t digest_rows(const std::vector<Mapping>& rows, const StringPool& pa
 
 }  // namespace
 
+std::string_view to_string(SourceKind kind) {
+    switch (kind) {
+        case SourceKind::Procfs:
+            return "procfs";
+        case SourceKind::MapsText:
+            return "maps text";
+        case SourceKind::SmapsText:
+            return "smaps text";
+        case SourceKind::Core:
+            return "core";
+        case SourceKind::ElfImage:
+            return "elf image";
+        case SourceKind::Regions:
+            return "regions";
+    }
+    return "";
+}
+
 std::uint64_t AddressSpace::generation() const {
     if (!generation_) generation_ = digest_rows(mappings_, paths_);
     return *generation_;
@@ -172,7 +190,7 @@ AddressSpace AddressSpaceBuilder::build() && {
     if (const std::size_t dropped = acc.superseded - carried_superseded_; dropped > 0)
         space_.diagnostics_.push_back(
             {0, 0,
-             space_.source_.kind == "procfs"
+             space_.source_.kind == SourceKind::Procfs
                  ? fmt::format("{} row(s) overlapped a row read after them and were dropped (the "
                                "map changed while it was read)",
                                dropped)

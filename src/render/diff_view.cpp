@@ -396,7 +396,7 @@ void side_line(std::string& out, std::string_view name, const AddressSpace& spac
     out += ": ";
     append_safe(out, src.origin == "-" ? "standard input" : src.origin);
     out += ": ";
-    append_safe(out, src.kind);
+    out += to_string(src.kind);
     if (src.pid > 0) {
         fmt::format_to(std::back_inserter(out), ", process {}", src.pid);
         if (!src.process_name.empty()) {

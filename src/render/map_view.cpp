@@ -49,7 +49,7 @@ struct Field {
 };
 
 bool is_core(const AddressSpace& space) {
-    return space.source().kind == "core";
+    return space.source().kind == SourceKind::Core;
 }
 
 // Whether a field is shown, for a core file's map or not and with the sections or not.

@@ -99,7 +99,7 @@ struct Field {
         case Get::Size:
             return {.n = m.size(), .marked = m.contents_missing()};
         case Get::InCore:  // how much of the row a core file holds; null for other targets
-            if (r.space.source().kind != "core") return {};
+            if (r.space.source().kind != SourceKind::Core) return {};
             return {0, (m.flags & kNotDumped)      ? "none"
                        : (m.flags & kPartlyDumped) ? "part"
                                                    : "all"};

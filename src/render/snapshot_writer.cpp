@@ -78,7 +78,7 @@ void lines_array(std::string& out, std::string_view name, std::size_t n, Each&& 
 void write_source(std::string& out, const SourceInfo& src, const SnapshotStamp& stamp) {
     JsonWriter e(out);
     e.key("source").begin_object();  // a member of the top-level object, written around it
-    text(e.key("kind"), src.kind);
+    text(e.key("kind"), to_string(src.kind));
     text(e.key("origin"), src.origin);
     e.key("pid");
     if (src.pid > 0)

@@ -338,7 +338,7 @@ Result<Target> read_core(const std::string& path) {
                                       "claims {}",
                                       path, counted, phnum));
 
-    AddressSpaceBuilder out(SourceInfo{"core", path});
+    AddressSpaceBuilder out(SourceInfo{SourceKind::Core, path});
     Reader reader(size, out);
     Notes notes;
     std::vector<Segment> loads;

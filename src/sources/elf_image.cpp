@@ -300,7 +300,7 @@ Result<Rows> map_by_segments(const ElfObject& object, const std::string& path,
                                       "loader maps nothing of it",
                                       path));
 
-    AddressSpaceBuilder builder({"elf image", path, 0, {}});
+    AddressSpaceBuilder builder({SourceKind::ElfImage, path, 0, {}});
     const PathId file = builder.intern(path);
     for (const Piece& p : model.pieces()) {
         Mapping m;
@@ -398,7 +398,7 @@ Result<Rows> map_by_sections(const ElfObject& object, const std::string& path,
             ErrorKind::Unsupported,
             fmt::format("{} has no allocated (SHF_ALLOC) section, {}", path, kInstead));
     }
-    AddressSpaceBuilder builder({"elf image", path, 0, {}});
+    AddressSpaceBuilder builder({SourceKind::ElfImage, path, 0, {}});
     const PathId file = builder.intern(path);
     std::vector<Mapping> rows;
     std::vector<const elf::Section*> of;  // the section of each row

@@ -437,7 +437,7 @@ std::size_t big_map_rows() {
 }
 
 SourceInfo process_source(pid_t pid, std::string_view leaf) {
-    SourceInfo source{"procfs", proc_path(pid, leaf), pid, ""};
+    SourceInfo source{SourceKind::Procfs, proc_path(pid, leaf), pid, ""};
     if (auto comm = read_proc_file(proc_path(pid, "comm")))
         source.process_name = trim_newline(*comm);
     return source;

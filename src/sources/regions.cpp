@@ -261,14 +261,14 @@ AddressSpace parse_regions_text(std::string_view text, SourceInfo source) {
 Target regions_target(std::string_view text, std::string origin) {
     Target t;
     t.kind = TargetKind::Regions;
-    t.space = parse_regions_text(text, SourceInfo{"regions", std::move(origin)});
+    t.space = parse_regions_text(text, SourceInfo{SourceKind::Regions, std::move(origin)});
     return t;
 }
 
 RegionsAdded add_regions_text(Target& target, std::string_view text, std::string_view origin) {
     const AddressSpace& old = target.space;
     const std::string note = fmt::format(" (in {})", origin);
-    AddressSpaceBuilder parsed(SourceInfo{"regions", std::string(origin)});
+    AddressSpaceBuilder parsed(SourceInfo{SourceKind::Regions, std::string(origin)});
     parse_into(text, parsed, &old, note);
     const AddressSpace regions = std::move(parsed).build();
 

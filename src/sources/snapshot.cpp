@@ -248,7 +248,8 @@ bool Reader::read_source(const json& doc, const Loc& root, SourceInfo& src) {
             return wrong(at["pid"], "not a process id (above 2^31-1)", *pid);
         src.pid = static_cast<int>(p);
     }
-    return text(*s, at, "kind", src.kind) && text(*s, at, "origin", src.origin) &&
+    return name_of(*s, at, "kind", SourceKind::Regions, src.kind) &&
+           text(*s, at, "origin", src.origin) &&
            text(*s, at, "process", src.process_name) && text(*s, at, "time", src.time) &&
            text(*s, at, "kernel", src.kernel);
 }

@@ -79,8 +79,8 @@ Result<Target> from_text(const std::string& text, const std::string& name) {
         t = regions_target(text, name);
     } else {
         t.kind = TargetKind::MapsText;
-        t.space = looks_like_smaps(text) ? parse_smaps_text(text, SourceInfo{"smaps text", name})
-                                         : parse_maps_text(text, SourceInfo{"maps text", name});
+        t.space = looks_like_smaps(text) ? parse_smaps_text(text, SourceInfo{SourceKind::SmapsText, name})
+                                         : parse_maps_text(text, SourceInfo{SourceKind::MapsText, name});
     }
     if (t.space.empty() && t.space.rows().rejected == 0)
         return make_error(ErrorKind::UnreadableInput,

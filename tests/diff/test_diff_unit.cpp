@@ -19,7 +19,7 @@ struct Map {
 };
 
 Map parse(const std::string& text) {
-    Map m{parse_maps_text(text, SourceInfo{"maps text", "t", 0, ""}), {}};
+    Map m{parse_maps_text(text, SourceInfo{vmatlas::SourceKind::MapsText, "t", 0, ""}), {}};
     m.notes = annotate_kernel_names(m.space);
     return m;
 }
@@ -196,7 +196,7 @@ TEST(Diff, KernelNamesWithoutAnnotations) {
 
 // Rows built by hand, for what maps text cannot say: unknown permissions, no inode.
 AddressSpace one_row(Perms perms, std::uint64_t inode, std::uint32_t dev_minor = 1) {
-    AddressSpaceBuilder builder({"test", "t", 0, ""});
+    AddressSpaceBuilder builder({vmatlas::SourceKind::MapsText, "t", 0, ""});
     Mapping m;
     m.start = 0x400000;
     m.end = 0x401000;

@@ -563,7 +563,7 @@ TEST(ElfScale, SixtyThousandRowsOfTwoHundredObjects) {
             addr += 0x2000;
         }
     }
-    const AddressSpace space = vmatlas::parse_maps_text(text, {"maps text", "test", 0, ""});
+    const AddressSpace space = vmatlas::parse_maps_text(text, {vmatlas::SourceKind::MapsText, "test", 0, ""});
     ASSERT_EQ(space.size(), files.size() * 300);
     const auto t0 = std::chrono::steady_clock::now();
     const Annotations notes = vmatlas::annotate(space, {0, true});

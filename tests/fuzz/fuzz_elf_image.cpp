@@ -55,7 +55,8 @@ void check_image(const ElfImage& image, const ElfObject& o, const ElfImageOption
     const auto broken = vmatlas::check_invariants(space);
     if (!broken.empty()) fail("invariant: " + broken.front());
     if (space.empty()) fail("an image without rows");
-    if (space.source().kind != "elf image") fail("source kind " + space.source().kind);
+    if (space.source().kind != vmatlas::SourceKind::ElfImage)
+        fail("source kind " + std::string(to_string(space.source().kind)));
     if (image.notes.labels.size() != space.size() || image.notes.roles.size() != space.size())
         fail(fmt::format("{} labels and {} roles for {} rows", image.notes.labels.size(),
                          image.notes.roles.size(), space.size()));

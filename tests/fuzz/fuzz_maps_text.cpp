@@ -29,7 +29,7 @@ using vmatlas::AddressSpace;
 }
 
 AddressSpace parse(std::string_view text, bool pasted_rows) {
-    vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{"maps text", "fuzz", 0, ""});
+    vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "fuzz", 0, ""});
     vmatlas::parse_maps_text(text, builder, vmatlas::MapsTextOptions{pasted_rows});
     return std::move(builder).build();
 }

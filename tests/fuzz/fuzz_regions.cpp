@@ -77,7 +77,7 @@ std::vector<std::size_t> region_lines(const std::vector<std::string_view>& lines
 }
 
 AddressSpace parse(std::string_view text) {
-    return vmatlas::parse_regions_text(text, vmatlas::SourceInfo{"regions", "fuzz"});
+    return vmatlas::parse_regions_text(text, vmatlas::SourceInfo{vmatlas::SourceKind::Regions, "fuzz"});
 }
 
 void check_sound(const AddressSpace& space, std::string_view text) {
@@ -161,7 +161,7 @@ void check_recognition(const AddressSpace& space, std::string_view text) {
     for (const std::string_view line : lines) {
         if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
         const AddressSpace maps =
-            vmatlas::parse_maps_text(line, vmatlas::SourceInfo{"maps text", "fuzz"});
+            vmatlas::parse_maps_text(line, vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "fuzz"});
         if (!maps.empty() && maps.rows().rejected == 0 && recognized)
             fail(fmt::format("maps row '{}' is recognized as regions", escaped(line)));
         break;
@@ -180,8 +180,8 @@ vmatlas::Target as_target(std::string_view text) {
     vmatlas::Target t;
     t.kind = vmatlas::TargetKind::MapsText;
     t.space = vmatlas::looks_like_smaps(text)
-                  ? vmatlas::parse_smaps_text(text, vmatlas::SourceInfo{"smaps text", "fuzz"})
-                  : vmatlas::parse_maps_text(text, vmatlas::SourceInfo{"maps text", "fuzz"});
+                  ? vmatlas::parse_smaps_text(text, vmatlas::SourceInfo{vmatlas::SourceKind::SmapsText, "fuzz"})
+                  : vmatlas::parse_maps_text(text, vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "fuzz"});
     return t;
 }
 

@@ -33,7 +33,7 @@ using vmatlas::AddressSpace;
     std::abort();
 }
 
-const vmatlas::SourceInfo kSource{"smaps text", "fuzz", 0, ""};
+const vmatlas::SourceInfo kSource{vmatlas::SourceKind::SmapsText, "fuzz", 0, ""};
 
 // The same rows (paths compared as text) and the same figures.
 void expect_same(const AddressSpace& a, const AddressSpace& b, std::string_view what) {

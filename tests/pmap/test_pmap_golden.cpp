@@ -55,7 +55,7 @@ struct Layout {
 
 Layout named_layout(const std::string& fixture) {
     const std::string text = slurp(std::string(VMATLAS_PMAP_DIR) + "/fixtures/" + fixture);
-    Layout l{parse_smaps_text(text, {"smaps text", "layout.smaps", 0, ""}), {}};
+    Layout l{parse_smaps_text(text, {vmatlas::SourceKind::SmapsText, "layout.smaps", 0, ""}), {}};
     l.notes = annotate_kernel_names(l.space);
     const PathId exe = l.space[0].path;
     const PathId libc = l.space[*l.space.find(0x7fd15e800000)].path;

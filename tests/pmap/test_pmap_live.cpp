@@ -389,7 +389,7 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
 
     const auto live = vmatlas::read_process_smaps(child);
     ASSERT_TRUE(live.ok()) << live.error().message;
-    const vmatlas::AddressSpace whole = vmatlas::parse_smaps_text(text, {"test", "", 0, ""});
+    const vmatlas::AddressSpace whole = vmatlas::parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_TRUE(vmatlas::check_invariants(*live).empty());
     EXPECT_TRUE(live->diagnostics().empty());
     EXPECT_GT(live->size(), 8000u);
@@ -414,7 +414,7 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
     ASSERT_TRUE(slow.ok()) << slow.error().message;
     EXPECT_EQ(*slow, joined.size());
     EXPECT_GT(block_pieces, 16u);  // more blocks than the reader may fill ahead
-    const vmatlas::AddressSpace rejoined = vmatlas::parse_smaps_text(joined, {"test", "", 0, ""});
+    const vmatlas::AddressSpace rejoined = vmatlas::parse_smaps_text(joined, {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_TRUE(rejoined.diagnostics().empty());
     ASSERT_EQ(rejoined.mappings(), whole.mappings());
 

@@ -37,8 +37,8 @@ const Figures& figures_at(const AddressSpace& s, Addr start) {
 // ---- a real capture ------------------------------------------------------------------------
 
 TEST(Smaps, RealCaptureHasTheRowsOfItsMaps) {
-    const AddressSpace smaps = parse_smaps_text(fixture("demo.smaps"), {"test", "", 0, ""});
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    const AddressSpace smaps = parse_smaps_text(fixture("demo.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
+    AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     parse_maps_text(fixture("demo.maps"), b, MapsTextOptions{.pasted_rows = false});
     const AddressSpace maps = std::move(b).build();
 
@@ -62,7 +62,7 @@ TEST(Smaps, RealCaptureHasTheRowsOfItsMaps) {
 }
 
 TEST(Smaps, RealCaptureFiguresAreTheKernels) {
-    const AddressSpace s = parse_smaps_text(fixture("demo.smaps"), {"test", "", 0, ""});
+    const AddressSpace s = parse_smaps_text(fixture("demo.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
     // Sums written down at capture time (README.md): awk over the file, and procps pmap -x.
     std::uint64_t size = 0, rss = 0, pss = 0, pss_dirty = 0, anon = 0, locked = 0, swap = 0,
                   dirty = 0;
@@ -110,12 +110,12 @@ TEST(Smaps, RealCaptureFiguresAreTheKernels) {
 TEST(Smaps, PiecesParseAsTheWholeText) {
     for (const char* name : {"demo.smaps", "hostile.smaps", "layout.smaps"}) {
         const std::string text = fixture(name);
-        const AddressSpace whole = parse_smaps_text(text, {"test", "", 0, ""});
+        const AddressSpace whole = parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
         for (const std::size_t piece : {1, 2, 7, 63, 4096}) {
             std::vector<std::string_view> pieces;
             for (std::size_t at = 0; at < text.size(); at += piece)
                 pieces.push_back(std::string_view(text).substr(at, piece));
-            const AddressSpace split = parse_smaps_text(pieces, {"test", "", 0, ""});
+            const AddressSpace split = parse_smaps_text(pieces, {vmatlas::SourceKind::MapsText, "", 0, ""});
             ASSERT_EQ(split.size(), whole.size()) << name << " in pieces of " << piece;
             EXPECT_EQ(split.mappings(), whole.mappings()) << name << " / " << piece;
             ASSERT_EQ(split.figures().size(), whole.figures().size());
@@ -157,8 +157,8 @@ TEST(Smaps, KernelFormLinesGiveWhatTheCarefulReadingGives) {
         ASSERT_NE(careful_text, text);
         const std::string bad_row =
             "ffffffff00000000-ffffffff00001000 r--p 00000000 00:00 0\nRss: x kB\n";
-        const AddressSpace fast = parse_smaps_text(text + bad_row, {"test", "", 0, ""});
-        const AddressSpace careful = parse_smaps_text(careful_text + bad_row, {"test", "", 0, ""});
+        const AddressSpace fast = parse_smaps_text(text + bad_row, {vmatlas::SourceKind::MapsText, "", 0, ""});
+        const AddressSpace careful = parse_smaps_text(careful_text + bad_row, {vmatlas::SourceKind::MapsText, "", 0, ""});
         ASSERT_EQ(fast.diagnostics().size(), 1u) << name;
         ASSERT_EQ(careful.diagnostics().size(), 1u) << name;
         EXPECT_EQ(fast.diagnostics()[0].line,
@@ -202,8 +202,8 @@ TEST(Smaps, KeysLeftOutByTheKernelDoNotMoveTheOthers) {
             thinned += line;
         at += line.size();
     }
-    const AddressSpace whole = parse_smaps_text(text, {"test", "", 0, ""});
-    const AddressSpace thin = parse_smaps_text(thinned, {"test", "", 0, ""});
+    const AddressSpace whole = parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const AddressSpace thin = parse_smaps_text(thinned, {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_EQ(dropped, 3 * whole.size());
     EXPECT_TRUE(thin.diagnostics().empty());
     ASSERT_EQ(whole.mappings(), thin.mappings());
@@ -227,7 +227,7 @@ TEST(Smaps, RealCaptureIsRecognized) {
 }
 
 TEST(Smaps, MapsTextHasNoFigures) {
-    const AddressSpace s = parse_smaps_text(fixture("demo.maps"), {"test", "", 0, ""});
+    const AddressSpace s = parse_smaps_text(fixture("demo.maps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_EQ(s.size(), 56u);
     EXPECT_TRUE(s.figures().empty());
     EXPECT_TRUE(check_invariants(s).empty());
@@ -237,7 +237,7 @@ TEST(Smaps, MapsTextHasNoFigures) {
 
 class Hostile : public ::testing::Test {
   protected:
-    AddressSpace s = parse_smaps_text(fixture("hostile.smaps"), {"test", "", 0, ""});
+    AddressSpace s = parse_smaps_text(fixture("hostile.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
 
     std::vector<std::string> messages() const {
         std::vector<std::string> out;
@@ -391,7 +391,7 @@ TEST(Smaps, SizeLinesInEveryFormGiveTheSameValue) {
     for (const Case& c : cases) {
         const std::string text =
             head + "Rss:" + std::string(c.value) + "\nAnonymous:         4 kB\n";
-        const AddressSpace s = parse_smaps_text(text, {"test", "", 0, ""});
+        const AddressSpace s = parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
         ASSERT_EQ(s.figures().size(), 1u) << c.value;
         EXPECT_EQ(s.figures()[0].rss, c.kib * K) << "'" << c.value << "'";
         EXPECT_EQ(s.figures()[0].anonymous, 4 * K) << c.value;
@@ -403,7 +403,7 @@ TEST(Smaps, SizeLinesInEveryFormGiveTheSameValue) {
     const AddressSpace s = parse_smaps_text(
         "1000-2000 rw-p 00000000 00:00 0\nSize:                  8 kB\nRss:                   4 "
         "kB\n",
-        {"test", "", 0, ""});
+        {vmatlas::SourceKind::MapsText, "", 0, ""});
     ASSERT_EQ(s.diagnostics().size(), 1u);
     EXPECT_EQ(s.diagnostics()[0].message,
               "Size 8 kB is not the size of the row above (0x1000 bytes)");
@@ -411,7 +411,7 @@ TEST(Smaps, SizeLinesInEveryFormGiveTheSameValue) {
 }
 
 TEST(Smaps, OutOfOrderRowKeepsItsFigures) {
-    const AddressSpace s = parse_smaps_text(fixture("layout.smaps"), {"test", "", 0, ""});
+    const AddressSpace s = parse_smaps_text(fixture("layout.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_TRUE(check_invariants(s).empty());
     EXPECT_EQ(s.size(), 26u);
     const auto i = s.find(0x7fffe3d0d000);
@@ -440,12 +440,12 @@ TEST(Smaps, VmFlagsShortAndLong) {
     for (std::size_t cut = 0; cut <= text.size(); cut += 7) {
         const std::string_view whole(text);
         const std::string_view pieces[] = {whole.substr(0, cut), whole.substr(cut)};
-        const AddressSpace s = parse_smaps_text(pieces, {"test", "", 0, ""});
+        const AddressSpace s = parse_smaps_text(pieces, {vmatlas::SourceKind::MapsText, "", 0, ""});
         ASSERT_EQ(s.figures().size(), 2u) << cut;
         EXPECT_EQ(s.figures()[0].vm_flags, short_flags) << cut;
         EXPECT_EQ(s.figures()[1].vm_flags, long_flags) << cut;
     }
-    const AddressSpace s = parse_smaps_text(text, {"test", "", 0, ""});
+    const AddressSpace s = parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
     Figures copy = s.figures()[1];
     const Figures moved = std::move(copy);
     EXPECT_EQ(moved.vm_flags, long_flags);
@@ -469,7 +469,7 @@ Figures rss(std::uint64_t v) {
 }
 
 TEST(Builder, FiguresFollowTheirRowsThroughSortAndOverlap) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     b.add(row(0x5000, 0x6000), rss(5));
     b.add(row(0x1000, 0x2000), rss(1));
     b.add(row(0x2000, 0x3000), rss(2));  // superseded by the next
@@ -487,7 +487,7 @@ TEST(Builder, FiguresFollowTheirRowsThroughSortAndOverlap) {
 }
 
 TEST(Builder, SortedRowsKeepTheirFigures) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     b.add(row(0x1000, 0x2000));
     b.add(row(0x2000, 0x3000), rss(2));
     const AddressSpace s = std::move(b).build();
@@ -497,7 +497,7 @@ TEST(Builder, SortedRowsKeepTheirFigures) {
 }
 
 TEST(Builder, NoFiguresWithoutFigures) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     b.add(row(0x1000, 0x2000));
     EXPECT_TRUE(std::move(b).build().figures().empty());
 }
@@ -508,7 +508,7 @@ TEST(Builder, NoFiguresWithoutFigures) {
 // marked size ("*": a core holds only part of the row), "-" for a zero figure and "K" suffixes
 // must come out as wide as they were measured, or the columns would not line up.
 TEST(PmapTable, MarkedAndZeroCellsAreAsWideAsMeasured) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     Mapping big = row(0x1000, 0x1000 + 123456 * 1024);
     big.flags = kPartlyDumped;
     Figures f = rss(4096 * 1024);
@@ -550,7 +550,7 @@ TEST(PmapTable, MarkedAndZeroCellsAreAsWideAsMeasured) {
 // (an untrusted VmFlags) is not, and from it on the row is laid out the general way: escaped, and
 // every column still where the header puts it, with the widest VmFlags setting its width.
 TEST(PmapTable, EscapedTextInAMiddleColumnKeepsTheColumnsInLine) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     Figures plain = rss(4 * K), escape = rss(8 * K), empty = rss(0);
     plain.vm_flags = "rd wr";
     escape.vm_flags = "rd \x1b[31m wr";  // escaped as \x1b: 4 bytes for 1
@@ -583,7 +583,7 @@ TEST(PmapTable, EscapedTextInAMiddleColumnKeepsTheColumnsInLine) {
 // Name column (a middle one) goes the general way, escaped, and the columns of every row still
 // start where the header puts them, the Name column as wide as the escaped name.
 TEST(MapTable, EscapedNameInAMiddleColumnKeepsTheColumnsInLine) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     b.add(row(0x1000, 0x2000));
     Mapping named = row(0x2000, 0x3000);
     named.path = b.intern("[anon:bad\x1bname]");  // escaped as \x1b: 4 bytes for 1
@@ -620,7 +620,7 @@ TEST(MappedFile, NamesAndFiles) {
         "7000-8000 r--p 00000000 fe:00 9 /tmp/old file (deleted)\n"
         "8000-9000 rw-p 00000000 00:00 0 [anon:my pool]\n"
         "9000-a000 ---p 00000000 00:00 0\n",
-        {"test", "", 0, ""});
+        {vmatlas::SourceKind::MapsText, "", 0, ""});
     Annotations n = annotate_kernel_names(s);
     n.labels[0] = {"text", NameSource::Elf};
     n.labels[1] = {"bss", NameSource::Elf, s[0].path};

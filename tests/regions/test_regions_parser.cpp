@@ -26,7 +26,7 @@ namespace vmatlas {
 namespace {
 
 AddressSpace parse(std::string_view text) {
-    return parse_regions_text(text, SourceInfo{"regions", "test"});
+    return parse_regions_text(text, SourceInfo{vmatlas::SourceKind::Regions, "test"});
 }
 
 void expect_sound(const AddressSpace& space) {
@@ -107,7 +107,7 @@ TEST(RegionsParse, EveryFieldForm) {
     EXPECT_EQ(rows(space), want);
     EXPECT_EQ(space.rows().read, 13u);
     EXPECT_EQ(space.rows().kept, 13u);
-    EXPECT_EQ(space.source().kind, "regions");
+    EXPECT_EQ(space.source().kind, SourceKind::Regions);
     for (const Mapping& m : space.mappings()) {
         EXPECT_EQ(m.inode, 0u);
         EXPECT_EQ(m.dev_major, 0u);
@@ -347,7 +347,7 @@ TEST(RegionsNames, AnAlignedRamRegionIsNotCalledAHeap) {
 TEST(RegionsTarget, KindSourceAndNames) {
     const Target t = regions_target("0x1000 0x1000 rw- [ram]\n", "board.regions");
     EXPECT_EQ(t.kind, TargetKind::Regions);
-    EXPECT_EQ(t.space.source().kind, "regions");
+    EXPECT_EQ(t.space.source().kind, SourceKind::Regions);
     EXPECT_EQ(t.space.source().origin, "board.regions");
     EXPECT_FALSE(t.names.has_value());  // named by the annotators, as rows described by hand
     EXPECT_EQ(t.objects, nullptr);
@@ -361,7 +361,7 @@ TEST(RegionsTarget, KindSourceAndNames) {
 Target maps_target(std::string_view text) {
     Target t;
     t.kind = TargetKind::MapsText;
-    t.space = parse_maps_text(text, SourceInfo{"maps text", "host.maps"});
+    t.space = parse_maps_text(text, SourceInfo{vmatlas::SourceKind::MapsText, "host.maps"});
     return t;
 }
 
@@ -385,7 +385,7 @@ TEST(RegionsAdd, RowsGoInAddressOrderAndOverlapsWithTheTargetAreRejected) {
     EXPECT_EQ(added.added, 3u);
     EXPECT_EQ(added.rejected, 2u);
     EXPECT_EQ(t.kind, TargetKind::MapsText);
-    EXPECT_EQ(t.space.source().kind, "maps text");
+    EXPECT_EQ(t.space.source().kind, SourceKind::MapsText);
     EXPECT_EQ(t.space.source().origin, "host.maps");
     EXPECT_FALSE(t.names.has_value());
     EXPECT_EQ(rows(t.space), (std::vector<Row>{
@@ -452,7 +452,7 @@ TEST(RegionsAdd, FiguresStayWithTheirRowsAndAddedRowsHaveNone) {
         "00500000-00502000 rw-p 00000000 00:00 0 \n"
         "Size:                  8 kB\n"
         "Rss:                   8 kB\n",
-        SourceInfo{"smaps text", "x.smaps"});
+        SourceInfo{vmatlas::SourceKind::SmapsText, "x.smaps"});
     ASSERT_EQ(t.space.figures().size(), 2u);
     add_regions_text(t, "0x480000 0x1000 rw- [between]\n0x600000 0x1000 rw-\n", "x.regions");
     expect_sound(t.space);
@@ -571,7 +571,7 @@ TEST_F(RegionsFile, OpenTargetRecognizesRegionsByContent) {
     auto t = open_named_map(path);
     ASSERT_TRUE(t.ok()) << t.error().message;
     EXPECT_EQ(t->kind, TargetKind::Regions);
-    EXPECT_EQ(t->space.source().kind, "regions");
+    EXPECT_EQ(t->space.source().kind, SourceKind::Regions);
     EXPECT_EQ(t->space.source().origin, path);
     EXPECT_EQ(t->notes.labels[0].name, "[ram]");
 

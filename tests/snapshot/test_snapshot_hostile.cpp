@@ -20,7 +20,7 @@ using Json = nlohmann::ordered_json;
 // A good snapshot with figures, sections, threads and a rejected row: every key is there to
 // break.
 Json good() {
-    AddressSpaceBuilder b(SourceInfo{"smaps text", "good.smaps", 77, "good"});
+    AddressSpaceBuilder b(SourceInfo{vmatlas::SourceKind::SmapsText, "good.smaps", 77, "good"});
     Annotated a;
     for (Addr start : {0x1000, 0x3000, 0x5000}) {
         Mapping m;

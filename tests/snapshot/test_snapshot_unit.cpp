@@ -41,7 +41,7 @@ Annotated read_back(const std::string& text) {
 // ---- the format, on a map with one of everything ---------------------------------------------
 
 Annotated example() {
-    SourceInfo src{"core", "core.4242", 4242, "demo", "", ""};
+    SourceInfo src{vmatlas::SourceKind::Core, "core.4242", 4242, "demo", "", ""};
     AddressSpaceBuilder b(src);
     auto row = [&](Addr start, Addr end, std::uint8_t perms, std::uint64_t offset,
                    std::string_view path, std::uint8_t flags = 0) {
@@ -156,7 +156,7 @@ TEST(SnapshotFormat, IsJsonWithTheDocumentedKeys) {
 TEST(SnapshotFormat, TimeAndKernelOfTheSourceWinOverTheStamp) {
     Annotated a = example();
     AddressSpaceBuilder b(
-        SourceInfo{"procfs", "/proc/1/maps", 1, "init", "2020-01-02T03:04:05Z", "Linux 5.10.0"});
+        SourceInfo{vmatlas::SourceKind::Procfs, "/proc/1/maps", 1, "init", "2020-01-02T03:04:05Z", "Linux 5.10.0"});
     Mapping m = a.space[0];
     m.path = b.intern(a.space.path(m));  // an id of this space's paths
     b.add(m);
@@ -245,7 +245,7 @@ TEST(SnapshotRoundTrip, ASnapshotOfASnapshotIsTheSame) {
 
 // A snapshot of three rows, named after their addresses, to be edited by the tests.
 nlohmann::ordered_json three_rows() {
-    AddressSpaceBuilder b(SourceInfo{"maps text", "three.maps", 0, ""});
+    AddressSpaceBuilder b(SourceInfo{vmatlas::SourceKind::MapsText, "three.maps", 0, ""});
     Annotated a;
     for (Addr start : {0x1000, 0x3000, 0x5000}) {
         Mapping m;

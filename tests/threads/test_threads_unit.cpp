@@ -23,7 +23,7 @@ struct Row {
 };
 
 AddressSpace space_of(const std::vector<Row>& rows) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     for (const Row& r : rows) {
         Mapping m;
         m.start = r.start;

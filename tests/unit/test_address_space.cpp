@@ -21,7 +21,7 @@ Mapping row(Addr start, Addr end, std::uint8_t perms = Perms::kRead, PathId path
 }
 
 TEST(AddressSpace, SortsRowsAndKeepsThemAll) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({SourceKind::MapsText, "test", 0, ""});
     b.add(row(0x3000, 0x4000));
     b.add(row(0x1000, 0x2000));
     b.add(row(0x2000, 0x3000));
@@ -39,7 +39,7 @@ TEST(AddressSpace, SortsRowsAndKeepsThemAll) {
 // A non-atomic read of /proc/PID/maps: the row at 0x2000 grew while it was read and is printed
 // again after the old copy. The newer row wins and the old one is accounted as superseded.
 TEST(AddressSpace, LaterRowWinsAnOverlap) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({SourceKind::MapsText, "test", 0, ""});
     b.add(row(0x1000, 0x2000));
     b.add(row(0x2000, 0x3000, Perms::kRead));
     b.add(row(0x2000, 0x5000, Perms::kRead | Perms::kWrite));
@@ -55,7 +55,7 @@ TEST(AddressSpace, LaterRowWinsAnOverlap) {
 }
 
 TEST(AddressSpace, OlderRowReadAfterIsDropped) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({SourceKind::MapsText, "test", 0, ""});
     b.add(row(0x2000, 0x9000));  // read first, sorts after the next one
     b.add(row(0x1000, 0x3000));  // read later: wins
     const AddressSpace s = std::move(b).build();
@@ -67,7 +67,7 @@ TEST(AddressSpace, OlderRowReadAfterIsDropped) {
 
 TEST(AddressSpace, FindsContainingMapping) {
     const AddressSpace s = parse_maps_text(
-        "1000-2000 r--p 00000000 00:00 0\n3000-5000 rw-p 00000000 00:00 0\n", {"test", "", 0, ""});
+        "1000-2000 r--p 00000000 00:00 0\n3000-5000 rw-p 00000000 00:00 0\n", {SourceKind::MapsText, "test", 0, ""});
     EXPECT_FALSE(s.find(0xfff).has_value());
     EXPECT_EQ(s.find(0x1000), 0u);
     EXPECT_EQ(s.find(0x1fff), 0u);
@@ -79,7 +79,7 @@ TEST(AddressSpace, FindsContainingMapping) {
 }
 
 TEST(AddressSpace, InternsEqualPathsOnce) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({SourceKind::MapsText, "test", 0, ""});
     const PathId a = b.intern("/lib/libc.so.6");
     const PathId c = b.intern("/lib/libm.so.6");
     EXPECT_EQ(b.intern("/lib/libc.so.6"), a);
@@ -94,19 +94,19 @@ TEST(AddressSpace, InternsEqualPathsOnce) {
 
 TEST(AddressSpace, GenerationChangesExactlyWhenTheMapDoes) {
     const char* text = "1000-2000 r--p 00000000 08:01 12 /bin/x\n";
-    const auto a = parse_maps_text(text, {"test", "", 0, ""});
-    const auto b = parse_maps_text(text, {"other", "", 1, ""});
+    const auto a = parse_maps_text(text, {SourceKind::MapsText, "test", 0, ""});
+    const auto b = parse_maps_text(text, {SourceKind::Core, "", 1, ""});
     const auto c =
-        parse_maps_text("1000-2000 r--p 00000000 08:01 12 /bin/y\n", {"test", "", 0, ""});
+        parse_maps_text("1000-2000 r--p 00000000 08:01 12 /bin/y\n", {SourceKind::MapsText, "test", 0, ""});
     const auto d =
-        parse_maps_text("1000-3000 r--p 00000000 08:01 12 /bin/x\n", {"test", "", 0, ""});
+        parse_maps_text("1000-3000 r--p 00000000 08:01 12 /bin/x\n", {SourceKind::MapsText, "test", 0, ""});
     EXPECT_EQ(a.generation(), b.generation());
     EXPECT_NE(a.generation(), c.generation());
     EXPECT_NE(a.generation(), d.generation());
 }
 
 TEST(AddressSpace, CheckInvariantsReportsBrokenAccounting) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({SourceKind::MapsText, "test", 0, ""});
     b.add(row(0x1000, 0x2000));
     b.reject({3, 1, "bad start address 'zz'"});
     const AddressSpace s = std::move(b).build();
@@ -129,7 +129,7 @@ namespace {
 TEST(AddressSpace, LookupIndexAgreesWithALinearScan) {
     // Sizes around the index's chunks of 16 and its levels (16, 256, 4096 entries).
     for (std::size_t n : {0u, 1u, 2u, 3u, 7u, 15u, 16u, 17u, 64u, 255u, 256u, 257u, 1000u, 4097u}) {
-        AddressSpaceBuilder b({"test", "", 0, ""});
+        AddressSpaceBuilder b({SourceKind::MapsText, "test", 0, ""});
         for (std::size_t i = 0; i < n; ++i)
             b.add(row(0x10000 + i * 0x3000, 0x10000 + i * 0x3000 + 0x1000 * (1 + i % 2)));
         const AddressSpace s = std::move(b).build();
@@ -159,7 +159,7 @@ namespace {
 
 // A mapping that ends at the last address: the index pads with that address too.
 TEST(AddressSpace, LookupAtTheTopOfTheAddressSpace) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({SourceKind::MapsText, "test", 0, ""});
     for (std::size_t i = 0; i < 20; ++i) b.add(row(0x10000 + i * 0x2000, 0x11000 + i * 0x2000));
     b.add(row(UINT64_MAX - 0xfff, UINT64_MAX));
     const AddressSpace s = std::move(b).build();
@@ -182,7 +182,7 @@ namespace {
 enum class Shape { dense, wide, edge };
 
 AddressSpace shaped_space(Shape shape, std::size_t n, std::mt19937_64& rng) {
-    AddressSpaceBuilder b({"test", "", 0, ""});
+    AddressSpaceBuilder b({SourceKind::MapsText, "test", 0, ""});
     Addr at = shape == Shape::dense ? 0x10000 : 0;
     for (std::size_t i = 0; i < n; ++i) {
         Addr size = 0, hole = 0;

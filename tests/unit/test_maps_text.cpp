@@ -29,7 +29,7 @@ std::string read_fixture(std::string_view name) {
 }
 
 AddressSpace parse(std::string_view text) {
-    return parse_maps_text(text, SourceInfo{"maps text", "test", 0, ""});
+    return parse_maps_text(text, SourceInfo{vmatlas::SourceKind::MapsText, "test", 0, ""});
 }
 
 std::string joined(const std::vector<std::string>& lines) {
@@ -148,7 +148,7 @@ TEST_P(EveryFixture, ParsesToASoundAddressSpace) {
     EXPECT_FALSE(space.empty());
     const RowAccount& r = space.rows();
     EXPECT_EQ(r.read, r.kept + r.superseded + r.rejected);
-    EXPECT_EQ(space.source().kind, "maps text");
+    EXPECT_EQ(space.source().kind, SourceKind::MapsText);
 }
 
 // A live map arrives in blocks that may cut a row anywhere: fed in pieces of any size, every
@@ -158,7 +158,7 @@ TEST_P(EveryFixture, PiecesOfAnySizeParseAsTheWholeText) {
     const AddressSpace whole = parse(text);
     for (const std::size_t piece : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7},
                                     std::size_t{64}, std::size_t{73}, std::size_t{4096}}) {
-        AddressSpaceBuilder builder(SourceInfo{"maps text", "test", 0, ""});
+        AddressSpaceBuilder builder(SourceInfo{vmatlas::SourceKind::MapsText, "test", 0, ""});
         MapsTextParser parser(builder, MapsTextOptions{});
         for (std::size_t at = 0; at < text.size(); at += piece)
             parser.feed(std::string_view(text).substr(at, piece));
@@ -550,7 +550,7 @@ TEST(MapsTextSmall, ACompleteRowHeadInAPathStartsANewRow) {
                         {"7f0000-7f0001", "r--p", "0", "0:0", 5, "/fake"}});
 
     // Text the kernel wrote has one row per line: there, the name stays whole.
-    AddressSpaceBuilder builder(SourceInfo{"procfs", "/proc/1/maps", 1, ""});
+    AddressSpaceBuilder builder(SourceInfo{vmatlas::SourceKind::Procfs, "/proc/1/maps", 1, ""});
     parse_maps_text(text, builder, MapsTextOptions{.pasted_rows = false});
     const AddressSpace live = std::move(builder).build();
     expect_sound(live);
@@ -570,7 +570,7 @@ TEST(MapsTextSmall, CrlfAndTheDeletedSuffix) {
 }
 
 TEST(MapsTextSmall, TheBuilderOverloadFillsTheGivenBuilder) {
-    AddressSpaceBuilder builder(SourceInfo{"maps text", "-", 0, ""});
+    AddressSpaceBuilder builder(SourceInfo{vmatlas::SourceKind::MapsText, "-", 0, ""});
     parse_maps_text("00400000-00401000 r-xp 00000000 08:01 12 /bin/x\n", builder);
     const AddressSpace space = std::move(builder).build();
     expect_sound(space);

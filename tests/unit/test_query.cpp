@@ -18,7 +18,7 @@ constexpr const char* kText =
     "7ffc0000-7ffd0000 rw-p 00000000 00:00 0 [stack]\n";
 
 struct Fixture {
-    AddressSpace space = parse_maps_text(kText, SourceInfo{"maps text", "t", 0, ""});
+    AddressSpace space = parse_maps_text(kText, SourceInfo{vmatlas::SourceKind::MapsText, "t", 0, ""});
     Annotations notes = annotate_kernel_names(space);
     Selection select(FilterSpec f) const { return select_rows(space, notes, f); }
 };
@@ -62,7 +62,7 @@ TEST(AddrRange, RowsThatIntersect) {
     const AddressSpace s = parse_maps_text(
         "1000-2000 r--p 00000000 00:00 0\n3000-5000 rw-p 00000000 00:00 0\n"
         "5000-6000 rw-p 00000000 00:00 0\n",
-        {"test", "", 0, ""});
+        {vmatlas::SourceKind::MapsText, "", 0, ""});
     using V = std::vector<std::size_t>;
     EXPECT_EQ(rows_in_range(s, std::nullopt), (V{0, 1, 2}));
     EXPECT_EQ(rows_in_range(s, parse_addr_range("1fff")), (V{0}));
@@ -191,7 +191,7 @@ TEST(Gaps, RunsGuardsAndHoles) {
 TEST(Gaps, AdjacentAccessibleRowsFormOneRun) {
     const AddressSpace s = parse_maps_text(
         "1000-2000 r--p 0 08:01 7 /a\n2000-3000 r-xp 1000 08:01 7 /a\n3000-4000 rw-p 0 0:0 0\n",
-        {"t", "", 0, ""});
+        {vmatlas::SourceKind::MapsText, "", 0, ""});
     const GapReport g = compute_gaps(s);
     ASSERT_EQ(g.entries.size(), 1u);
     EXPECT_EQ(g.entries[0].count, 3u);
@@ -211,7 +211,7 @@ TEST(KernelNames, NamesAndRoles) {
     EXPECT_EQ(f.notes.roles[4], Role::Stack);
     EXPECT_EQ(anon_name(0x7f35f09a3000), "[anon_7f35f09a3]");
     const AddressSpace s =
-        parse_maps_text("7f35f09a3000-7f35f09c5000 rwxp 0 0:0 0\n", {"t", "", 0, ""});
+        parse_maps_text("7f35f09a3000-7f35f09c5000 rwxp 0 0:0 0\n", {vmatlas::SourceKind::MapsText, "", 0, ""});
     const Annotations n = annotate_kernel_names(s);
     EXPECT_EQ(n.labels[0].name, "[anon_7f35f09a3]");
     EXPECT_EQ(n.labels[0].source, NameSource::Heuristic);

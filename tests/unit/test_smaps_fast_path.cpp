@@ -22,7 +22,7 @@
 namespace vmatlas {
 namespace {
 
-const SourceInfo kSource{"smaps text", "test", 0, ""};
+const SourceInfo kSource{vmatlas::SourceKind::SmapsText, "test", 0, ""};
 
 AddressSpace parse(std::span<const std::string_view> pieces, bool fast) {
     return detail::parse_smaps_pieces(pieces, kSource, fast);
