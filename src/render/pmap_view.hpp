@@ -32,9 +32,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "render/color.hpp"
-#include "render/map_view.hpp"
+#include "render/format.hpp"
+#include "render/mapping_fields.hpp"  // mapped_file(): what the Mapped File / NAME column shows
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
 
@@ -68,12 +70,6 @@ std::optional<AddrRange> parse_addr_range(std::string_view text);
 // Indices of the rows a range shows (all rows without one), in address order.
 std::vector<std::size_t> rows_in_range(const AddressSpace& space,
                                        const std::optional<AddrRange>& range);
-
-// What the Mapped File / NAME column shows for row i: "[ text ] /usr/lib/libc.so.6".
-std::string mapped_file(const AddressSpace& space, const Annotations& notes, std::size_t i,
-                        bool basenames, bool no_segment_names);
-void append_mapped_file(std::string& out, const AddressSpace& space, const Annotations& notes,
-                        std::size_t i, bool basenames, bool no_segment_names);
 
 // flush, when given, writes and empties out whenever the table has gathered Table::kFlushBytes
 // (256 KB; see Flush); JSON and CSV are written whole.
