@@ -17,12 +17,12 @@ std::string_view own_path(const AddressSpace& space, const Mapping& m) {
     return is_kernel_name(path) ? std::string_view{} : path;
 }
 
-}  // namespace
-
 std::string_view basename_of(std::string_view path) {
     const std::size_t slash = path.rfind('/');
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
+
+}  // namespace
 
 void append_mapped_file(std::string& out, const AddressSpace& space, const Annotations& notes,
                         std::size_t i, bool basenames, bool no_segment_names) {

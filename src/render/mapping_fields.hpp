@@ -93,8 +93,6 @@ void append_mapped_file(std::string& out, const AddressSpace& space, const Annot
 std::string mapped_file(const AddressSpace& space, const Annotations& notes, std::size_t i,
                         bool basenames, bool no_segment_names);
 
-std::string_view basename_of(std::string_view path);
-
 namespace mapping_values {
 
 Value dev(const MappingRow& r);          // "08:01"
