@@ -306,15 +306,12 @@ void render_diff(const AddressSpace& a, const Annotations& a_notes, const Addres
         columns.push_back({"Detail", Align::Left});
         Table table(std::move(columns));
         std::string scratch;
-        auto row_at = [&](std::size_t k) { return shown_row(sides, *rows[k], scratch); };
-        table.widen(0, 1);
-        FieldTable<kDiffFields>::widen(table, 1, rows.size(), row_at, {});
         table.write(out, palette.reset(), [&](Table& t) {
-            for (std::size_t k = 0; k < rows.size(); ++k) {
-                const DiffEntry& e = *rows[k];
+            for (const DiffEntry* entry : rows) {
+                const DiffEntry& e = *entry;
                 t.begin_row(color_of(e.change, palette));
                 t.cell(marker(e.change), 1);
-                FieldTable<kDiffFields>::row(t, row_at(k), {});
+                FieldTable<kDiffFields>::row(t, shown_row(sides, e, scratch), {});
                 std::string& detail = t.scratch();
                 detail.clear();
                 const std::size_t width = append_detail(detail, sides, e);

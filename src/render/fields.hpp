@@ -22,7 +22,6 @@
 #include <utility>
 #include <vector>
 
-#include "render/format.hpp"
 #include "render/json_writer.hpp"
 #include "render/number_text.hpp"
 #include "render/safe_text.hpp"
@@ -159,10 +158,6 @@ std::size_t append_cell(std::string& out, Type type, Spelling spelling, const Va
 inline void table_cell(Table& t, Type type, Spelling spelling, const Value& v,
                        const TableStyle& style);
 
-// The width of v's cell: what append_cell() returns, found without writing it.
-inline std::size_t cell_width(Type type, Spelling spelling, const Value& v,
-                              const TableStyle& style);
-
 void json_value(JsonWriter& w, Type type, const Value& v);
 
 // A value the target does not have is an empty field.
@@ -260,14 +255,6 @@ inline void table_cell(Table& t, Type type, Spelling spelling, const Value& v,
     t.cell(text, width);
 }
 
-inline std::size_t cell_width(Type type, Spelling spelling, const Value& v,
-                              const TableStyle& style) {
-    if (is_ascii_cell(spelling, v)) return ascii_width(spelling, v, style);
-    if (spelling == Spelling::Text) return safe_width(v.s);
-    std::string text;
-    return append_cell(text, type, spelling, v, style);
-}
-
 // ---- A list of fields ------------------------------------------------------------------------
 // `fields` is any range of Field<Row>: an array, a vector, a span.
 
@@ -314,14 +301,12 @@ void csv_fields(std::string& out, const auto& fields, const Row& row) {
 
 // ---- A table --------------------------------------------------------------------------------
 
-// The table of a field list, kFields, a constexpr array of Field<Row>: every view's table is
-// written by it. Before Table::write(), widen() widens the columns to the cells of the rows
-// that will be written (and the view widens those of its own cells); within it, row() adds a
-// row's cells.
+// The table of a field list, kFields, a constexpr array of Field<Row>: every view writes its
+// table's rows with row(), within Table::write().
 //
-// Both are compiled for the list: the loop over the columns is unrolled and, in row(),
-// everything is inlined (flatten), so that each field's read and spelling fold into straight
-// code. A row's cells are what table_cell() of each field in the table gives, in order
+// row() is compiled for the list: the loop over the columns is unrolled and everything is
+// inlined (flatten), so that each field's read and spelling fold into straight code. A row's
+// cells are what table_cell() of each field in the table gives, in order
 // (tests/unit/test_fields.cpp checks it).
 template <const auto& kFields>
 struct FieldTable {
@@ -342,27 +327,6 @@ struct FieldTable {
         return columns;
     }();
 
-    // Widens t's columns, from first_column on, to the cells of `count` rows, row_at(k) the
-    // k-th.
-    template <typename RowAt>
-    static void widen(Table& t, std::size_t first_column, std::size_t count, RowAt&& row_at,
-                      const TableStyle& style) {
-        constexpr std::size_t n = kColumns.size();
-        // Text in a column the table does not measure (a left-aligned last one) need not be.
-        const bool last_measured = t.measures(first_column + n - 1);
-        std::array<std::size_t, n> widths{};
-        for (std::size_t k = 0; k < count; ++k) {
-            const Row row = row_at(k);
-            [&]<std::size_t... C>(std::index_sequence<C...>) {
-                ((widths[C] = std::max(widths[C], width_of<kColumns[C]>(row, style))), ...);
-            }
-            (std::make_index_sequence<n - 1>{});
-            if (last_measured)
-                widths[n - 1] = std::max(widths[n - 1], width_of<kColumns[n - 1]>(row, style));
-        }
-        for (std::size_t c = 0; c < n; ++c) t.widen(first_column + c, widths[c]);
-    }
-
     // Adds a row's cells to the current row of t.
     [[gnu::flatten]] static void row(Table& t, const Row& row, const TableStyle& style) {
         [&]<std::size_t... C>(std::index_sequence<C...>) {
@@ -376,11 +340,6 @@ struct FieldTable {
     static void add_cell(Table& t, const Row& row, const TableStyle& style) {
         constexpr const auto& f = kFields[kField];
         table_cell(t, f.type, f.spelling, f.get(row), style);
-    }
-    template <std::size_t kField>
-    static std::size_t width_of(const Row& row, const TableStyle& style) {
-        constexpr const auto& f = kFields[kField];
-        return cell_width(f.type, f.spelling, f.get(row), style);
     }
 };
 

@@ -4,7 +4,7 @@
 #include "render/fields.hpp"
 #include "render/json_common.hpp"
 #include "render/map_view.hpp"
-#include "render/mapping_fields.hpp"
+#include "render/model_reads.hpp"
 
 namespace vmatlas {
 
@@ -74,13 +74,10 @@ void render_gaps(const AddressSpace& space, const Annotations& notes, const GapR
         return;
     }
     Table table(table_columns(kGapFields));
-    auto row_at = [&](std::size_t k) { return GapRow{space, notes, gaps.entries[k]}; };
-    FieldTable<kGapFields>::widen(table, 0, gaps.entries.size(), row_at, {});
     table.write(out, palette.reset(), [&](Table& t) {
-        for (std::size_t k = 0; k < gaps.entries.size(); ++k) {
-            const bool guard = gaps.entries[k].kind == GapEntry::Kind::Guard;
-            t.begin_row(palette.start(guard ? Role::Guard : Role::Other));
-            FieldTable<kGapFields>::row(t, row_at(k), {});
+        for (const GapEntry& e : gaps.entries) {
+            t.begin_row(palette.start(e.kind == GapEntry::Kind::Guard ? Role::Guard : Role::Other));
+            FieldTable<kGapFields>::row(t, GapRow{space, notes, e}, {});
         }
     });
     fmt::format_to(

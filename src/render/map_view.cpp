@@ -146,8 +146,6 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
         out += legend(palette);
         out.push_back('\n');
     }
-    if (marker) table.widen(0, 1);
-    shape.widen(table, marker ? 1 : 0, {space, notes, sel.rows}, {});
     table.write(out, palette.reset(), emit, flush);
 }
 

@@ -53,36 +53,15 @@ inline MappingRow mapping_row(const AddressSpace& space, const Annotations& note
             scratch};
 }
 
-// The rows of a map that a view lists.
-struct MappingRows {
-    const AddressSpace& space;
-    const Annotations& notes;
-    std::span<const std::size_t> rows;  // indices into space
-    RowOptions options;
-
-    MappingRow at(std::size_t k, std::string& scratch) const {
-        return mapping_row(space, notes, rows[k], scratch, options);
-    }
-};
-
-// A table of mapping fields known when compiling (FieldTable): its fields, how it writes a row
-// and how it widens its columns to the rows it will write.
+// A table of mapping fields known when compiling (FieldTable): its fields and how it writes a
+// row. Views that choose among field lists when they run hold one of these.
 struct MappingTable {
     std::span<const MappingField> fields;
     void (*row)(Table& t, const MappingRow& row, const TableStyle& style);
-    void (*widen)(Table& t, std::size_t first_column, const MappingRows& rows,
-                  const TableStyle& style);
 };
 
 template <const auto& kFields>
-inline constexpr MappingTable kMappingTable{
-    kFields, FieldTable<kFields>::row,
-    [](Table& t, std::size_t first_column, const MappingRows& rows, const TableStyle& style) {
-        std::string scratch;
-        FieldTable<kFields>::widen(
-            t, first_column, rows.rows.size(), [&](std::size_t k) { return rows.at(k, scratch); },
-            style);
-    }};
+inline constexpr MappingTable kMappingTable{kFields, FieldTable<kFields>::row};
 
 // What the Mapped File column (pmap's last) shows for row i: "[ text ] /usr/lib/libc.so.6".
 // Kernel names lose their brackets ("[ heap ]"), inferred names gain them, an unnamed

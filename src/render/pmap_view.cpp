@@ -260,18 +260,6 @@ void table_view(const AddressSpace& space, const Annotations& notes, const PmapL
 
     Table table(table_columns(view.table.fields));
     if (!view.column_header || shown.quiet) table.hide_header();
-    view.table.widen(table, 0, {space, notes, shown.rows, shown.names}, style);
-    if (with_totals) {  // the totals cells are the only cells the rows' widths do not count
-        for (std::size_t c = 0; c <= last && c < columns.size(); ++c) {
-            const MappingField& f = view.table.fields[columns[c]];
-            if (c == 0) {
-                table.widen(c, view.total_label.size());
-                if (view.dashes) table.widen(c, static_cast<std::size_t>(style.address_digits));
-            } else if (f.total != Total::None) {
-                table.widen(c, total_width(columns[c]));
-            }
-        }
-    }
     std::string scratch;
     auto emit = [&](Table& t) {
         for (const std::size_t i : shown.rows) {

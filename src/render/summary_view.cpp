@@ -76,12 +76,10 @@ void csv_line(std::string& out, std::string_view group, const SummaryRow& row) {
 template <const auto& kFields>
 void table_of(const std::vector<SummaryRow>& lines, std::string& out) {
     Table table(table_columns(kFields));
-    auto line = [&](std::size_t k) { return lines[k]; };
-    FieldTable<kFields>::widen(table, 0, lines.size(), line, kStyle);
     table.write(out, "", [&](Table& t) {
-        for (std::size_t k = 0; k < lines.size(); ++k) {
+        for (const SummaryRow& line : lines) {
             t.begin_row();
-            FieldTable<kFields>::row(t, line(k), kStyle);
+            FieldTable<kFields>::row(t, line, kStyle);
         }
     });
 }
