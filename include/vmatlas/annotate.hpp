@@ -29,4 +29,9 @@ Annotations annotate(const AddressSpace& space, const AnnotateContext& ctx);
 // Kernel names, pwndbg names for the other anonymous rows, and roles: no file is read.
 Annotations annotate_kernel_names(const AddressSpace& space);
 
+// The role of every row (stack, heap, code, data, ...) from its permissions and its final name;
+// `notes.roles` is resized to the space. annotate() ends with it; a caller that has names from
+// elsewhere (an ELF image's, a snapshot's) runs it itself.
+void assign_roles(const AddressSpace& space, Annotations& notes);
+
 }  // namespace vmatlas

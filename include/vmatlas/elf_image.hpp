@@ -61,8 +61,8 @@ struct ElfImage {
     ImageLoader loader = ImageLoader::Kernel;
     bool by_sections = false;  // the rows are the allocated sections, not the loader's pages
     AddressSpace space;        // source kind "elf image", origin the path
-    Annotations notes;         // names (text, rodata, relro, data, bss, gap, headers...) and roles;
-                               // the reader's warnings in notes.warnings
+    Annotations notes;         // names (text, rodata, relro, data, bss, gap, headers...), no roles
+                               // (assign_roles gives them); the reader's warnings in notes.warnings
 };
 
 struct ElfImageOptions {

@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "render/number_text.hpp"
+#include "model/number_text.hpp"
 
 #include "annotate/stages.hpp"
 

@@ -14,7 +14,7 @@ NamedMap name_target(Target target, bool sections) {
         if (!sections) notes.sections.clear();
         // Rows a regions file added to the target have no name yet: they get a regions file's.
         stages::name_kernel(target.space, notes);
-        stages::assign_roles(target.space, notes);
+        assign_roles(target.space, notes);
     } else {
         AnnotateContext ctx;
         ctx.pid = target.kind == TargetKind::Process ? target.space.source().pid : 0;

@@ -1,4 +1,4 @@
-#include "annotate/stages.hpp"
+#include "vmatlas/annotate.hpp"
 
 namespace vmatlas {
 
@@ -39,7 +39,8 @@ Role role_of(const Mapping& m, std::string_view name) {
 
 }  // namespace
 
-void stages::assign_roles(const AddressSpace& space, Annotations& notes) {
+void assign_roles(const AddressSpace& space, Annotations& notes) {
+    notes.roles.resize(space.size());
     for (std::size_t i = 0; i < space.size(); ++i)
         notes.roles[i] = role_of(space[i], notes.labels[i].name);
 }

@@ -38,7 +38,4 @@ void name_thread_stacks_from(const AddressSpace& space, int pid,
 // anonymous ---p rest of its reservation. Leaves Elf and Registers names alone.
 void name_heaps(const AddressSpace& space, Annotations& notes);
 
-// roles.cpp: the colour role of every row, from its permissions and final name.
-void assign_roles(const AddressSpace& space, Annotations& notes);
-
 }  // namespace vmatlas::stages

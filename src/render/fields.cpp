@@ -1,6 +1,6 @@
 #include "render/fields.hpp"
 
-#include "render/number_text.hpp"
+#include "model/number_text.hpp"
 #include "render/safe_text.hpp"
 
 namespace vmatlas {

@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/number_text.hpp"
 #include "render/json_writer.hpp"
-#include "render/number_text.hpp"
 #include "render/safe_text.hpp"
 #include "render/table.hpp"
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "render/number_text.hpp"
+#include "model/number_text.hpp"
 #include "render/safe_text.hpp"
 
 namespace vmatlas {

@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "model/number_text.hpp"
 #include "render/json_common.hpp"
 #include "render/mapping_fields.hpp"
-#include "render/number_text.hpp"
 
 namespace vmatlas {
 

@@ -1,6 +1,6 @@
 #include "render/mapping_fields.hpp"
 
-#include "render/number_text.hpp"
+#include "model/number_text.hpp"
 
 namespace vmatlas {
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "model/number_text.hpp"
 #include "render/json_writer.hpp"
-#include "render/number_text.hpp"
 #include "render/safe_text.hpp"
 #include "sources/snapshot_fields.hpp"
 #include "vmatlas/snapshot.hpp"

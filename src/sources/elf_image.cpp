@@ -20,7 +20,6 @@
 
 #include <fmt/format.h>
 
-#include "annotate/stages.hpp"
 #include "model/checked.hpp"
 #include "sources/file_error.hpp"
 
@@ -533,8 +532,6 @@ Result<ElfImage> elf_image_from(ElfObject object, std::string path, std::uint64_
         image.notes.warnings.push_back(fmt::format("{}: {}", path, w));
     image.space = std::move(rows->space);
     image.notes.labels = std::move(rows->labels);
-    image.notes.roles.resize(image.space.size());
-    stages::assign_roles(image.space, image.notes);
     image.path = std::move(path);
     image.object = std::move(object);
     return image;

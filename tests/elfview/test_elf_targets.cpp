@@ -32,6 +32,7 @@
 
 #include "elf/support.hpp"
 #include "vmatlas/address_space.hpp"
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/elf_image.hpp"
 
 namespace {
@@ -344,6 +345,7 @@ TEST(ElfSections, LibraryImageKeepsTheInvariants) {
         EXPECT_TRUE(vmatlas::check_invariants(image->space).empty());
         EXPECT_FALSE(image->space.incomplete());
         ASSERT_EQ(image->notes.labels.size(), image->space.size());
+        vmatlas::assign_roles(image->space, image->notes);
         ASSERT_EQ(image->notes.roles.size(), image->space.size());
         for (std::size_t i = 0; i < image->space.size(); ++i) {
             const auto& label = image->notes.labels[i];

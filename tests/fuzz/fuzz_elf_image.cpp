@@ -2,7 +2,7 @@
 // reader, then the image is built by program headers and by sections, at the default base and at
 // a few given ones (page-aligned, not, near the top of the address space). For every image:
 // - the address space keeps its invariants (sorted, non-overlapping, every row accounted for);
-// - labels and roles run parallel to the rows, every label is an ELF name that is not empty, and
+// - labels run parallel to the rows, every label is an ELF name that is not empty, and
 //   a row names its object (notes.labels[i].object) exactly when it has no file of its own;
 // - the base is the ELF's own for an ET_EXEC, else the one asked for, when one was;
 // - by program headers, every row is whole pages; by sections, every row is an allocated
@@ -57,9 +57,8 @@ void check_image(const ElfImage& image, const ElfObject& o, const ElfImageOption
     if (space.empty()) fail("an image without rows");
     if (space.source().kind != vmatlas::SourceKind::ElfImage)
         fail("source kind " + std::string(to_string(space.source().kind)));
-    if (image.notes.labels.size() != space.size() || image.notes.roles.size() != space.size())
-        fail(fmt::format("{} labels and {} roles for {} rows", image.notes.labels.size(),
-                         image.notes.roles.size(), space.size()));
+    if (image.notes.labels.size() != space.size())
+        fail(fmt::format("{} labels for {} rows", image.notes.labels.size(), space.size()));
     if (image.by_sections != options.by_sections) fail("by_sections is not the option's");
     if (o.type == ET_EXEC && (image.base != 0 || image.base_choice != vmatlas::BaseChoice::Own))
         fail(fmt::format("an ET_EXEC at base {:#x}", image.base));

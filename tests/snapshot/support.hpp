@@ -10,6 +10,7 @@
 
 #include "vmatlas/annotate.hpp"
 #include "vmatlas/annotations.hpp"
+#include "vmatlas/named_map.hpp"
 #include "vmatlas/snapshot.hpp"
 #include "vmatlas/target.hpp"
 
@@ -24,24 +25,12 @@ struct Annotated {
     vmatlas::ProcessFacts facts;
 };
 
-// The target's map with its names: those it brings, or the annotators' (as `vmatlas save` asks
-// for them: with sections).
+// The target's map with its names, as `vmatlas save` asks for them: with sections.
 inline Annotated open_annotated(const std::string& spec) {
     auto t = vmatlas::open_target(spec);
     if (!t) throw std::runtime_error(spec + ": " + t.error().message);
-    Annotated a;
-    if (t->names) {
-        a.notes = std::move(*t->names);
-    } else {
-        vmatlas::AnnotateContext ctx;
-        ctx.want_sections = true;
-        ctx.facts = &t->facts;
-        ctx.objects = t->objects.get();
-        a.notes = vmatlas::annotate(t->space, ctx);
-    }
-    a.space = std::move(t->space);
-    a.facts = std::move(t->facts);
-    return a;
+    vmatlas::NamedMap named = vmatlas::name_target(std::move(*t), /*sections=*/true);
+    return {std::move(named.space), std::move(named.notes), std::move(named.facts)};
 }
 
 inline Annotated from_target(vmatlas::Target t) {

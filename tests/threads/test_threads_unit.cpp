@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "annotate/stages.hpp"
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/threads.hpp"
 
 namespace vmatlas {
@@ -216,7 +217,7 @@ TEST(Heaps, ArenaAndItsReservation) {
     EXPECT_EQ(notes.labels[0].source, NameSource::Heuristic);
     EXPECT_EQ(notes.labels[1].name, "heap (reserved)");
     EXPECT_EQ(notes.labels[2].name, anon_name(0x7f1c28000000));
-    stages::assign_roles(s, notes);
+    assign_roles(s, notes);
     EXPECT_EQ(notes.roles[0], Role::Heap);
     EXPECT_EQ(notes.roles[1], Role::Guard);
 }

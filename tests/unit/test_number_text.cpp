@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "render/number_text.hpp"
+#include "model/number_text.hpp"
 
 namespace vmatlas {
 namespace {

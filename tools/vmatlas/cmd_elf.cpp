@@ -6,6 +6,7 @@
 #include "load.hpp"
 #include "output.hpp"
 #include "render/elf_view.hpp"
+#include "vmatlas/annotate.hpp"
 #include "vmatlas/elf_image.hpp"
 #include "vmatlas/query.hpp"
 
@@ -43,6 +44,7 @@ int run_elf(int argc, char** argv) {
     // depends on the mode, as for every other view.
     auto image = load_elf_image(file, options);
     if (!image) return report(image.error());
+    assign_roles(image->space, image->notes);
     const int status = report_diagnostics(image->space);  // overlapping sections
     for (const std::string& w : image->notes.warnings) report_warning(w);
 
