@@ -307,7 +307,7 @@ void csv_fields(std::string& out, const auto& fields, const Row& row) {
 // row() is compiled for the list: the loop over the columns is unrolled and everything is
 // inlined (flatten), so that each field's read and spelling fold into straight code. A row's
 // cells are what table_cell() of each field in the table gives, in order
-// (tests/unit/test_fields.cpp checks it).
+// (tests/render/test_fields.cpp checks it).
 template <const auto& kFields>
 struct FieldTable {
     using Row = typename std::remove_cvref_t<decltype(kFields[0])>::RowType;

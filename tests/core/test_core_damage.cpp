@@ -35,14 +35,15 @@ const Sample& sample() {
             return s;
         }
         // A shell that says ready, then becomes sleep: the map is sleep's once it has loaded.
-        Child child({"/bin/sh", "-c", "echo ready $$; exec sleep 100"}, s.dir->path());
+        Child child({"/bin/sh", "-c", "echo ready $$; exec sleep 100"},
+                    dumpable_in(s.dir->path(), /*exits_at_eof=*/false));
         for (int i = 0; i < 200; ++i) {  // until sleep's map is in place
             if (slurp("/proc/" + child.pid_text() + "/maps").find("/sleep") != std::string::npos &&
                 slurp("/proc/" + child.pid_text() + "/wchan") != "0")
                 break;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        child.stop();
+        child.pause();
         if (!child.dump_by_signal()) {
             s.why_not = "sleep did not dump core";
             return s;

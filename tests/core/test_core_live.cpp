@@ -29,9 +29,9 @@ struct Dumps {
 Dumps make_dumps(std::vector<std::string> argv, const std::string& stem) {
     Dumps d;
     d.dir = std::make_unique<TempDir>(stem);
-    Child child(std::move(argv), d.dir->path());
+    Child child(std::move(argv), dumpable_in(d.dir->path()));
     d.pid = child.pid();
-    child.stop();
+    child.pause();
     d.live = read_proc_maps(d.pid);
     d.live_view = parse_json(vmatlas({"--json", child.pid_text()}));
     d.tids = thread_ids(d.pid);

@@ -12,11 +12,13 @@
 #include <map>
 #include <set>
 
-#include "integration/harness.hpp"
+#include "support/harness.hpp"
 
 namespace {
 
 using nlohmann::json;
+using vmtest::TempDir;
+using vmtest::write_text;
 
 // The child, started with pipes on its stdin and stdout; it exits when its stdin closes.
 class Child {
@@ -72,25 +74,6 @@ class Child {
     int stdin_ = -1, stdout_ = -1;
     std::uint64_t window_ = 0;
 };
-
-// A directory for the captures, whose name holds a space; removed with its files.
-class TempDir {
-  public:
-    TempDir() {
-        char name[] = "/tmp/vmatlas diff test XXXXXX";
-        if (!mkdtemp(name)) throw std::runtime_error("mkdtemp");
-        path_ = name;
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-};
-
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
 
 // A row of the child's window as the child made it: pages [first, first + pages).
 struct Region {
@@ -221,9 +204,9 @@ TEST(DiffLive, ReportsExactlyWhatTheChildChanged) {
     const std::string before_text = vmtest::slurp(maps);
     child.change();
     const std::string after_text = vmtest::slurp(maps);
-    const std::string before = dir.file("before.maps"), after = dir.file("after.maps");
-    write_file(before, before_text);
-    write_file(after, after_text);
+    const std::string before = dir / "before.maps", after = dir / "after.maps";
+    write_text(before, before_text);
+    write_text(after, after_text);
 
     // The ground truth: the window holds what the child made, and nothing else moved.
     const Split b = split(vmtest::parse_proc_maps(before_text), child.window());

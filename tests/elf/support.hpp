@@ -1,6 +1,6 @@
-// What the ELF tests share: a scratch directory whose name holds a space, running tools (cc,
-// readelf, objcopy) and the test's own child programs, and readelf's view of program headers,
-// parsed here independently of the library so that it can serve as the ground truth.
+// What the ELF tests share: pages, running tools (cc, readelf, objcopy) and the test's own child
+// programs (support/), and readelf's view of program headers, parsed here independently of the
+// library so that it can serve as the ground truth.
 #pragma once
 
 #include <fcntl.h>
@@ -25,7 +25,9 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "support/child.hpp"
+#include "support/files.hpp"
+#include "support/run.hpp"
 
 namespace elftest {
 
@@ -40,157 +42,22 @@ inline std::uint64_t page_up(std::uint64_t x) {
     return (x + kPage - 1) / kPage * kPage;
 }
 
-// A fresh directory under the system's temporary directory, removed with everything in it.
-class ScratchDir {
-  public:
-    explicit ScratchDir(std::string_view stem) {
-        std::string pattern =
-            (fs::temp_directory_path() / (std::string(stem) + " XXXXXX")).string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    const fs::path& path() const { return path_; }
-    std::string operator/(std::string_view leaf) const { return (path_ / leaf).string(); }
-
-  private:
-    fs::path path_;
-};
-
-inline void write_text(const std::string& path, std::string_view text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write " + path);
-}
-
-inline std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using vmtest::Child;
+using vmtest::must_run;
+using vmtest::slurp;
+using vmtest::TempDir;
+using vmtest::write_text;
 
 struct ToolResult {
     int status = -1;
-    std::string out;  // stdout and stderr together
+    std::string out;  // stdout, then stderr
 };
 
 // Runs a tool found on PATH, waits for it and returns its exit status and output.
 inline ToolResult run_tool(const std::vector<std::string>& argv) {
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(pipefd[1]);
-    ToolResult r;
-    if (rc != 0) {
-        close(pipefd[0]);
-        r.out = argv[0] + ": " + std::strerror(rc);
-        return r;
-    }
-    char buf[65536];
-    for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) != 0;) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        r.out.append(buf, static_cast<std::size_t>(n));
-    }
-    close(pipefd[0]);
-    int ws = 0;
-    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-    }
-    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    return r;
+    vmtest::RunResult r = vmtest::run(argv);
+    return {r.status, r.out + r.err};
 }
-
-// Like run_tool, but a failure is an exception that shows the command and its output.
-inline std::string must_run(const std::vector<std::string>& argv) {
-    ToolResult r = run_tool(argv);
-    if (r.status != 0) {
-        std::string cmd;
-        for (const auto& a : argv) cmd += "'" + a + "' ";
-        throw std::runtime_error("command failed (" + std::to_string(r.status) + "): " + cmd +
-                                 "\n" + r.out);
-    }
-    return r.out;
-}
-
-// A program of the test's, started with a pipe on stdin, that says "ready" on stdout once its
-// map is complete and exits at EOF on stdin. Stopped (or killed) and reaped on destruction.
-class Child {
-  public:
-    explicit Child(const std::vector<std::string>& argv) {
-        int in[2], out[2];
-        if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) throw std::runtime_error("pipe2");
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        close(in[0]);
-        close(out[1]);
-        stdin_ = in[1];
-        if (rc != 0) {
-            close(out[0]);
-            pid_ = 0;
-            throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-        }
-        std::string line;
-        char c = 0;
-        for (;;) {
-            pollfd p{out[0], POLLIN, 0};
-            if (poll(&p, 1, 10'000) <= 0) break;
-            if (read(out[0], &c, 1) != 1 || c == '\n') break;
-            line += c;
-        }
-        close(out[0]);
-        if (!line.starts_with("ready")) {
-            stop();
-            throw std::runtime_error(argv[0] + " did not say ready: '" + line + "'");
-        }
-        ready_line_ = line;
-    }
-    ~Child() { stop(); }
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-
-    pid_t pid() const { return pid_; }
-    const std::string& ready_line() const { return ready_line_; }
-
-  private:
-    void stop() {
-        if (stdin_ >= 0) close(stdin_), stdin_ = -1;
-        if (pid_ <= 0) return;
-        for (int i = 0; i < 500; ++i) {
-            if (waitpid(pid_, nullptr, WNOHANG) == pid_) return void(pid_ = 0);
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-        pid_ = 0;
-    }
-
-    pid_t pid_ = 0;
-    int stdin_ = -1;
-    std::string ready_line_;
-};
 
 // ---- readelf -lW, parsed -------------------------------------------------------------------
 

@@ -379,7 +379,7 @@ TEST(ElfObject, RandomDamage) {
 }
 
 TEST(ElfObject, FromFileDescriptor) {
-    elftest::ScratchDir dir("vmatlas elf object");
+    elftest::TempDir dir("vmatlas elf object");
     const std::string text = dir / "text file";
     elftest::write_text(text, "not an ELF file at all\n");
     int fd = open(text.c_str(), O_RDONLY | O_CLOEXEC);

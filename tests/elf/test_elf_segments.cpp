@@ -96,7 +96,7 @@ std::string lib_name(bool separate_code, bool relro) {
 
 // Everything the tests build, once for the whole suite.
 struct Built {
-    ScratchDir dir{"vmatlas elf"};
+    TempDir dir{"vmatlas elf"};
     std::map<std::string, std::string> libs;     // variant lib name -> path
     std::map<std::string, std::string> progs;    // variant name -> path
     std::string gap_lib;                         // 64 KiB-aligned segments: the loader leaves gaps
@@ -563,7 +563,8 @@ TEST(ElfScale, SixtyThousandRowsOfTwoHundredObjects) {
             addr += 0x2000;
         }
     }
-    const AddressSpace space = vmatlas::parse_maps_text(text, {vmatlas::SourceKind::MapsText, "test", 0, ""});
+    const AddressSpace space =
+        vmatlas::parse_maps_text(text, {vmatlas::SourceKind::MapsText, "test", 0, ""});
     ASSERT_EQ(space.size(), files.size() * 300);
     const auto t0 = std::chrono::steady_clock::now();
     const Annotations notes = vmatlas::annotate(space, {0, true});

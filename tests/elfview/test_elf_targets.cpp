@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "elf/support.hpp"
+#include "support/run.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotate.hpp"
 #include "vmatlas/elf_image.hpp"
@@ -67,7 +68,7 @@ void _start(void) { zeros[counter] = message[0]; for (;;) __asm__ volatile("" ::
 )";
 
 struct Built {
-    ScratchDir dir{"vmatlas elf targets"};
+    TempDir dir{"vmatlas elf targets"};
     std::string root, pie, nopie, lib, bare, lib_c;
 
     Built() {
@@ -99,50 +100,8 @@ Built& built() {
 
 // ---- running the CLI ---------------------------------------------------------------------------
 
-struct CliRun {
-    int status = -1;
-    std::string out, err;
-};
-
-// Runs vmatlas with stdout and stderr kept apart (stderr through a file: no pipe to fill).
-CliRun vmatlas(const std::vector<std::string>& args) {
-    const std::string err_file = built().dir / "stderr.txt";
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<std::string> argv = {VMATLAS_BIN};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargs;
-    for (auto& a : argv) cargs.push_back(a.data());
-    cargs.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, cargs[0], &actions, nullptr, cargs.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(pipefd[1]);
-    if (rc != 0) {
-        close(pipefd[0]);
-        throw std::runtime_error(std::string("cannot run vmatlas: ") + std::strerror(rc));
-    }
-    CliRun r;
-    char buf[65536];
-    for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) != 0;) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        r.out.append(buf, static_cast<std::size_t>(n));
-    }
-    close(pipefd[0]);
-    int ws = 0;
-    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-    }
-    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    r.err = read_bytes(err_file);
-    return r;
-}
+using CliRun = vmtest::RunResult;
+using vmtest::vmatlas;
 
 json run_json(const std::vector<std::string>& args) {
     const CliRun r = vmatlas(args);
@@ -249,7 +208,7 @@ std::uint64_t first_load(const std::string& file) {
 // A copy of `file` changed by `edit`, in the scratch directory.
 std::string damaged(const std::string& file, const std::string& name,
                     const std::function<void(std::string&)>& edit) {
-    std::string bytes = read_bytes(file);
+    std::string bytes = slurp(file);
     edit(bytes);
     const std::string out = built().dir / name;
     write_text(out, bytes);
@@ -559,7 +518,7 @@ TEST(ElfTargets, SectionBytesPastTheEndIsTruncated) {
     EXPECT_TRUE(r.out.empty());
     EXPECT_NE(r.err.find(fmt::format("{} is truncated: the file ends at offset {:#x}, but section "
                                      "{} (.data) needs its bytes",
-                                     file, read_bytes(file).size(), data)),
+                                     file, slurp(file).size(), data)),
               std::string::npos)
         << r.err;
 }

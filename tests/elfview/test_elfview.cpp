@@ -25,6 +25,7 @@
 
 #include "elf/support.hpp"
 #include "render/elf_view.hpp"
+#include "support/run.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/elf_image.hpp"
 #include "vmatlas/procfs.hpp"
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
 )";
 
 struct Built {
-    ScratchDir dir{"vmatlas elfview"};
+    TempDir dir{"vmatlas elfview"};
     std::string pie, nopie, pie64k, lib, named_lib;
 
     Built() {
@@ -123,50 +124,8 @@ Built& built() {
 
 // ---- running the CLI ---------------------------------------------------------------------------
 
-struct CliRun {
-    int status = -1;
-    std::string out, err;
-};
-
-// Runs vmatlas with stdout and stderr kept apart (stderr through a file: no pipe to fill).
-CliRun vmatlas(const std::vector<std::string>& args) {
-    const std::string err_file = built().dir / "stderr.txt";
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<std::string> argv = {VMATLAS_BIN};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargs;
-    for (auto& a : argv) cargs.push_back(a.data());
-    cargs.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, cargs[0], &actions, nullptr, cargs.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(pipefd[1]);
-    if (rc != 0) {
-        close(pipefd[0]);
-        throw std::runtime_error(std::string("cannot run vmatlas: ") + std::strerror(rc));
-    }
-    CliRun r;
-    char buf[65536];
-    for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) != 0;) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        r.out.append(buf, static_cast<std::size_t>(n));
-    }
-    close(pipefd[0]);
-    int ws = 0;
-    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-    }
-    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    r.err = read_bytes(err_file);
-    return r;
-}
+using CliRun = vmtest::RunResult;
+using vmtest::vmatlas;
 
 json elf_json(const std::string& file, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"elf", file, "--json"};
@@ -567,7 +526,7 @@ TEST(ElfView, TruncatedCopyIsBadInputNamingTheFileAndWhereItEnds) {
         if (p.type == "LOAD" && p.flags.find('E') != std::string::npos) cut = p.offset + 0x10;
     ASSERT_NE(cut, 0u);
     const std::string copy = built().dir / "cut copy";
-    write_text(copy, read_bytes(b.pie).substr(0, cut));
+    write_text(copy, slurp(b.pie).substr(0, cut));
     const CliRun r = vmatlas({"elf", copy});
     EXPECT_EQ(r.status, 7);
     EXPECT_TRUE(r.out.empty());
@@ -577,7 +536,7 @@ TEST(ElfView, TruncatedCopyIsBadInputNamingTheFileAndWhereItEnds) {
 
     // Cut inside the ELF header.
     const std::string stub = built().dir / "stub";
-    write_text(stub, read_bytes(b.pie).substr(0, 40));
+    write_text(stub, slurp(b.pie).substr(0, 40));
     const CliRun s = vmatlas({"elf", stub, "--json"});
     EXPECT_EQ(s.status, 7);
     EXPECT_TRUE(s.out.empty());

@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
-#include "integration/harness.hpp"
 #include "render/pmap_view.hpp"
+#include "support/cli_output.hpp"
+#include "support/golden.hpp"
 #include "vmatlas/annotate.hpp"
 #include "vmatlas/query.hpp"
 #include "vmatlas/smaps.hpp"
@@ -22,28 +24,9 @@ namespace {
 
 const std::string kDir = std::string(VMATLAS_PMAP_DIR) + "/golden";
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-bool updating() {
-    const char* u = std::getenv("VMATLAS_UPDATE_GOLDEN");
-    return u && *u;
-}
-
 // Compares got with golden/NAME.out (or writes it).
 void expect_golden(const std::string& name, const std::string& got) {
-    const std::string path = kDir + "/" + name + ".out";
-    if (updating()) {
-        std::ofstream(path, std::ios::binary) << got;
-        GTEST_SKIP() << "wrote " << path;
-    }
-    std::ifstream in(path, std::ios::binary);
-    ASSERT_TRUE(in) << "no golden file " << path << " (run with VMATLAS_UPDATE_GOLDEN=1)";
-    EXPECT_EQ(got, slurp(path)) << "golden " << name;
+    vmtest::expect_golden(kDir + "/" + name + ".out", got);
 }
 
 // ---- the views, with every kind of name ----------------------------------------------------
@@ -54,7 +37,7 @@ struct Layout {
 };
 
 Layout named_layout(const std::string& fixture) {
-    const std::string text = slurp(std::string(VMATLAS_PMAP_DIR) + "/fixtures/" + fixture);
+    const std::string text = vmtest::slurp(std::string(VMATLAS_PMAP_DIR) + "/fixtures/" + fixture);
     Layout l{parse_smaps_text(text, {vmatlas::SourceKind::SmapsText, "layout.smaps", 0, ""}), {}};
     l.notes = annotate_kernel_names(l.space);
     const PathId exe = l.space[0].path;
@@ -171,37 +154,15 @@ INSTANTIATE_TEST_SUITE_P(Views, PmapView, ::testing::ValuesIn(view_cases()), [](
 
 // ---- the command line ----------------------------------------------------------------------
 
-struct CliCase {
-    std::string name;
-    std::vector<std::string> args;
-};
-
-std::vector<CliCase> cli_cases() {
-    std::ifstream in(kDir + "/cases.txt");
-    std::vector<CliCase> cases;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
-        const auto bar = line.find('|');
-        if (bar == std::string::npos) continue;
-        std::string name = line.substr(0, bar);
-        name.erase(name.find_last_not_of(' ') + 1);
-        std::vector<std::string> args;
-        std::istringstream words(line.substr(bar + 1));
-        for (std::string w; words >> w;) args.push_back(w);
-        cases.push_back({name, args});
-    }
-    return cases;
+const std::vector<vmtest::GoldenCase>& cli_cases() {
+    static const auto all = vmtest::load_golden_cases(kDir + "/cases.txt");
+    return all;
 }
 
-void PrintTo(const CliCase& c, std::ostream* os) {
-    *os << c.name;
-}
-
-class PmapCli : public ::testing::TestWithParam<CliCase> {};
+class PmapCli : public ::testing::TestWithParam<vmtest::GoldenCase> {};
 
 TEST_P(PmapCli, MatchesItsOutFile) {
-    const CliCase& c = GetParam();
+    const vmtest::GoldenCase& c = GetParam();
     const auto r = vmtest::vmatlas(c.args, {}, [] {
         if (chdir(kDir.c_str()) != 0) _exit(126);
     });
@@ -214,12 +175,14 @@ TEST_P(PmapCli, MatchesItsOutFile) {
                   r.out + "--- stderr\n" + err + "--- exit " + std::to_string(r.status) + "\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, PmapCli, ::testing::ValuesIn(cli_cases()), [](const auto& info) {
-    std::string n = info.param.name;
-    for (char& ch : n)
-        if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    return n;
-});
+INSTANTIATE_TEST_SUITE_P(Cases, PmapCli, ::testing::ValuesIn(cli_cases()),
+                         vmtest::golden_test_name);
+
+TEST(PmapCliCases, EveryOutFileIsACase) {
+    std::set<std::string> views;
+    for (const ViewCase& v : view_cases()) views.insert(v.name);
+    vmtest::expect_every_out_file_is_a_case(cli_cases(), kDir, views);
+}
 
 // ---- the invariant behind every totals line ------------------------------------------------
 

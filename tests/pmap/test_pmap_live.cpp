@@ -10,8 +10,8 @@
 #include <map>
 #include <thread>
 
-#include "integration/harness.hpp"
 #include "sources/proc_stream.hpp"
+#include "support/harness.hpp"
 #include "vmatlas/procfs.hpp"
 #include "vmatlas/smaps.hpp"
 
@@ -20,36 +20,9 @@ namespace {
 
 // ---- the stopped demo ----------------------------------------------------------------------
 
-char task_state(const std::string& stat_path) {
-    const std::string s = slurp(stat_path);
-    const std::size_t close = s.rfind(')');
-    return close == std::string::npos || close + 2 >= s.size() ? '?' : s[close + 2];
-}
-
-// The demo, stopped (every thread in 't' or 'T') for as long as this object lives.
-class StoppedDemo {
-  public:
-    StoppedDemo() {
-        kill(demo_.pid(), SIGSTOP);
-        const std::string task = "/proc/" + demo_.pid_text() + "/task";
-        for (int tries = 0; tries < 500; ++tries) {
-            bool all = true;
-            for (const auto& t : std::filesystem::directory_iterator(task)) {
-                const char st = task_state(t.path().string() + "/stat");
-                all = all && (st == 'T' || st == 't');
-            }
-            if (all) return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        throw std::runtime_error("the demo did not stop");
-    }
-    ~StoppedDemo() { kill(demo_.pid(), SIGCONT); }
-
-    pid_t pid() const { return demo_.pid(); }
-    std::string pid_text() const { return demo_.pid_text(); }
-
-  private:
-    Demo demo_;
+// The demo, with every thread stopped for as long as this object lives.
+struct StoppedDemo : Demo {
+    StoppedDemo() { pause(); }
 };
 
 // ---- /proc/PID/smaps, read by hand ---------------------------------------------------------
@@ -389,7 +362,8 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
 
     const auto live = vmatlas::read_process_smaps(child);
     ASSERT_TRUE(live.ok()) << live.error().message;
-    const vmatlas::AddressSpace whole = vmatlas::parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const vmatlas::AddressSpace whole =
+        vmatlas::parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_TRUE(vmatlas::check_invariants(*live).empty());
     EXPECT_TRUE(live->diagnostics().empty());
     EXPECT_GT(live->size(), 8000u);
@@ -414,7 +388,8 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
     ASSERT_TRUE(slow.ok()) << slow.error().message;
     EXPECT_EQ(*slow, joined.size());
     EXPECT_GT(block_pieces, 16u);  // more blocks than the reader may fill ahead
-    const vmatlas::AddressSpace rejoined = vmatlas::parse_smaps_text(joined, {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const vmatlas::AddressSpace rejoined =
+        vmatlas::parse_smaps_text(joined, {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_TRUE(rejoined.diagnostics().empty());
     ASSERT_EQ(rejoined.mappings(), whole.mappings());
 

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/files.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/maps_text.hpp"
@@ -517,18 +518,12 @@ TEST(RegionsAdd, AnEmptyTextIsAWarningNotARejection) {
 
 class RegionsFile : public ::testing::Test {
   protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/vmatlas regions XXXXXX";  // a directory name with a space
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
     std::string write(const std::string& name, std::string_view text) {
-        const std::string path = dir_ + "/" + name;
-        std::ofstream(path, std::ios::binary) << text;
+        const std::string path = dir_ / name;
+        vmtest::write_text(path, text);
         return path;
     }
-    std::string dir_;
+    vmtest::TempDir dir_{"vmatlas regions"};  // a directory name with a space
 };
 
 TEST_F(RegionsFile, AddsAFile) {
@@ -542,16 +537,16 @@ TEST_F(RegionsFile, AddsAFile) {
 
 TEST_F(RegionsFile, MissingDirectoryAndElfFilesAreErrors) {
     Target t = maps_target(kHostMaps);
-    const std::string missing = dir_ + "/no such.regions";
+    const std::string missing = dir_ / "no such.regions";
     auto r = add_regions_file(t, missing);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::NoSuchProcess);
     EXPECT_EQ(r.error().message, "no such file: " + missing);
 
-    r = add_regions_file(t, dir_);
+    r = add_regions_file(t, dir_.path().string());
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::UnreadableInput);
-    EXPECT_EQ(r.error().message, dir_ + " is a directory");
+    EXPECT_EQ(r.error().message, dir_.path().string() + " is a directory");
 
     const std::string elf = write("a.out", std::string("\x7f"
                                                        "ELF\x02\x01\x01",

@@ -8,35 +8,12 @@
 
 #include <filesystem>
 
-#include "integration/harness.hpp"
+#include "support/harness.hpp"
 
 namespace vmtest {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory whose name has a space, removed at the end of the test.
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = ::testing::TempDir() + "/vmatlas snapshot XXXXXX";
-        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-    const std::string& path() const { return path_; }
-
-  private:
-    std::string path_;
-};
-
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
 
 // A view: the arguments before TARGET and after it.
 struct View {
@@ -98,7 +75,7 @@ class SnapshotViews : public ::testing::TestWithParam<std::string> {};
 TEST_P(SnapshotViews, AreTheViewsOfTheSavedFile) {
     const std::string source = GetParam();
     TempDir dir;
-    const std::string snap = dir.file("saved.json");
+    const std::string snap = dir / "saved.json";
     const RunResult saved = vmatlas({"save", source, "-o", snap});
     const RunResult plain = vmatlas({source});
     // save says what the default view says about the source, and ends as it does.
@@ -121,8 +98,8 @@ TEST_P(SnapshotViews, SavingTheSnapshotGivesTheSameBytes) {
     ASSERT_TRUE(first.status == 0 || first.status == 9) << first.err;
     ASSERT_TRUE(first.out.starts_with("{\"format\":\"vmatlas-snapshot\",\"version\":1,\n"));
     TempDir dir;
-    write_file(dir.file("first.json"), first.out);
-    const RunResult again = save(dir.file("first.json"));
+    write_text(dir / "first.json", first.out);
+    const RunResult again = save(dir / "first.json");
     EXPECT_EQ(again.status, first.status);
     EXPECT_EQ(again.out, first.out);
     // From standard input too, which is named "-" only in error messages.
@@ -130,7 +107,7 @@ TEST_P(SnapshotViews, SavingTheSnapshotGivesTheSameBytes) {
     EXPECT_EQ(piped.status, first.status);
     EXPECT_EQ(piped.out, first.out);
     const RunResult shown = vmatlas({"-", "--json"}, first.out);
-    EXPECT_EQ(shown.out, vmatlas({dir.file("first.json"), "--json"}).out);
+    EXPECT_EQ(shown.out, vmatlas({dir / "first.json", "--json"}).out);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, SnapshotViews,
@@ -155,8 +132,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, SnapshotViews,
 
 TEST(SnapshotSave, OutputFileReplacesAnOldOneWhole) {
     TempDir dir;
-    const std::string out = dir.file("map snapshot.json");
-    write_file(out, "old");
+    const std::string out = dir / "map snapshot.json";
+    write_text(out, "old");
     const RunResult r =
         vmatlas({"save", std::string(VMATLAS_PMAP_FIXTURES) + "/layout.smaps", "-o", out});
     EXPECT_EQ(r.status, 0) << r.err;
@@ -175,7 +152,7 @@ TEST(SnapshotSave, OutputFileReplacesAnOldOneWhole) {
 
 TEST(SnapshotSave, AnUnwritableFileIsStatus10AndLeavesNothing) {
     TempDir dir;
-    const std::string out = dir.file("no such dir/snap.json");
+    const std::string out = dir / "no such dir/snap.json";
     const RunResult r =
         vmatlas({"save", std::string(VMATLAS_FIXTURES) + "/seed003.maps", "-o", out});
     EXPECT_EQ(r.status, 10);
@@ -228,8 +205,8 @@ TEST(SnapshotHostile, EveryViewSaysWhereAndExits7) {
     std::vector<Bad> bad = kBad;
     bad.push_back({doc.dump(), "rows[3].start: not a hex address (found \"0x12g\")"});
     for (std::size_t k = 0; k < bad.size(); ++k) {
-        const std::string file = dir.file("bad " + std::to_string(k) + ".json");
-        write_file(file, bad[k].text);
+        const std::string file = dir / ("bad " + std::to_string(k) + ".json");
+        write_text(file, bad[k].text);
         for (const View& v : {View{{}, {}}, View{{"pmap", "-x"}, {}}, View{{"mappings"}, {}},
                               View{{"summary", "--json"}, {}}, View{{"save"}, {}}}) {
             SCOPED_TRACE(v.label() + " on " + file);

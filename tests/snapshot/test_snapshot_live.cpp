@@ -7,60 +7,16 @@
 
 #include <filesystem>
 
-#include "integration/harness.hpp"
+#include "support/harness.hpp"
 
 namespace vmtest {
 namespace {
 
 namespace fs = std::filesystem;
 
-char task_state(const std::string& stat_path) {
-    const std::string s = slurp(stat_path);
-    const std::size_t close = s.rfind(')');
-    return close == std::string::npos || close + 2 >= s.size() ? '?' : s[close + 2];
-}
-
-// The demo, with every thread stopped ('T' or 't') for as long as this object lives.
-class StoppedDemo {
-  public:
-    StoppedDemo() {
-        kill(demo_.pid(), SIGSTOP);
-        const std::string task = "/proc/" + demo_.pid_text() + "/task";
-        for (int tries = 0; tries < 500; ++tries) {
-            bool all = true;
-            for (const auto& t : fs::directory_iterator(task)) {
-                const char st = task_state(t.path().string() + "/stat");
-                all = all && (st == 'T' || st == 't');
-            }
-            if (all) return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        throw std::runtime_error("the demo did not stop");
-    }
-    ~StoppedDemo() { kill(demo_.pid(), SIGCONT); }
-
-    pid_t pid() const { return demo_.pid(); }
-    std::string pid_text() const { return demo_.pid_text(); }
-
-  private:
-    Demo demo_;
-};
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = ::testing::TempDir() + "/vmatlas snapshot live XXXXXX";
-        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
+// The demo, with every thread stopped for as long as this object lives.
+struct StoppedDemo : Demo {
+    StoppedDemo() { pause(); }
 };
 
 RunResult view(std::vector<std::string> before, const std::string& target,
@@ -73,7 +29,7 @@ RunResult view(std::vector<std::string> before, const std::string& target,
 TEST(SnapshotLive, HoldsTheStoppedProcess) {
     StoppedDemo demo;
     TempDir dir;
-    const std::string snap = dir.file("demo.json");
+    const std::string snap = dir / "demo.json";
     const RunResult saved = vmatlas({"save", demo.pid_text(), "-o", snap});
     ASSERT_EQ(saved.status, 0) << saved.err;
     const auto doc = nlohmann::json::parse(slurp(snap));
@@ -123,7 +79,7 @@ TEST(SnapshotLive, HoldsTheStoppedProcess) {
 TEST(SnapshotLive, EveryViewIsTheViewOfTheStoppedProcess) {
     StoppedDemo demo;
     TempDir dir;
-    const std::string snap = dir.file("demo.json");
+    const std::string snap = dir / "demo.json";
     const RunResult saved = vmatlas({"save", demo.pid_text(), "-o", snap});
     ASSERT_EQ(saved.status, 0) << saved.err;
     const std::string pid = demo.pid_text();

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "harness.hpp"
-#include "names.hpp"
+#include "map/names.hpp"
+#include "support/harness.hpp"
 
 namespace vmtest {
 namespace {
@@ -94,17 +94,10 @@ void expect_text_rows(const nlohmann::json& doc) {
 
 class MapsText : public ::testing::Test {
   protected:
-    void SetUp() override {
-        // A directory with a space in its name, like the demo's.
-        char dir_template[] = "/tmp/vmatlas maps text XXXXXX";
-        ASSERT_NE(mkdtemp(dir_template), nullptr);
-        dir_ = dir_template;
-        file_ = dir_ + "/saved maps.txt";
-        std::ofstream(file_) << kText;
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void SetUp() override { write_text(file_, kText); }
 
-    std::string dir_, file_;
+    TempDir dir_{"vmatlas maps text"};  // a space in its name, like the demo's
+    std::string file_ = dir_ / "saved maps.txt";
 };
 
 TEST_F(MapsText, FileTargetHasTheTextsRows) {

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "harness.hpp"
-#include "names.hpp"
+#include "map/names.hpp"
+#include "support/harness.hpp"
 
 namespace vmtest {
 namespace {

@@ -18,7 +18,8 @@ constexpr const char* kText =
     "7ffc0000-7ffd0000 rw-p 00000000 00:00 0 [stack]\n";
 
 struct Fixture {
-    AddressSpace space = parse_maps_text(kText, SourceInfo{vmatlas::SourceKind::MapsText, "t", 0, ""});
+    AddressSpace space =
+        parse_maps_text(kText, SourceInfo{vmatlas::SourceKind::MapsText, "t", 0, ""});
     Annotations notes = annotate_kernel_names(space);
     Selection select(FilterSpec f) const { return select_rows(space, notes, f); }
 };
@@ -210,8 +211,8 @@ TEST(KernelNames, NamesAndRoles) {
     EXPECT_EQ(f.notes.roles[3], Role::Heap);
     EXPECT_EQ(f.notes.roles[4], Role::Stack);
     EXPECT_EQ(anon_name(0x7f35f09a3000), "[anon_7f35f09a3]");
-    const AddressSpace s =
-        parse_maps_text("7f35f09a3000-7f35f09c5000 rwxp 0 0:0 0\n", {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const AddressSpace s = parse_maps_text("7f35f09a3000-7f35f09c5000 rwxp 0 0:0 0\n",
+                                           {vmatlas::SourceKind::MapsText, "", 0, ""});
     const Annotations n = annotate_kernel_names(s);
     EXPECT_EQ(n.labels[0].name, "[anon_7f35f09a3]");
     EXPECT_EQ(n.labels[0].source, NameSource::Heuristic);

@@ -1,7 +1,7 @@
 // Filters, context and gaps on the demo, checked against its /proc/PID/maps.
 #include <gtest/gtest.h>
 
-#include "harness.hpp"
+#include "support/harness.hpp"
 
 namespace vmtest {
 namespace {

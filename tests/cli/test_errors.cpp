@@ -4,8 +4,8 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 
-#include "harness.hpp"
 #include "sources/proc_stream.hpp"
+#include "support/harness.hpp"
 #include "vmatlas/procfs.hpp"
 
 namespace vmtest {

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness.hpp"
+#include "support/harness.hpp"
 #include "vmatlas/annotations.hpp"
 
 namespace vmtest {
