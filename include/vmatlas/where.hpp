@@ -63,7 +63,10 @@ std::string_view to_string(SymbolMatch m);
 
 struct WhereSymbol {
     std::string_view name;  // as the table spells it (mangled); empty when there is none
-    Addr value = 0;         // its address in the process
+    // The source file a local symbol's STT_FILE symbol names, when there is one: what a
+    // symbolizer prints for the file of code without line information.
+    std::string_view file;
+    Addr value = 0;  // its address in the process
     std::uint64_t offset = 0, size = 0;
     SymbolSource source = SymbolSource::Symtab;
     SymbolMatch match = SymbolMatch::Inside;

@@ -43,6 +43,7 @@ const Dwfl_Callbacks kCallbacks = {
 struct Symbol {
     std::uint64_t addr = 0, size = 0;
     std::string_view name;
+    std::string_view file;    // a local symbol's STT_FILE (its source file), if any
     std::uint32_t order = 0;  // in the table: the last tie-break
     std::uint8_t type_rank = 0, bind_rank = 0;
     SymbolSource source = SymbolSource::Symtab;
@@ -210,6 +211,10 @@ void ObjectSymbols::Impl::read_symbols(Elf* main_elf) {
     dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &debug_name);
     std::vector<Symbol> all;
     all.reserve(static_cast<std::size_t>(count));
+    // The local symbols after an STT_FILE symbol are of that source file (addr2line and
+    // llvm-symbolizer print it when there are no lines).
+    std::string_view file;
+    Elf* file_from = nullptr;
     for (int k = 0; k < count; ++k) {
         GElf_Sym sym;
         GElf_Addr addr = 0;
@@ -217,7 +222,13 @@ void ObjectSymbols::Impl::read_symbols(Elf* main_elf) {
         Elf* from = nullptr;
         Dwarf_Addr bias = 0;
         const char* name = dwfl_module_getsym_info(module, k, &sym, &addr, &shndx, &from, &bias);
-        if (name == nullptr || name[0] == '\0') continue;
+        if (name == nullptr) continue;
+        if (from != file_from) file = {}, file_from = from;
+        if (GELF_ST_TYPE(sym.st_info) == STT_FILE) {
+            file = name;
+            continue;
+        }
+        if (name[0] == '\0') continue;
         // Undefined, absolute, or in a section not loaded: no address of the object.
         if (shndx == SHN_UNDEF || shndx == SHN_ABS || shndx == static_cast<GElf_Word>(-1)) continue;
         const unsigned type = GELF_ST_TYPE(sym.st_info);
@@ -232,6 +243,7 @@ void ObjectSymbols::Impl::read_symbols(Elf* main_elf) {
         const unsigned bind = GELF_ST_BIND(sym.st_info);
         s.bind_rank = bind_rank(bind);
         s.global = bind == STB_GLOBAL || bind == STB_WEAK || bind == STB_GNU_UNIQUE;
+        if (bind == STB_LOCAL) s.file = file;
         if (from == main_elf)
             s.source = main_symtab ? SymbolSource::Symtab : SymbolSource::Dynsym;
         else
@@ -311,6 +323,7 @@ WhereSymbol ObjectSymbols::symbol(std::uint32_t index, std::uint64_t vaddr) cons
     const Symbol& s = impl_->symbols[index - 1];
     WhereSymbol w;
     w.name = s.name;
+    w.file = s.file;
     w.value = s.addr;
     w.offset = vaddr - s.addr;
     w.size = s.size;
