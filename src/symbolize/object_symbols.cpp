@@ -136,6 +136,19 @@ std::string_view function_name(Dwarf_Die* die) {
     return s;
 }
 
+// How many of the sorted elements have a key at or below x (std::upper_bound's position), from
+// a guess: a batch in address order asks about nearby addresses one after another, so the answer
+// is usually the last one or the next; else it is searched for.
+template <typename T, typename Key>
+std::size_t at_or_below(const std::vector<T>& v, std::uint64_t x, std::size_t& guess, Key key) {
+    const std::size_t n = v.size();
+    for (std::size_t g = guess; g <= n && g <= guess + 1; ++g)
+        if ((g == 0 || key(v[g - 1]) <= x) && (g == n || x < key(v[g]))) return guess = g;
+    auto it = std::upper_bound(v.begin(), v.end(), x,
+                               [&](std::uint64_t a, const T& e) { return a < key(e); });
+    return guess = static_cast<std::size_t>(it - v.begin());
+}
+
 }  // namespace
 
 struct ObjectSymbols::Impl {
@@ -153,6 +166,9 @@ struct ObjectSymbols::Impl {
     std::vector<LineRow> lines;      // by address; at one address, a sequence's end first
     std::vector<Scope> scopes;
     std::vector<ScopePiece> pieces;  // by lo
+
+    // The last answers of at_or_below, one a table.
+    std::size_t symbol_guess = 0, section_guess = 0, line_guess = 0, piece_guess = 0;
 
     void read_symbols(Elf* main_elf);
     void read_sections(Elf* main_elf);
@@ -305,10 +321,10 @@ void ObjectSymbols::Impl::read_sections(Elf* main_elf) {
 
 std::uint32_t ObjectSymbols::symbol_index(std::uint64_t vaddr) const {
     const auto& syms = impl_->symbols;
-    auto it = std::upper_bound(syms.begin(), syms.end(), vaddr,
-                               [](std::uint64_t a, const Symbol& s) { return a < s.addr; });
-    if (it == syms.begin()) return 0;
-    const std::size_t below = static_cast<std::size_t>(it - syms.begin()) - 1;
+    const std::size_t count =
+        at_or_below(syms, vaddr, impl_->symbol_guess, [](const Symbol& s) { return s.addr; });
+    if (count == 0) return 0;
+    const std::size_t below = count - 1;
     const Symbol& s = syms[below];
     if (s.size > 0 && vaddr - s.addr < s.size) return static_cast<std::uint32_t>(below) + 1;
     // A sized symbol that began earlier and reaches past vaddr beats a label or a symbol that
@@ -348,9 +364,9 @@ std::uint32_t ObjectSymbols::section_index(std::uint64_t vaddr) const {
     const auto& secs = impl_->sections;
     const auto& max_end = impl_->section_max_end;
     // The last section that begins at or below vaddr and holds it.
-    auto it = std::upper_bound(secs.begin(), secs.end(), vaddr,
-                               [](std::uint64_t a, const SectionRange& s) { return a < s.addr; });
-    for (std::size_t k = static_cast<std::size_t>(it - secs.begin()); k-- > 0;) {
+    for (std::size_t k = at_or_below(secs, vaddr, impl_->section_guess,
+                                     [](const SectionRange& s) { return s.addr; });
+         k-- > 0;) {
         if (max_end[k] <= vaddr) break;
         if (vaddr - secs[k].addr < secs[k].size) return static_cast<std::uint32_t>(k) + 1;
     }
@@ -573,20 +589,17 @@ void ObjectSymbols::Impl::read_dwarf(Dwarf* dw, Dwarf_Addr bias) {
 
 std::uint32_t ObjectSymbols::line_index(std::uint64_t vaddr) const {
     const auto& rows = impl_->lines;
-    auto it = std::upper_bound(rows.begin(), rows.end(), vaddr,
-                               [](std::uint64_t a, const LineRow& r) { return a < r.addr; });
-    if (it == rows.begin()) return 0;
-    --it;
-    if (it->end) return 0;
-    return static_cast<std::uint32_t>(it - rows.begin()) + 1;
+    const std::size_t count =
+        at_or_below(rows, vaddr, impl_->line_guess, [](const LineRow& r) { return r.addr; });
+    if (count == 0 || rows[count - 1].end) return 0;
+    return static_cast<std::uint32_t>(count);
 }
 
 std::uint32_t ObjectSymbols::scope_index(std::uint64_t vaddr) const {
     const auto& p = impl_->pieces;
-    auto it = std::upper_bound(p.begin(), p.end(), vaddr,
-                               [](std::uint64_t a, const ScopePiece& s) { return a < s.lo; });
-    if (it == p.begin()) return 0;
-    return std::prev(it)->scope;
+    const std::size_t count =
+        at_or_below(p, vaddr, impl_->piece_guess, [](const ScopePiece& s) { return s.lo; });
+    return count == 0 ? 0 : p[count - 1].scope;
 }
 
 void ObjectSymbols::frames(std::uint32_t line, std::uint32_t scope,

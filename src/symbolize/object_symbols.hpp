@@ -5,7 +5,9 @@
 //
 // The look-ups come in two steps, so that a batch can be searched in address order and answered
 // in another: *_index(vaddr) searches and returns a small index (0: nothing), and the other
-// functions turn an index into the answer without searching.
+// functions turn an index into the answer without searching. Each search starts from where the
+// last one ended (addresses in order are found in a step or two), so an ObjectSymbols is not to
+// be searched from two threads at once.
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,9 @@
 #include "vmatlas/where.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <numeric>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -51,6 +53,40 @@ std::string_view basename_of(std::string_view path) {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
 
+// An address and its position in the batch.
+struct Keyed {
+    Addr a;
+    std::uint32_t k;
+};
+
+// The addresses with their positions, in address order, equal ones in the order given: input in
+// order as it is, else an LSD radix sort on the bits in which the addresses differ (11 at a time:
+// a batch of libc's text differs in some 21 bits, three passes). Sorted with their positions, the
+// addresses are then read in order, not through a permutation.
+std::vector<Keyed> address_order(std::span<const Addr> addrs) {
+    const std::size_t n = addrs.size();
+    std::vector<Keyed> order(n);
+    for (std::size_t k = 0; k < n; ++k) order[k] = {addrs[k], static_cast<std::uint32_t>(k)};
+    if (std::is_sorted(addrs.begin(), addrs.end())) return order;
+    const auto [lo, hi] = std::minmax_element(addrs.begin(), addrs.end());
+    const int bits = std::bit_width(*hi - *lo);
+    constexpr int kDigit = 11;
+    std::vector<Keyed> other(n);
+    std::vector<std::uint32_t> count(std::size_t{1} << kDigit);
+    for (int shift = 0; shift < bits; shift += kDigit) {
+        const auto digit = [&](const Keyed& e) {
+            return static_cast<std::size_t>((e.a - *lo) >> shift) & ((1u << kDigit) - 1);
+        };
+        std::fill(count.begin(), count.end(), 0u);
+        for (const Keyed& e : order) ++count[digit(e)];
+        std::uint32_t sum = 0;
+        for (std::uint32_t& c : count) sum += std::exchange(c, sum);
+        for (const Keyed& e : order) other[count[digit(e)]++] = e;
+        order.swap(other);
+    }
+    return order;
+}
+
 }  // namespace
 
 class LocatorImpl {
@@ -81,11 +117,11 @@ class LocatorImpl {
         std::uint32_t row = kNone;     // kNone: in a hole
         std::uint32_t object = kNone;  // index into objects_
         std::uint32_t symbol = 0, section = 0, line = 0, scope = 0;
-        bool has_vaddr = false;
-        std::uint64_t vaddr = 0;
     };
 
     Resolved resolve_address(Addr a);
+    // The object's vaddr of address a in row `row` of object `object`, when the rows tell.
+    std::optional<std::uint64_t> vaddr_of(std::uint32_t row, std::uint32_t object, Addr a) const;
     void fill(const Resolved& r, Addr a, WhereAnswer& out);
     symbolize::ObjectSymbols* symbols_of(std::uint32_t object);
     const MappedObject& mapped(std::uint32_t object) const { return table_->objects[object]; }
@@ -94,6 +130,7 @@ class LocatorImpl {
     LocatorOptions options_;
     std::shared_ptr<const ObjectTable> table_;
     std::vector<Object> objects_;
+    std::size_t last_row_ = SIZE_MAX;  // the row the last address resolved was in
 };
 
 LocatorImpl::LocatorImpl(const NamedMap& map, LocatorOptions options)
@@ -163,27 +200,38 @@ symbolize::ObjectSymbols* LocatorImpl::symbols_of(std::uint32_t object) {
 LocatorImpl::Resolved LocatorImpl::resolve_address(Addr a) {
     Resolved r;
     const AddressSpace& space = map_.space;
-    const auto row = space.find(a);
+    // Addresses in order mostly fall in the row the last one did.
+    std::optional<std::size_t> row;
+    if (last_row_ < space.size() && space[last_row_].contains(a))
+        row = last_row_;
+    else
+        row = space.find(a);
     if (!row) return r;
+    last_row_ = *row;
     r.row = static_cast<std::uint32_t>(*row);
     const MappedObject* obj = table_->object_of(*row);
     if (obj == nullptr) return r;
     r.object = static_cast<std::uint32_t>(obj - table_->objects.data());
-    const Mapping& m = space[*row];
-    const bool file_row = object_key(m) == obj->key;
-    const auto vstart = obj->row_vaddr(m, file_row);
-    if (!vstart) return r;
-    r.has_vaddr = true;
-    r.vaddr = *vstart + (a - m.start);
+    const auto vaddr = vaddr_of(r.row, r.object, a);
+    if (!vaddr) return r;
     symbolize::ObjectSymbols* syms = symbols_of(r.object);
     if (syms == nullptr) return r;
-    r.symbol = syms->symbol_index(r.vaddr);
-    r.section = syms->section_index(r.vaddr);
+    r.symbol = syms->symbol_index(*vaddr);
+    r.section = syms->section_index(*vaddr);
     if (options_.lines && syms->load_lines()) {
-        r.line = syms->line_index(r.vaddr);
-        r.scope = syms->scope_index(r.vaddr);
+        r.line = syms->line_index(*vaddr);
+        r.scope = syms->scope_index(*vaddr);
     }
     return r;
+}
+
+std::optional<std::uint64_t> LocatorImpl::vaddr_of(std::uint32_t row, std::uint32_t object,
+                                                   Addr a) const {
+    const Mapping& m = map_.space[row];
+    const MappedObject& obj = mapped(object);
+    const auto vstart = obj.row_vaddr(m, object_key(m) == obj.key);
+    if (!vstart) return std::nullopt;
+    return *vstart + (a - m.start);
 }
 
 void LocatorImpl::fill(const Resolved& r, Addr a, WhereAnswer& out) {
@@ -225,11 +273,12 @@ void LocatorImpl::fill(const Resolved& r, Addr a, WhereAnswer& out) {
     out.image_name = o.name;
     out.image_path = o.path;
     out.image_base = o.base;
-    if (!r.has_vaddr) return;
-    out.elf_vaddr = r.vaddr;
-    if (const Load* l = obj->layout->load_of_vaddr(r.vaddr)) {
+    const auto vaddr = vaddr_of(r.row, r.object, a);
+    if (!vaddr) return;
+    out.elf_vaddr = vaddr;
+    if (const Load* l = obj->layout->load_of_vaddr(*vaddr)) {
         out.segment = l->index;
-        out.segment_offset = r.vaddr - l->ph->vaddr;
+        out.segment_offset = *vaddr - l->ph->vaddr;
     }
     const symbolize::ObjectSymbols* syms = o.symbols.get();
     if (syms == nullptr) return;
@@ -237,11 +286,11 @@ void LocatorImpl::fill(const Resolved& r, Addr a, WhereAnswer& out) {
     out.debug_file = syms->debug_file();
     if (r.section != 0) {
         out.section = syms->section_name(r.section);
-        out.section_offset = r.vaddr - syms->section_addr(r.section);
+        out.section_offset = *vaddr - syms->section_addr(r.section);
     }
-    out.symbol = syms->symbol(r.symbol, r.vaddr);
+    out.symbol = syms->symbol(r.symbol, *vaddr);
     if (r.scope != 0 && (!out.symbol.found() || out.symbol.match != SymbolMatch::Inside))
-        if (WhereSymbol d = syms->dwarf_symbol(r.scope, r.vaddr); d.found()) out.symbol = d;
+        if (WhereSymbol d = syms->dwarf_symbol(r.scope, *vaddr); d.found()) out.symbol = d;
     // Symbols are the object's; the process sees them moved by the row's placement.
     if (out.symbol.found()) out.symbol.value = a - out.symbol.offset;
     if (r.line != 0 || r.scope != 0) syms->frames(r.line, r.scope, out.frames);
@@ -249,18 +298,13 @@ void LocatorImpl::fill(const Resolved& r, Addr a, WhereAnswer& out) {
 
 void LocatorImpl::locate_batch(std::span<const Addr> addresses,
                                const std::function<void(std::size_t, const WhereAnswer&)>& answer) {
-    std::vector<std::uint32_t> order(addresses.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::uint32_t x, std::uint32_t y) { return addresses[x] < addresses[y]; });
+    const std::vector<Keyed> order = address_order(addresses);
     std::vector<Resolved> resolved(addresses.size());
+    Resolved last;
     for (std::size_t k = 0; k < order.size(); ++k) {
-        const std::uint32_t at = order[k];
         // Equal addresses, resolved once.
-        if (k > 0 && addresses[order[k - 1]] == addresses[at])
-            resolved[at] = resolved[order[k - 1]];
-        else
-            resolved[at] = resolve_address(addresses[at]);
+        if (k == 0 || order[k - 1].a != order[k].a) last = resolve_address(order[k].a);
+        resolved[order[k].k] = last;
     }
     WhereAnswer out;
     for (std::size_t k = 0; k < addresses.size(); ++k) {
