@@ -12,6 +12,7 @@ packages=(
   llvm xz-utils                  # llvm-symbolizer, a peer of `where`; xz for MiniDebugInfo tests
   libc6-dbg                      # libc's lines for the `where` benchmark
   clang-format
+  zsh fish                       # the shell completions are tested in them
   gcc-multilib g++-multilib      # 32-bit test programs and cores
 )
 
