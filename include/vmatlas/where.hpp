@@ -20,8 +20,9 @@
 //    Files are those the map's annotators checked: the file the process mapped (a live process's
 //    map_files), a file whose device and inode are the row's, a core's objects whose build-id
 //    matched.
-//  - At one address several symbols may be aliases: a sized function wins over a sized object,
-//    which wins over a label; then a global over a weak over a local; then the first in the table.
+//  - At one address several symbols may be aliases: a sized symbol wins, then the largest, then
+//    a function over an object over a label, a global over a weak over a local, the fewest
+//    leading underscores, the shortest name (as perf chooses), the first in the table.
 //    An address past the end of every symbol before it gets the nearest one below, marked
 //    Nearest (a stripped object's nearest exported symbol).
 //  - Every string_view and span in an answer stays valid as long as the Locator (and the

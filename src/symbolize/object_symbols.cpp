@@ -273,13 +273,18 @@ void ObjectSymbols::Impl::read_symbols(Elf* main_elf) {
         return a.order < b.order;
     });
     // Aliases: at one address, a sized symbol, then the largest, then a function over an object
-    // over a label, a global over a weak over a local, then the first in the table.
+    // over a label, a global over a weak over a local, then, as perf chooses, the name with the
+    // fewest leading underscores and the shortest ("malloc" over "__libc_malloc"), then the
+    // first in the table.
     std::sort(all.begin(), all.end(), [](const Symbol& a, const Symbol& b) {
         if (a.addr != b.addr) return a.addr < b.addr;
         if ((a.size == 0) != (b.size == 0)) return a.size != 0;
         if (a.size != b.size) return a.size > b.size;
         if (a.type_rank != b.type_rank) return a.type_rank < b.type_rank;
         if (a.bind_rank != b.bind_rank) return a.bind_rank < b.bind_rank;
+        const std::size_t ua = a.name.find_first_not_of('_'), ub = b.name.find_first_not_of('_');
+        if (ua != ub) return ua < ub;
+        if (a.name.size() != b.name.size()) return a.name.size() < b.name.size();
         return a.order < b.order;
     });
     for (const Symbol& s : all)

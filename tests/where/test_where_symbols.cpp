@@ -180,9 +180,14 @@ TEST_P(WhereLines, EveryByteAsAddr2lineAndLlvmSymbolizer) {
                 EXPECT_EQ(mine, gnu[k]);
                 equal_both += mine == gnu[k];
             } else {
-                // Where the peers disagree, vmatlas names functions by DWARF, as addr2line.
+                // Where the peers disagree, vmatlas names functions by DWARF, as addr2line; between
+                // aliases in a symbol table, its rule picks one of theirs (addr2line takes the
+                // first in the table, llvm-symbolizer the last).
                 ++peers_differ;
-                EXPECT_EQ(mine, gnu[k]);
+                if (!a.frames.empty())
+                    EXPECT_EQ(mine, gnu[k]);
+                else
+                    EXPECT_TRUE(mine == gnu[k] || mine == llvm[k]);
             }
         }
         EXPECT_EQ(equal_both + peers_differ, vaddrs.size());

@@ -177,13 +177,14 @@ inline std::vector<Sym> functions(const std::string& file, bool dynamic,
 }
 
 // The name the documented rule picks among the symbols at one address: a sized one, the
-// largest, a function before a label, a global before a weak before a local, the first in the
-// table.
+// largest, a function before an object before a label, a global before a weak before a local,
+// the fewest leading underscores, the shortest name, the first in the table.
 inline const Sym& preferred(const std::vector<const Sym*>& at) {
     auto rank = [](const Sym& s) {
         const int bind = s.bind == "GLOBAL" ? 0 : s.bind == "WEAK" ? 1 : 2;
         const int type = s.type == "FUNC" ? 0 : s.type == "OBJECT" ? 1 : 2;
-        return std::make_tuple(s.size == 0, ~s.size, type, bind, s.index);
+        return std::make_tuple(s.size == 0, ~s.size, type, bind, s.name.find_first_not_of('_'),
+                               s.name.size(), s.index);
     };
     return **std::min_element(at.begin(), at.end(),
                               [&](const Sym* a, const Sym* b) { return rank(*a) < rank(*b); });
