@@ -3,6 +3,9 @@
 // object's symbols and lines read once (object_symbols.hpp).
 #include "vmatlas/where.hpp"
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <bit>
 #include <numeric>
@@ -190,6 +193,13 @@ symbolize::ObjectSymbols* LocatorImpl::symbols_of(std::uint32_t object) {
     if (!obj.layout || obj.file.empty()) return nullptr;
     std::string why;
     o.symbols = symbolize::ObjectSymbols::open(obj.file, o.path, why);
+    // A live process's map_files go with it: the file by its path, when it is still the one.
+    struct stat st;
+    if (!o.symbols && obj.file.starts_with("/proc/") && o.path.starts_with('/') &&
+        ::stat(std::string(o.path).c_str(), &st) == 0 &&
+        static_cast<std::uint64_t>(st.st_ino) == obj.key.inode &&
+        major(st.st_dev) == obj.key.dev_major && minor(st.st_dev) == obj.key.dev_minor)
+        o.symbols = symbolize::ObjectSymbols::open(std::string(o.path), o.path, why);
     if (!o.symbols)
         warnings.push_back(fmt::format("{}: no symbols: {}", o.path, why));
     else if (options_.lines)
