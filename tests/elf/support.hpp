@@ -173,6 +173,7 @@ class Child {
 
     pid_t pid() const { return pid_; }
     const std::string& ready_line() const { return ready_line_; }
+    int stdin_fd() const { return stdin_; }  // the write end of its standard input
 
   private:
     void stop() {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/core_support.hpp"
+#include "sources/procmap_query.hpp"
 #include "vmatlas/where.hpp"
 #include "where/where_support.hpp"
 
@@ -314,6 +315,44 @@ TEST(WhereLive, ProcmapQueryAnswersAsTheText) {
         text.where->locate(a, x);
         whole.where->locate(a, y);
         expect_same(x, text.map, y, whole.map);
+    }
+}
+
+// A process that exits, or runs exec, after its map was opened: PROCMAP_QUERY says so (ESRCH),
+// and the answer is that it exited.
+TEST(WhereLive, ProcmapQueryOfAProcessThatExitsOrExecs) {
+    if (!vmatlas::kernel_has_procmap_query()) GTEST_SKIP() << "this kernel has no PROCMAP_QUERY";
+    using Find = vmatlas::ProcmapQuery::Find;
+    {
+        auto run = std::make_unique<Running>(Variant::Debug);
+        auto q = vmatlas::ProcmapQuery::open(run->child.pid());
+        ASSERT_TRUE(q.ok()) << q.error().message;
+        auto found = q->query(run->copy, Find::Covering);
+        ASSERT_TRUE(found.ok() && found->has_value());
+        EXPECT_EQ((*found)->mapping.start, run->copy);
+        run.reset();  // the program exits and is reaped
+        auto gone = q->query(0x1000, Find::CoveringOrNext);
+        ASSERT_FALSE(gone.ok());
+        EXPECT_EQ(gone.error().kind, vmatlas::ErrorKind::ProcessExited) << gone.error().message;
+    }
+    {
+        // A shell that runs exec once it reads a line.
+        elftest::Child shell({"/bin/sh", "-c", "echo ready; read l; exec sleep 30"});
+        auto q = vmatlas::ProcmapQuery::open(shell.pid());
+        ASSERT_TRUE(q.ok()) << q.error().message;
+        ASSERT_TRUE(q->query(0, Find::CoveringOrNext).ok());
+        ASSERT_EQ(write(shell.stdin_fd(), "go\n", 3), 3);
+        // Until exec has replaced its memory, the old map still answers.
+        std::optional<vmatlas::Error> error;
+        for (int i = 0; i < 500 && !error; ++i) {
+            auto r = q->query(0, Find::CoveringOrNext);
+            if (!r.ok()) error = r.error();
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ASSERT_TRUE(error.has_value()) << "the query never failed after exec";
+        EXPECT_EQ(error->kind, vmatlas::ErrorKind::ProcessExited) << error->message;
+        EXPECT_NE(error->message.find("exec"), std::string::npos) << error->message;
+        kill(shell.pid(), SIGKILL);
     }
 }
 
