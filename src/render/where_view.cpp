@@ -73,7 +73,7 @@ const SourceFrame* innermost(const WhereRow& r) {
 // an address in no mapping, its hole and neighbours. The input is in JSON and CSV only (the block
 // and the line show it for an input that is no address).
 constexpr WhereField kFields[] = {
-    WhereField::text("Input", "input", [](const WhereRow& r) { return text(r.input); })
+    WhereField::text("Input", "input", [](const WhereRow& r) { return Value{.s = r.input}; })
         .only(kInData),
     WhereField::address("Address", "pc",
                         [](const WhereRow& r) { return number_if(r.a, r.a ? r.a->address : 0); }),
@@ -209,16 +209,17 @@ std::string_view demangled(std::string_view name, std::string& buf) {
     return buf;
 }
 
-// The value of a key=value pair: as it is when it holds no blank, '"', '\' or '=' and is not
-// empty; else in double quotes, with '"' and '\' escaped by a '\'.
+// The value of a key=value pair, a cell append_cell() wrote (where a backslash is already
+// "\\"): as it is when it holds no blank, '"' or '=' and is not empty; else in double quotes,
+// each '"' in it written '\"'.
 void append_pair_value(std::string& out, std::string_view cell) {
-    if (!cell.empty() && cell.find_first_of(" \t\"\\=") == std::string_view::npos) {
+    if (!cell.empty() && cell.find_first_of(" \t\"=") == std::string_view::npos) {
         out += cell;
         return;
     }
     out.push_back('"');
     for (const char c : cell) {
-        if (c == '"' || c == '\\') out.push_back('\\');
+        if (c == '"') out.push_back('\\');
         out.push_back(c);
     }
     out.push_back('"');
@@ -360,7 +361,7 @@ void WhereView::Impl::write_pairs(const WhereRow& row, std::string& out) {
         append_pair_value(out, cell);
     };
     if (row.a == nullptr && !chosen) {
-        pair(*field_named("input"), text(row.input));
+        pair(*field_named("input"), Value{.s = row.input});
         pair(*field_named("error"), text(row.error));
     } else {
         for (const WhereField& f : fields) {
@@ -376,7 +377,7 @@ void WhereView::Impl::write_pairs(const WhereRow& row, std::string& out) {
 void WhereView::Impl::write_block(const WhereRow& row, std::string& out) {
     std::vector<std::pair<const WhereField*, Value>> shown;
     if (row.a == nullptr && !chosen) {
-        shown.emplace_back(field_named("input"), text(row.input));
+        shown.emplace_back(field_named("input"), Value{.s = row.input});
         shown.emplace_back(field_named("error"), text(row.error));
     } else {
         for (const WhereField& f : fields)

@@ -34,14 +34,18 @@ class Answerer {
   public:
     Answerer(Locator& where, WhereView& view) : where_(where), view_(view) {}
 
-    // Answers the inputs in order (blank ones are skipped), resolved as one batch.
-    void batch(const std::vector<std::string>& inputs) {
+    // Answers the inputs in order, resolved as one batch. A blank input is skipped when
+    // skip_blank (an empty line of standard input), else it is an input that is no address.
+    void batch(const std::vector<std::string>& inputs, bool skip_blank) {
         addrs_.clear();
         slots_.clear();
         whys_.clear();
         for (const std::string& input : inputs) {
-            if (text::trim_blanks(input).empty()) continue;
-            auto a = where_.resolve(input);
+            const bool blank = text::trim_blanks(input).empty();
+            if (blank && skip_blank) continue;
+            auto a = blank
+                         ? Result<Addr>(make_error(ErrorKind::Usage, "an empty ADDR is no address"))
+                         : where_.resolve(input);
             if (a) {
                 slots_.push_back({&input, addrs_.size()});
                 addrs_.push_back(*a);
@@ -157,7 +161,7 @@ std::optional<std::string> answer_stdin(Answerer& answers) {
         } while (taken < kBatchBytes && more_ready(STDIN_FILENO));
         if (end)
             text::finish_lines(carry, [&](std::string_view line) { lines.emplace_back(line); });
-        answers.batch(lines);
+        answers.batch(lines, true);
         lines.clear();
     }
     return std::nullopt;
@@ -248,7 +252,7 @@ int run_where(int argc, char** argv) {
             return report({ErrorKind::UnreadableInput, *error});
         }
     } else {
-        answers.batch(addresses);
+        answers.batch(addresses, false);
     }
     answers.flush();
     for (const std::string& w : where.warnings()) report_warning(w);
