@@ -16,7 +16,8 @@
 //  - locate_batch() resolves its addresses in address order and answers in the order given.
 //  - Symbols come from .symtab, else .dynsym with the MiniDebugInfo of .gnu_debugdata, of the
 //    object or of its separate debug file (found by build-id under /usr/lib/debug/.build-id/ or
-//    by .gnu_debuglink, through elfutils libdwfl); lines and inlined calls from DWARF (libdw).
+//    by .gnu_debuglink, through elfutils libdwfl); lines and inlined calls from DWARF (libdw),
+//    for addresses in the object's code sections (SHF_EXECINSTR) only.
 //    Files are those the map's annotators checked: the file the process mapped (a live process's
 //    map_files), a file whose device and inode are the row's, a core's objects whose build-id
 //    matched.

@@ -53,6 +53,7 @@ struct Symbol {
 struct SectionRange {
     std::uint64_t addr = 0, size = 0;
     std::string_view name;
+    bool code = false;  // SHF_EXECINSTR
 };
 
 struct LineRow {
@@ -313,7 +314,8 @@ void ObjectSymbols::Impl::read_sections(Elf* main_elf) {
         if ((shdr.sh_flags & SHF_TLS) && shdr.sh_type == SHT_NOBITS) continue;
         if (shdr.sh_addr > UINT64_MAX - shdr.sh_size) continue;
         const char* name = elf_strptr(main_elf, shstrndx, shdr.sh_name);
-        sections.push_back({shdr.sh_addr, shdr.sh_size, name != nullptr ? name : ""});
+        sections.push_back({shdr.sh_addr, shdr.sh_size, name != nullptr ? name : "",
+                            (shdr.sh_flags & SHF_EXECINSTR) != 0});
     }
     std::stable_sort(sections.begin(), sections.end(),
                      [](const SectionRange& a, const SectionRange& b) { return a.addr < b.addr; });
@@ -384,6 +386,10 @@ std::string_view ObjectSymbols::section_name(std::uint32_t index) const {
 
 std::uint64_t ObjectSymbols::section_addr(std::uint32_t index) const {
     return index == 0 ? 0 : impl_->sections[index - 1].addr;
+}
+
+bool ObjectSymbols::section_is_code(std::uint32_t index) const {
+    return index != 0 && impl_->sections[index - 1].code;
 }
 
 // ---- DWARF ---------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ class ObjectSymbols {
     std::uint32_t section_index(std::uint64_t vaddr) const;
     std::string_view section_name(std::uint32_t index) const;
     std::uint64_t section_addr(std::uint32_t index) const;
+    bool section_is_code(std::uint32_t index) const;  // SHF_EXECINSTR; false for index 0
 
     // ---- lines and inlined calls (DWARF, read the first time one is asked for) ----
     // Reads the DWARF now, if not yet; false when the object has none.

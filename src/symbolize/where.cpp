@@ -228,7 +228,9 @@ LocatorImpl::Resolved LocatorImpl::resolve_address(Addr a) {
     if (syms == nullptr) return r;
     r.symbol = syms->symbol_index(*vaddr);
     r.section = syms->section_index(*vaddr);
-    if (options_.lines && syms->load_lines()) {
+    // Lines and subprograms are asked of code only: the DWARF of functions the linker dropped
+    // can claim ranges from 0, over the headers and data (addr2line says ?? there too).
+    if (options_.lines && syms->section_is_code(r.section) && syms->load_lines()) {
         r.line = syms->line_index(*vaddr);
         r.scope = syms->scope_index(*vaddr);
     }
