@@ -96,10 +96,14 @@ OpenResult open_checked(std::string name, const Mapping& row) {
 }
 
 // The file the row maps: through map_files, else by its path under the process's root (each
-// name made only when the one before is missing), or by its path for a saved map.
+// name made only when the one before is missing), or by its path for a saved map or an ELF image
+// (which a relative path names from the working directory; the row's device and inode decide).
 OpenResult open_object(std::string_view path, const Mapping& row, int pid) {
     const bool by_path = path.starts_with('/') && !row.deleted();
-    if (pid <= 0) return by_path ? open_checked(std::string(path), row) : OpenResult();
+    if (pid <= 0)
+        return by_path || (!path.empty() && !row.deleted() && !is_kernel_name(path))
+                   ? open_checked(std::string(path), row)
+                   : OpenResult();
     OpenResult r =
         open_checked(fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, row.start, row.end), row);
     if (r.outcome != Opened::Missing || !by_path) return r;
