@@ -206,3 +206,41 @@ INSTANTIATE_TEST_SUITE_P(Variants, WhereLines,
 
 }  // namespace
 }  // namespace wheretest
+
+namespace wheretest {
+namespace {
+
+// A function the linker dropped (--gc-sections) keeps its DWARF, its range moved to vaddr 0: over
+// the ELF headers. addr2line says ?? there; vmatlas asks DWARF about code sections only.
+TEST(WhereLines, DroppedFunctionsDwarfDoesNotNameTheHeaders) {
+    static ScratchDir dir("vmatlas where gc");
+    const std::string src = dir / "dropped.c", exe = dir / "dropped";
+    elftest::write_text(src,
+                        "int where_dropped(int x) { return x * 7 + 3; }\n"
+                        "int main(void) { return 0; }\n");
+    must_run({"cc", "-g", "-O2", "-ffunction-sections", "-Wl,--gc-sections", "-o", exe, src});
+    // The premise: the dropped function's DWARF claims vaddr 4 (llvm-symbolizer believes it).
+    const auto llvm = llvm_symbolizer(exe, {4});
+    ASSERT_EQ(llvm.size(), 1u);
+    ASSERT_EQ(llvm[0].at(0).function, "where_dropped");
+    const auto gnu = addr2line(exe, {4});
+    ASSERT_EQ(gnu.size(), 1u);
+    EXPECT_EQ(gnu[0].at(0).function, "??");
+    Image img = open_image(exe);
+    WhereAnswer a;
+    img.where->locate(4, a);
+    ASSERT_TRUE(a.row);
+    EXPECT_EQ(a.elf_vaddr, 4u);
+    EXPECT_TRUE(a.frames.empty());
+    EXPECT_FALSE(a.symbol.found()) << a.symbol.name;
+    // main, in .text, still has its line.
+    auto main_addr = img.where->resolve("main");
+    ASSERT_TRUE(main_addr.ok()) << main_addr.error().message;
+    img.where->locate(*main_addr, a);
+    ASSERT_FALSE(a.frames.empty());
+    EXPECT_EQ(a.frames[0].function, "main");
+    EXPECT_EQ(a.frames[0].line, 2u);
+}
+
+}  // namespace
+}  // namespace wheretest
