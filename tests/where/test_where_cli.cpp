@@ -357,5 +357,25 @@ TEST(WhereCliImage, ARelativePathFindsItsSymbols) {
     EXPECT_EQ(answers[1].at("image_path"), name);
 }
 
+// Standard input as a file or a paste gives it: blank lines skipped, CRLF line ends, a last line
+// without its '\n'; and a line too long to be an address stops the run (status 7) after the
+// lines before it are answered.
+TEST(WhereCliInput, LinesAsTheyArrive) {
+    const std::string maps = std::string(VMATLAS_SOURCE_DIR) + "/tests/golden/layout.maps";
+    const vmtest::RunResult r = vmtest::vmatlas({"where", "--fields", "pc,name", maps},
+                                                "\n0x55555555e010\r\n  \n[stack]+8");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "pc=0x55555555e010 name=[heap]\npc=0x7ffffffde008 name=[stack]\n");
+    EXPECT_EQ(r.err, "");
+
+    const vmtest::RunResult longer = vmtest::vmatlas(
+        {"where", "--fields", "pc,name", maps}, "0x55555555e010\n" + std::string(100'000, 'a'));
+    EXPECT_EQ(longer.status, 7);
+    EXPECT_EQ(longer.out, "pc=0x55555555e010 name=[heap]\n");
+    EXPECT_EQ(longer.err,
+              "vmatlas: standard input: a line is longer than 65536 bytes, which no address is; "
+              "the lines before it are answered\n");
+}
+
 }  // namespace
 }  // namespace wheretest

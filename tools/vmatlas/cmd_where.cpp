@@ -26,6 +26,9 @@ namespace {
 constexpr std::size_t kFewAddresses = 16;
 // Standard input is read while more is ready, up to this much, before a batch is answered.
 constexpr std::size_t kBatchBytes = 4u << 20;
+// A line of standard input longer than this is no address (the longest C++ symbol names are a
+// few KiB): reading stops there, so that memory is bounded whatever is offered.
+constexpr std::size_t kLongestLine = 64u << 10;
 // Output is written when this much has gathered, and at the end of every batch.
 constexpr std::size_t kFlushBytes = 256u << 10;
 
@@ -158,6 +161,13 @@ std::optional<std::string> answer_stdin(Answerer& answers) {
             taken += static_cast<std::size_t>(n);
             text::feed_lines(carry, std::string_view(buf.data(), static_cast<std::size_t>(n)),
                              [&](std::string_view line) { lines.emplace_back(line); });
+            if (carry.size() > kLongestLine) {
+                answers.batch(lines, true);
+                return fmt::format(
+                    "standard input: a line is longer than {} bytes, which no address is; the "
+                    "lines before it are answered",
+                    kLongestLine);
+            }
         } while (taken < kBatchBytes && more_ready(STDIN_FILENO));
         if (end)
             text::finish_lines(carry, [&](std::string_view line) { lines.emplace_back(line); });
