@@ -16,7 +16,7 @@
 namespace vmatlas {
 
 enum class WhereStyle : std::uint8_t {
-    Block,  // "key  value" lines, an empty line between addresses
+    Block,  // "Header  value" lines, the fields known; an empty line between addresses
     Line,   // key=value pairs, one line an address
     Json,   // one JSON object a line
     Csv,    // a header line, then a row an address
