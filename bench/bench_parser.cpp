@@ -3,6 +3,7 @@
 //   BM_ParseMapsText      parse_maps_text on a synthetic 60,000-row maps text: sec_per_row
 //   BM_Find               AddressSpace::find, random addresses, 60,000 mappings: items_per_second
 //                         (goal: at least 50 M/s)
+//   BM_FindSorted         the same addresses sorted, as a batch of `where` is resolved
 //   BM_ReadSelfMaps       read_process_maps(getpid()): read(2) of /proc/self/maps plus parsing,
 //                         with the process's own rows and with 60,000 extra mappings
 //   BM_ReadSelfMapsRaw    the kernel floor for the same: read_proc_file("/proc/self/maps") alone
@@ -14,11 +15,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "spaced_pages.hpp"
 #include "synthetic_maps.hpp"
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/maps_text.hpp"
@@ -42,13 +45,15 @@ void BM_ParseMapsText(benchmark::State& state) {
     options.pasted_rows = state.range(0) != 0;
     std::size_t kept = 0;
     for (auto _ : state) {
-        vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
+        vmatlas::AddressSpaceBuilder builder(
+            vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
         vmatlas::parse_maps_text(text, builder, options);
         vmatlas::AddressSpace space = std::move(builder).build();
         kept = space.size();
         benchmark::DoNotOptimize(space);
     }
-    vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
+    vmatlas::AddressSpaceBuilder builder(
+        vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
     vmatlas::parse_maps_text(text, builder, options);
     report_memory(state, std::move(builder).build());
     if (kept != kRows) {
@@ -63,11 +68,25 @@ void BM_ParseMapsText(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseMapsText)->ArgName("pasted_rows")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
-// Random addresses over the whole span of the map (range 0: hits and misses as they fall; most
-// of a real map's span is holes) or inside random mappings (range 1: every look-up hits).
+// Random addresses over the whole span of the map (all_hit false: hits and misses as they fall;
+// most of a real map's span is holes) or inside random mappings (every look-up hits), in random
+// or in address order.
+void find_in_60k(benchmark::State& state, bool all_hit, bool sorted);
+
 void BM_Find(benchmark::State& state) {
-    static const vmatlas::AddressSpace space =
-        vmatlas::parse_maps_text(maps_60k(), vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
+    find_in_60k(state, state.range(0) != 0, false);
+}
+BENCHMARK(BM_Find)->ArgName("all_hit")->Arg(0)->Arg(1);
+
+// The same addresses in address order: a batch sorted as `where` resolves it.
+void BM_FindSorted(benchmark::State& state) {
+    find_in_60k(state, state.range(0) != 0, true);
+}
+BENCHMARK(BM_FindSorted)->ArgName("all_hit")->Arg(0)->Arg(1);
+
+void find_in_60k(benchmark::State& state, bool all_hit, bool sorted) {
+    static const vmatlas::AddressSpace space = vmatlas::parse_maps_text(
+        maps_60k(), vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "synthetic"});
     if (space.size() != kRows) {
         state.SkipWithError("the synthetic map did not parse");
         return;
@@ -79,13 +98,14 @@ void BM_Find(benchmark::State& state) {
     // [vvar], [vdso] and [vsyscall] far above it.
     vmatlas::Addr lo = space[2].start, hi = space[space.size() - 5].end;
     for (auto& a : addrs) {
-        if (state.range(0)) {
+        if (all_hit) {
             const vmatlas::Mapping& m = space[rng() % space.size()];
             a = m.start + rng() % m.size();
         } else {
             a = lo + rng() % (hi - lo);
         }
     }
+    if (sorted) std::sort(addrs.begin(), addrs.end());
     std::size_t found = 0;
     for (auto _ : state) {
         for (vmatlas::Addr a : addrs) {
@@ -99,36 +119,6 @@ void BM_Find(benchmark::State& state) {
         static_cast<double>(found) / static_cast<double>(state.iterations() * kAddrs);
     report_memory(state, space);
 }
-BENCHMARK(BM_Find)->ArgName("all_hit")->Arg(0)->Arg(1);
-
-// Maps count single pages with a hole after each, so that none merge: count more VMAs.
-class SpacedPages {
-  public:
-    explicit SpacedPages(std::size_t count) : span_(2 * count * kPage) {
-        if (count == 0) return;
-        void* base = mmap(nullptr, span_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (base == MAP_FAILED) return;
-        munmap(base, span_);
-        base_ = static_cast<char*>(base);
-        for (std::size_t i = 0; i < count; ++i) {
-            void* p = mmap(base_ + 2 * i * kPage, kPage, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-            if (p == MAP_FAILED) return;  // vm.max_map_count: ok() says so
-            ++mapped_;
-        }
-    }
-    ~SpacedPages() {
-        if (base_) munmap(base_, span_);
-    }
-    SpacedPages(const SpacedPages&) = delete;
-    SpacedPages& operator=(const SpacedPages&) = delete;
-    std::size_t mapped() const { return mapped_; }
-
-  private:
-    std::size_t span_;
-    char* base_ = nullptr;
-    std::size_t mapped_ = 0;
-};
 
 void BM_ReadSelfMaps(benchmark::State& state) {
     const auto extra = static_cast<std::size_t>(state.range(0));

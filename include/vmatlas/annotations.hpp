@@ -20,7 +20,17 @@ enum class NameSource : std::uint8_t {
     Elf,        // from the ELF object's headers
     Registers,  // from a thread's registers (a thread's stack)
     Heuristic,  // inferred: pwndbg's [anon_<start>>12>] for unnamed anonymous rows
+    // From the rows' layout alone, when the object's ELF headers cannot be read (a map saved on
+    // another machine): a `---p` row between two rows of one file is its "gap", the writable
+    // anonymous row right after its last writable row its "bss". Weaker than Elf.
+    Layout,
 };
+
+// A name that says which part of an ELF object a row is ("text", "bss", "gap"): from its headers
+// or from the rows' layout.
+constexpr bool names_segment(NameSource s) {
+    return s == NameSource::Elf || s == NameSource::Layout;
+}
 
 enum class Role : std::uint8_t { Other, Stack, Heap, Code, Data, Rwx, Rodata, Guard };
 

@@ -22,6 +22,7 @@
 // prints.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,11 +49,19 @@ struct NamedMapOptions {
     std::vector<std::string> add;
 };
 
+struct ObjectTable;  // internal to the library (src/annotate/objects.hpp)
+
 struct NamedMap {
     TargetKind kind = TargetKind::Process;
     AddressSpace space;
     Annotations notes;   // parallel to space
     ProcessFacts facts;  // what a core or a snapshot recorded (threads, auxiliary vector)
+    // The mapped objects the annotators read (their headers, load biases and the files they
+    // came from), kept for the symbolize stage (vmatlas/where.hpp); null for a target that brings
+    // its own names, and after a regions file was the target.
+    std::shared_ptr<const ObjectTable> objects;
+    // The target's own reader of its objects (a core's), for the later stages; may be null.
+    std::shared_ptr<const ObjectReader> object_reader;
 };
 
 // The target's named map. Errors are those of open_target and add_regions_file. A map may be

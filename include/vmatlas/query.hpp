@@ -57,6 +57,11 @@ struct GapReport {
 
 GapReport compute_gaps(const AddressSpace& space);
 
+// The entries of a layout around address a: the one that holds it (for an address below the first
+// mapping or above the last, the hole it falls in, to the bottom or the top of the address space),
+// with `before` entries before it and `after` after. The totals stay those of the whole map.
+GapReport gaps_around(const GapReport& all, Addr a, unsigned before, unsigned after);
+
 std::string_view to_string(GapEntry::Kind k);
 
 // An address as a person types it: "0x" or "0X" and 1 to 16 hex digits ("0x1f", "0X1F"), or 1 to

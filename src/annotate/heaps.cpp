@@ -29,9 +29,10 @@ bool anonymous_private(const AddressSpace& space, const Mapping& m) {
     return space.path(m).empty() && !m.perms.shared();
 }
 
-// Names that come from facts (ELF headers, a thread's registers) beat this guess.
+// Names that come from facts (ELF headers, a thread's registers) or from an object's own layout
+// beat this guess.
 bool may_rename(const Label& label) {
-    return label.source != NameSource::Elf && label.source != NameSource::Registers;
+    return !names_segment(label.source) && label.source != NameSource::Registers;
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ std::string_view to_string(NameSource s) {
             return "registers";
         case NameSource::Heuristic:
             return "heuristic";
+        case NameSource::Layout:
+            return "layout";
     }
     return "";
 }

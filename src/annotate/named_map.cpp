@@ -2,6 +2,7 @@
 // names when it brings them, else the annotator stages its kind allows.
 #include "vmatlas/named_map.hpp"
 
+#include "annotate/objects.hpp"
 #include "annotate/stages.hpp"
 #include "vmatlas/regions.hpp"
 
@@ -9,6 +10,7 @@ namespace vmatlas {
 
 NamedMap name_target(Target target, bool sections) {
     Annotations notes;
+    std::shared_ptr<ObjectTable> objects;
     if (target.names) {
         notes = std::move(*target.names);
         if (!sections) notes.sections.clear();
@@ -22,10 +24,13 @@ NamedMap name_target(Target target, bool sections) {
         ctx.facts = &target.facts;
         ctx.objects = target.objects.get();
         ctx.described_by_hand = target.kind == TargetKind::Regions;
-        notes = annotate(target.space, ctx);
+        objects = std::make_shared<ObjectTable>();
+        notes = annotate(target.space, ctx, *objects);
+        if (ctx.described_by_hand) objects.reset();
     }
-    return NamedMap{target.kind, std::move(target.space), std::move(notes),
-                    std::move(target.facts)};
+    return NamedMap{target.kind,        std::move(target.space),
+                    std::move(notes),   std::move(target.facts),
+                    std::move(objects), std::move(target.objects)};
 }
 
 Result<NamedMap> open_named_map(std::string_view spec, const NamedMapOptions& options) {

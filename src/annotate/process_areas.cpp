@@ -80,9 +80,12 @@ void name_brk_heap(const AddressSpace& space, const ProcessFacts& facts, const A
     const auto first = space.find(*in_exe);
     if (!first || space[*first].path == kNoPath) return;
     const PathId exe = space[*first].path;
+    // The executable's rows run on from the one that holds its entry point, its bss last; a
+    // copy of part of it mapped elsewhere is not where the heap follows.
     std::size_t last = *first;
-    for (std::size_t i = 0; i < space.size(); ++i)
-        if (space[i].path == exe || (notes.labels[i].object == exe && i == last + 1)) last = i;
+    while (last + 1 < space.size() &&
+           (space[last + 1].path == exe || notes.labels[last + 1].object == exe))
+        ++last;
     const std::size_t next = last + 1;
     if (next >= space.size() || !namer.unnamed(next)) return;
     const Mapping& m = space[next];

@@ -7,6 +7,10 @@
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/threads.hpp"
 
+namespace vmatlas {
+struct ObjectTable;  // annotate/objects.hpp
+}  // namespace vmatlas
+
 namespace vmatlas::stages {
 
 // kernel_names.cpp: [heap], [stack], [vdso], [anon:NAME], ...; [anon_<start>>12>] for the rest.
@@ -14,8 +18,16 @@ namespace vmatlas::stages {
 void name_kernel(const AddressSpace& space, Annotations& notes);
 
 // elf_segments.cpp: text, rodata, relro, data, headers, gap and bss from each mapped ELF object's
-// program headers (.SUNW_phname names win); the sections each row covers when asked.
-void name_elf_segments(const AddressSpace& space, const AnnotateContext& ctx, Annotations& notes);
+// program headers (.SUNW_phname names win), under the load bias its rows agree on; a row that
+// maps part of the file elsewhere is named by the file offsets it maps. The sections each row
+// covers when asked. A bss row is attached to its object.
+void name_elf_segments(const AddressSpace& space, ObjectTable& objects, bool want_sections,
+                       Annotations& notes);
+
+// layout.cpp: for an object the ELF stage named nothing of, "gap" for a `---p` row between two
+// of its rows and "bss" for the anonymous writable row right after its last writable row
+// (Layout), each attached to its object.
+void name_by_layout(const AddressSpace& space, ObjectTable& objects, Annotations& notes);
 
 // process_areas.cpp: for a target that recorded its process's facts but not the kernel's names (a
 // core): "[vdso]" at AT_SYSINFO_EHDR and "[vvar]"/"[vvar_vclock]" right below it, "[vsyscall]"

@@ -16,7 +16,7 @@ RowName name_of(const AddressSpace& space, const Annotations& notes, std::size_t
                 const DiffOptions& options) {
     if (!notes.labels.empty()) {
         const Label& l = notes.labels[i];
-        if (!options.segment_names && l.source == NameSource::Elf) return {};
+        if (!options.segment_names && names_segment(l.source)) return {};
         return {l.name, l.source};
     }
     const std::string_view path = space.path(space[i]);

@@ -33,7 +33,7 @@ Kind kind_of(const AddressSpace& space, const Annotations& notes, std::size_t i)
     const Label& label = notes.labels[i];
     const std::string_view name = label.name;
     const std::string_view path = space.path(m);
-    if (label.source == NameSource::Elf) {
+    if (names_segment(label.source)) {
         if (name == "text") return Kind::Code;
         if (name == "rodata" || name == "headers") return Kind::Rodata;
         if (name == "relro") return Kind::Relro;

@@ -86,25 +86,30 @@ class CoreObjects final : public ObjectReader {
   public:
     explicit CoreObjects(std::unique_ptr<Memory> memory) : memory_(std::move(memory)) {}
 
-    std::optional<elf::ElfObject> read(const AddressSpace& space,
-                                       const std::vector<std::size_t>& rows,
-                                       std::vector<std::string>& warnings) const override {
+    std::optional<ObjectHeaders> read(const AddressSpace& space,
+                                      const std::vector<std::size_t>& rows,
+                                      std::vector<std::string>& warnings) const override {
         const Mapping& first = space[rows.front()];
         const std::string_view path = space.path(first);
         std::optional<elf::ElfObject> dumped = read_dumped(space, rows);
         std::optional<elf::ElfObject> disk = first.deleted() ? std::nullopt : read_disk(path);
-        if (!disk) return dumped;
+        const auto from_core = [&]() -> std::optional<ObjectHeaders> {
+            if (!dumped) return std::nullopt;
+            return ObjectHeaders{std::move(*dumped), {}};
+        };
+        if (!disk) return from_core();
         if (!dumped) {
             if (unchecked_++ == 0) first_unchecked_ = path;
-            return disk;
+            return ObjectHeaders{std::move(*disk), std::string(path)};
         }
         const bool ids = !disk->build_id.empty() && !dumped->build_id.empty();
-        if (ids ? disk->build_id == dumped->build_id : same_loads(*disk, *dumped)) return disk;
+        if (ids ? disk->build_id == dumped->build_id : same_loads(*disk, *dumped))
+            return ObjectHeaders{std::move(*disk), std::string(path)};
         warnings.push_back(fmt::format(
             "{}: the file on disk is not the one the process mapped (its {} differs from the "
             "core's); its segments are named from the headers in the core",
             path, ids ? "build-id" : "program headers"));
-        return dumped;
+        return from_core();
     }
 
     void finish(std::vector<std::string>& warnings) const override {

@@ -249,9 +249,8 @@ bool Reader::read_source(const json& doc, const Loc& root, SourceInfo& src) {
         src.pid = static_cast<int>(p);
     }
     return name_of(*s, at, "kind", SourceKind::Regions, src.kind) &&
-           text(*s, at, "origin", src.origin) &&
-           text(*s, at, "process", src.process_name) && text(*s, at, "time", src.time) &&
-           text(*s, at, "kernel", src.kernel);
+           text(*s, at, "origin", src.origin) && text(*s, at, "process", src.process_name) &&
+           text(*s, at, "time", src.time) && text(*s, at, "kernel", src.kernel);
 }
 
 bool Reader::read_account(const json& doc, const Loc& root, RowAccount& acc, bool& incomplete) {
@@ -367,7 +366,7 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
 
     if (!text(v, at, "name", s)) return false;
     row.label.name = s;
-    if (!(name_of(v, at, "name_source", NameSource::Heuristic, row.label.source) &&
+    if (!(name_of(v, at, "name_source", NameSource::Layout, row.label.source) &&
           text(v, at, "object", s) && name_of(v, at, "role", Role::Guard, row.role)))
         return false;
     row.label.object = s.empty() ? kNoPath : builder.intern(s);

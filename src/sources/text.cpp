@@ -28,7 +28,39 @@ Number parse_decimal(std::string_view s, std::size_t max_digits) {
 
 std::optional<std::uint64_t> parse_user_address(std::string_view s) {
     if (has_hex_prefix(s)) return parse_hex(s, HexPrefix::Required, 16).optional();
+    if (s.size() > 1 && s[0] == '0') {
+        // Octal: 22 digits reach 2^66; the top digit may be 1 at most.
+        std::uint64_t v = 0;
+        for (std::size_t k = 1; k < s.size(); ++k) {
+            if (s[k] < '0' || s[k] > '7' || v >> 61 != 0) return std::nullopt;
+            v = v << 3 | static_cast<std::uint64_t>(s[k] - '0');
+        }
+        return v;
+    }
     return parse_decimal(s, 20).optional();
+}
+
+std::string_view trim_blanks(std::string_view s) {
+    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+std::optional<AddressExpr> parse_address_expr(std::string_view s) {
+    s = trim_blanks(s);
+    if (s.empty()) return std::nullopt;
+    if (const auto a = parse_user_address(s)) return AddressExpr{{}, *a, false};
+    // Only the last '+' can be followed by a number: any other has a '+' after it.
+    const std::size_t plus = s.rfind('+');
+    if (plus == std::string_view::npos) return AddressExpr{s, 0, false};
+    const auto offset = parse_user_address(trim_blanks(s.substr(plus + 1)));
+    const std::string_view term = trim_blanks(s.substr(0, plus));
+    if (!offset || term.empty()) return AddressExpr{s, 0, false};
+    if (const auto base = parse_user_address(term)) {
+        if (*base > UINT64_MAX - *offset) return std::nullopt;
+        return AddressExpr{{}, *base + *offset, false};
+    }
+    return AddressExpr{term, *offset, true};
 }
 
 Number parse_regions_number(std::string_view s) {

@@ -124,9 +124,26 @@ Number parse_hex(std::string_view s, HexPrefix prefix = HexPrefix::None,
 // All of s as a decimal number: 1 to max_digits digits, no sign, no blanks.
 Number parse_decimal(std::string_view s, std::size_t max_digits = kAnyLength);
 
-// An address as a person types it (a filter, --base): "0x" or "0X" and 1 to 16 hex digits, or
-// 1 to 20 decimal digits ("cafe" is a name, not an address).
+// An address as a person types it (`where`, a filter, --base), in C's and PANDA's convention:
+// "0x" or "0X" and 1 to 16 hex digits; a leading '0' and octal digits ("0755"; "0" is zero);
+// else 1 to 20 decimal digits ("cafe" is a name, not an address; "08" is nothing).
 std::optional<std::uint64_t> parse_user_address(std::string_view s);
+
+// An address expression: a number (parse_user_address), or TERM or TERM+OFFSET where TERM names
+// something the map resolves (a module: its image base; a symbol; a vmatlas name: its row's
+// start) and OFFSET is a number as above. The '+' is the last one followed by a number, so that
+// "libstdc++.so.6+0x10" is libstdc++.so.6 and 0x10; blanks around the whole, the term and the
+// offset are not part of them. NUMBER+OFFSET is their sum when it does not wrap.
+struct AddressExpr {
+    std::string_view term;    // empty: value is the address
+    std::uint64_t value = 0;  // the address, or the offset after the term (0 when none)
+    bool has_offset = false;  // "+OFFSET" was written
+};
+// Nothing for an empty (or all blank) text, and for a sum of numbers that wraps.
+std::optional<AddressExpr> parse_address_expr(std::string_view s);
+
+// s without the blanks it begins and ends with.
+std::string_view trim_blanks(std::string_view s);
 
 // START, SIZE and OFFSET of a regions file: "0x" or "0X" and any number of hex digits, or decimal
 // digits without a leading zero ("0" itself is a number). "0800" is octal to C and gdb, hex to

@@ -20,9 +20,10 @@ complete_bash() {
 [ "$(complete_bash vmatlas pmap --ra)" = --range ] || fail "bash: pmap's --range"
 [ "$(complete_bash vmatlas --ga)" = --gaps ] || fail "bash: the default command's --gaps"
 [ "$(complete_bash vmatlas help su)" = summary ] || fail "bash: help's commands"
+[ "$(complete_bash vmatlas where --one)" = --oneline ] || fail "bash: where's --oneline"
 
 zsh -n "$build/_vmatlas" || fail "zsh: the completion does not parse"
-for word in map pmap mappings summary elf diff save --range --gaps; do
+for word in map pmap mappings summary where elf diff save --range --gaps --oneline; do
     grep -q -- "$word" "$build/_vmatlas" || fail "zsh: $word is not completed"
 done
 

@@ -72,6 +72,26 @@ TEST(Args, PositionalsFillInOrderAndTheOptionalOneMayBeLeftOut) {
     EXPECT_EQ(b.stdout_text, "");
 }
 
+TEST(Args, AListAsTheLastPositionalTakesEveryWordLeft) {
+    std::string target;
+    std::vector<std::string> addrs;
+    bool json = false;
+    ArgParser parser{"Answers addresses.", "vmatlas test"};
+    parser.add_option("TARGET", target, "what")->required();
+    parser.add_option("ADDR", addrs, "addresses");
+    parser.add_flag("--json", json, "JSON");
+    std::vector<std::string> storage{"test", "1234", "0x10", "--json", "malloc+16", "--", "-"};
+    std::vector<char*> argv;
+    for (std::string& s : storage) argv.push_back(s.data());
+    EXPECT_FALSE(parser.parse(static_cast<int>(argv.size()), argv.data()).has_value());
+    EXPECT_EQ(target, "1234");
+    EXPECT_EQ(addrs, (std::vector<std::string>{"0x10", "malloc+16", "-"}));
+    EXPECT_TRUE(json);
+    EXPECT_NE(parser.help().find("Usage: vmatlas test [OPTIONS] TARGET [ADDR...]"),
+              std::string::npos)
+        << parser.help();
+}
+
 TEST(Args, ShortFlagsMayBeBundledAndLongOnesSpelledOut) {
     Command a;
     EXPECT_EQ(a.parse({"-wx", "1"}), -1);

@@ -291,16 +291,37 @@ TEST(Gaps, CoverTheMapInOrderAndAddUp) {
     EXPECT_FALSE(table.out.empty());
 }
 
-TEST(Gaps, CannotBeCombinedWithAFilter) {
+TEST(Gaps, TakeAnAddressButNotWOrX) {
     Demo demo;
-    for (auto args : {std::vector<std::string>{"--gaps", demo.pid_text(), "libc"},
-                      std::vector<std::string>{"--gaps", "-w", demo.pid_text()},
+    for (auto args : {std::vector<std::string>{"--gaps", "-w", demo.pid_text()},
                       std::vector<std::string>{"--gaps", "-x", demo.pid_text()}}) {
         RunResult r = vmatlas(args);
         EXPECT_EQ(r.status, 2);
         EXPECT_EQ(r.out, "");
         EXPECT_FALSE(r.err.empty());
     }
+    RunResult none = vmatlas({"--gaps", demo.pid_text(), "no_such_symbol_anywhere"});
+    EXPECT_EQ(none.status, 1);
+    EXPECT_EQ(none.out, "");
+    EXPECT_NE(none.err.find("no module, symbol or name"), std::string::npos) << none.err;
+
+    // The run that holds an address inside the heap, with one entry either side.
+    const auto rows = read_proc_maps(demo.pid());
+    const auto heap =
+        std::find_if(rows.begin(), rows.end(), [](const ProcRow& p) { return p.path == "[heap]"; });
+    ASSERT_NE(heap, rows.end());
+    const std::uint64_t a = heap->start + 0x10;
+    RunResult r = vmatlas({"--gaps", demo.pid_text(), to_hex(a), "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto doc = parse_json(r);
+    const auto& gaps = doc["gaps"];
+    ASSERT_EQ(gaps.size(), 3u);
+    const auto& mid = gaps[1];
+    EXPECT_LE(hex(mid["start"].get<std::string>()), a);
+    EXPECT_GT(hex(mid["end"].get<std::string>()), a);
+    EXPECT_EQ(mid["kind"], "mapped");
+    EXPECT_EQ(hex(gaps[0]["end"].get<std::string>()), hex(mid["start"].get<std::string>()));
+    EXPECT_EQ(hex(gaps[2]["start"].get<std::string>()), hex(mid["end"].get<std::string>()));
 }
 
 }  // namespace

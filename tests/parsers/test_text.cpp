@@ -176,7 +176,7 @@ TEST(TextParseDecimal, EdgesAndLimits) {
         EXPECT_EQ(parse_decimal(bad).error, NumberError::Bad) << bad;
 }
 
-TEST(TextUserAddress, HexWithPrefixOrDecimal) {
+TEST(TextUserAddress, HexOctalOrDecimal) {
     EXPECT_EQ(parse_user_address("0x1f"), 0x1fu);
     EXPECT_EQ(parse_user_address("0X1F"), 0x1fu);
     EXPECT_EQ(parse_user_address("31"), 31u);
@@ -184,12 +184,85 @@ TEST(TextUserAddress, HexWithPrefixOrDecimal) {
     EXPECT_EQ(parse_user_address("0xffffffffffffffff"), kMax);
     EXPECT_EQ(parse_user_address("0x0000000000000001"), 1u);  // 16 digits
     EXPECT_EQ(parse_user_address("18446744073709551615"), kMax);
-    EXPECT_EQ(parse_user_address("00000000000000000031"), 31u);  // 20 digits
-    for (const std::string_view no :
-         {"", "0x", "0X", "cafe", "libc", "0x10000000000000000", "0x00000000000000001",
-          "18446744073709551616", "000000000000000000031", "-1", "+1", " 1", "1 ", "0x 1", "1x",
-          "0x1g", "1f"})
+    // A leading zero is octal, as in C and PANDA, however many zeros lead.
+    EXPECT_EQ(parse_user_address("037"), 31u);
+    EXPECT_EQ(parse_user_address("00"), 0u);
+    EXPECT_EQ(parse_user_address("0755"), 0755u);
+    EXPECT_EQ(parse_user_address("00000000000000000031"), 031u);
+    EXPECT_EQ(parse_user_address("01777777777777777777777"), kMax);
+    EXPECT_EQ(parse_user_address("0001777777777777777777777"), kMax);
+    for (const std::string_view no : {"",
+                                      "0x",
+                                      "0X",
+                                      "cafe",
+                                      "libc",
+                                      "0x10000000000000000",
+                                      "0x00000000000000001",
+                                      "18446744073709551616",
+                                      "-1",
+                                      "+1",
+                                      " 1",
+                                      "1 ",
+                                      "0x 1",
+                                      "1x",
+                                      "0x1g",
+                                      "1f",
+                                      "08",
+                                      "09",
+                                      "0778",
+                                      "02000000000000000000000",
+                                      "0o7",
+                                      "0b1"})
         EXPECT_FALSE(parse_user_address(no)) << no;
+}
+
+TEST(TextAddressExpr, NumbersTermsAndOffsets) {
+    auto expr = [](std::string_view s) {
+        const auto e = parse_address_expr(s);
+        EXPECT_TRUE(e.has_value()) << s;
+        return e.value_or(AddressExpr{});
+    };
+    EXPECT_EQ(expr("0x10").value, 0x10u);
+    EXPECT_TRUE(expr("0x10").term.empty());
+    EXPECT_EQ(expr(" 0x10\t").value, 0x10u);
+    EXPECT_EQ(expr("0x1000+0x10").value, 0x1010u);  // a sum of numbers is a number
+    EXPECT_TRUE(expr("0x1000+0x10").term.empty());
+    EXPECT_EQ(expr("010+1").value, 9u);
+
+    AddressExpr e = expr("libc.so.6+0x1234");
+    EXPECT_EQ(e.term, "libc.so.6");
+    EXPECT_EQ(e.value, 0x1234u);
+    EXPECT_TRUE(e.has_offset);
+    e = expr("libstdc++.so.6+0x10");  // the last '+' followed by a number splits
+    EXPECT_EQ(e.term, "libstdc++.so.6");
+    EXPECT_EQ(e.value, 0x10u);
+    e = expr("libstdc++.so.6");
+    EXPECT_EQ(e.term, "libstdc++.so.6");
+    EXPECT_FALSE(e.has_offset);
+    e = expr("malloc+16");
+    EXPECT_EQ(e.term, "malloc");
+    EXPECT_EQ(e.value, 16u);
+    e = expr("malloc + 020");
+    EXPECT_EQ(e.term, "malloc");
+    EXPECT_EQ(e.value, 16u);
+    e = expr("[heap]+0x10");
+    EXPECT_EQ(e.term, "[heap]");
+    EXPECT_EQ(e.value, 0x10u);
+    e = expr("stack tid=1234");  // a name with a blank in it
+    EXPECT_EQ(e.term, "stack tid=1234");
+    EXPECT_EQ(e.value, 0u);
+    e = expr("operator+");
+    EXPECT_EQ(e.term, "operator+");
+    e = expr("f+08");  // not a number after the '+': all of it is a name
+    EXPECT_EQ(e.term, "f+08");
+    e = expr("+0x10");
+    EXPECT_EQ(e.term, "+0x10");
+    e = expr("08");
+    EXPECT_EQ(e.term, "08");
+
+    EXPECT_FALSE(parse_address_expr(""));
+    EXPECT_FALSE(parse_address_expr(" \t "));
+    EXPECT_FALSE(parse_address_expr("0xffffffffffffffff+1"));  // wraps
 }
 
 TEST(TextRegionsNumber, AcceptedForms) {

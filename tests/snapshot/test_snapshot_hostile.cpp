@@ -139,7 +139,7 @@ std::vector<Case> cases() {
         {"UnknownNameSource",
          [] { return edit([](Json& d) { d["rows"][2]["name_source"] = "guess"; }); },
          "rows[2].name_source: not one of \"\", \"kernel\", \"elf\", \"registers\", "
-         "\"heuristic\" (found \"guess\")"},
+         "\"heuristic\", \"layout\" (found \"guess\")"},
         {"UnknownRole", [] { return edit([](Json& d) { d["rows"][2]["role"] = "x"; }); },
          "rows[2].role: not one of \"other\", \"stack\", \"heap\", \"code\", \"data\", \"rwx\", "
          "\"rodata\", \"guard\" (found \"x\")"},

@@ -87,6 +87,7 @@ class Child {
     pid_t pid() const { return pid_; }
     std::string pid_text() const { return std::to_string(pid_); }
     const std::string& ready_line() const { return ready_line_; }
+    int stdin_fd() const { return stdin_; }  // the write end of its standard input
 
     // SIGSTOP, and waits until every one of its threads has stopped.
     void pause() {

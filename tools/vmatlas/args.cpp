@@ -139,7 +139,8 @@ std::optional<std::string> ArgParser::parse_words(int argc, char** argv) {
             for (Arg& a : args_)
                 if (!a.positional_.empty() && k++ == next_positional) slot = &a;
             if (slot == nullptr) return fmt::format("unexpected argument '{}'", word);
-            ++next_positional;
+            // A list takes every positional from here on.
+            if (!slot->is_list()) ++next_positional;
             if (auto error = take(*slot, slot->positional_, word)) return error;
             continue;
         }
@@ -236,8 +237,9 @@ std::string ArgParser::help() const {
     std::string usage = name_ + " [OPTIONS]";
     for (const Arg& a : args_) {
         width = std::max(width, spelled(a).size());
-        if (!a.positional_.empty())
-            usage += a.required_ ? " " + a.positional_ : " [" + a.positional_ + "]";
+        if (a.positional_.empty()) continue;
+        const std::string word = a.positional_ + (a.is_list() ? "..." : "");
+        usage += a.required_ ? " " + word : " [" + word + "]";
     }
     width = std::min<std::size_t>(width, 24);
     auto line = [&](std::string& out, const std::string& left, const std::string& help) {

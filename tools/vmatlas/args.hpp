@@ -50,6 +50,7 @@ class Arg {
     using Target =
         std::variant<bool*, std::string*, std::optional<unsigned>*, std::vector<std::string>*>;
     bool is_flag() const { return std::holds_alternative<bool*>(target_); }
+    bool is_list() const { return std::holds_alternative<std::vector<std::string>*>(target_); }
 
     Target target_;
     std::vector<char> shorts_;        // 'x' for -x
@@ -76,7 +77,8 @@ class ArgParser {
     Arg* add_flag(std::string_view names, bool& value, std::string help);
     Arg* add_option(std::string_view names, std::string& value, std::string help);
     Arg* add_option(std::string_view names, std::optional<unsigned>& value, std::string help);
-    // Repeatable: each occurrence adds one value.
+    // Repeatable: each occurrence adds one value. As the last positional, it takes every
+    // positional left ("ADDR...").
     Arg* add_option(std::string_view names, std::vector<std::string>& values, std::string help);
 
     // Parses argv[1] to argv[argc - 1] into the declared variables. Nothing when the command

@@ -8,16 +8,21 @@
 #include "load.hpp"
 #include "output.hpp"
 #include "render/map_view.hpp"
+#include "sources/text.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/query.hpp"
+#include "vmatlas/where.hpp"
 
 namespace vmatlas::cli {
 
 int run_map(int argc, char** argv) {
     ArgParser app{"Show the memory map of a process, annotated (like pwndbg's vmmap).", "vmatlas"};
     app.footer(
-        "FILTER is an address (0x-hex or decimal: its mapping is marked, with the offset into it)\n"
-        "or text (rows whose file or name contains it).\n"
+        "FILTER is an address: 0x hex, decimal, or octal with a leading 0 (C's and PANDA's\n"
+        "convention), MODULE+OFFSET (from the image base), SYMBOL[+OFFSET] or NAME+OFFSET for a\n"
+        "vmatlas name ([heap]+0x10): its mapping is marked, with the offset into it. Else it is\n"
+        "text: rows whose file or name contains it (a symbol or name when no row does).\n"
+        "With --gaps, an address shows the run, guard or hole that holds it.\n"
         "Exit status: 0 ok, 1 no match, 2 usage, 3 no such process or file, 4 permission denied,\n"
         "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input,\n"
         "10 the output cannot be written, 11 out of memory.");
@@ -40,28 +45,49 @@ int run_map(int argc, char** argv) {
     output.add_to(app);
     if (const auto status = app.parse(argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
-    if (gaps && (!filter_text.empty() || filter.writable_only || filter.executable_only))
-        return usage_error("--gaps shows the whole map: it takes no FILTER, -w or -x");
+    if (gaps && (filter.writable_only || filter.executable_only))
+        return usage_error("--gaps shows the whole map: it takes no -w or -x");
 
+    // A number is an address now; MODULE+OFFSET, SYMBOL+OFFSET and NAME+OFFSET once the map is
+    // read; a word alone is text, or a symbol or name when no row matches it (or with --gaps).
+    const auto expr = filter_text.empty() ? std::nullopt : text::parse_address_expr(filter_text);
     if (!filter_text.empty()) {
         filter.address = parse_address(filter_text);
-        if (!filter.address) filter.text = filter_text;
+        if (!filter.address && !(expr && expr->has_offset) && !gaps) filter.text = filter_text;
     }
-    // pwndbg shows one row either side of an address by default; a name filter shows its rows.
-    const unsigned dflt = filter.address ? 1 : 0;
-    filter.before = before.value_or(context.value_or(dflt));
-    filter.after = after.value_or(context.value_or(dflt));
+    const bool symbolic = !filter_text.empty() && !filter.address;
 
     auto loaded = load(args, {.sections = verbose});
     if (!loaded) return loaded.error();
     const AddressSpace& space = loaded->space;
     const Annotations& notes = loaded->notes;
     int status = loaded->status;
+    if (symbolic && (filter.text.empty() || select_rows(space, notes, filter).match_count == 0)) {
+        Locator where(*loaded.operator->(), {.lines = false});
+        auto resolved = where.resolve(filter_text);
+        if (resolved) {
+            filter.address = *resolved;
+            filter.text.clear();
+        } else if (filter.text.empty()) {
+            report(resolved.error());
+            keep_until_exit(loaded);
+            return status == kOk ? kNoMatch : status;
+        }
+    }
+    // pwndbg shows one row either side of an address by default; a name filter shows its rows.
+    const unsigned dflt = filter.address ? 1 : 0;
+    filter.before = before.value_or(context.value_or(dflt));
+    filter.after = after.value_or(context.value_or(dflt));
+
     const Format format = output.format();
     const Palette palette = output.palette();
     std::string out;
     if (gaps) {
-        render_gaps(space, notes, compute_gaps(space), format, palette, out);
+        const GapReport all = compute_gaps(space);
+        render_gaps(
+            space, notes,
+            filter.address ? gaps_around(all, *filter.address, filter.before, filter.after) : all,
+            format, palette, out);
     } else {
         const Selection sel = select_rows(space, notes, filter);
         render_map(space, notes, sel, filter, format, palette, out, [](std::string& text) {

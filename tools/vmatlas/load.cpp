@@ -65,8 +65,10 @@ std::string about_target(std::string_view about, std::string message) {
 
 }  // namespace
 
-LoadResult load(const std::string& target, const NamedMapOptions& options, std::string_view about) {
-    auto named = open_named_map(target, options);
+namespace {
+
+// A target's named map as a command takes it: its errors, diagnostics and warnings reported.
+LoadResult checked(Result<NamedMap> named, const std::string& target, std::string_view about) {
     if (!named) {
         Error e = named.error();
         e.message = about_target(about, std::move(e.message));
@@ -84,6 +86,17 @@ LoadResult load(const std::string& target, const NamedMapOptions& options, std::
     }
     for (const std::string& w : map.notes.warnings) report_warning(about_target(about, w));
     return Loaded{std::move(map), status};
+}
+
+}  // namespace
+
+LoadResult load(const std::string& target, const NamedMapOptions& options, std::string_view about) {
+    return checked(open_named_map(target, options), target, about);
+}
+
+LoadResult load(const TargetArgs& args, NamedMapOptions options, const Opener& open) {
+    if (const auto status = args.apply(options)) return *status;
+    return checked(open(args.target, options), args.target, {});
 }
 
 int keep_until_exit(LoadResult& loaded) {

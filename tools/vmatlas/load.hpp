@@ -2,6 +2,7 @@
 // library's open_named_map), and report its diagnostics and warnings.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,10 @@ LoadResult load(const std::string& target, const NamedMapOptions& options,
                 std::string_view about = {});
 // The same with the target arguments applied to options first.
 LoadResult load(const TargetArgs& args, NamedMapOptions options);
+
+// The same, the map read by `open` (where reads a live process's rows its own way).
+using Opener = std::function<Result<NamedMap>(const std::string&, const NamedMapOptions&)>;
+LoadResult load(const TargetArgs& args, NamedMapOptions options, const Opener& open);
 
 // Keeps a command's loaded map, unfreed, until the process exits, when the kernel takes its
 // pages back in one go: freeing a 60,000-row map and its names object by object took 0.3-1.5 ms

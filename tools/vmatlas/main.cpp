@@ -33,6 +33,7 @@ constexpr Command kCommands[] = {
     {"pmap", "Solaris pmap: sizes, modes and segment names; -x and -X add smaps figures", run_pmap},
     {"mappings", "mdb's ::mappings: BASE LIMIT SIZE NAME", run_mappings},
     {"summary", "totals by kind and by object: virtual, resident, dirty, swapped", run_summary},
+    {"where", "what is at an address: mapping, object, segment, section, symbol, line", run_where},
     {"elf", "an ELF file's program headers and the map it would create", run_elf},
     {"diff", "what was added, removed or changed between two maps", run_diff},
     {"save", "a JSON snapshot of the named map, which every command reads back", run_save},
