@@ -307,7 +307,15 @@ void csv_fields(std::string& out, const auto& fields, const Row& row) {
 // row() is compiled for the list: the loop over the columns is unrolled and everything is
 // inlined (flatten), so that each field's read and spelling fold into straight code. A row's
 // cells are what table_cell() of each field in the table gives, in order
-// (tests/render/test_fields.cpp checks it).
+// (tests/render/test_fields.cpp checks it). Sanitizer builds leave the inlining to the compiler:
+// it changes no behaviour, and with their instrumentation it costs minutes of compile time per
+// view.
+#if defined(__SANITIZE_ADDRESS__)
+#define VMATLAS_FLATTEN
+#else
+#define VMATLAS_FLATTEN [[gnu::flatten]]
+#endif
+
 template <const auto& kFields>
 struct FieldTable {
     using Row = typename std::remove_cvref_t<decltype(kFields[0])>::RowType;
@@ -328,7 +336,7 @@ struct FieldTable {
     }();
 
     // Adds a row's cells to the current row of t.
-    [[gnu::flatten]] static void row(Table& t, const Row& row, const TableStyle& style) {
+    VMATLAS_FLATTEN static void row(Table& t, const Row& row, const TableStyle& style) {
         [&]<std::size_t... C>(std::index_sequence<C...>) {
             (add_cell<kColumns[C]>(t, row, style), ...);
         }
