@@ -21,6 +21,13 @@ pc_flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs vm
 # shellcheck disable=SC2086 # the flags are words
 c++ -std=c++20 -o "$tmp/with-pkg-config" "$src/examples/print_core_map.cpp" $pc_flags
 
+# Every installed header stands on its own with what is installed: none needs a header that is not.
+cflags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags vmatlas)
+for header in "$prefix/include/vmatlas/"*.hpp; do
+    # shellcheck disable=SC2086 # the flags are words
+    echo "#include <vmatlas/${header##*/}>" | c++ -std=c++20 -fsyntax-only -x c++ - $cflags
+done
+
 want=$("$in_tree" "$input")
 [ -n "$want" ] || { echo "the example in the tree printed nothing" >&2; exit 1; }
 for program in "$tmp/with-cmake/print_core_map" "$tmp/with-pkg-config"; do
