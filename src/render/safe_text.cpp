@@ -2,32 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "model/utf8.hpp"
+
 namespace vmatlas {
 
 namespace {
-
-// Length of the well-formed UTF-8 sequence at s[i] (2 to 4) and its code point, or 0.
-std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::size_t n;
-    char32_t min;
-    if (b0 >= 0xc2 && b0 <= 0xdf)
-        n = 2, cp = b0 & 0x1f, min = 0x80;
-    else if (b0 >= 0xe0 && b0 <= 0xef)
-        n = 3, cp = b0 & 0x0f, min = 0x800;
-    else if (b0 >= 0xf0 && b0 <= 0xf4)
-        n = 4, cp = b0 & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (s.size() - i < n) return 0;
-    for (std::size_t k = 1; k < n; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (b & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return n;
-}
 
 // Code points that reorder or hide text on a terminal: C1 controls and bidi controls.
 bool is_dangerous(char32_t cp) {

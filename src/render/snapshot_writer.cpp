@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "model/number_text.hpp"
+#include "model/utf8.hpp"
 #include "render/json_writer.hpp"
 #include "render/safe_text.hpp"
 #include "sources/snapshot_fields.hpp"
@@ -15,38 +16,6 @@
 namespace vmatlas {
 
 namespace {
-
-// True when s is well-formed UTF-8 (shortest forms, no surrogates, nothing above U+10FFFF): what
-// a JSON string can hold and a JSON parser gives back unchanged.
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto b0 = static_cast<unsigned char>(s[i]);
-        if (b0 < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t n;
-        char32_t cp, min;
-        if (b0 >= 0xc2 && b0 <= 0xdf)
-            n = 2, cp = b0 & 0x1f, min = 0x80;
-        else if (b0 >= 0xe0 && b0 <= 0xef)
-            n = 3, cp = b0 & 0x0f, min = 0x800;
-        else if (b0 >= 0xf0 && b0 <= 0xf4)
-            n = 4, cp = b0 & 0x07, min = 0x10000;
-        else
-            return false;
-        if (s.size() - i < n) return false;
-        for (std::size_t k = 1; k < n; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if ((b & 0xc0) != 0x80) return false;
-            cp = (cp << 6) | (b & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-        i += n;
-    }
-    return true;
-}
 
 // What a snapshot writes beyond render/json_writer.hpp's values: bytes as a JSON string when they
 // are UTF-8, else as {"hex": "..."}, so that every byte comes back; optional addresses.
