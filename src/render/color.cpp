@@ -10,6 +10,8 @@ bool use_color(ColorMode mode, int fd) {
     if (mode != ColorMode::Auto) return mode == ColorMode::Always;
     const char* no_color = std::getenv("NO_COLOR");
     if (no_color && *no_color) return false;
+    const char* term = std::getenv("TERM");
+    if (term && std::string_view(term) == "dumb") return false;
     return ::isatty(fd) == 1;
 }
 

@@ -17,7 +17,7 @@ void OutputOptions::add_to(ArgParser& app, bool with_color) {
     app.add_flag("--csv", csv, "CSV instead of a table");
     if (with_color)
         app.add_option("--color WHEN", color,
-                       "auto (a terminal, and NO_COLOR unset), always or never")
+                       "auto (a terminal, NO_COLOR unset, TERM not dumb), always or never")
             ->one_of({"auto", "always", "never"});
 }
 
