@@ -108,15 +108,7 @@ TEST(DemoMap, JsonEqualsProcRowByRow) {
         const ProcRow& p = before[i];
         const auto& m = ms[i];
         SCOPED_TRACE("row " + std::to_string(i) + ": " + to_hex(p.start) + " " + p.path);
-        EXPECT_EQ(m["start"], to_hex(p.start));
-        EXPECT_EQ(m["end"], to_hex(p.end));
-        EXPECT_EQ(m["perms"], p.perms);
-        EXPECT_EQ(m["size"], p.size());
-        EXPECT_EQ(m["offset"], p.offset);
-        EXPECT_EQ(m["dev"], p.dev);
-        EXPECT_EQ(m["inode"], p.inode);
-        EXPECT_EQ(m["deleted"], p.deleted);
-        EXPECT_EQ(m["path"], p.kernel_name() ? "" : p.path);
+        expect_json_row(m, p);
         expect_name_by_rule(before, ms, i, threads, demo.pid());
         if (!p.anonymous() && !p.kernel_name() && named_object(p.path, exe)) {
             EXPECT_EQ(m["name_source"], "elf");

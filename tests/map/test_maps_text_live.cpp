@@ -60,15 +60,7 @@ void expect_rows_equal(const nlohmann::json& doc, const std::vector<ProcRow>& wa
         const auto& m = doc["mappings"][i];
         const ProcRow& p = want[i];
         SCOPED_TRACE("row " + std::to_string(i));
-        EXPECT_EQ(m["start"], to_hex(p.start));
-        EXPECT_EQ(m["end"], to_hex(p.end));
-        EXPECT_EQ(m["perms"], p.perms);
-        EXPECT_EQ(m["size"], p.size());
-        EXPECT_EQ(m["offset"], p.offset);
-        EXPECT_EQ(m["dev"], p.dev);
-        EXPECT_EQ(m["inode"], p.inode);
-        EXPECT_EQ(m["deleted"], p.deleted);
-        EXPECT_EQ(m["path"], p.kernel_name() ? "" : p.path);
+        expect_json_row(m, p);
     }
 }
 

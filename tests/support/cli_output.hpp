@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "support/proc_maps.hpp"
@@ -267,6 +268,19 @@ inline std::vector<std::vector<std::string>> row_keys(const RunResult& r) {
         for (const auto& [key, value] : m.items()) out.back().push_back(key);
     }
     return out;
+}
+
+// A row of the JSON's mappings[] holds what /proc/PID/maps said of it.
+inline void expect_json_row(const nlohmann::json& m, const ProcRow& p) {
+    EXPECT_EQ(m["start"], to_hex(p.start));
+    EXPECT_EQ(m["end"], to_hex(p.end));
+    EXPECT_EQ(m["perms"], p.perms);
+    EXPECT_EQ(m["size"], p.size());
+    EXPECT_EQ(m["offset"], p.offset);
+    EXPECT_EQ(m["dev"], p.dev);
+    EXPECT_EQ(m["inode"], p.inode);
+    EXPECT_EQ(m["deleted"], p.deleted);
+    EXPECT_EQ(m["path"], p.kernel_name() ? "" : p.path);
 }
 
 }  // namespace vmtest
