@@ -278,7 +278,7 @@ RegionsAdded add_regions_text(Target& target, std::string_view text, std::string
     for (std::size_t id = 1; id < old.paths().size(); ++id)
         b.intern(old.paths().get(static_cast<PathId>(id)));
     b.reserve(old.size() + regions.size());
-    b.carry(old.rows(), old.diagnostics(), old.incomplete());
+    b.carry(old.rows(), old.diagnostics(), old.loss());
     const bool figures = !old.figures().empty();
     for (std::size_t i = 0; i < old.size(); ++i) {
         if (figures)

@@ -435,6 +435,7 @@ Result<AddressSpace> read_process_smaps(pid_t pid) {
     });
     if (!read) return read.error();
     parser.finish();
+    note_read_end(builder, *read);
     AddressSpace space = std::move(builder).build();
     if (!parser.saw_figures()) space.set_figures({});
     return space;

@@ -249,9 +249,8 @@ bool Reader::read_source(const json& doc, const Loc& root, SourceInfo& src) {
         src.pid = static_cast<int>(p);
     }
     return name_of(*s, at, "kind", SourceKind::Regions, src.kind) &&
-           text(*s, at, "origin", src.origin) &&
-           text(*s, at, "process", src.process_name) && text(*s, at, "time", src.time) &&
-           text(*s, at, "kernel", src.kernel);
+           text(*s, at, "origin", src.origin) && text(*s, at, "process", src.process_name) &&
+           text(*s, at, "time", src.time) && text(*s, at, "kernel", src.kernel);
 }
 
 bool Reader::read_account(const json& doc, const Loc& root, RowAccount& acc, bool& incomplete) {
@@ -465,7 +464,7 @@ Result<Target> Reader::read(std::string_view input) {
             return *error_;
 
     // What the saved source's builder recorded: its account and its diagnostics, as they were.
-    builder.carry(account, std::move(diagnostics), incomplete);
+    builder.carry(account, std::move(diagnostics), incomplete ? Loss::Input : Loss::None);
 
     // Rows out of order, or overlapping, are the builder's to sort out; say where they are.
     bool sorted = true;
@@ -489,7 +488,7 @@ Result<Target> Reader::read(std::string_view input) {
         const Mapping& b = rows[order[k]].m;
         if (a.end > b.start) {
             overlap = true;
-            builder.warn({0, 0,
+            builder.lose({0, 0,
                           fmt::format("rows[{}] ({:#x}-{:#x}) overlaps rows[{}] ({:#x}-{:#x}): of "
                                       "two overlapping rows the later one is kept",
                                       order[k], b.start, b.end, order[k - 1], a.start, a.end)});

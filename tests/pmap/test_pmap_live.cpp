@@ -383,13 +383,14 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
         bytes += p.size();
     });
     ASSERT_TRUE(read.ok()) << read.error().message;
-    EXPECT_EQ(*read, bytes);
+    EXPECT_EQ(read->bytes, bytes);
     EXPECT_EQ(bytes, text.size());
     EXPECT_GT(pieces, 2u);
 
     const auto live = vmatlas::read_process_smaps(child);
     ASSERT_TRUE(live.ok()) << live.error().message;
-    const vmatlas::AddressSpace whole = vmatlas::parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const vmatlas::AddressSpace whole =
+        vmatlas::parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_TRUE(vmatlas::check_invariants(*live).empty());
     EXPECT_TRUE(live->diagnostics().empty());
     EXPECT_GT(live->size(), 8000u);
@@ -412,9 +413,10 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
         joined += p;
     });
     ASSERT_TRUE(slow.ok()) << slow.error().message;
-    EXPECT_EQ(*slow, joined.size());
+    EXPECT_EQ(slow->bytes, joined.size());
     EXPECT_GT(block_pieces, 16u);  // more blocks than the reader may fill ahead
-    const vmatlas::AddressSpace rejoined = vmatlas::parse_smaps_text(joined, {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const vmatlas::AddressSpace rejoined =
+        vmatlas::parse_smaps_text(joined, {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_TRUE(rejoined.diagnostics().empty());
     ASSERT_EQ(rejoined.mappings(), whole.mappings());
 

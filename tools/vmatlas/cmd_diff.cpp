@@ -68,7 +68,9 @@ int run_diff(int argc, char** argv) {
                 output.palette(), out);
     write_stdout(out);
     const int status_a = keep_until_exit(a), status_b = keep_until_exit(b);
-    if (status_a != kOk || status_b != kOk) return kPartial;
+    // A partial map (5 or 9) says more than whether the maps differ.
+    if (status_a != kOk) return status_a;
+    if (status_b != kOk) return status_b;
     return diff.counts.same() ? kOk : kDiffer;
 }
 
