@@ -7,12 +7,17 @@
 // reported with its line and column, counted as rejected, and skipped; the other rows are kept.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "vmatlas/address_space.hpp"
 
 namespace vmatlas {
+
+namespace text {
+struct LineCarry;  // src/sources/text.hpp
+}  // namespace text
 
 struct MapsTextOptions {
     // Split rows pasted together on one line. Off for text the kernel wrote: it puts one row on
@@ -21,20 +26,25 @@ struct MapsTextOptions {
 };
 
 // Parses maps text handed over in pieces of any size, as a reader thread fills its blocks: a
-// row cut between two pieces is carried over. finish() parses a last row without a newline.
+// row cut between two pieces is carried over. finish() parses a last row without a newline. A
+// line longer than 64 KiB is rejected as a row without being kept whole.
 class MapsTextParser {
   public:
     explicit MapsTextParser(AddressSpaceBuilder& builder, MapsTextOptions options = {});
+    ~MapsTextParser();
+    MapsTextParser(const MapsTextParser&) = delete;
+    MapsTextParser& operator=(const MapsTextParser&) = delete;
     void feed(std::string_view piece);
     void finish();
 
   private:
     void line(std::string_view text);
+    void long_line(std::size_t length);
 
     AddressSpaceBuilder& out_;
     MapsTextOptions options_;
-    std::string carry_;    // the start of a row whose end is in the next piece
-    std::string scratch_;  // a decoded path ("\012" -> newline)
+    std::unique_ptr<text::LineCarry> carry_;  // the start of a row whose end is in the next piece
+    std::string scratch_;                     // a decoded path ("\012" -> newline)
     std::size_t line_no_ = 0;
 };
 

@@ -17,4 +17,8 @@ namespace vmatlas::detail {
 std::optional<Mapping> parse_kernel_maps_row(std::string_view line, std::size_t line_no,
                                              AddressSpaceBuilder& builder, std::string& scratch);
 
+// The sentence for a line longer than text::kMaxLineBytes, rejected as a row: "a line of N
+// bytes, longer than any row (65536 bytes at most): skipped".
+std::string long_line_sentence(std::size_t length);
+
 }  // namespace vmatlas::detail

@@ -224,6 +224,11 @@ void parse_line(std::string_view line, std::size_t line_no, const MapsTextOption
 
 }  // namespace
 
+std::string detail::long_line_sentence(std::size_t length) {
+    return fmt::format("a line of {} bytes, longer than any row ({} bytes at most): skipped",
+                       length, text::kMaxLineBytes);
+}
+
 std::optional<Mapping> detail::parse_kernel_maps_row(std::string_view line, std::size_t line_no,
                                                      AddressSpaceBuilder& builder,
                                                      std::string& scratch) {
@@ -234,18 +239,28 @@ std::optional<Mapping> detail::parse_kernel_maps_row(std::string_view line, std:
 }
 
 MapsTextParser::MapsTextParser(AddressSpaceBuilder& builder, MapsTextOptions options)
-    : out_(builder), options_(options) {}
+    : out_(builder), options_(options), carry_(std::make_unique<text::LineCarry>()) {}
+
+MapsTextParser::~MapsTextParser() = default;
 
 void MapsTextParser::feed(std::string_view piece) {
-    text::feed_lines(carry_, piece, [&](std::string_view l) { line(l); });
+    text::feed_lines(
+        *carry_, piece, [&](std::string_view l) { line(l); },
+        [&](std::size_t length) { long_line(length); });
 }
 
 void MapsTextParser::finish() {
-    text::finish_lines(carry_, [&](std::string_view l) { line(l); });
+    text::finish_lines(
+        *carry_, [&](std::string_view l) { line(l); },
+        [&](std::size_t length) { long_line(length); });
 }
 
 void MapsTextParser::line(std::string_view row_text) {
     parse_line(row_text, ++line_no_, options_, out_, scratch_);
+}
+
+void MapsTextParser::long_line(std::size_t length) {
+    out_.reject({++line_no_, 1, detail::long_line_sentence(length)});
 }
 
 void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder,

@@ -179,7 +179,9 @@ std::optional<std::uint64_t> kib_to_bytes(std::uint64_t kib) {
     return kib * 1024;
 }
 
-class SmapsParser {
+}  // namespace
+
+class detail::SmapsParser {
   public:
     // kernel_lines: the lines in the kernel's exact form are taken where they lie
     // (take_kernel_lines), a size line without looking for its end first; without it, every
@@ -190,17 +192,20 @@ class SmapsParser {
     // Text in pieces (the blocks of a read): a line may begin in one piece and end in the next.
     void feed(std::string_view piece) {
         auto on_line = [&](std::string_view l) { line(l); };
+        auto on_long = [&](std::size_t length) { long_line(length); };
         if (kernel_lines_)
-            text::feed_lines(carry_, piece, on_line, [&](const char* p, const char* end) {
+            text::feed_lines(carry_, piece, on_line, on_long, [&](const char* p, const char* end) {
                 return take_kernel_lines(p, end);
             });
         else
-            text::feed_lines(carry_, piece, on_line);
+            text::feed_lines(carry_, piece, on_line, on_long);
     }
 
     // The end of the text: its last line need not end with a newline.
     void finish() {
-        text::finish_lines(carry_, [&](std::string_view l) { line(l); });
+        text::finish_lines(
+            carry_, [&](std::string_view l) { line(l); },
+            [&](std::size_t length) { long_line(length); });
         flush();
     }
 
@@ -272,7 +277,8 @@ class SmapsParser {
                     std::memcmp(p, key.name.data(), key.name.size()) != 0)
                     break;
                 const char* nl = text::find_newline(p, end);
-                if (!nl || nl[-1] == '\r') break;
+                if (!nl || nl[-1] == '\r' || static_cast<std::size_t>(nl - p) > text::kMaxLineBytes)
+                    break;
                 figures_.vm_flags = trim_blanks(
                     std::string_view(p + key.name.size() + 1,
                                      static_cast<std::size_t>(nl - p) - key.name.size() - 1));
@@ -309,6 +315,14 @@ class SmapsParser {
         if (row_) out_.add(*row_, std::move(figures_));
         row_.reset();
         figures_ = Figures{};
+    }
+
+    // A line too long for smaps: rejected as a row head would be, with the key lines after it.
+    void long_line(std::size_t length) {
+        flush();
+        out_.reject({++line_no_, 1, detail::long_line_sentence(length)});
+        in_rejected_row_ = true;
+        hint_ = 0;
     }
 
     void row_head(std::string_view line) {
@@ -378,7 +392,7 @@ class SmapsParser {
     std::optional<Mapping> row_;
     Figures figures_;
     std::string scratch_;
-    std::string carry_;  // the start of a line whose end is in the next piece
+    text::LineCarry carry_;  // the start of a line whose end is in the next piece
     const bool kernel_lines_;
     std::size_t line_no_ = 0;
     std::size_t hint_ = 0;
@@ -387,11 +401,13 @@ class SmapsParser {
     bool saw_figures_ = false;
 };
 
+namespace {
+
 AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::size_t size,
                               AddressSpaceBuilder builder, bool kernel_lines) {
     // About 25 lines of some 30 bytes for each mapping.
     builder.reserve(size / 700 + 1);
-    SmapsParser parser(builder, kernel_lines);
+    detail::SmapsParser parser(builder, kernel_lines);
     for (const std::string_view piece : pieces) parser.feed(piece);
     parser.finish();
     AddressSpace space = std::move(builder).build();
@@ -400,6 +416,23 @@ AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::siz
 }
 
 }  // namespace
+
+detail::SmapsStream::SmapsStream(AddressSpaceBuilder& out)
+    : parser_(std::make_unique<SmapsParser>(out, true)) {}
+
+detail::SmapsStream::~SmapsStream() = default;
+
+void detail::SmapsStream::feed(std::string_view piece) {
+    parser_->feed(piece);
+}
+
+void detail::SmapsStream::finish() {
+    parser_->finish();
+}
+
+bool detail::SmapsStream::saw_figures() const {
+    return parser_->saw_figures();
+}
 
 AddressSpace detail::parse_smaps_pieces(std::span<const std::string_view> pieces, SourceInfo source,
                                         bool kernel_lines) {
@@ -427,7 +460,7 @@ AddressSpace parse_smaps_text(std::string_view text, SourceInfo source) {
 Result<AddressSpace> read_process_smaps(pid_t pid) {
     AddressSpaceBuilder builder(process_source(pid, "smaps"));
     builder.reserve(1024);
-    SmapsParser parser(builder, true);
+    detail::SmapsParser parser(builder, true);
     std::size_t bytes = 0;
     auto read = stream_process_text(pid, "smaps", [&](std::string_view piece) {
         make_room_if_big(builder, bytes, piece.size());
