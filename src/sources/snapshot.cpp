@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstring>
+#include <functional>
+#include <iterator>
 #include <numeric>
 #include <optional>
 #include <vector>
@@ -19,6 +22,7 @@
 
 #include "sources/snapshot_fields.hpp"
 #include "sources/text.hpp"
+#include "sources/text_input.hpp"
 
 namespace vmatlas {
 
@@ -71,18 +75,28 @@ std::optional<Enum> parse_enum(std::string_view s, Enum last) {
 }
 
 struct Row {
-    Mapping m;
+    Mapping m;                 // its path is interned once the builder exists
+    std::string path, object;  // the row's path and its label's object
     Figures figures;
     Label label;
     Role role = Role::Other;
     std::string sections;
 };
 
+// The top-level members a snapshot has; any other is not read, nor kept while parsing.
+constexpr std::string_view kTopKeys[] = {"format",   "version",  "source", "account",
+                                         "figures",  "sections", "facts",  "diagnostics",
+                                         "warnings", "rows"};
+
+// Parses a whole document with the callback it is given (json::parse's parser_callback_t).
+using ParseCallback = std::function<bool(int, json::parse_event_t, json&)>;
+using Parse = std::function<json(const ParseCallback&)>;
+
 class Reader {
   public:
     explicit Reader(std::string name) : name_(std::move(name)) {}
 
-    Result<Target> read(std::string_view input);
+    Result<Target> read(const Parse& parse);
 
   private:
     // Records the first problem found; returns false for the caller to pass on.
@@ -228,11 +242,24 @@ class Reader {
     bool read_account(const json& doc, const Loc& root, RowAccount& acc, bool& incomplete);
     bool read_facts(const json& doc, const Loc& root, ProcessFacts& facts);
     bool read_diagnostics(const json& doc, const Loc& root, std::vector<Diagnostic>& out);
-    bool read_row(const json& v, const Loc& at, bool with_figures, bool with_sections,
-                  AddressSpaceBuilder& builder, Row& row);
+    bool read_row(const json& v, const Loc& at, bool with_figures, bool with_sections, Row& row);
+
+    // The parse callback: keeps the members this reader reads, and reads each row of "rows" as
+    // soon as it is parsed, without keeping it in the document, once "figures" and "sections"
+    // have been read (the writer puts them first): the document then never holds the rows.
+    bool on_parse(int depth, json::parse_event_t event, json& parsed);
 
     std::string name_;
     std::optional<Error> error_;
+    // What on_parse saw: the top-level key being read, the values of "figures" and "sections",
+    // whether the rows are read as they are parsed (and with which of those values), the rows
+    // read so far and the first error among them.
+    std::string key_;
+    std::optional<bool> figures_, sections_;
+    bool streaming_ = false, in_rows_ = false;
+    std::pair<bool, bool> streamed_with_{false, false};
+    std::vector<Row> rows_;
+    std::optional<Error> row_error_;
 };
 
 bool Reader::read_source(const json& doc, const Loc& root, SourceInfo& src) {
@@ -324,7 +351,7 @@ bool Reader::read_diagnostics(const json& doc, const Loc& root, std::vector<Diag
 }
 
 bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with_sections,
-                      AddressSpaceBuilder& builder, Row& row) {
+                      Row& row) {
     if (!v.is_object()) return wrong(at, "not an object", v);
     Mapping& m = row.m;
     std::uint64_t offset = 0;
@@ -349,8 +376,7 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
     m.dev_major = dev->major;
     m.dev_minor = dev->minor;
 
-    if (!text(v, at, "path", s)) return false;
-    m.path = builder.intern(s);
+    if (!text(v, at, "path", row.path)) return false;
 
     const json* flags = array(v, at, "flags");
     if (!flags) return false;
@@ -367,9 +393,8 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
     if (!text(v, at, "name", s)) return false;
     row.label.name = s;
     if (!(name_of(v, at, "name_source", NameSource::Heuristic, row.label.source) &&
-          text(v, at, "object", s) && name_of(v, at, "role", Role::Guard, row.role)))
+          text(v, at, "object", row.object) && name_of(v, at, "role", Role::Guard, row.role)))
         return false;
-    row.label.object = s.empty() ? kNoPath : builder.intern(s);
 
     if (with_sections) {
         if (!text(v, at, "sections", row.sections)) return false;
@@ -391,10 +416,54 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
            text(*f, fat, "vm_flags", row.figures.vm_flags);
 }
 
-Result<Target> Reader::read(std::string_view input) {
+bool Reader::on_parse(int depth, json::parse_event_t event, json& parsed) {
+    using Event = json::parse_event_t;
+    if (depth == 1) {
+        if (event == Event::key) {
+            key_ = parsed.get<std::string>();
+            if (key_ == "rows") {  // a key given twice: its last value counts, as in the DOM
+                rows_.clear();
+                row_error_.reset();
+                streaming_ = false;
+            }
+            return true;
+        }
+        if (key_ == "figures" && event == Event::value && parsed.is_boolean())
+            figures_ = parsed.get<bool>();
+        if (key_ == "sections" && event == Event::value && parsed.is_boolean())
+            sections_ = parsed.get<bool>();
+        if (key_ == "rows" && event == Event::array_start && figures_ && sections_) {
+            streaming_ = true;
+            streamed_with_ = {*figures_, *sections_};
+        }
+        if (key_ == "rows" && (event == Event::array_end || event == Event::object_end))
+            in_rows_ = false;
+        if (key_ == "rows" && event == Event::array_start) in_rows_ = streaming_;
+        // A member this reader does not read is not kept.
+        if (event == Event::value || event == Event::object_start || event == Event::array_start)
+            return std::find(std::begin(kTopKeys), std::end(kTopKeys), key_) != std::end(kTopKeys);
+        return true;
+    }
+    if (depth == 2 && in_rows_ &&
+        (event == Event::value || event == Event::object_end || event == Event::array_end)) {
+        // One whole row: read now, and not kept in the document.
+        Row& row = rows_.emplace_back();
+        if (!row_error_ && !read_row(parsed, Loc()["rows"][rows_.size() - 1], streamed_with_.first,
+                                     streamed_with_.second, row)) {
+            row_error_ = std::move(error_);
+            error_.reset();
+        }
+        return false;
+    }
+    return true;
+}
+
+Result<Target> Reader::read(const Parse& parse) {
     json doc;
     try {
-        doc = json::parse(input.data(), input.data() + input.size());
+        doc = parse([this](int depth, json::parse_event_t event, json& parsed) {
+            return on_parse(depth, event, parsed);
+        });
     } catch (const json::parse_error& e) {
         // "[json.exception.parse_error.101] parse error at line 1, column 2: ...": the part
         // after the bracket is the sentence.
@@ -448,20 +517,38 @@ Result<Target> Reader::read(std::string_view input) {
     const json* rows_json = array(doc, root, "rows");
     if (!rows_json) return *error_;
     const Loc rows_at = root["rows"];
-    if (rows_json->empty()) {
+    // The rows were read as they were parsed when "figures" and "sections" came before them (as
+    // the writer puts them), else they are read from the document now.
+    if (streaming_ && streamed_with_ != std::pair{with_figures, with_sections}) {
+        fail(root[streamed_with_.first != with_figures ? "figures" : "sections"],
+             "given twice, with different values");
+        return *error_;
+    }
+    if (row_error_) return *row_error_;
+    const std::size_t row_count = streaming_ ? rows_.size() : rows_json->size();
+    if (row_count == 0) {
         fail(rows_at, "empty: a snapshot holds at least one row");
         return *error_;
     }
-    if (account.kept != rows_json->size()) {
+    if (account.kept != row_count) {
         fail(root["account"]["kept"],
-             fmt::format("{}, but rows holds {}", account.kept, rows_json->size()));
+             fmt::format("{}, but rows holds {}", account.kept, row_count));
         return *error_;
     }
+    std::vector<Row> rows = std::move(rows_);
+    if (!streaming_) {
+        rows.resize(row_count);
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            if (!read_row((*rows_json)[i], rows_at[i], with_figures, with_sections, rows[i]))
+                return *error_;
+    }
     AddressSpaceBuilder builder(std::move(source));
-    std::vector<Row> rows(rows_json->size());
-    for (std::size_t i = 0; i < rows.size(); ++i)
-        if (!read_row((*rows_json)[i], rows_at[i], with_figures, with_sections, builder, rows[i]))
-            return *error_;
+    for (Row& r : rows) {
+        r.m.path = builder.intern(r.path);
+        r.label.object = r.object.empty() ? kNoPath : builder.intern(r.object);
+        std::string().swap(r.path);
+        std::string().swap(r.object);
+    }
 
     // What the saved source's builder recorded: its account and its diagnostics, as they were.
     builder.carry(account, std::move(diagnostics), incomplete ? Loss::Input : Loss::None);
@@ -539,17 +626,136 @@ bool looks_like_snapshot(std::string_view text) {
     return first != std::string_view::npos && text[first] == '{';
 }
 
-Result<Target> read_snapshot(std::string_view text, std::string origin) {
-    const std::string name = origin == "-" ? std::string("standard input") : std::move(origin);
-    Reader reader(name);
-    // Every value is checked before it is read, so the library's exceptions are not expected
-    // here; should one come anyway, it is this input's fault, not a reason to stop the program.
+namespace {
+
+// The bytes of a snapshot as they arrive, for json::parse through SnapshotIterator: the pieces of
+// a TextInput, ended early past kMaxSnapshotBytes or at a line longer than kMaxSnapshotLineBytes
+// (then the parse fails, and cut() says why).
+class SnapshotBytes {
+  public:
+    explicit SnapshotBytes(TextInput& in) : in_(in) {}
+
+    bool at_end() { return pos_ == piece_.size() && !refill(); }
+    char get() const { return piece_[pos_]; }
+    void advance() { ++pos_; }
+
+    // Why the text was ended early, if it was.
+    std::optional<Error> cut() const { return cut_; }
+
+  private:
+    bool refill() {
+        if (stopped_) return false;
+        const auto next = in_.next_piece();
+        if (!next) return stop(next.error());
+        std::string_view piece = *next;
+        if (piece.empty()) return stop(std::nullopt);
+        if (total_ + piece.size() > kMaxSnapshotBytes) {
+            piece = piece.substr(0, kMaxSnapshotBytes - total_);
+            cut_ = make_error(ErrorKind::MalformedInput,
+                              fmt::format("{}: not a snapshot: it is longer than {} MiB, the most "
+                                          "a snapshot may be",
+                                          in_.name(), kMaxSnapshotBytes >> 20));
+        }
+        // The writer writes one row a line: a line this long is no snapshot's.
+        for (std::size_t at = 0; at < piece.size();) {
+            const void* nl = std::memchr(piece.data() + at, '\n', piece.size() - at);
+            const std::size_t end =
+                nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - piece.data())
+                   : piece.size();
+            line_ += end - at;
+            if (line_ > kMaxSnapshotLineBytes) {
+                piece = piece.substr(0, end - (line_ - kMaxSnapshotLineBytes));
+                cut_ = make_error(ErrorKind::MalformedInput,
+                                  fmt::format("{}: not a snapshot: a line is longer than {} MiB",
+                                              in_.name(), kMaxSnapshotLineBytes >> 20));
+                break;
+            }
+            if (nl) line_ = 0;
+            at = end + 1;
+        }
+        if (cut_) stopped_ = true;
+        total_ += piece.size();
+        piece_ = piece;
+        pos_ = 0;
+        return !piece_.empty();
+    }
+    bool stop(std::optional<Error> error) {
+        stopped_ = true;
+        if (error && !cut_) cut_ = std::move(error);
+        piece_ = {};
+        pos_ = 0;
+        return false;
+    }
+
+    TextInput& in_;
+    std::string_view piece_;
+    std::size_t pos_ = 0, line_ = 0;
+    std::uint64_t total_ = 0;
+    bool stopped_ = false;
+    std::optional<Error> cut_;
+};
+
+// An input iterator over SnapshotBytes: json::parse reads through it a byte at a time.
+struct SnapshotIterator {
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = char;
+
+    SnapshotBytes* bytes = nullptr;  // null: the end
+
+    char operator*() const { return bytes->get(); }
+    SnapshotIterator& operator++() {
+        bytes->advance();
+        return *this;
+    }
+    SnapshotIterator operator++(int) {
+        SnapshotIterator before = *this;
+        ++*this;
+        return before;
+    }
+    bool done() const { return bytes == nullptr || bytes->at_end(); }
+    friend bool operator==(const SnapshotIterator& a, const SnapshotIterator& b) {
+        return a.done() == b.done();
+    }
+};
+
+std::string snapshot_name(std::string origin) {
+    return origin == "-" ? std::string("standard input") : std::move(origin);
+}
+
+// Reads with reader, turning an exception of the JSON library into an error: every value is
+// checked before it is read, so none is expected; should one come anyway, it is this input's
+// fault, not a reason to stop the program.
+Result<Target> read_guarded(Reader& reader, const std::string& name, const Parse& parse) {
     try {
-        return reader.read(text);
+        return reader.read(parse);
     } catch (const json::exception& e) {
         return make_error(ErrorKind::MalformedInput,
                           fmt::format("{}: not a snapshot: {}", name, e.what()));
     }
+}
+
+}  // namespace
+
+Result<Target> read_snapshot(std::string_view text, std::string origin) {
+    const std::string name = snapshot_name(std::move(origin));
+    Reader reader(name);
+    return read_guarded(reader, name, [&](const ParseCallback& on_parse) {
+        return json::parse(text.data(), text.data() + text.size(), on_parse);
+    });
+}
+
+Result<Target> read_snapshot_input(TextInput& in, std::string origin) {
+    const std::string name = snapshot_name(std::move(origin));
+    Reader reader(name);
+    SnapshotBytes bytes(in);
+    auto target = read_guarded(reader, name, [&](const ParseCallback& on_parse) {
+        return json::parse(SnapshotIterator{&bytes}, SnapshotIterator{}, on_parse);
+    });
+    if (auto cut = bytes.cut()) return *cut;
+    return target;
 }
 
 }  // namespace vmatlas

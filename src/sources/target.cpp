@@ -113,11 +113,10 @@ Result<Target> open_input(const std::string& name, const TargetOptions& options)
         if (is_core(*head)) return read_core(name);
         return open_elf_file(name, options);
     }
-    if (looks_like_snapshot(*head)) {  // no map text starts with '{'
-        auto text = in->read_all(kMaxSnapshotBytes);
-        if (!text) return text.error();
-        return read_snapshot(*text, name);
-    }
+    if (looks_like_snapshot(*head))
+        return read_snapshot_input(*in, name);  // no map text starts
+                                                // with '{'
+
     return from_text(*in, *head, name);
 }
 

@@ -148,52 +148,41 @@ Result<std::string_view> TextInput::head(std::size_t n) {
     return std::string_view(buf_.get() + begin_, held_ - begin_);
 }
 
+Result<std::string_view> TextInput::next_piece() {
+    if (served_) {
+        offset_ += held_;
+        held_ = begin_ = 0;
+        bom_checked_ = true;
+    }
+    served_ = true;
+    while (held_ == begin_ && !at_end_)
+        if (read_more() < 0) return file_error(name_, err_);
+    return std::string_view(buf_.get() + begin_, held_ - begin_);
+}
+
 TextInput::Ended TextInput::pump(const std::function<void(std::string_view)>& feed,
                                  const std::function<std::size_t()>& rows) {
     std::size_t last_rows = rows();
     std::uint64_t row_seen_at = offset_ + begin_;  // where the text was when rows() last grew
     for (;;) {
-        const std::string_view piece(buf_.get() + begin_, held_ - begin_);
-        if (!piece.empty()) {
-            const std::uint64_t at = offset_ + begin_;
-            if (const void* nul = std::memchr(piece.data(), '\0', piece.size())) {
-                const auto before =
-                    static_cast<std::size_t>(static_cast<const char*>(nul) - piece.data());
-                feed(piece.substr(0, before));
-                return {Stop::Nul, at + before, 0};
-            }
-            feed(piece);
-            if (const std::size_t now = rows(); now != last_rows) {
-                last_rows = now;
-                row_seen_at = at + piece.size();
-            } else if (at + piece.size() - row_seen_at >= kMaxBytesWithoutRow) {
-                return {Stop::NoRow, row_seen_at, 0};
-            }
+        const auto next = next_piece();
+        if (!next) return {Stop::Failed, offset_ + held_, err_};
+        const std::string_view piece = *next;
+        const std::uint64_t at = offset_ + begin_;
+        if (piece.empty()) return {Stop::End, at, 0};
+        if (const void* nul = std::memchr(piece.data(), '\0', piece.size())) {
+            const auto before =
+                static_cast<std::size_t>(static_cast<const char*>(nul) - piece.data());
+            feed(piece.substr(0, before));
+            return {Stop::Nul, at + before, 0};
         }
-        offset_ += held_;
-        held_ = begin_ = 0;
-        bom_checked_ = true;
-        const long n = read_more();
-        if (n == 0) return {Stop::End, offset_, 0};
-        if (n < 0) return {Stop::Failed, offset_, err_};
-    }
-}
-
-Result<std::string> TextInput::read_all(std::size_t limit) {
-    std::string text;
-    for (;;) {
-        const std::string_view piece(buf_.get() + begin_, held_ - begin_);
-        if (text.size() + piece.size() > limit)
-            return make_error(ErrorKind::UnreadableInput,
-                              fmt::format("{} is longer than {} MiB, the most a snapshot may be",
-                                          name_, limit >> 20));
-        text += piece;
-        offset_ += held_;
-        held_ = begin_ = 0;
-        bom_checked_ = true;
-        const long n = read_more();
-        if (n == 0) return text;
-        if (n < 0) return file_error(name_, err_);
+        feed(piece);
+        if (const std::size_t now = rows(); now != last_rows) {
+            last_rows = now;
+            row_seen_at = at + piece.size();
+        } else if (at + piece.size() - row_seen_at >= kMaxBytesWithoutRow) {
+            return {Stop::NoRow, row_seen_at, 0};
+        }
     }
 }
 

@@ -8,7 +8,8 @@
 //    a memory map (an error); after rows, the rest is not read and the map is partial;
 //  - kMaxBytesWithoutRow without a new row ends it the same way;
 //  - a line longer than text::kMaxLineBytes is rejected as a row without being kept (text.hpp);
-//  - a snapshot, read whole (read_all), is at most kMaxSnapshotBytes.
+//  - a snapshot (read_snapshot_input) is at most kMaxSnapshotBytes, and its lines (the writer
+//    writes one row a line) at most kMaxSnapshotLineBytes.
 // A UTF-8 byte order mark at the start is skipped. A FIFO is opened without blocking, and its
 // bytes are waited for in poll(2), as `cat` waits for a writer, without spinning: a FIFO nobody
 // writes to is waited on until the command is interrupted.
@@ -26,11 +27,13 @@
 
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/result.hpp"
+#include "vmatlas/target.hpp"
 
 namespace vmatlas {
 
 inline constexpr std::size_t kMaxBytesWithoutRow = 4 << 20;
 inline constexpr std::size_t kMaxSnapshotBytes = std::size_t{1} << 30;
+inline constexpr std::size_t kMaxSnapshotLineBytes = 16 << 20;
 
 // What a file a target or --add names is, following symbolic links. A link to nothing and a
 // loop of links are said as such (NoSuchProcess and UnreadableInput), not as "no such file".
@@ -76,8 +79,9 @@ class TextInput {
     Ended pump(const std::function<void(std::string_view)>& feed,
                const std::function<std::size_t()>& rows);
 
-    // All of the input (past the byte order mark), or an error past `limit` bytes.
-    Result<std::string> read_all(std::size_t limit);
+    // The input from its start (past the byte order mark), a piece a call: the head first, then
+    // a block at a time, as it arrives; empty at its end. An error when a read(2) fails.
+    Result<std::string_view> next_piece();
 
   private:
     TextInput() = default;
@@ -94,8 +98,13 @@ class TextInput {
     std::size_t held_ = 0;      // bytes in the buffer
     std::uint64_t offset_ = 0;  // offset in the input of the buffer's first byte
     bool bom_checked_ = false, at_end_ = false;
+    bool served_ = false;  // the buffer's bytes have been handed out by next_piece()
     int err_ = 0;
 };
+
+// A snapshot read from in as it arrives (defined in snapshot.cpp, as read_snapshot): its rows are
+// read one by one as they are parsed, so that neither the text nor its rows as JSON are held.
+Result<Target> read_snapshot_input(TextInput& in, std::string origin);
 
 // Reads in into a parser (feed each piece, then finish) whose rows go to builder, within the
 // bounds above; `what` names what the input should be in sentences ("a memory map", "a regions
