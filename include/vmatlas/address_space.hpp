@@ -58,6 +58,13 @@ struct Figures {
     friend bool operator==(const Figures&, const Figures&) = default;
 };
 
+// Whether a figure counts bytes of its own mapping, so that it is at most the mapping's size:
+// every figure but the page sizes. A source refuses a value past it (a kernel never writes one),
+// so that the figures of a map summed never pass 2^64 - 1.
+constexpr bool counts_row_bytes(std::uint64_t Figures::*field) {
+    return field != &Figures::kernel_page_size && field != &Figures::mmu_page_size;
+}
+
 // What a source read: how it is named in every view and in JSON is to_string().
 enum class SourceKind : std::uint8_t {
     Procfs,     // "procfs": a live process's /proc/PID/maps or smaps

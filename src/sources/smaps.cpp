@@ -262,6 +262,7 @@ class detail::SmapsParser {
             if (kKeys[k].kind == ValueKind::Size) {
                 if (bytes != row_size) break;  // let line() say so
             } else {
+                if (bytes > row_size && counts_row_bytes(kKeys[k].field)) break;  // and this
                 figures_.*kKeys[k].field = bytes;
             }
             ++k;
@@ -356,22 +357,39 @@ class detail::SmapsParser {
             }
             case ValueKind::Kilobytes:
             case ValueKind::Size: {
-                const auto kib = read_decimal(line, pos);
+                const text::DigitRun digits = text::scan_decimal(line.substr(pos));
+                pos += digits.length;
                 const std::size_t unit_at = pos;
                 while (pos < line.size() && is_blank(line[pos])) ++pos;
-                if (!kib || pos == unit_at || line.compare(pos, 2, "kB") != 0 ||
+                if (digits.length == 0 || pos == unit_at || line.compare(pos, 2, "kB") != 0 ||
                     !rest_is_blank(line, pos + 2))
                     return bad_value(line, key, value_at);
-                const auto bytes = kib_to_bytes(*kib);
-                if (!bytes) return bad_value(line, key, value_at);
-                if (spec.kind == ValueKind::Kilobytes) {
-                    figures_.*spec.field = *bytes;
-                } else if (*bytes != row_->size()) {
-                    out_.warn({line_no_, value_at + 1,
-                               fmt::format("Size {} kB is not the size of the row above ({:#x} "
-                                           "bytes)",
-                                           *kib, row_->size())});
+                // A number past 2^64 - 1 is past it in bytes too: not wrapped, not a value.
+                const std::optional<std::uint64_t> kib =
+                    digits.overflow ? std::nullopt : std::optional(digits.value);
+                const auto bytes = kib ? kib_to_bytes(*kib) : std::nullopt;
+                // The number as a message shows it: its value, or its digits when too large.
+                const std::string number =
+                    kib ? std::to_string(*kib) : std::string(line.substr(value_at, digits.length));
+                if (spec.kind == ValueKind::Size) {
+                    if (!bytes || *bytes != row_->size())
+                        out_.warn({line_no_, value_at + 1,
+                                   fmt::format("Size {} kB is not the size of the row above "
+                                               "({:#x} bytes)",
+                                               number, row_->size())});
+                    return;
                 }
+                if (!bytes)
+                    return refuse(line_no_, value_at,
+                                  fmt::format("{} {} kB is past 2^64 - 1 bytes: the figure is "
+                                              "left at 0",
+                                              key, number));
+                if (*bytes > row_->size() && counts_row_bytes(spec.field))
+                    return refuse(line_no_, value_at,
+                                  fmt::format("{} {} kB is more than the row above holds ({:#x} "
+                                              "bytes): the figure is left at 0",
+                                              key, *kib, row_->size()));
+                figures_.*spec.field = *bytes;
                 return;
             }
         }
@@ -383,9 +401,14 @@ class detail::SmapsParser {
         return true;
     }
 
+    // A figure that cannot be read: the row's figures are partial.
+    void refuse(std::size_t line, std::size_t at, std::string message) {
+        out_.lose({line, at + 1, std::move(message)});
+    }
+
     void bad_value(std::string_view line, std::string_view key, std::size_t at) {
-        out_.warn({line_no_, at + 1,
-                   fmt::format("bad {} value '{}': it is left at 0", key, line.substr(at))});
+        refuse(line_no_, at,
+               fmt::format("bad {} value '{}': it is left at 0", key, line.substr(at)));
     }
 
     AddressSpaceBuilder& out_;

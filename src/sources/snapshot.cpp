@@ -410,8 +410,12 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
     const json* f = object(v, at, "figures");
     if (!f) return false;
     const Loc fat = at["figures"];
-    for (const snapshot::FigureKey& k : snapshot::kFigureKeys)
+    for (const snapshot::FigureKey& k : snapshot::kFigureKeys) {
         if (!u64(*f, fat, k.key, row.figures.*k.field)) return false;
+        if (counts_row_bytes(k.field) && row.figures.*k.field > m.size())
+            return fail(fat[k.key], fmt::format("{} is more than the row holds ({:#x} bytes)",
+                                                row.figures.*k.field, m.size()));
+    }
     return boolean(*f, fat, "thp_eligible", row.figures.thp_eligible) &&
            text(*f, fat, "vm_flags", row.figures.vm_flags);
 }
