@@ -22,6 +22,7 @@
 #include "sources/core_memory.hpp"
 #include "sources/core_notes.hpp"
 #include "sources/core_objects.hpp"
+#include "sources/elf_ident.hpp"
 #include "sources/file_error.hpp"
 #include "vmatlas/elf.hpp"
 
@@ -39,9 +40,11 @@ struct ElfDeleter {
 };
 using ElfHandle = std::unique_ptr<Elf, ElfDeleter>;
 
+// libelf's reason for its last failure ("no error" is never given as one).
 std::string libelf_error() {
-    const char* msg = elf_errmsg(-1);
-    return msg != nullptr ? msg : "unknown libelf error";
+    const int err = elf_errno();
+    const char* msg = err != 0 ? elf_errmsg(err) : nullptr;
+    return msg != nullptr ? msg : "libelf gives no reason";
 }
 
 // What the notes say, gathered before the rows are made.
@@ -300,9 +303,18 @@ Result<Target> read_core(const std::string& path) {
 
     ElfHandle elf(elf_begin(fd, ELF_C_READ, nullptr));
     GElf_Ehdr ehdr;
-    if (!elf || elf_kind(elf.get()) != ELF_K_ELF || gelf_getehdr(elf.get(), &ehdr) == nullptr)
+    if (!elf || elf_kind(elf.get()) != ELF_K_ELF || gelf_getehdr(elf.get(), &ehdr) == nullptr) {
+        // A file cut inside its header is said to be, with its size: libelf's own word for it
+        // is "no error".
+        std::uint8_t ident[EI_NIDENT] = {};
+        const ssize_t n = ::pread(fd, ident, sizeof ident, 0);
+        const std::size_t got = n > 0 ? static_cast<std::size_t>(n) : 0;
+        if (auto checked = elf::check_ident(std::span(ident, got), size); !checked)
+            return make_error(ErrorKind::MalformedInput,
+                              fmt::format("{}: {}", path, checked.error().message));
         return make_error(ErrorKind::MalformedInput,
                           fmt::format("{}: cannot read the ELF header: {}", path, libelf_error()));
+    }
     if (ehdr.e_type != ET_CORE)
         return make_error(ErrorKind::Unsupported, fmt::format("{} is not a core file", path));
     const int elf_class = gelf_getclass(elf.get());
