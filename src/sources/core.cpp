@@ -207,7 +207,7 @@ std::uint8_t dump_flags(const Segment& s, Addr start, Addr end) {
 // The file part of a row: path, offset, deleted.
 void set_file(AddressSpaceBuilder& out, Mapping& m, const FileEntry& e) {
     std::string_view path = e.path;
-    if (path.ends_with(kDeletedSuffix)) {
+    if (path.size() > kDeletedSuffix.size() && path.ends_with(kDeletedSuffix)) {
         path.remove_suffix(kDeletedSuffix.size());
         m.flags |= kDeleted;
     }
@@ -377,6 +377,16 @@ Result<Target> read_core(const std::string& path) {
     reader.report_cut();
     if (!notes.has_file_note)
         reader.warn("the core has no NT_FILE note: its file mappings have no paths");
+    const auto marked =
+        std::count_if(notes.files.begin(), notes.files.end(), [](const FileEntry& e) {
+            return e.path.size() > kDeletedSuffix.size() && e.path.ends_with(kDeletedSuffix);
+        });
+    if (marked > 0)
+        reader.warn(
+            fmt::format("{} file name{} of the NT_FILE note end{} in \" (deleted)\", which the "
+                        "kernel writes for a deleted file but a file's own name may hold: "
+                        "read as the kernel's mark, unchecked",
+                        marked, marked == 1 ? "" : "s", marked == 1 ? "s" : ""));
 
     make_rows(loads, std::move(notes.files), out);
 

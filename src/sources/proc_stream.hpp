@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,15 @@ Result<LiveRead> stream_process_text(pid_t pid, std::string_view leaf,
 
 // Records what a read lost, if anything, in builder: a diagnostic and the loss.
 void note_read_end(AddressSpaceBuilder& builder, const LiveRead& read);
+
+// A mapped file's true name, as /proc/PID/map_files/START-END knows it: the bytes of its path
+// (a newline as a newline, never "\012"), and whether the file was deleted. nothing when the
+// process's map_files cannot be read (it needs CAP_SYS_ADMIN, or the mapping is gone).
+struct TrueName {
+    std::string path;  // without the " (deleted)" the kernel appends to a deleted file's
+    bool deleted = false;
+};
+std::optional<TrueName> read_true_name(pid_t pid, Addr start, Addr end);
 
 // What a live source says about itself: kind "procfs", origin "/proc/PID/LEAF", pid, comm.
 SourceInfo process_source(pid_t pid, std::string_view leaf);

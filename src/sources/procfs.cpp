@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
@@ -548,6 +549,29 @@ std::size_t big_map_rows() {
     return std::min<std::size_t>(n > 0 ? n : 65530, 1 << 18);
 }
 
+std::optional<TrueName> read_true_name(pid_t pid, Addr start, Addr end) {
+    constexpr std::string_view kDeleted = " (deleted)";
+    const std::string link = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, start, end);
+    char buf[PATH_MAX + kDeleted.size() + 1];
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    if (n <= 0 || static_cast<std::size_t>(n) == sizeof buf) return std::nullopt;
+    TrueName name{std::string(buf, static_cast<std::size_t>(n)), false};
+    if (!name.path.ends_with(kDeleted)) return name;
+    // The kernel's mark or the end of the name: a file with no link left was deleted; else it is
+    // the name when that name, in the process's root, is this very file.
+    struct stat mapped, named;
+    if (::stat(link.c_str(), &mapped) != 0) return std::nullopt;
+    const bool literal =
+        mapped.st_nlink > 0 &&
+        ::stat(fmt::format("/proc/{}/root{}", pid, name.path).c_str(), &named) == 0 &&
+        named.st_dev == mapped.st_dev && named.st_ino == mapped.st_ino;
+    if (!literal) {
+        name.path.resize(name.path.size() - kDeleted.size());
+        name.deleted = true;
+    }
+    return name;
+}
+
 SourceInfo process_source(pid_t pid, std::string_view leaf) {
     SourceInfo source{SourceKind::Procfs, proc_path(pid, leaf), pid, ""};
     if (auto comm = read_proc_file(proc_path(pid, "comm")))
@@ -561,7 +585,7 @@ namespace {
 template <typename Read>
 Result<AddressSpace> parse_live_maps(pid_t pid, Read&& read) {
     AddressSpaceBuilder builder(process_source(pid, "maps"));
-    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false});
+    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false, .live_pid = pid});
     // A maps row is some 100 bytes, so most maps end in the first block (kStreamBlockBytes): room
     // for the rows a block holds at the least (41 bytes each), and for big_map_rows() once the
     // map has gone past it.

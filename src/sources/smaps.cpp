@@ -186,8 +186,11 @@ class detail::SmapsParser {
     // kernel_lines: the lines in the kernel's exact form are taken where they lie
     // (take_kernel_lines), a size line without looking for its end first; without it, every
     // line is read by line(), which gives the same rows, figures and diagnostics.
-    SmapsParser(AddressSpaceBuilder& out, bool kernel_lines)
-        : out_(out), kernel_lines_(kernel_lines) {}
+    // pid: a live process's smaps, whose marked names are checked (MarkedNames), or 0.
+    SmapsParser(AddressSpaceBuilder& out, bool kernel_lines, pid_t pid = 0)
+        : out_(out), kernel_lines_(kernel_lines) {
+        names_.pid = pid;
+    }
 
     // Text in pieces (the blocks of a read): a line may begin in one piece and end in the next.
     void feed(std::string_view piece) {
@@ -207,6 +210,8 @@ class detail::SmapsParser {
             carry_, [&](std::string_view l) { line(l); },
             [&](std::size_t length) { long_line(length); });
         flush();
+        names_.warn(out_);
+        names_.count = 0;
     }
 
     bool saw_figures() const { return saw_figures_; }
@@ -328,7 +333,7 @@ class detail::SmapsParser {
 
     void row_head(std::string_view line) {
         flush();
-        row_ = detail::parse_kernel_maps_row(line, line_no_, out_, scratch_);
+        row_ = detail::parse_kernel_maps_row(line, line_no_, out_, scratch_, names_);
         in_rejected_row_ = !row_;
         hint_ = 0;
     }
@@ -415,6 +420,7 @@ class detail::SmapsParser {
     std::optional<Mapping> row_;
     Figures figures_;
     std::string scratch_;
+    detail::MarkedNames names_;
     text::LineCarry carry_;  // the start of a line whose end is in the next piece
     const bool kernel_lines_;
     std::size_t line_no_ = 0;
@@ -483,7 +489,7 @@ AddressSpace parse_smaps_text(std::string_view text, SourceInfo source) {
 Result<AddressSpace> read_process_smaps(pid_t pid) {
     AddressSpaceBuilder builder(process_source(pid, "smaps"));
     builder.reserve(1024);
-    detail::SmapsParser parser(builder, true);
+    detail::SmapsParser parser(builder, true, pid);
     std::size_t bytes = 0;
     auto read = stream_process_text(pid, "smaps", [&](std::string_view piece) {
         make_room_if_big(builder, bytes, piece.size());

@@ -28,6 +28,14 @@ std::string fixture(const std::string& name) {
     return ss.str();
 }
 
+// 1 when the space has the one warning about names that end in " (deleted)" (which a file's own
+// name may), as every capture of a process that maps a deleted file has; else 0.
+std::size_t marked_names(const AddressSpace& s) {
+    return std::count_if(s.diagnostics().begin(), s.diagnostics().end(), [](const Diagnostic& d) {
+        return d.message.starts_with("this row's name");
+    });
+}
+
 const Figures& figures_at(const AddressSpace& s, Addr start) {
     const auto i = s.find(start);
     if (!i || s[*i].start != start) throw std::runtime_error("no row starts there");
@@ -44,7 +52,7 @@ TEST(Smaps, RealCaptureHasTheRowsOfItsMaps) {
     const AddressSpace maps = std::move(b).build();
 
     EXPECT_TRUE(check_invariants(smaps).empty());
-    EXPECT_TRUE(smaps.diagnostics().empty());
+    EXPECT_EQ(smaps.diagnostics().size(), marked_names(smaps));
     ASSERT_EQ(smaps.size(), 56u);
     ASSERT_EQ(maps.size(), smaps.size());
     ASSERT_EQ(smaps.figures().size(), smaps.size());
@@ -165,8 +173,8 @@ TEST(Smaps, KernelFormLinesGiveWhatTheCarefulReadingGives) {
             parse_smaps_text(text + bad_row, {vmatlas::SourceKind::MapsText, "", 0, ""});
         const AddressSpace careful =
             parse_smaps_text(careful_text + bad_row, {vmatlas::SourceKind::MapsText, "", 0, ""});
-        ASSERT_EQ(fast.diagnostics().size(), 1u) << name;
-        ASSERT_EQ(careful.diagnostics().size(), 1u) << name;
+        ASSERT_EQ(fast.diagnostics().size() - marked_names(fast), 1u) << name;
+        ASSERT_EQ(careful.diagnostics().size() - marked_names(careful), 1u) << name;
         EXPECT_EQ(fast.diagnostics()[0].line,
                   static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 2)
             << name;
@@ -211,7 +219,7 @@ TEST(Smaps, KeysLeftOutByTheKernelDoNotMoveTheOthers) {
     const AddressSpace whole = parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
     const AddressSpace thin = parse_smaps_text(thinned, {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_EQ(dropped, 3 * whole.size());
-    EXPECT_TRUE(thin.diagnostics().empty());
+    EXPECT_EQ(thin.diagnostics().size(), marked_names(thin));
     ASSERT_EQ(whole.mappings(), thin.mappings());
     for (std::size_t i = 0; i < whole.size(); ++i) {
         const Figures& a = whole.figures()[i];
@@ -320,6 +328,9 @@ TEST_F(Hostile, BadValuesAreRefusedAndLeftAtZero) {
         "42:24 bad THPeligible value '2': it is left at 0",
         "43:1 bad start address 'zzzz-6000'",
         "54:24 Size 4 kB is not the size of the row above (0x2000 bytes)",
+        "53:74 this row's name ends in \" (deleted)\" or holds a backslash and 012, which the "
+        "kernel writes for a deleted file and a newline but a file's own name may hold: read as "
+        "the kernel's marks, unchecked (the files are not at hand)",
         "0:0 1 row(s) overlapped a later row and were dropped",
     };
     EXPECT_EQ(m, want);

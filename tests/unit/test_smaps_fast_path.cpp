@@ -230,7 +230,9 @@ TEST(SmapsFastPath, KernelFormTextsReadTheSameBothWays) {
         // The careful path alone read the figures the kernel wrote.
         const std::string_view whole[] = {text};
         const AddressSpace space = parse(whole, false);
-        ASSERT_TRUE(space.diagnostics().empty()) << space.diagnostics()[0].message;
+        // Nothing to say but that a name ends in " (deleted)", which a file's own name may.
+        const bool marked = text.find(" (deleted)\n") != std::string::npos;
+        ASSERT_EQ(space.diagnostics().size(), marked ? 1u : 0u) << space.diagnostics()[0].message;
         ASSERT_EQ(space.size(), static_cast<std::size_t>(rows));
     }
 }
