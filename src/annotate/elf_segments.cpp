@@ -396,7 +396,14 @@ void stages::name_elf_segments(const AddressSpace& space, const AnnotateContext&
         if (cached->second) name_object(space, rows, *cached->second, ctx.want_sections, notes);
     }
     if (ctx.objects != nullptr) ctx.objects->finish(notes.warnings);
-    if (unopened > 0)
+    if (unopened == 0) return;
+    // A process that has exited since its map was read has taken its files' handles with it.
+    if (ctx.pid > 0 && ::access(fmt::format("/proc/{}/root", ctx.pid).c_str(), F_OK) != 0)
+        notes.warnings.push_back(fmt::format(
+            "process {} exited before the files it mapped could be read: the segments of {} "
+            "file{} are not named",
+            ctx.pid, unopened, unopened == 1 ? "" : "s"));
+    else
         notes.warnings.push_back(fmt::format(
             "{} mapped file{} could not be opened ({}); {} segments are not named", unopened,
             unopened == 1 ? "" : "s", first_unopened, unopened == 1 ? "its" : "their"));
