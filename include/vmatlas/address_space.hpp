@@ -212,6 +212,8 @@ class AddressSpaceBuilder {
     // other than a live process included). Only rows this builder supersedes itself get a new
     // sentence.
     void carry(const RowAccount& account, std::vector<Diagnostic> diagnostics, Loss loss);
+    // Counts n diagnostics a reader did not keep itself (it keeps at most kMaxDiagnostics).
+    void count_unkept(std::size_t n) { unkept_diagnostics_ += n; }
     // Records that part of the input could not be read (not a row: a note, the end of a file, a
     // figure), and why. Exited outweighs Input.
     void lose(Diagnostic d, Loss cause = Loss::Input);

@@ -77,6 +77,9 @@ std::optional<Enum> parse_enum(std::string_view s, Enum last) {
 struct Row {
     Mapping m;                 // its path is interned once the builder exists
     std::string path, object;  // the row's path and its label's object
+    // Whether the row has "figures" and "sections", for a row read before the snapshot said
+    // whether every row has them.
+    bool has_figures = false, has_sections = false;
     Figures figures;
     Label label;
     Role role = Role::Other;
@@ -87,6 +90,9 @@ struct Row {
 constexpr std::string_view kTopKeys[] = {"format",   "version",  "source", "account",
                                          "figures",  "sections", "facts",  "diagnostics",
                                          "warnings", "rows"};
+
+// Thrown by the parse callback to end the parse at the first problem it finds.
+struct StopParse {};
 
 // Parses a whole document with the callback it is given (json::parse's parser_callback_t).
 using ParseCallback = std::function<bool(int, json::parse_event_t, json&)>;
@@ -241,25 +247,54 @@ class Reader {
     bool read_source(const json& doc, const Loc& root, SourceInfo& src);
     bool read_account(const json& doc, const Loc& root, RowAccount& acc, bool& incomplete);
     bool read_facts(const json& doc, const Loc& root, ProcessFacts& facts);
-    bool read_diagnostics(const json& doc, const Loc& root, std::vector<Diagnostic>& out);
-    bool read_row(const json& v, const Loc& at, bool with_figures, bool with_sections, Row& row);
+    bool read_thread(const json& t, const Loc& at, ThreadInfo& info);
+    bool read_diagnostic(const json& d, const Loc& at, Diagnostic& out);
+    // A row; "figures" and "sections" as the snapshot says, or (nullopt) taken when present.
+    bool read_row(const json& v, const Loc& at, std::optional<bool> with_figures,
+                  std::optional<bool> with_sections, Row& row);
 
-    // The parse callback: keeps the members this reader reads, and reads each row of "rows" as
-    // soon as it is parsed, without keeping it in the document, once "figures" and "sections"
-    // have been read (the writer puts them first): the document then never holds the rows.
+    // The elements of one of the document's arrays (rows, diagnostics, warnings, threads), read
+    // one by one as they are parsed and not kept in the document: what a snapshot costs follows
+    // what it holds, not the JSON that spells it.
+    template <typename T>
+    struct Elements {
+        bool open = false;           // the array is being parsed
+        std::vector<T> items;        // at most `keep` of them
+        std::size_t count = 0;       // elements read, kept or not
+        std::optional<Error> error;  // the first element that could not be read
+        void reset() { *this = {}; }
+    };
+
+    // Reads one whole element of `into` (at `at`) with read(element, at, item); false, and the
+    // error kept, for one that cannot be read; at most `keep` items are kept.
+    template <typename T, typename Read>
+    void take(Elements<T>& into, const json& element, const Loc& at, std::size_t keep,
+              Read&& read) {
+        if (into.error) return;
+        T item{};
+        if (!read(element, at, item)) {
+            into.error = std::move(error_);
+            error_.reset();
+            throw StopParse{};  // the first problem found is the error: no need to read on
+        }
+        if (into.items.size() < keep) into.items.push_back(std::move(item));
+        ++into.count;
+    }
+
+    // The parse callback: keeps the members this reader reads (top-level values as they end, in
+    // top_), and reads the elements of its arrays as they end, without keeping them.
     bool on_parse(int depth, json::parse_event_t event, json& parsed);
 
     std::string name_;
     std::optional<Error> error_;
-    // What on_parse saw: the top-level key being read, the values of "figures" and "sections",
-    // whether the rows are read as they are parsed (and with which of those values), the rows
-    // read so far and the first error among them.
-    std::string key_;
-    std::optional<bool> figures_, sections_;
-    bool streaming_ = false, in_rows_ = false;
-    std::pair<bool, bool> streamed_with_{false, false};
-    std::vector<Row> rows_;
-    std::optional<Error> row_error_;
+    // What on_parse saw: the members read so far, the top-level key and (under "facts") the
+    // second-level key being read, and the arrays' elements.
+    json top_ = json::object();
+    std::string key_, facts_key_;
+    Elements<Row> rows_;
+    Elements<Diagnostic> diagnostics_;
+    Elements<std::string> warnings_;
+    Elements<ThreadInfo> threads_;
 };
 
 bool Reader::read_source(const json& doc, const Loc& root, SourceInfo& src) {
@@ -299,6 +334,10 @@ bool Reader::read_account(const json& doc, const Loc& root, RowAccount& acc, boo
 }
 
 bool Reader::read_facts(const json& doc, const Loc& root, ProcessFacts& facts) {
+    if (threads_.error) {  // the parse stopped there, inside "facts"
+        error_ = std::move(threads_.error);
+        return false;
+    }
     const json* f = object(doc, root, "facts");
     if (!f) return false;
     const Loc at = root["facts"];
@@ -308,50 +347,39 @@ bool Reader::read_facts(const json& doc, const Loc& root, ProcessFacts& facts) {
     const json* threads = member(*f, at, "threads");
     if (!threads) return false;
     if (threads->is_null()) return true;
-    const Loc tat = at["threads"];
-    if (!threads->is_array()) return wrong(tat, "not an array or null", *threads);
+    if (!threads->is_array()) return wrong(at["threads"], "not an array or null", *threads);
     facts.has_threads = true;
-    facts.threads.resize(threads->size());
-    for (std::size_t i = 0; i < threads->size(); ++i) {
-        const json& t = (*threads)[i];
-        const Loc it = tat[i];
-        if (!t.is_object()) return wrong(it, "not an object", t);
-        ThreadInfo& info = facts.threads[i];
-        const json* tid = member(t, it, "tid");
-        if (!tid) return false;
-        const bool fits = (tid->is_number_unsigned() && tid->get<std::uint64_t>() <= INT_MAX) ||
-                          (tid->is_number_integer() && !tid->is_number_unsigned() &&
-                           tid->get<std::int64_t>() >= INT_MIN);
-        if (!fits) return wrong(it["tid"], "not a thread id (an integer of 32 bits)", *tid);
-        info.tid = static_cast<pid_t>(tid->get<std::int64_t>());
-        if (!(text(t, it, "name", info.name) && opt_hex(t, it, "sp", info.sp) &&
-              name_of(t, it, "sp_source", StackPointerSource::Registers, info.sp_source) &&
-              text(t, it, "sp_error", info.sp_error)))
-            return false;
-    }
+    facts.threads = std::move(threads_.items);
     return true;
 }
 
-bool Reader::read_diagnostics(const json& doc, const Loc& root, std::vector<Diagnostic>& out) {
-    const json* ds = array(doc, root, "diagnostics");
-    if (!ds) return false;
-    const Loc at = root["diagnostics"];
-    out.resize(ds->size());
-    for (std::size_t i = 0; i < ds->size(); ++i) {
-        const json& d = (*ds)[i];
-        if (!d.is_object()) return wrong(at[i], "not an object", d);
-        std::uint64_t line = 0, column = 0;
-        if (!(u64(d, at[i], "line", line) && u64(d, at[i], "column", column) &&
-              text(d, at[i], "message", out[i].message)))
-            return false;
-        out[i].line = line;
-        out[i].column = column;
-    }
+bool Reader::read_thread(const json& t, const Loc& it, ThreadInfo& info) {
+    if (!t.is_object()) return wrong(it, "not an object", t);
+    const json* tid = member(t, it, "tid");
+    if (!tid) return false;
+    const bool fits = (tid->is_number_unsigned() && tid->get<std::uint64_t>() <= INT_MAX) ||
+                      (tid->is_number_integer() && !tid->is_number_unsigned() &&
+                       tid->get<std::int64_t>() >= INT_MIN);
+    if (!fits) return wrong(it["tid"], "not a thread id (an integer of 32 bits)", *tid);
+    info.tid = static_cast<pid_t>(tid->get<std::int64_t>());
+    return text(t, it, "name", info.name) && opt_hex(t, it, "sp", info.sp) &&
+           name_of(t, it, "sp_source", StackPointerSource::Registers, info.sp_source) &&
+           text(t, it, "sp_error", info.sp_error);
+}
+
+bool Reader::read_diagnostic(const json& d, const Loc& at, Diagnostic& out) {
+    if (!d.is_object()) return wrong(at, "not an object", d);
+    std::uint64_t line = 0, column = 0;
+    if (!(u64(d, at, "line", line) && u64(d, at, "column", column) &&
+          text(d, at, "message", out.message)))
+        return false;
+    out.line = line;
+    out.column = column;
     return true;
 }
 
-bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with_sections,
-                      Row& row) {
+bool Reader::read_row(const json& v, const Loc& at, std::optional<bool> with_figures,
+                      std::optional<bool> with_sections, Row& row) {
     if (!v.is_object()) return wrong(at, "not an object", v);
     Mapping& m = row.m;
     std::uint64_t offset = 0;
@@ -396,13 +424,15 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
           text(v, at, "object", row.object) && name_of(v, at, "role", Role::Guard, row.role)))
         return false;
 
-    if (with_sections) {
+    row.has_sections = with_sections.value_or(v.contains("sections"));
+    if (row.has_sections) {
         if (!text(v, at, "sections", row.sections)) return false;
     } else if (v.contains("sections")) {
         return fail(at["sections"], "present, but the snapshot's \"sections\" is false");
     }
 
-    if (!with_figures) {
+    row.has_figures = with_figures.value_or(v.contains("figures"));
+    if (!row.has_figures) {
         if (v.contains("figures"))
             return fail(at["figures"], "present, but the snapshot's \"figures\" is false");
         return true;
@@ -422,52 +452,94 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
 
 bool Reader::on_parse(int depth, json::parse_event_t event, json& parsed) {
     using Event = json::parse_event_t;
+    const bool ends =
+        event == Event::value || event == Event::object_end || event == Event::array_end;
+    const Loc root;
     if (depth == 1) {
         if (event == Event::key) {
             key_ = parsed.get<std::string>();
-            if (key_ == "rows") {  // a key given twice: its last value counts, as in the DOM
-                rows_.clear();
-                row_error_.reset();
-                streaming_ = false;
-            }
+            // A key given twice: its last value counts, as in a document.
+            if (key_ == "rows") rows_.reset();
+            if (key_ == "diagnostics") diagnostics_.reset();
+            if (key_ == "warnings") warnings_.reset();
+            if (key_ == "facts") threads_.reset();
             return true;
         }
-        if (key_ == "figures" && event == Event::value && parsed.is_boolean())
-            figures_ = parsed.get<bool>();
-        if (key_ == "sections" && event == Event::value && parsed.is_boolean())
-            sections_ = parsed.get<bool>();
-        if (key_ == "rows" && event == Event::array_start && figures_ && sections_) {
-            streaming_ = true;
-            streamed_with_ = {*figures_, *sections_};
+        const bool known =
+            std::find(std::begin(kTopKeys), std::end(kTopKeys), key_) != std::end(kTopKeys);
+        if (!known) return false;  // not read: not kept either
+        if (event == Event::array_start) {
+            rows_.open = key_ == "rows";
+            diagnostics_.open = key_ == "diagnostics";
+            warnings_.open = key_ == "warnings";
+            // An array whose elements are read as parsed: one, should the parse stop inside it.
+            if (rows_.open || diagnostics_.open || warnings_.open) top_[key_] = json::array();
         }
-        if (key_ == "rows" && (event == Event::array_end || event == Event::object_end))
-            in_rows_ = false;
-        if (key_ == "rows" && event == Event::array_start) in_rows_ = streaming_;
-        // A member this reader does not read is not kept.
-        if (event == Event::value || event == Event::object_start || event == Event::array_start)
-            return std::find(std::begin(kTopKeys), std::end(kTopKeys), key_) != std::end(kTopKeys);
+        if (ends) {
+            rows_.open = diagnostics_.open = warnings_.open = false;
+            json& value = top_[key_] = std::move(parsed);  // (not copied: it may nest deep)
+            // Not a snapshot, or another version: nothing after it needs reading.
+            if ((key_ == "format" &&
+                 (!value.is_string() || value.get_ref<const std::string&>() != kSnapshotFormat)) ||
+                (key_ == "version" &&
+                 (!value.is_number_unsigned() || value.get<std::uint64_t>() != kSnapshotVersion)))
+                throw StopParse{};
+        }
         return true;
     }
-    if (depth == 2 && in_rows_ &&
-        (event == Event::value || event == Event::object_end || event == Event::array_end)) {
-        // One whole row: read now, and not kept in the document.
-        Row& row = rows_.emplace_back();
-        if (!row_error_ && !read_row(parsed, Loc()["rows"][rows_.size() - 1], streamed_with_.first,
-                                     streamed_with_.second, row)) {
-            row_error_ = std::move(error_);
-            error_.reset();
-        }
+    if (depth == 2 && key_ == "facts") {
+        if (event == Event::key) facts_key_ = parsed.get<std::string>();
+        if (event == Event::array_start) threads_.open = facts_key_ == "threads";
+        if (ends) threads_.open = false;
+        return true;
+    }
+    if (depth == 2 && ends && rows_.open) {
+        // Read with "figures" and "sections" as the snapshot has said, when it has (the writer
+        // says so first), else as each row has them, checked once the snapshot has said.
+        auto flag = [&](const char* key) {
+            const auto it = top_.find(key);
+            return it != top_.end() && it->is_boolean() ? std::optional(it->get<bool>())
+                                                        : std::nullopt;
+        };
+        const std::optional<bool> figures = flag("figures"), sections = flag("sections");
+        const Loc rows = root["rows"];
+        take(rows_, parsed, rows[rows_.count], SIZE_MAX,
+             [&](const json& v, const Loc& at, Row& row) {
+                 return read_row(v, at, figures, sections, row);
+             });
+        return false;
+    }
+    if (depth == 2 && ends && diagnostics_.open) {
+        const Loc at = root["diagnostics"];
+        take(diagnostics_, parsed, at[diagnostics_.count], kMaxDiagnostics,
+             [&](const json& v, const Loc& l, Diagnostic& d) { return read_diagnostic(v, l, d); });
+        return false;
+    }
+    if (depth == 2 && ends && warnings_.open) {
+        const Loc at = root["warnings"];
+        take(warnings_, parsed, at[warnings_.count], kMaxDiagnostics,
+             [&](const json& v, const Loc& l, std::string& w) { return get_text(v, l, w); });
+        return false;
+    }
+    if (depth == 3 && ends && threads_.open) {
+        const Loc facts = root["facts"];
+        const Loc at = facts["threads"];
+        take(threads_, parsed, at[threads_.count], SIZE_MAX,
+             [&](const json& v, const Loc& l, ThreadInfo& t) { return read_thread(v, l, t); });
         return false;
     }
     return true;
 }
 
 Result<Target> Reader::read(const Parse& parse) {
-    json doc;
+    json parsed;
+    bool stopped = false;
     try {
-        doc = parse([this](int depth, json::parse_event_t event, json& parsed) {
-            return on_parse(depth, event, parsed);
+        parsed = parse([this](int depth, json::parse_event_t event, json& value) {
+            return on_parse(depth, event, value);
         });
+    } catch (const StopParse&) {
+        stopped = true;  // what was read so far is in top_, and holds the first problem
     } catch (const json::parse_error& e) {
         // "[json.exception.parse_error.101] parse error at line 1, column 2: ...": the part
         // after the bracket is the sentence.
@@ -478,10 +550,11 @@ Result<Target> Reader::read(const Parse& parse) {
                           fmt::format("{}: not a snapshot: not valid JSON: {}", name_, what));
     }
     const Loc root;
-    if (!doc.is_object()) {
-        wrong(root, "not a JSON object", doc);
+    if (!stopped && !parsed.is_object()) {
+        wrong(root, "not a JSON object", parsed);
         return *error_;
     }
+    const json& doc = top_;
 
     std::string format;
     if (!text(doc, root, "format", format)) return *error_;
@@ -505,46 +578,52 @@ Result<Target> Reader::read(const Parse& parse) {
     bool incomplete = false, with_figures = false, with_sections = false;
     Target t;
     t.kind = TargetKind::Snapshot;
-    std::vector<Diagnostic> diagnostics;
     Annotations names;
     if (!(read_source(doc, root, source) && read_account(doc, root, account, incomplete) &&
           boolean(doc, root, "figures", with_figures) &&
-          boolean(doc, root, "sections", with_sections) && read_facts(doc, root, t.facts) &&
-          read_diagnostics(doc, root, diagnostics)))
+          boolean(doc, root, "sections", with_sections) && read_facts(doc, root, t.facts)))
         return *error_;
-    const json* warnings = array(doc, root, "warnings");
-    if (!warnings) return *error_;
-    names.warnings.resize(warnings->size());
-    for (std::size_t i = 0; i < warnings->size(); ++i)
-        if (!get_text((*warnings)[i], root["warnings"][i], names.warnings[i])) return *error_;
+    // Each array: the document's member must be one, and its elements were read as parsed.
+    auto elements = [&](const char* key, auto& parsed_elements) -> bool {
+        if (!array(doc, root, key)) return false;
+        if (parsed_elements.error) {
+            error_ = std::move(parsed_elements.error);
+            return false;
+        }
+        return true;
+    };
+    if (!elements("diagnostics", diagnostics_) || !elements("warnings", warnings_) ||
+        !elements("rows", rows_))
+        return *error_;
+    names.warnings = std::move(warnings_.items);
+    if (warnings_.count > names.warnings.size())
+        names.warnings.push_back(
+            fmt::format("{} more warnings are not kept", warnings_.count - names.warnings.size()));
 
-    const json* rows_json = array(doc, root, "rows");
-    if (!rows_json) return *error_;
     const Loc rows_at = root["rows"];
-    // The rows were read as they were parsed when "figures" and "sections" came before them (as
-    // the writer puts them), else they are read from the document now.
-    if (streaming_ && streamed_with_ != std::pair{with_figures, with_sections}) {
-        fail(root[streamed_with_.first != with_figures ? "figures" : "sections"],
-             "given twice, with different values");
-        return *error_;
+    std::vector<Row> rows = std::move(rows_.items);
+    // Rows read before the snapshot said whether every row has figures and sections.
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Loc at = rows_at[i];
+        if (rows[i].has_sections != with_sections) {
+            fail(at["sections"],
+                 with_sections ? "missing" : "present, but the snapshot's \"sections\" is false");
+            return *error_;
+        }
+        if (rows[i].has_figures != with_figures) {
+            fail(at["figures"],
+                 with_figures ? "missing" : "present, but the snapshot's \"figures\" is false");
+            return *error_;
+        }
     }
-    if (row_error_) return *row_error_;
-    const std::size_t row_count = streaming_ ? rows_.size() : rows_json->size();
-    if (row_count == 0) {
+    if (rows.empty()) {
         fail(rows_at, "empty: a snapshot holds at least one row");
         return *error_;
     }
-    if (account.kept != row_count) {
+    if (account.kept != rows.size()) {
         fail(root["account"]["kept"],
-             fmt::format("{}, but rows holds {}", account.kept, row_count));
+             fmt::format("{}, but rows holds {}", account.kept, rows.size()));
         return *error_;
-    }
-    std::vector<Row> rows = std::move(rows_);
-    if (!streaming_) {
-        rows.resize(row_count);
-        for (std::size_t i = 0; i < rows.size(); ++i)
-            if (!read_row((*rows_json)[i], rows_at[i], with_figures, with_sections, rows[i]))
-                return *error_;
     }
     AddressSpaceBuilder builder(std::move(source));
     for (Row& r : rows) {
@@ -555,7 +634,8 @@ Result<Target> Reader::read(const Parse& parse) {
     }
 
     // What the saved source's builder recorded: its account and its diagnostics, as they were.
-    builder.carry(account, std::move(diagnostics), incomplete ? Loss::Input : Loss::None);
+    builder.carry(account, std::move(diagnostics_.items), incomplete ? Loss::Input : Loss::None);
+    builder.count_unkept(diagnostics_.count - std::min(diagnostics_.count, kMaxDiagnostics));
 
     // Rows out of order, or overlapping, are the builder's to sort out; say where they are.
     bool sorted = true;
