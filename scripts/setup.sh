@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev        # libFuzzer targets
   gdb procps python3 file binutils # peers and ground truth for tests and benchmarks
   clang-format
+  zsh fish                       # the shell completions are tested in them
   gcc-multilib g++-multilib      # 32-bit test programs and cores
 )
 

@@ -107,4 +107,7 @@ struct Mapping {
     friend constexpr bool operator==(const Mapping&, const Mapping&) = default;
 };
 
+// A 60,000-row map must cost well under 100 bytes a row (DESIGN.md, Performance).
+static_assert(sizeof(Mapping) == 48);
+
 }  // namespace vmatlas

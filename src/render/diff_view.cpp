@@ -1,12 +1,13 @@
 #include "render/diff_view.hpp"
 
+#include <array>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "render/json_common.hpp"
-#include "render/json_writer.hpp"
-#include "render/number_text.hpp"
+#include "render/mapping_fields.hpp"
 #include "render/safe_text.hpp"
-#include "render/table.hpp"
 
 namespace vmatlas {
 
@@ -14,186 +15,37 @@ namespace {
 
 // ---- The field list -------------------------------------------------------------------------
 
-// As in the default view: addresses are 0x-hex everywhere; sizes and offsets bare hex in the
-// table and numbers in JSON and CSV; Text is untrusted and escaped.
-enum class Type { Addr, Size, Count, Text, Bool, OptText };
-
-struct Value {
-    std::uint64_t n = 0;
-    std::string_view s;
-    bool b = false;
-};
-
-struct RowCtx {
-    const AddressSpace& space;
-    const Annotations& notes;
-    std::size_t i;
-    const DiffViewOptions& options;
-    std::string& scratch;
-
-    const Mapping& m() const { return space[i]; }
-};
-
-struct Field {
-    std::string_view header;  // table column; "" when not in the table
-    std::string_view key;     // JSON/CSV key; "" when not in JSON/CSV
-    Align align;
-    Type type;
-    Value (*get)(const RowCtx&);
+// A field of the diff and what the comparison says about it.
+struct DiffColumn {
+    MappingField field;
     DiffFields changed_by = 0;  // the field differs when the diff says this one does
     bool in_detail = false;     // named in the table's Detail column when it differs
 };
 
-const Label kNoLabel{};
-
-// The label shown and compared: -s leaves out the names from ELF headers.
-const Label& label_of(const RowCtx& r) {
-    if (r.notes.labels.empty()) return kNoLabel;
-    const Label& l = r.notes.labels[r.i];
-    return r.options.no_segment_names && l.source == NameSource::Elf ? kNoLabel : l;
-}
-
-std::string_view object_of(const RowCtx& r) {
-    const PathId object = label_of(r).object;
-    return object == kNoPath ? std::string_view{} : r.space.paths().get(object);
-}
-
-std::string_view basename_of(std::string_view path) {
-    const std::size_t slash = path.rfind('/');
-    return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-// The default view's File column: the file, marked when deleted; a bss row's object.
-Value file_column(const RowCtx& r) {
-    std::string_view path = r.space.path(r.m());
-    if (path.empty() || is_kernel_name(path)) path = object_of(r);
-    if (r.options.basenames) path = basename_of(path);
-    if (!r.m().deleted() || path.empty()) return {0, path};
-    r.scratch.assign(path);
-    r.scratch += " (deleted)";
-    return {0, r.scratch};
-}
-
-constexpr Field kDiffFields[] = {
-    {"Start", "start", Align::Right, Type::Addr,
-     [](const RowCtx& r) { return Value{r.m().start}; }},
-    {"End", "end", Align::Right, Type::Addr, [](const RowCtx& r) { return Value{r.m().end}; },
-     kDiffEnd},
-    {"Perm", "perms", Align::Left, Type::Text,
-     [](const RowCtx& r) {
-         return Value{0, r.m().perms.view()};
-     },
-     kDiffPerms, true},
+// The default view's fields of a row, and what the comparison says of each.
+constexpr DiffColumn kDiffColumns[] = {
+    {kStart},
+    {kEnd, kDiffEnd},
+    {kPerms, kDiffPerms, true},
     // A changed end is told as a changed size in the Detail column: the start is the same.
-    {"Size", "size", Align::Right, Type::Size, [](const RowCtx& r) { return Value{r.m().size()}; },
-     kDiffEnd, true},
-    {"Offset", "offset", Align::Right, Type::Size,
-     [](const RowCtx& r) { return Value{raw(r.m().offset)}; }, kDiffOffset, true},
-    {"", "dev", Align::Left, Type::Text,
-     [](const RowCtx& r) {
-         r.scratch.clear();
-         append_hex(r.scratch, r.m().dev_major, 2);
-         r.scratch.push_back(':');
-         append_hex(r.scratch, r.m().dev_minor, 2);
-         return Value{0, r.scratch};
-     },
-     kDiffDev, true},
-    {"", "inode", Align::Right, Type::Count, [](const RowCtx& r) { return Value{r.m().inode}; },
-     kDiffInode, true},
-    {"Name", "name", Align::Left, Type::Text,
-     [](const RowCtx& r) {
-         return Value{0, label_of(r).name};
-     },
-     kDiffName, true},
-    {"File", "", Align::Left, Type::Text, file_column},
-    {"", "path", Align::Left, Type::Text,
-     [](const RowCtx& r) {
-         const std::string_view p = r.space.path(r.m());
-         return Value{0, is_kernel_name(p) ? std::string_view{} : p};
-     },
-     kDiffPath, true},
-    {"", "deleted", Align::Left, Type::Bool,
-     [](const RowCtx& r) {
-         return Value{0, {}, r.m().deleted()};
-     },
-     kDiffDeleted, true},
-    {"", "object", Align::Left, Type::Text,
-     [](const RowCtx& r) {
-         return Value{0, object_of(r)};
-     }},
-    {"", "name_source", Align::Left, Type::OptText,
-     [](const RowCtx& r) {
-         return Value{0, to_string(label_of(r).source)};
-     }},
+    {kSize, kDiffEnd, true},
+    {kOffset, kDiffOffset, true},
+    {kDev, kDiffDev, true},
+    {kInode, kDiffInode, true},
+    {kName, kDiffName, true},
+    {kFile},
+    {kPath, kDiffPath, true},
+    {kFileDeleted, kDiffDeleted, true},
+    {kObject},
+    {kNameSource},
 };
 
-// ---- Values in each format ------------------------------------------------------------------
-
-// The table's text of a value; returns its width on a terminal.
-std::size_t append_table_value(std::string& out, const Field& f, const Value& v) {
-    const std::size_t before = out.size();
-    switch (f.type) {
-        case Type::Addr:
-            append_address(out, v.n);
-            break;
-        case Type::Size:
-            append_hex(out, v.n);
-            break;
-        case Type::Count:
-            append_decimal(out, v.n);
-            break;
-        case Type::Bool:
-            out += v.b ? "yes" : "no";
-            break;
-        case Type::Text:
-        case Type::OptText:
-            return append_safe(out, v.s);
-    }
-    return out.size() - before;
-}
-
-void json_value(JsonWriter& w, const Field& f, const Value& v) {
-    switch (f.type) {
-        case Type::Addr:
-            w.hex(v.n);
-            break;
-        case Type::Size:
-        case Type::Count:
-            w.number(v.n);
-            break;
-        case Type::Bool:
-            w.boolean(v.b);
-            break;
-        case Type::Text:
-            w.string(v.s);
-            break;
-        case Type::OptText:
-            if (v.s.empty())
-                w.null();
-            else
-                w.string(v.s);
-            break;
-    }
-}
-
-void csv_value(std::string& out, const Field& f, const Value& v) {
-    switch (f.type) {
-        case Type::Addr:
-            append_address(out, v.n);
-            break;
-        case Type::Size:
-        case Type::Count:
-            append_decimal(out, v.n);
-            break;
-        case Type::Bool:
-            out += v.b ? "true" : "false";
-            break;
-        case Type::Text:
-        case Type::OptText:
-            append_csv_field(out, v.s);
-            break;
-    }
-}
+// The fields alone: what the table, JSON and CSV show.
+constexpr auto kDiffFields = [] {
+    std::array<MappingField, std::size(kDiffColumns)> fields{};
+    for (std::size_t k = 0; k < fields.size(); ++k) fields[k] = kDiffColumns[k].field;
+    return fields;
+}();
 
 // ---- One entry ------------------------------------------------------------------------------
 
@@ -205,14 +57,22 @@ struct Sides {
     const DiffViewOptions& options;
 };
 
-// The row an entry shows: A's for a removed row, else B's.
-RowCtx shown_row(const Sides& s, const DiffEntry& e, std::string& scratch) {
-    if (e.change == Change::Removed) return {s.a, s.a_notes, e.a, s.options, scratch};
-    return {s.b, s.b_notes, e.b, s.options, scratch};
+// -b shows basenames in the File column; -s leaves the names from ELF headers out everywhere.
+RowOptions row_options(const DiffViewOptions& o) {
+    return {.basenames = o.basenames,
+            .no_segment_names = o.no_segment_names,
+            .elf_labels = !o.no_segment_names};
 }
 
-RowCtx old_row(const Sides& s, const DiffEntry& e, std::string& scratch) {
-    return {s.a, s.a_notes, e.a, s.options, scratch};
+// The row an entry shows: A's for a removed row, else B's.
+MappingRow shown_row(const Sides& s, const DiffEntry& e, std::string& scratch) {
+    if (e.change == Change::Removed)
+        return mapping_row(s.a, s.a_notes, e.a, scratch, row_options(s.options));
+    return mapping_row(s.b, s.b_notes, e.b, scratch, row_options(s.options));
+}
+
+MappingRow old_row(const Sides& s, const DiffEntry& e, std::string& scratch) {
+    return mapping_row(s.a, s.a_notes, e.a, scratch, row_options(s.options));
 }
 
 bool listed(const DiffEntry& e, const DiffViewOptions& options) {
@@ -255,12 +115,12 @@ std::string_view color_of(Change c, const Palette& palette) {
 }
 
 // A value in the Detail column: as in the table, and "" for empty text, which would be invisible.
-std::size_t append_detail_value(std::string& out, const Field& f, const Value& v) {
+std::size_t append_detail_value(std::string& out, const MappingField& f, const Value& v) {
     if ((f.type == Type::Text || f.type == Type::OptText) && v.s.empty()) {
         out += "\"\"";
         return 2;
     }
-    return append_table_value(out, f, v);
+    return append_cell(out, f.type, f.spelling, v, {});
 }
 
 // The Detail column: "perms rw-p → r--p, size 5000 → 2000", or "overlaps A 0x1000-0x5000".
@@ -272,19 +132,19 @@ std::size_t append_detail(std::string& out, const Sides& s, const DiffEntry& e) 
     };
     if (e.change == Change::Changed) {
         std::string old_scratch, new_scratch;
-        const RowCtx old_r = old_row(s, e, old_scratch);
-        const RowCtx new_r = shown_row(s, e, new_scratch);
+        const MappingRow old_r = old_row(s, e, old_scratch);
+        const MappingRow new_r = shown_row(s, e, new_scratch);
         bool first = true;
-        for (const Field& f : kDiffFields) {
-            if (!f.in_detail || !(e.fields & f.changed_by)) continue;
+        for (const DiffColumn& c : kDiffColumns) {
+            if (!c.in_detail || !(e.fields & c.changed_by)) continue;
             if (!first) text(", ");
             first = false;
-            text(f.key);
+            text(c.field.key);
             text(" ");
-            width += append_detail_value(out, f, f.get(old_r));
+            width += append_detail_value(out, c.field, c.field.get(old_r));
             out += " \u2192 ";
             width += 3;
-            width += append_detail_value(out, f, f.get(new_r));
+            width += append_detail_value(out, c.field, c.field.get(new_r));
         }
     } else if (e.overlap_count > 0) {
         const AddressSpace& other = other_map(s, e);
@@ -300,25 +160,20 @@ std::size_t append_detail(std::string& out, const Sides& s, const DiffEntry& e) 
 
 void json_entry(JsonWriter& w, const Sides& s, const DiffEntry& e) {
     std::string scratch, old_scratch;
-    const RowCtx r = shown_row(s, e, scratch);
     w.begin_object();
     w.key("change").string(to_string(e.change));
-    for (const Field& f : kDiffFields) {
-        if (f.key.empty()) continue;
-        w.key(f.key);
-        json_value(w, f, f.get(r));
-    }
+    json_fields(w, kDiffFields, shown_row(s, e, scratch));
     if (e.change == Change::Changed) {
         w.key("changed").begin_array();
-        for (const Field& f : kDiffFields)
-            if (!f.key.empty() && (e.fields & f.changed_by)) w.string(f.key);
+        for (const DiffColumn& c : kDiffColumns)
+            if (c.field.in_data() && (e.fields & c.changed_by)) w.string(c.field.key);
         w.end_array();
-        const RowCtx old_r = old_row(s, e, old_scratch);
+        const MappingRow old_r = old_row(s, e, old_scratch);
         w.key("old").begin_object();
-        for (const Field& f : kDiffFields) {
-            if (f.key.empty() || !(e.fields & f.changed_by)) continue;
-            w.key(f.key);
-            json_value(w, f, f.get(old_r));
+        for (const DiffColumn& c : kDiffColumns) {
+            if (!c.field.in_data() || !(e.fields & c.changed_by)) continue;
+            w.key(c.field.key);
+            json_value(w, c.field.type, c.field.get(old_r));
         }
         w.end_object();
     }
@@ -337,39 +192,34 @@ void json_entry(JsonWriter& w, const Sides& s, const DiffEntry& e) {
 }
 
 void csv_header(std::string& out) {
-    out += "change";
-    for (const Field& f : kDiffFields)
-        if (!f.key.empty()) fmt::format_to(std::back_inserter(out), ",{}", f.key);
+    out += "change,";
+    csv_header(out, kDiffFields);
     out += ",changed";
-    for (const Field& f : kDiffFields)
-        if (!f.key.empty() && f.changed_by)
-            fmt::format_to(std::back_inserter(out), ",old_{}", f.key);
+    for (const DiffColumn& c : kDiffColumns)
+        if (c.field.in_data() && c.changed_by)
+            fmt::format_to(std::back_inserter(out), ",old_{}", c.field.key);
     out += ",overlaps\n";
 }
 
 void csv_entry(std::string& out, const Sides& s, const DiffEntry& e) {
     std::string scratch, old_scratch;
-    const RowCtx r = shown_row(s, e, scratch);
     out += to_string(e.change);
-    for (const Field& f : kDiffFields) {
-        if (f.key.empty()) continue;
-        out.push_back(',');
-        csv_value(out, f, f.get(r));
-    }
+    out.push_back(',');
+    csv_fields(out, kDiffFields, shown_row(s, e, scratch));
     out.push_back(',');
     bool first = true;
-    for (const Field& f : kDiffFields) {
-        if (f.key.empty() || !(e.fields & f.changed_by)) continue;
+    for (const DiffColumn& c : kDiffColumns) {
+        if (!c.field.in_data() || !(e.fields & c.changed_by)) continue;
         if (!first) out.push_back(' ');
         first = false;
-        out += f.key;
+        out += c.field.key;
     }
-    for (const Field& f : kDiffFields) {
-        if (f.key.empty() || !f.changed_by) continue;
+    for (const DiffColumn& c : kDiffColumns) {
+        if (!c.field.in_data() || !c.changed_by) continue;
         out.push_back(',');
-        if (e.change != Change::Changed || !(e.fields & f.changed_by)) continue;
-        const RowCtx old_r = old_row(s, e, old_scratch);
-        csv_value(out, f, f.get(old_r));
+        if (e.change != Change::Changed || !(e.fields & c.changed_by)) continue;
+        const MappingRow old_r = old_row(s, e, old_scratch);
+        csv_value(out, c.field.type, c.field.get(old_r));
     }
     out.push_back(',');
     if (e.change == Change::Added || e.change == Change::Removed) {
@@ -396,7 +246,7 @@ void side_line(std::string& out, std::string_view name, const AddressSpace& spac
     out += ": ";
     append_safe(out, src.origin == "-" ? "standard input" : src.origin);
     out += ": ";
-    out += to_string(src.kind);
+    append_safe(out, source_kind(space));
     if (src.pid > 0) {
         fmt::format_to(std::back_inserter(out), ", process {}", src.pid);
         if (!src.process_name.empty()) {
@@ -446,33 +296,29 @@ void render_diff(const AddressSpace& a, const Annotations& a_notes, const Addres
 
     side_line(out, "A", a);
     side_line(out, "B", b);
-    std::vector<Column> columns{{"", Align::Left}};
-    for (const Field& f : kDiffFields)
-        if (!f.header.empty()) columns.push_back({f.header, f.align});
-    columns.push_back({"Detail", Align::Left});
-    Table table(std::move(columns));
-    bool any = false;
-    std::string scratch;
-    for (const DiffEntry& e : diff.entries) {
-        if (!listed(e, options)) continue;
-        any = true;
-        const RowCtx r = shown_row(sides, e, scratch);
-        table.begin_row(color_of(e.change, palette));
-        table.cell(marker(e.change), 1);
-        for (const Field& f : kDiffFields) {
-            if (f.header.empty()) continue;
-            std::string& cell = table.scratch();
-            cell.clear();
-            const Value v = f.get(r);  // before cell: the getter may use scratch, not cell
-            const std::size_t width = append_table_value(cell, f, v);
-            table.cell(cell, width);
-        }
-        std::string& detail = table.scratch();
-        detail.clear();
-        const std::size_t width = append_detail(detail, sides, e);
-        table.cell(detail, width);
+    std::vector<const DiffEntry*> rows;
+    for (const DiffEntry& e : diff.entries)
+        if (listed(e, options)) rows.push_back(&e);
+    if (!rows.empty()) {
+        // A marker column first ('+', '-', '~'), the Detail column last.
+        std::vector<Column> columns{{"", Align::Left}};
+        for (const Column& c : table_columns(kDiffFields)) columns.push_back(c);
+        columns.push_back({"Detail", Align::Left});
+        Table table(std::move(columns));
+        std::string scratch;
+        table.write(out, palette.reset(), [&](Table& t) {
+            for (const DiffEntry* entry : rows) {
+                const DiffEntry& e = *entry;
+                t.begin_row(color_of(e.change, palette));
+                t.cell(marker(e.change), 1);
+                FieldTable<kDiffFields>::row(t, shown_row(sides, e, scratch), {});
+                std::string& detail = t.scratch();
+                detail.clear();
+                const std::size_t width = append_detail(detail, sides, e);
+                t.cell(detail, width);
+            }
+        });
     }
-    if (any) table.render(out, palette.reset());
     fmt::format_to(std::back_inserter(out), "{} added, {} removed, {} changed, {} unchanged\n",
                    c.added, c.removed, c.changed, c.unchanged);
 }

@@ -22,7 +22,7 @@
 #include <string>
 
 #include "render/color.hpp"
-#include "render/map_view.hpp"
+#include "render/format.hpp"
 #include "vmatlas/diff.hpp"
 
 namespace vmatlas {

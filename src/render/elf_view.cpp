@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "render/json_writer.hpp"
+#include "render/fields.hpp"
 #include "render/safe_text.hpp"
 #include "vmatlas/query.hpp"
 
@@ -19,38 +19,12 @@ using elf::ProgramHeader;
 
 // ---- The field list -------------------------------------------------------------------------
 
-// Addr: a 0x-hex string in JSON; Size: a JSON number; both as elfdump prints numbers in text.
-enum class Kind { Index, Name, Type, Flags, Addr, Size };
-
-struct PhCtx {
+struct PhRow {
     const ElfImage& image;
     std::size_t index;
     const ProgramHeader& ph;
+    std::string& scratch;
 };
-
-struct PhField {
-    std::string_view key;    // JSON key
-    std::string_view label;  // elfdump's, in the block; "" for the title line's fields
-    int slot;                // place in the block: row * 2 + column; -1 on the title line
-    Kind kind;
-    std::uint64_t (*number)(const PhCtx&);
-};
-
-// In JSON order; the slots lay them out as elfdump does.
-constexpr PhField kPhdrFields[] = {
-    {"index", "", -1, Kind::Index, [](const PhCtx& c) -> std::uint64_t { return c.index; }},
-    {"name", "", -1, Kind::Name, nullptr},
-    {"type", "p_type", 3, Kind::Type, [](const PhCtx& c) -> std::uint64_t { return c.ph.type; }},
-    {"flags", "p_flags", 1, Kind::Flags,
-     [](const PhCtx& c) -> std::uint64_t { return c.ph.flags; }},
-    {"offset", "p_offset", 6, Kind::Size, [](const PhCtx& c) { return c.ph.offset; }},
-    {"vaddr", "p_vaddr", 0, Kind::Addr, [](const PhCtx& c) { return c.ph.vaddr; }},
-    {"paddr", "p_paddr", 2, Kind::Addr, [](const PhCtx& c) { return c.ph.paddr; }},
-    {"filesz", "p_filesz", 4, Kind::Size, [](const PhCtx& c) { return c.ph.filesz; }},
-    {"memsz", "p_memsz", 5, Kind::Size, [](const PhCtx& c) { return c.ph.memsz; }},
-    {"align", "p_align", 7, Kind::Size, [](const PhCtx& c) { return c.ph.align; }},
-};
-constexpr int kSlots = 8;
 
 // A header's name and where it came from: .SUNW_phname, else what a PT_LOAD holds; elfdump shows
 // no name for the other kinds.
@@ -59,97 +33,96 @@ struct PhName {
     std::string_view source;  // "phname", "inferred", "" for none
 };
 
-PhName name_of(const PhCtx& c) {
-    if (!c.ph.name.empty()) return {c.ph.name, "phname"};
-    if (c.ph.type == PT_LOAD) return {elf::load_segment_name(c.image.object, c.ph), "inferred"};
+PhName name_of(const PhRow& r) {
+    if (!r.ph.name.empty()) return {r.ph.name, "phname"};
+    if (r.ph.type == PT_LOAD) return {elf::load_segment_name(r.image.object, r.ph), "inferred"};
     return {};
 }
 
-// elfdump's numbers: 0 as "0", the rest in 0x-hex.
-std::string elfdump_number(std::uint64_t v) {
-    return v == 0 ? std::string("0") : fmt::format("{:#x}", v);
+using PhField = Field<PhRow>;
+
+// A number as elfdump prints it: "0", else 0x-hex.
+template <std::uint64_t ProgramHeader::*kMember>
+constexpr PhField number_field(std::string_view label, std::string_view key) {
+    return PhField::number(label, key, Spelling::Elfdump,
+                           [](const PhRow& r) { return Value{.n = r.ph.*kMember}; });
 }
 
-std::string text_value(const PhField& f, const PhCtx& c) {
-    const std::uint64_t v = f.number(c);
-    switch (f.kind) {
-        case Kind::Type:
-            return "[ " + pt_name(static_cast<std::uint32_t>(v)) + " ]";
-        case Kind::Flags:
-            return fmt::format("[ {} ]", fmt::join(pf_names(static_cast<std::uint32_t>(v)), " "));
-        default:
-            return elfdump_number(v);
-    }
-}
+constexpr PhField kIndex = PhField::number("", "index", Spelling::Decimal,
+                                           [](const PhRow& r) { return Value{.n = r.index}; });
+constexpr PhField kName = PhField::text("", "name", [](const PhRow& r) {
+                              return Value{.s = name_of(r).name};
+                          }).null_when_empty();
+constexpr PhField kNameSource = PhField::text("", "name_source", [](const PhRow& r) {
+                                    return Value{.s = name_of(r).source};
+                                }).null_when_empty();
+constexpr PhField kType = PhField::text("p_type", "type", [](const PhRow& r) {
+                              r.scratch = pt_name(r.ph.type);
+                              return Value{.s = r.scratch};
+                          }).spelled(Spelling::Elfdump);
+// The flags' names; none for no flags (elfdump's "[ 0 ]").
+constexpr PhField kFlags{.header = "p_flags",
+                         .key = "flags",
+                         .type = Type::Words,
+                         .spelling = Spelling::Elfdump,
+                         .get = [](const PhRow& r) {
+                             r.scratch.clear();
+                             if (r.ph.flags != 0)
+                                 r.scratch =
+                                     fmt::format("{}", fmt::join(pf_names(r.ph.flags), " "));
+                             return Value{.s = r.scratch};
+                         }};
+constexpr PhField kOffset = number_field<&ProgramHeader::offset>("p_offset", "offset");
+constexpr PhField kVaddr =
+    number_field<&ProgramHeader::vaddr>("p_vaddr", "vaddr").typed(Type::Address);
+constexpr PhField kPaddr =
+    number_field<&ProgramHeader::paddr>("p_paddr", "paddr").typed(Type::Address);
+constexpr PhField kFileSize = number_field<&ProgramHeader::filesz>("p_filesz", "filesz");
+constexpr PhField kMemSize = number_field<&ProgramHeader::memsz>("p_memsz", "memsz");
+constexpr PhField kAlign = number_field<&ProgramHeader::align>("p_align", "align");
 
-void json_value(JsonWriter& w, const PhField& f, const PhCtx& c) {
-    switch (f.kind) {
-        case Kind::Name: {
-            const PhName n = name_of(c);
-            if (n.source.empty())
-                w.null();
-            else
-                w.string(n.name);
-            w.key("name_source");
-            if (n.source.empty())
-                w.null();
-            else
-                w.string(n.source);
-            return;
-        }
-        case Kind::Type:
-            w.string(pt_name(c.ph.type));
-            return;
-        case Kind::Flags:
-            w.begin_array();
-            if (c.ph.flags != 0)
-                for (const std::string& s : pf_names(c.ph.flags)) w.string(s);
-            w.end_array();
-            return;
-        case Kind::Addr:
-            w.hex(f.number(c));
-            return;
-        case Kind::Index:
-        case Kind::Size:
-            w.number(f.number(c));
-            return;
-    }
-}
+// In JSON order.
+constexpr PhField kPhdrFields[] = {kIndex, kName,  kNameSource, kType,    kFlags, kOffset,
+                                   kVaddr, kPaddr, kFileSize,   kMemSize, kAlign};
+
+// The block shows each header as elfdump -p does: two columns of "label: value", row by row;
+// the labels are the fields' headers.
+constexpr const PhField* kBlock[4][2] = {
+    {&kVaddr, &kFlags}, {&kPaddr, &kType}, {&kFileSize, &kMemSize}, {&kOffset, &kAlign}};
 
 // ---- The text block ---------------------------------------------------------------------------
 
 void program_headers_text(const ElfImage& image, std::string& out) {
     const auto& phs = image.object.program_headers;
-    // Two columns of "key: value", the keys padded as elfdump pads them; the values as wide as
-    // the widest (at least elfdump's 32-bit width).
-    std::vector<std::string> cells(phs.size() * kSlots);
+    // The first column's values as wide as the widest (at least elfdump's 32-bit width).
+    std::vector<std::string> cells(phs.size() * 8);  // header i's, row by row
     std::size_t width = 10;
+    std::string scratch;
     for (std::size_t i = 0; i < phs.size(); ++i) {
-        const PhCtx c{image, i, phs[i]};
-        for (const PhField& f : kPhdrFields) {
-            if (f.slot < 0) continue;
-            std::string& cell = cells[i * kSlots + static_cast<std::size_t>(f.slot)];
-            cell = text_value(f, c);
-            if (f.slot % 2 == 0) width = std::max(width, cell.size());
+        const PhRow r{image, i, phs[i], scratch};
+        for (std::size_t row = 0; row < 4; ++row) {
+            for (std::size_t column = 0; column < 2; ++column) {
+                const PhField& f = *kBlock[row][column];
+                std::string& cell = cells[i * 8 + row * 2 + column];
+                const std::size_t w = append_cell(cell, f.type, f.spelling, f.get(r), {});
+                if (column == 0) width = std::max(width, w);
+            }
         }
     }
-    std::string_view labels[kSlots];
-    for (const PhField& f : kPhdrFields)
-        if (f.slot >= 0) labels[f.slot] = f.label;
     for (std::size_t i = 0; i < phs.size(); ++i) {
-        const PhCtx c{image, i, phs[i]};
+        const PhRow r{image, i, phs[i], scratch};
         if (i > 0) out.push_back('\n');
         fmt::format_to(std::back_inserter(out), "Program Header[{}]:", i);
-        if (const PhName n = name_of(c); !n.source.empty()) {
+        if (const PhName n = name_of(r); !n.source.empty()) {
             out.push_back(' ');
             append_safe(out, n.name);  // .SUNW_phname strings come from the file
         }
         out.push_back('\n');
-        for (int row = 0; row < kSlots / 2; ++row) {
-            const std::size_t at = i * kSlots + static_cast<std::size_t>(row) * 2;
+        for (std::size_t row = 0; row < 4; ++row) {
             fmt::format_to(std::back_inserter(out), "    {:<14}{:<{}}{:<12}{}\n",
-                           fmt::format("{}:", labels[row * 2]), cells[at], width + 2,
-                           fmt::format("{}:", labels[row * 2 + 1]), cells[at + 1]);
+                           fmt::format("{}:", kBlock[row][0]->header), cells[i * 8 + row * 2],
+                           width + 2, fmt::format("{}:", kBlock[row][1]->header),
+                           cells[i * 8 + row * 2 + 1]);
         }
     }
 }
@@ -245,13 +218,10 @@ void render_elf(const ElfImage& image, Format format, const Palette& palette, st
         w.key("file").string(image.path);
         w.key("type").string(et_name(image.object.type));
         w.key("program_headers").begin_array();
+        std::string scratch;
         for (std::size_t i = 0; i < image.object.program_headers.size(); ++i) {
-            const PhCtx c{image, i, image.object.program_headers[i]};
             w.begin_object();
-            for (const PhField& f : kPhdrFields) {
-                w.key(f.key);
-                json_value(w, f, c);
-            }
+            json_fields(w, kPhdrFields, PhRow{image, i, image.object.program_headers[i], scratch});
             w.end_object();
         }
         w.end_array();

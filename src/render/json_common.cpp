@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "render/model_reads.hpp"
+
 namespace vmatlas {
 
 void json_preamble(JsonWriter& w, const AddressSpace& space) {
     const SourceInfo& src = space.source();
     w.key("source").begin_object();
-    w.key("kind").string(to_string(src.kind));
+    w.key("kind").string(source_kind(space));
     w.key("origin").string(src.origin);
     w.key("pid");
     if (src.pid > 0)

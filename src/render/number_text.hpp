@@ -65,11 +65,11 @@ inline void put_decimal_before(char* end, std::uint64_t v, int digits) {
     for (int k = 0; k < digits; ++k, v /= 10) *--end = static_cast<char>('0' + v % 10);
 }
 
-// Lower-case hex, no prefix, at least min_digits digits.
-inline void append_hex(std::string& out, std::uint64_t v, int min_digits = 1) {
+// Hex (lower case unless `upper`), no prefix, at least min_digits digits.
+inline void append_hex(std::string& out, std::uint64_t v, int min_digits = 1, bool upper = false) {
     char buf[16];
     const int n = std::min(std::max(hex_digits(v), min_digits), 16);
-    put_hex_before(buf + 16, v, n);
+    put_hex_before(buf + 16, v, n, upper);
     out.append(buf + 16 - n, static_cast<std::size_t>(n));
 }
 

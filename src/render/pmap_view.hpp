@@ -32,9 +32,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "render/color.hpp"
-#include "render/map_view.hpp"
+#include "render/format.hpp"
+#include "render/mapping_fields.hpp"  // mapped_file(): what the Mapped File / NAME column shows
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/query.hpp"
@@ -55,12 +57,6 @@ struct MappingsOptions {
     bool basenames = false;         // -b
     bool no_segment_names = false;  // -s
 };
-
-// What the Mapped File / NAME column shows for row i: "[ text ] /usr/lib/libc.so.6".
-std::string mapped_file(const AddressSpace& space, const Annotations& notes, std::size_t i,
-                        bool basenames, bool no_segment_names);
-void append_mapped_file(std::string& out, const AddressSpace& space, const Annotations& notes,
-                        std::size_t i, bool basenames, bool no_segment_names);
 
 // flush, when given, writes and empties out whenever the table has gathered Table::kFlushBytes
 // (256 KB; see Flush); JSON and CSV are written whole.

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "render/color.hpp"
-#include "render/map_view.hpp"
+#include "render/format.hpp"
 #include "vmatlas/summary.hpp"
 
 namespace vmatlas {

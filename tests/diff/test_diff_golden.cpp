@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "integration/harness.hpp"
@@ -102,9 +104,15 @@ INSTANTIATE_TEST_SUITE_P(Cases, DiffGolden, ::testing::ValuesIn(load_cases()),
                              return n;
                          });
 
-// The cases file must not be empty: a missing file would make this suite pass by running nothing.
-TEST(DiffGoldenCases, Exist) {
-    EXPECT_GE(load_cases().size(), 10u);
+// Every case has its .out file (MatchesItsOutFile) and every .out file its case: a missing or
+// unreadable cases.txt would otherwise make this suite pass by running nothing.
+TEST(DiffGoldenCases, EveryOutFileIsACase) {
+    std::set<std::string> cases, outs;
+    for (const Case& c : load_cases()) EXPECT_TRUE(cases.insert(c.name).second) << c.name;
+    for (const auto& e : std::filesystem::directory_iterator(kDir + "/golden"))
+        if (e.path().extension() == ".out") outs.insert(e.path().stem().string());
+    EXPECT_EQ(cases, outs);
+    EXPECT_FALSE(cases.empty());
 }
 
 }  // namespace

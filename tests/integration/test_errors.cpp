@@ -45,7 +45,9 @@ TEST(Errors, NoSuchProcess) {
 }
 
 TEST(Errors, NoSuchFile) {
-    expect_failure(vmatlas({"/nonexistent dir/saved.maps"}), 3, "");
+    const RunResult r = vmatlas({"/nonexistent dir/saved.maps"});
+    expect_failure(r, 3, "");
+    EXPECT_EQ(r.err, "vmatlas: no such file: /nonexistent dir/saved.maps\n");
 }
 
 TEST(Errors, KernelThreadHasNoMap) {

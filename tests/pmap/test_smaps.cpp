@@ -527,9 +527,9 @@ TEST(Builder, NoFiguresWithoutFigures) {
 
 // ---- widths found from the values ------------------------------------------------------------
 
-// The pmap views find each column's width from the values, not from the cells they write: a
-// marked size ("*": a core holds only part of the row), "-" for a zero figure and "K" suffixes
-// must come out as wide as they were measured, or the columns would not line up.
+// The pmap views' columns are as wide as their widest cells, a marked size ("*": a core holds
+// only part of the row), "-" for a zero figure and "K" suffixes counted, or the columns would
+// not line up.
 TEST(PmapTable, MarkedAndZeroCellsAreAsWideAsMeasured) {
     AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     Mapping big = row(0x1000, 0x1000 + 123456 * 1024);
@@ -569,9 +569,8 @@ TEST(PmapTable, MarkedAndZeroCellsAreAsWideAsMeasured) {
               "* the core file holds only part or none of these bytes\n");
 }
 
-// The columns before the last are written straight into place; a cell that needs escaping
-// (an untrusted VmFlags) is not, and from it on the row is laid out the general way: escaped, and
-// every column still where the header puts it, with the widest VmFlags setting its width.
+// A cell that needs escaping (an untrusted VmFlags) in a middle column: escaped, and every
+// column still where the header puts it, with the widest VmFlags setting its width.
 TEST(PmapTable, EscapedTextInAMiddleColumnKeepsTheColumnsInLine) {
     AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     Figures plain = rss(4 * K), escape = rss(8 * K), empty = rss(0);
@@ -602,9 +601,9 @@ TEST(PmapTable, EscapedTextInAMiddleColumnKeepsTheColumnsInLine) {
     EXPECT_EQ(lines[0].substr(mode + 6, 6), "rd wr ");
 }
 
-// The default view writes its columns in place too: a kernel name that needs escaping in the
-// Name column (a middle one) goes the general way, escaped, and the columns of every row still
-// start where the header puts them, the Name column as wide as the escaped name.
+// The default view: a kernel name that needs escaping in the Name column (a middle one) is
+// escaped, and the columns of every row still start where the header puts them, the Name
+// column as wide as the escaped name.
 TEST(MapTable, EscapedNameInAMiddleColumnKeepsTheColumnsInLine) {
     AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     b.add(row(0x1000, 0x2000));

@@ -1,116 +1,204 @@
-// The table writer: typed cells (hex, decimal, escaped text) give the same text in every way a
-// table is filled: buffered, streamed in two passes, and streamed after widen().
+// The table writer: its layout rules, written by hand, and every table it streams (measured in a
+// first pass of its rows, written in a second) against the plain way to lay out a table, which
+// keeps every cell until all are known (reference() below).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "render/safe_text.hpp"
 #include "render/table.hpp"
 
 namespace vmatlas {
 namespace {
 
-struct Row {
-    std::uint64_t address, size, count;
-    std::string_view name, file;
+// A cell as a test gives it: its text and its width on a terminal.
+struct TestCell {
+    std::string text;
+    std::size_t width;
 };
-
-const std::vector<Row> kRows = {
-    {0x400000, 0x1000, 7, "text", "/bin/prog"},
-    {0x7fffffffe000, 0x21000, 123456, "[stack]", ""},
-    {0, 0, 0, "", "a\x1b[31mred\nline"},  // escaped: \x1b and \n
-    {0xffffffffffffffff, 0xffffffffffffffff, 18446744073709551615u, "wide \\ name", "last"},
-};
-
-std::vector<Column> columns() {
-    return {{"Start"}, {"Size"}, {"Count"}, {"Name", Align::Left}, {"File", Align::Left}};
+TestCell cell_of(std::string text) {
+    const std::size_t width = text.size();
+    return {std::move(text), width};
 }
 
-// Fills a table with emit both ways, buffered and streamed in two passes, and checks that both
-// give `expected`.
-template <typename Emit>
-void expect_both_ways(const std::vector<Column>& cols, Emit&& emit, std::string_view reset,
-                      std::string_view expected, const std::string& context = "") {
-    Table buffered(cols);
-    emit(buffered);
-    std::string out;
-    buffered.render(out, reset);
-    EXPECT_EQ(out, expected) << "buffered " << context;
-    Table streamed(cols);
-    std::string out2;
-    streamed.stream(out2, reset, emit);
-    EXPECT_EQ(out2, expected) << "streamed " << context;
-}
+struct TestRow {
+    std::string color;  // "" for none
+    std::vector<TestCell> cells;
+    bool is_line = false;  // a line() of cells[0]'s text
+};
 
-void emit(Table& t) {
-    for (const Row& r : kRows) {
-        t.begin_row();
-        t.hex_cell(r.address, {.prefix = true});
-        t.hex_cell(r.size);
-        t.decimal_cell(r.count);
-        t.text_cell(r.name);
-        t.text_cell(r.file);
+// The plain way: every cell kept; each column as wide as its widest cell and its header, but a
+// left-aligned last column, which is as wide as its header (the blanks after its text are
+// dropped, and a note after it follows its header's width); one blank between columns; no blanks
+// at the end of a line but an empty right-aligned cell's.
+std::string reference(const std::vector<Column>& columns, const std::vector<TestRow>& rows,
+                      std::string_view reset, bool header = true) {
+    const std::size_t n = columns.size();
+    std::vector<std::size_t> widths(n);
+    for (std::size_t c = 0; c < n; ++c) widths[c] = columns[c].header.size();
+    for (const TestRow& r : rows) {
+        if (r.is_line) continue;
+        for (std::size_t c = 0; c < r.cells.size() && c < n; ++c)
+            if (c + 1 < n || columns[c].align == Align::Right)
+                widths[c] = std::max(widths[c], r.cells[c].width);
     }
-}
-
-// What the columns must look like, written by hand.
-constexpr std::string_view kExpected =
-    "             Start             Size                Count Name         File\n"
-    "          0x400000             1000                    7 text         /bin/prog\n"
-    "    0x7fffffffe000            21000               123456 [stack]\n"
-    "               0x0                0                    0              a\\x1b[31mred\\nline\n"
-    "0xffffffffffffffff ffffffffffffffff 18446744073709551615 wide \\\\ name last\n";
-
-TEST(Table, TypedCellsBufferedAndStreamedInTwoPasses) {
-    expect_both_ways(columns(), emit, "", kExpected);
-}
-
-TEST(Table, TypedCellsStreamedAfterWiden) {
-    Table t(columns());
-    t.widen(0, 18);
-    t.widen(1, 16);
-    t.widen(2, 20);
-    t.widen(3, 12);  // "wide \\\\ name": the backslash escaped
-    std::string out;
-    t.stream_measured(out, "", emit);
-    EXPECT_EQ(out, kExpected);
-}
-
-// The styles pmap uses: upper-case, zero-padded addresses and sizes with a suffix ("K", "*").
-TEST(Table, HexStylesAndSuffixes) {
-    auto emit_styled = [](Table& t) {
-        t.begin_row();
-        t.hex_cell(0x7ffdabc000, {.upper = true, .min_digits = 16});
-        t.decimal_cell(388, "K");
-        t.hex_cell(0x2000, {}, "*");
-        t.decimal_cell(0, "K*");
-        t.begin_row();
-        t.hex_cell(0x1000, {.upper = true, .min_digits = 16});
-        t.decimal_cell(4, "K");
-        t.hex_cell(0x1f, {.prefix = true, .min_digits = 4});
-        t.decimal_cell(12);
+    auto lay_out = [&](const std::vector<TestCell>& cells, std::string_view color) {
+        std::string line(color);
+        std::size_t content = line.size();
+        for (std::size_t c = 0; c < cells.size(); ++c) {
+            const TestCell& cell = cells[c];
+            if (c >= n) {
+                if (!cell.text.empty()) line += ' ' + cell.text, content = line.size();
+                continue;
+            }
+            if (c > 0) line += ' ';
+            const std::size_t fill = widths[c] > cell.width ? widths[c] - cell.width : 0;
+            if (columns[c].align == Align::Right) {
+                line += std::string(fill, ' ') + cell.text;
+                content = line.size();
+            } else {
+                line += cell.text;
+                if (!cell.text.empty()) content = line.size();
+                line += std::string(fill, ' ');
+            }
+        }
+        line.resize(content);
+        if (!color.empty()) line += reset;
+        return line + "\n";
     };
-    constexpr std::string_view kStyled =
-        "               A    B      C   D\n"
-        "0000007FFDABC000 388K  2000* 0K*\n"
-        "0000000000001000   4K 0x001f  12\n";
-    expect_both_ways({{"A"}, {"B"}, {"C"}, {"D"}}, emit_styled, "", kStyled);
+    std::string out;
+    if (header) {
+        std::vector<TestCell> cells;
+        for (const Column& c : columns) cells.push_back(cell_of(std::string(c.header)));
+        out += lay_out(cells, "");
+    }
+    for (const TestRow& r : rows)
+        out += r.is_line ? r.cells[0].text + "\n" : lay_out(r.cells, r.color);
+    return out;
 }
 
-TEST(Table, StreamedFlushesEveryChunk) {
+// The same rows through Table.
+std::string streamed(const std::vector<Column>& columns, const std::vector<TestRow>& rows,
+                     std::string_view reset, bool header = true) {
+    Table t(columns);
+    if (!header) t.hide_header();
+    std::string out;
+    t.write(out, reset, [&](Table& table) {
+        for (const TestRow& r : rows) {
+            if (r.is_line) {
+                table.line(r.cells[0].text);
+                continue;
+            }
+            table.begin_row(r.color);
+            for (const TestCell& c : r.cells) table.cell(c.text, c.width);
+        }
+    });
+    return out;
+}
+
+// The layout rules, written by hand: no blanks at the end of a line (an empty left-aligned
+// cell last, or left-aligned blanks before nothing), an empty right-aligned cell keeps its
+// blanks, notes after the last column, a cell whose bytes outnumber its width (UTF-8), a
+// coloured row, a line of its own.
+TEST(Table, LayoutRules) {
+    const std::vector<Column> cols = {{"R"}, {"Left", Align::Left}, {"Last", Align::Left}};
+    const std::vector<TestRow> rows = {
+        {"", {cell_of("1"), cell_of("ab"), cell_of("")}},
+        {"", {cell_of("")}},
+        {"", {cell_of("2"), cell_of("x"), cell_of("y"), cell_of(""), cell_of("note")}},
+        {"", {cell_of("3"), {"\u25ba", 1}, cell_of("z")}},
+        {"<c>", {cell_of("4")}},
+        {"", {cell_of("a line of its own")}, true},
+    };
+    // "Left" and "Last" are as wide as their headers: the cells are narrower.
+    constexpr std::string_view kExpected =
+        "R Left Last\n"
+        "1 ab\n"
+        " \n"
+        "2 x    y    note\n"
+        "3 \u25ba    z\n"
+        "<c>4</c>\n"
+        "a line of its own\n";
+    EXPECT_EQ(streamed(cols, rows, "</c>"), kExpected);
+    EXPECT_EQ(reference(cols, rows, "</c>"), kExpected);
+}
+
+// A column is as wide as its widest cell or its header; the last column, left-aligned, is as
+// wide as its header, so a note after it stands after the header's width. A right-aligned last
+// column is as wide as its widest cell.
+TEST(Table, WidthsAndTheLastColumn) {
+    const std::vector<Column> cols = {{"Start"}, {"Name", Align::Left}, {"File", Align::Left}};
+    const std::vector<TestRow> rows = {
+        {"", {cell_of("0x400000"), cell_of("text"), cell_of("/bin/prog")}},
+        {"", {cell_of("0x7fffffffe000"), cell_of("[stack]"), cell_of(""), cell_of(" +0x10")}},
+        {"", {cell_of("0x0"), cell_of(""), cell_of("/a/much/longer/file"), cell_of(" +0x0")}},
+    };
+    EXPECT_EQ(streamed(cols, rows, ""),
+              "         Start Name    File\n"
+              "      0x400000 text    /bin/prog\n"
+              "0x7fffffffe000 [stack]       +0x10\n"
+              "           0x0         /a/much/longer/file  +0x0\n");
+    EXPECT_EQ(
+        streamed({{"A", Align::Left}, {"B"}},
+                 {{"", {cell_of("x"), cell_of("1")}}, {"", {cell_of("y"), cell_of("1234")}}}, ""),
+        "A    B\n"
+        "x    1\n"
+        "y 1234\n");
+}
+
+// A cell with no row open (the first, or one after a line) starts a row.
+TEST(Table, CellWithoutARowStartsOne) {
+    Table t({{"N"}, {"Name", Align::Left}});
+    t.hide_header();
+    std::string out;
+    t.write(out, "", [](Table& table) {
+        table.cell("1");
+        table.text_cell("one");
+        table.line("between");
+        table.cell("2");
+        table.text_cell("two");
+    });
+    EXPECT_EQ(out, "1 one\nbetween\n2 two\n");
+}
+
+// ASCII cells written where they go, short (on the stack) and long; untrusted text escaped, its
+// width the escaped text's.
+TEST(Table, AsciiAndTextCells) {
+    const std::string long_cell(100, '7');
+    Table t({{"A"}, {"T", Align::Left}, {"Z", Align::Left}});
+    std::string out;
+    t.write(out, "", [&](Table& table) {
+        table.begin_row();
+        table.ascii_cell(3, [](char* p) { std::memcpy(p, "123", 3); });
+        table.text_cell("a\x1b[31m");
+        table.text_cell("z");
+        table.begin_row();
+        table.ascii_cell(long_cell.size(),
+                         [&](char* p) { std::memcpy(p, long_cell.data(), long_cell.size()); });
+        table.text_cell("plain");
+        table.text_cell("back\\slash");
+    });
+    EXPECT_EQ(out, std::string(99, ' ') + "A T         Z\n" + std::string(97, ' ') +
+                       "123 a\\x1b[31m z\n" + long_cell + " plain     back\\\\slash\n");
+}
+
+TEST(Table, FlushesEveryChunk) {
     Table t({{"N"}, {"Text", Align::Left}});
     const std::string text(1000, 'x');
     std::size_t flushed = 0, calls = 0;
     std::string out;
-    t.stream(
+    t.write(
         out, "",
         [&](Table& table) {
             for (int i = 0; i < 3000; ++i) {
                 table.begin_row();
-                table.decimal_cell(static_cast<std::uint64_t>(i));
+                table.cell(std::to_string(i));
                 table.text_cell(text);
             }
         },
@@ -134,100 +222,38 @@ TEST(Table, StreamedFlushesEveryChunk) {
               std::string_view("   N Text\n").size() + 3000 * (4 + 1 + 1000 + 1));
 }
 
-// The layout rules, the same whichever way the table is filled: no blanks at the end of a line
-// (an empty left-aligned cell last, or left-aligned blanks before nothing), an empty
-// right-aligned cell keeps its blanks, notes after the last column, a cell whose bytes outnumber
-// its width (escaped or UTF-8 text), and cells wider than their column.
-TEST(Table, LayoutRules) {
-    const std::vector<Column> cols = {{"R"}, {"Left", Align::Left}, {"Last", Align::Left}};
-    auto emit = [&](Table& t) {
-        t.begin_row();  // a left-aligned cell, then nothing: its blanks are dropped
-        t.cell("1");
-        t.cell("ab");
-        t.cell("");
-        t.begin_row();  // an empty right-aligned cell last: its blanks stay
-        t.cell("");
-        t.begin_row();  // notes: after one blank; an empty one adds nothing
-        t.cell("2");
-        t.cell("x");
-        t.cell("y");
-        t.cell("");
-        t.cell("note");
-        t.begin_row();  // three bytes, one column wide
-        t.cell("3");
-        t.cell("\u25ba", 1);
-        t.cell("z");
-        t.begin_row("<c>");  // coloured: the reset ends the row
-        t.cell("4");
-        t.line("a line of its own");
-    };
-    // "Left" and "Last" are as wide as their headers: the cells are narrower.
-    constexpr std::string_view kExpected =
-        "R Left Last\n"
-        "1 ab\n"
-        " \n"
-        "2 x    y    note\n"
-        "3 \u25ba    z\n"
-        "<c>4</c>\n"
-        "a line of its own\n";
-    expect_both_ways(cols, emit, "</c>", kExpected);
-}
-
-// A streamed cell with no row open (the first, or one after a line) starts a row, with the
-// room a row needs, instead of writing where no room was taken.
-TEST(Table, StreamedCellWithoutARowStartsOne) {
-    Table t({{"N"}, {"Name", Align::Left}});
-    t.hide_header();
-    std::string out;
-    t.stream_measured(out, "", [](Table& table) {
-        table.decimal_cell(1);
-        table.text_cell("one");
-        table.line("between");
-        table.hex_cell(0x2);
-        table.text_cell("two");
-    });
-    EXPECT_EQ(out, "1 one\nbetween\n2 two\n");
-}
-
-// Padding of every length, past the 32 blanks written at a time and exactly 32, before a
-// right-aligned cell and after a left-aligned one, with a note after the last column.
+// Padding of every length, before a right-aligned cell and after a left-aligned one, with a
+// note after the last column.
 TEST(Table, PaddingOfEveryLength) {
+    const std::vector<Column> cols = {{"R"}, {"L", Align::Left}, {"Z", Align::Left}};
     for (std::size_t width = 1; width <= 80; ++width) {
         const std::string wide(width, 'w');
-        auto emit = [&](Table& t) {
-            t.begin_row();
-            t.cell(wide);
-            t.cell(wide);
-            t.cell("z");
-            t.begin_row();
-            t.cell("1");
-            t.cell("2");
-            t.cell("3");
-            t.cell("note");
+        const std::vector<TestRow> rows = {
+            {"", {cell_of(wide), cell_of(wide), cell_of("z")}},
+            {"", {cell_of("1"), cell_of("2"), cell_of("3"), cell_of("note")}},
         };
         const std::string pad(width - 1, ' ');
-        const std::string expected = std::string(width - 1, ' ') + "R L" + pad + " Z\n" + wide +
-                                     " " + wide + " z\n" + pad + "1 2" + pad + " 3 note\n";
-        expect_both_ways({{"R"}, {"L", Align::Left}, {"Z", Align::Left}}, emit, "", expected,
-                         "width " + std::to_string(width));
+        const std::string expected = pad + "R L" + pad + " Z\n" + wide + " " + wide + " z\n" + pad +
+                                     "1 2" + pad + " 3 note\n";
+        EXPECT_EQ(streamed(cols, rows, ""), expected) << width;
+        EXPECT_EQ(reference(cols, rows, ""), expected) << width;
     }
 }
 
-// A cell wider than its column, in bytes or in width, as a caller that measured too little
-// would give it, or the last column's long text: the row grows past the room it was given,
-// never past the buffer (the sanitizer build sees a write past the string's allocation).
-TEST(Table, CellsWiderThanTheirColumn) {
+// Long cells, and one whose bytes outnumber its width many times over: the text grows past the
+// room taken for a row.
+TEST(Table, LongCells) {
     const std::string long_text(300, 'z');
-    Table narrow({{"R"}, {"L", Align::Left}, {"Z", Align::Left}});
-    narrow.hide_header();
+    Table t({{"R"}, {"L", Align::Left}, {"Z", Align::Left}});
+    t.hide_header();
     std::string out;
-    narrow.stream_measured(out, "", [&](Table& t) {
+    t.write(out, "", [&](Table& table) {
         for (int i = 0; i < 100; ++i) {
-            t.begin_row();
-            t.cell(long_text);
-            t.cell(long_text, 1);
-            t.text_cell(long_text);
-            t.cell("note");
+            table.begin_row();
+            table.cell(long_text);
+            table.cell(long_text, 1);
+            table.text_cell(long_text);
+            table.cell("note");
         }
     });
     const std::string row = long_text + " " + long_text + " " + long_text + " note\n";
@@ -236,128 +262,53 @@ TEST(Table, CellsWiderThanTheirColumn) {
     EXPECT_EQ(out.substr(99 * row.size()), row);
 }
 
-// Rows are written in place (the columns blanked at once, each cell at its column) until a cell
-// does not fit: from there on, cell after cell. Both give the same text: a first or a middle
-// cell wider than its column moves the rest of the row, and so does one with more bytes than
-// columns; an empty right-aligned cell keeps its blanks; a short row ends at its last text.
-TEST(Table, RowsInPlaceUntilACellDoesNotFit) {
-    Table t({{"A"}, {"B", Align::Left}, {"C"}, {"D", Align::Left}});
-    t.hide_header();
-    t.widen(0, 3);
-    t.widen(1, 3);
-    t.widen(2, 3);
-    std::string out;
-    t.stream_measured(out, "</c>", [](Table& table) {
-        auto row = [&](std::initializer_list<std::string_view> cells) {
+// Text already in out stays; a table of many rows grows its text well past the first room it
+// takes.
+TEST(Table, AppendsToTextAlreadyThere) {
+    Table t({{"N"}, {"Text", Align::Left}});
+    std::string out = "title\n";
+    t.write(out, "", [](Table& table) {
+        for (int i = 0; i < 20000; ++i) {
             table.begin_row();
-            for (const std::string_view c : cells) table.cell(c);
-        };
-        row({"1", "b", "2", "d"});
-        row({"12345", "b", "2", "d"});
-        row({"1", "b", "23456", "d"});
-        table.begin_row();
-        table.cell("1");
-        table.cell("\u00e9", 1);
-        table.cell("2");
-        table.cell("d");
-        row({"1", "b"});
-        row({"1", "", ""});
-        table.begin_row("<c>");
-        table.decimal_cell(1);
-        table.text_cell("b");
-        row({"1", "b", "2", "d", "note"});
-        row({"1", "bbb", "222", "d"});
+            table.cell(std::to_string(i));
+            table.cell("row");
+        }
     });
-    EXPECT_EQ(out,
-              "  1 b     2 d\n"
-              "12345 b     2 d\n"
-              "  1 b   23456 d\n"
-              "  1 \u00e9     2 d\n"
-              "  1 b\n"
-              "  1        \n"  // 3 + 1 + 3 + 1 + 3 columns
-              "<c>  1 b</c>\n"
-              "  1 b     2 d note\n"
-              "  1 bbb 222 d\n");
+    ASSERT_EQ(out.substr(0, 17), "title\n    N Text\n");
+    EXPECT_EQ(out.substr(17, 10), "    0 row\n");
+    EXPECT_EQ(out.substr(out.size() - 10), "19999 row\n");
+    EXPECT_EQ(out.size(), 17 + 20000 * 10u);
 }
 
-// write_row(): the cells placed in their columns by hand give what the typed cells give; a
-// cell that does not fit (escaped text, or wider than measured) hands the row, from that column
-// on, to the general path; put_in_place() refuses a call out of place.
-TEST(Table, RowsWrittenInPlaceGiveWhatTheTypedCellsGive) {
-    auto place_row = [](Table& t, const Row& r) {
-        auto put_hex = [&](std::size_t c, std::uint64_t v, bool prefix) {
-            const std::size_t digits = static_cast<std::size_t>(hex_digits(v));
-            return t.put_in_place(c, digits + (prefix ? 2 : 0), [&](char* at) {
-                if (prefix) at[0] = '0', at[1] = 'x', at += 2;
-                put_hex_before(at + digits, v, static_cast<int>(digits));
-            });
-        };
-        auto put_text = [&](std::size_t c, std::string_view s) {
-            return is_plain_text(s) && t.put_in_place(c, s.size(), [&](char* at) {
-                std::memcpy(at, s.data(), s.size());
-            });
-        };
-        t.write_row<5>(
-            [&](auto c) {
-                if constexpr (c == 0) return put_hex(c, r.address, true);
-                if constexpr (c == 1) return put_hex(c, r.size, false);
-                if constexpr (c == 2) {
-                    const int digits = decimal_digits(r.count);
-                    return t.put_in_place(c, static_cast<std::size_t>(digits), [&](char* at) {
-                        put_decimal_before(at + digits, r.count, digits);
-                    });
-                }
-                if constexpr (c == 3) return put_text(c, r.name);
-                return false;
-            },
-            [&](std::size_t c) {
-                switch (c) {
-                    case 0:
-                        return t.hex_cell(r.address, {.prefix = true});
-                    case 1:
-                        return t.hex_cell(r.size);
-                    case 2:
-                        return t.decimal_cell(r.count);
-                    case 3:
-                        return t.text_cell(r.name);
-                    default:
-                        return t.text_cell(r.file);
-                }
-            });
-    };
-    for (const std::size_t name_width : {12u, 4u}) {  // 4: "[stack]" and two more do not fit
-        Table t(columns());
-        t.widen(0, 18);
-        t.widen(1, 16);
-        t.widen(2, 20);
-        t.widen(3, name_width);
-        std::string out, typed;
-        t.stream_measured(out, "", [&](Table& table) {
-            for (const Row& r : kRows) {
-                table.begin_row();
-                place_row(table, r);
+// Streamed tables of random cells against the plain way: every alignment, empty cells, notes,
+// escaped-looking and multi-byte cells, colours and lines between rows.
+TEST(Table, StreamedAsThePlainWayLaysOut) {
+    std::mt19937 rng(1234);
+    auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+    const std::vector<TestCell> kinds = {
+        cell_of(""),      cell_of("x"),           cell_of("12345"),
+        {"\u25ba", 1},    cell_of("a b c d e f"), {"\u00e9t\u00e9", 3},
+        cell_of("0x7f00")};
+    for (int round = 0; round < 200; ++round) {
+        std::vector<Column> cols;
+        const std::size_t n = 1 + pick(5);
+        for (std::size_t c = 0; c < n; ++c)
+            cols.push_back({pick(2) ? "Head" : "", pick(2) ? Align::Left : Align::Right});
+        std::vector<TestRow> rows;
+        for (std::size_t r = pick(12); r > 0; --r) {
+            if (pick(8) == 0) {
+                rows.push_back({"", {cell_of("line " + std::to_string(r))}, true});
+                continue;
             }
-        });
-        Table u(columns());
-        u.widen(0, 18);
-        u.widen(1, 16);
-        u.widen(2, 20);
-        u.widen(3, name_width);
-        u.stream_measured(typed, "", emit);
-        EXPECT_EQ(out, typed) << name_width;
-        if (name_width == 12) EXPECT_EQ(out, kExpected);
+            TestRow row{pick(3) == 0 ? "<c>" : ""};
+            for (std::size_t c = 1 + pick(n + 2); c > 0; --c)
+                row.cells.push_back(kinds[pick(kinds.size())]);
+            rows.push_back(row);
+        }
+        const bool header = pick(4) != 0;
+        ASSERT_EQ(streamed(cols, rows, "</c>", header), reference(cols, rows, "</c>", header))
+            << "round " << round;
     }
-    Table t(columns());
-    std::string out;
-    bool placed = true;
-    t.stream_measured(out, "", [&](Table& table) {
-        placed = table.put_in_place(0, 1, [](char*) {});  // no row begun
-        table.begin_row();
-        placed = placed || table.put_in_place(4, 1, [](char*) {});  // the last column
-        table.text_cell("x");
-    });
-    EXPECT_FALSE(placed);
-    EXPECT_EQ(out, "Start Size Count Name File\n    x\n");
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ int run_diff(int argc, char** argv) {
         "Exit status (as diff(1)): 0 the maps are the same, 1 they differ; 2 usage,\n"
         "3 no such process or file, 4 permission denied, 5 process exited, 6 kernel thread,\n"
         "7 bad input, 8 ambiguous name, 9 partial input (the rows that could be read are\n"
-        "compared). Errors and warnings name the target they are about.");
+        "compared), 10 the output cannot be written, 11 out of memory. Errors and warnings\n"
+        "name the target they are about.");
     std::string a_spec, b_spec;
     TargetArgs target_args;  // for --base and --sections; A and B are its two targets
     DiffViewOptions view;

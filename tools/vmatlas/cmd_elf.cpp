@@ -22,7 +22,8 @@ int run_elf(int argc, char** argv) {
         "be page-aligned, but for --sections, which maps each allocated section exactly.\n"
         "--csv writes the map's rows; --json is described in docs/elf.md.\n"
         "Exit status: 0 ok, 2 usage, 3 no such file, 4 permission denied, 7 not ELF, truncated\n"
-        "or not loadable, 9 sections that overlap (the map is partial).");
+        "or not loadable, 9 sections that overlap (the map is partial), 10 the output cannot be\n"
+        "written, 11 out of memory.");
     std::string file, base_text;
     OutputOptions output;
     ElfImageOptions options;

@@ -19,7 +19,8 @@ int run_map(int argc, char** argv) {
         "FILTER is an address (0x-hex or decimal: its mapping is marked, with the offset into it)\n"
         "or text (rows whose file or name contains it).\n"
         "Exit status: 0 ok, 1 no match, 2 usage, 3 no such process or file, 4 permission denied,\n"
-        "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
+        "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input,\n"
+        "10 the output cannot be written, 11 out of memory.");
     TargetArgs args;
     std::string filter_text;
     FilterSpec filter;

@@ -14,7 +14,8 @@ int run_mappings(int argc, char** argv) {
                   "vmatlas mappings"};
     app.footer(
         "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
-        "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
+        "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input,\n"
+        "10 the output cannot be written, 11 out of memory.");
     TargetArgs args;
     MappingsOptions options;
     OutputOptions output;

@@ -20,7 +20,8 @@ int run_pmap(int argc, char** argv) {
     app.footer(
         "Sizes are in K. -x and -X read /proc/PID/smaps once (or a saved smaps file).\n"
         "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
-        "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input.");
+        "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input,\n"
+        "10 the output cannot be written, 11 out of memory.");
     TargetArgs args;
     std::string range_text;
     PmapOptions options;

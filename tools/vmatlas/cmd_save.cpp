@@ -20,7 +20,8 @@ int run_save(int argc, char** argv) {
     app.footer(
         "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
         "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input\n"
-        "(the snapshot is written, and says so), 10 FILE or standard output cannot be written.");
+        "(the snapshot is written, and says so), 10 FILE or standard output cannot be written,\n"
+        "11 out of memory.");
     TargetArgs args;
     std::string output;
     args.add_to(app);

@@ -12,6 +12,11 @@ namespace vmatlas::cli {
 int run_summary(int argc, char** argv) {
     ArgParser app{"Totals by kind and by object: virtual, resident, dirty, swapped, regions.",
                   "vmatlas summary"};
+    app.footer(
+        "Resident, dirty and swapped come from /proc/PID/smaps (or a saved smaps file).\n"
+        "Exit status: 0 ok, 2 usage, 3 no such process or file, 4 permission denied,\n"
+        "5 process exited, 6 kernel thread, 7 bad input, 8 ambiguous name, 9 partial input,\n"
+        "10 the output cannot be written, 11 out of memory.");
     TargetArgs args;
     OutputOptions output;
     args.add_to(app);

@@ -45,6 +45,11 @@ int report(const Error& error) {
     return exit_status(error.kind);
 }
 
+int usage_error(std::string_view message) {
+    print_err("", message);
+    return kUsage;
+}
+
 void report_warning(std::string_view message) {
     print_err("warning: ", message);
 }

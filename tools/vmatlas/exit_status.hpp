@@ -29,6 +29,9 @@ int exit_status(ErrorKind kind);
 // Prints "vmatlas: <message>" on stderr and returns the exit status for it.
 int report(const Error& error);
 
+// Prints "vmatlas: <message>" (a mistake in the command line) and returns kUsage.
+int usage_error(std::string_view message);
+
 // Prints "vmatlas: warning: <message>" on stderr.
 void report_warning(std::string_view message);
 

@@ -33,11 +33,6 @@ Palette OutputOptions::palette() const {
     return Palette{format() == Format::Table && use_color(mode, STDOUT_FILENO)};
 }
 
-int usage_error(std::string_view message) {
-    fmt::print(stderr, "vmatlas: {}\n", message);
-    return kUsage;
-}
-
 void TargetArgs::add_to(ArgParser& app) {
     app.add_option("TARGET", target, kTargetHelp)->required();
     app.add_option("--base ADDR", base_text,

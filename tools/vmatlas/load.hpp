@@ -34,9 +34,6 @@ struct OutputOptions {
     Palette palette() const;
 };
 
-// Prints "vmatlas: <message>" and returns kUsage.
-int usage_error(std::string_view message);
-
 // TARGET and how to read it, the same for every view: --base and --sections for an ELF image,
 // --add for regions files.
 struct TargetArgs {
