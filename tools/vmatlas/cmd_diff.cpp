@@ -62,6 +62,13 @@ int run_diff(int argc, char** argv) {
     if (!a) return a.error();
     if (!b) return b.error();
 
+    // A snapshot's source is the map it was taken from: its side is named by its file too.
+    auto snapshot_file = [](TargetKind kind, const std::string& spec) {
+        if (kind != TargetKind::Snapshot) return std::string();
+        return spec == "-" ? std::string("standard input") : spec;
+    };
+    view.a_snapshot = snapshot_file(a->kind, a_spec);
+    view.b_snapshot = snapshot_file(b->kind, b_spec);
     const MapDiff diff = diff_maps(a->space, a->notes, b->space, b->notes,
                                    {.segment_names = !view.no_segment_names});
     std::string out;
