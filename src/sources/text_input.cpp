@@ -91,6 +91,7 @@ TextInput& TextInput::operator=(TextInput&& o) noexcept {
     offset_ = o.offset_;
     bom_checked_ = o.bom_checked_;
     at_end_ = o.at_end_;
+    served_ = o.served_;
     err_ = o.err_;
     o.own_fd_ = false;
     o.fd_ = -1;
