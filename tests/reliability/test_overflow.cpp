@@ -129,6 +129,37 @@ TEST(Overflow, EveryNumberOfASmapsRowHeadRejectsTheRow) {
     }
 }
 
+TEST(Overflow, ASumPast64BitsIsSaturatedAndFlaggedNeverWrapped) {
+    // One row of 2^63 bytes, all dirty twice over (shared and private), as a kernel never writes
+    // but a text may: its dirty bytes sum to 2^64.
+    TempDir dir("vmatlas overflow");
+    const std::string file = dir / "huge.smaps";
+    write_text(file,
+               "0-8000000000000000 rw-p 00000000 00:00 0\n"
+               "Size:            9007199254740992 kB\n"
+               "Rss:             9007199254740992 kB\n"
+               "Shared_Dirty:    9007199254740992 kB\n"
+               "Private_Dirty:   9007199254740992 kB\n");
+    const std::string sentence =
+        "a total is past 2^64 - 1 bytes: it is shown as 18446744073709551615, the most it can be, "
+        "not as its value";
+    const RunResult table = cli({"summary", file});
+    EXPECT_EQ(table.status, 9);
+    EXPECT_EQ(table.err, "vmatlas: warning: " + sentence + "\n");
+    EXPECT_NE(table.out.find(" 18014398509481983K "), std::string::npos) << table.out;
+
+    const RunResult r = cli({"summary", "--json", file});
+    EXPECT_EQ(r.status, 9);
+    const json j = json::parse(r.out);
+    EXPECT_EQ(j["saturated"], true);
+    EXPECT_EQ(j["total"]["dirty"], 18446744073709551615u);
+    EXPECT_EQ(j["total"]["resident"], 9223372036854775808u);
+    EXPECT_EQ(j["warnings"], json::array({sentence}));
+    // A summary that fits says so too.
+    write_text(dir / "small.maps", "1000-2000 r--p 00000000 00:00 0\n");
+    EXPECT_EQ(json::parse(cli({"summary", "--json", dir / "small.maps"}).out)["saturated"], false);
+}
+
 // ---- snapshots ------------------------------------------------------------------------------
 
 class SnapshotOverflow : public ::testing::Test {

@@ -32,9 +32,7 @@ int run_summary(int argc, char** argv) {
     write_stdout(out);
     int status = keep_until_exit(loaded);
     if (summary.saturated()) {
-        report_warning(
-            "a total is past 2^64 - 1 bytes: it is shown as 18446744073709551615, "
-            "the most it can be, not as its value");
+        report_warning(kSaturatedTotal);
         if (status == kOk) status = kPartial;
     }
     return status;
