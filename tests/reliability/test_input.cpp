@@ -293,6 +293,39 @@ TEST(EndlessInput, AFifoOfRowsThenEndlessTextShowsTheRowsAsPartial) {
     EXPECT_EQ(err[2], "vmatlas: 1 of 2 rows could not be read and are not shown");
 }
 
+TEST(EndlessInput, MemoryThatRunsOutIsStatus11AndNothingHalfWritten) {
+    if (!kCanLimitMemory) GTEST_SKIP() << "under a sanitizer the address space cannot be limited";
+    // 150,000 good rows, each with a name of its own: some 15 MB of rows and names kept, more
+    // than the 24 MiB of address space the child gets leaves once vmatlas is loaded.
+    TempDir dir("vmatlas memory");
+    const std::string maps = dir / "many.maps";
+    {
+        std::ofstream out(maps, std::ios::binary);
+        char row[160];
+        for (unsigned long i = 0; i < 150'000; ++i) {
+            const int n = std::snprintf(
+                row, sizeof row, "%012lx-%012lx rw-p 00000000 08:01 %lu /lib/lib-%lu.so\n",
+                0x7f0000000000UL + i * 0x2000, 0x7f0000001000UL + i * 0x2000, 1000 + i, i);
+            out.write(row, n);
+        }
+    }
+    const auto limited = [] { limit_memory(24u << 20); };
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{maps}, {"pmap", "-x", maps}, {"--json", maps}}) {
+        const RunResult r = cli(args, {}, limited);
+        SCOPED_TRACE(args.front());
+        EXPECT_EQ(r.status, 11);
+        EXPECT_EQ(r.err, "vmatlas: out of memory\n");
+        EXPECT_EQ(r.out, "");
+    }
+    const std::string saved = dir / "saved.json";
+    write_text(saved, "the old contents\n");
+    const RunResult s = cli({"save", maps, "-o", saved}, {}, limited);
+    EXPECT_EQ(s.status, 11);
+    EXPECT_EQ(s.err, "vmatlas: out of memory\n");
+    EXPECT_EQ(slurp(saved), "the old contents\n");
+}
+
 // ---- a byte order mark ----------------------------------------------------------------------
 
 TEST(ByteOrderMark, ASnapshotStartingWithOneIsReadAsASnapshot) {
