@@ -326,6 +326,31 @@ TEST(EndlessInput, MemoryThatRunsOutIsStatus11AndNothingHalfWritten) {
     EXPECT_EQ(slurp(saved), "the old contents\n");
 }
 
+// ---- a core cut short ------------------------------------------------------------------------
+
+TEST(CutCore, InsideItsHeaderSaysSoWithItsSize) {
+    // A real core's first bytes (the corpus's kernel core of sleep), cut inside the ELF
+    // identification and inside the ELF header: libelf's own word for both is "no error".
+    const std::string core = slurp(kCorpus + "/core/kernel-sleep.stripped");
+    ASSERT_GT(core.size(), 64u);
+    TempDir dir("vmatlas cut core");
+    const std::vector<std::pair<std::size_t, std::string>> cuts = {
+        {10, "truncated ELF identification: 10 bytes of 16"},
+        {30, "truncated ELF header: 30 bytes, an ELF64 header needs 64"},
+    };
+    for (const auto& [size, sentence] : cuts) {
+        const std::string file = dir / ("cut-" + std::to_string(size));
+        write_text(file, core.substr(0, size));
+        for (const std::string view : {"map", "pmap", "save"}) {
+            const RunResult r = cli({view, file});
+            SCOPED_TRACE(view + " " + file);
+            EXPECT_EQ(r.status, 7);
+            EXPECT_EQ(r.err, "vmatlas: " + file + ": " + sentence + "\n");
+            EXPECT_EQ(r.out, "");
+        }
+    }
+}
+
 // ---- a byte order mark ----------------------------------------------------------------------
 
 TEST(ByteOrderMark, ASnapshotStartingWithOneIsReadAsASnapshot) {
