@@ -58,6 +58,13 @@ struct Figures {
     friend bool operator==(const Figures&, const Figures&) = default;
 };
 
+// Whether a figure counts bytes of its own mapping, so that it is at most the mapping's size:
+// every figure but the page sizes. A source refuses a value past it (a kernel never writes one),
+// so that the figures of a map summed never pass 2^64 - 1.
+constexpr bool counts_row_bytes(std::uint64_t Figures::*field) {
+    return field != &Figures::kernel_page_size && field != &Figures::mmu_page_size;
+}
+
 // What a source read: how it is named in every view and in JSON is to_string().
 enum class SourceKind : std::uint8_t {
     Procfs,     // "procfs": a live process's /proc/PID/maps or smaps
@@ -96,6 +103,21 @@ struct Diagnostic {
     std::string message;
 };
 
+// What a partial map lost, which decides the command's exit status (docs/exit-status.md: 5 for
+// Exited, 9 for Input). A map is partial when it lost anything; the diagnostics say what.
+enum class Loss : std::uint8_t {
+    None,    // every row read is in the map or was replaced by a newer reading of its addresses
+    Input,   // rows rejected or dropped for overlapping, figures refused, or part of the input
+             // unreadable (a core cut short, a broken note, text that ends in bytes that are not)
+    Exited,  // the process exited while its map was read: rows after the last one read may be
+             // missing (what was read is kept)
+};
+
+// At most this many diagnostics are kept; past it they are counted, and one more says how many
+// were not kept, so that text full of bad rows costs memory for the rows kept, not for each bad
+// one.
+inline constexpr std::size_t kMaxDiagnostics = 1000;
+
 namespace detail {
 struct LookupIndex;  // src/model/lookup_index.hpp
 }  // namespace detail
@@ -118,9 +140,18 @@ class AddressSpace {
     SourceInfo& source() { return source_; }
     const RowAccount& rows() const { return rows_; }
     const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
-    // Part of the input could not be read (a truncated core, a broken note): what could be read
-    // is here, and the diagnostics say what is missing. Rejected rows make it incomplete too.
-    bool incomplete() const { return incomplete_ || rows_.rejected > 0; }
+    // What the map lost; None for a whole map. Rows rejected as malformed are a loss of Input;
+    // so are rows dropped for overlapping a later row, except in a live process's map, where the
+    // later row is a newer reading of the same addresses (the map changed while it was read).
+    Loss loss() const {
+        if (loss_ == Loss::None && rows_.rejected > 0) return Loss::Input;
+        return loss_;
+    }
+    // Part of the input could not be read: what could be read is here, and the diagnostics say
+    // what is missing. Every view says so (JSON "partial", the exit status).
+    bool partial() const { return loss() != Loss::None; }
+    // The same as partial(), by the name a snapshot's account gives it.
+    bool incomplete() const { return partial(); }
 
     // A 64-bit digest of every row (addresses, perms, offset, device, inode, path): two address
     // spaces with equal generations hold the same map. Cheap to compare, like FreeBSD's
@@ -146,7 +177,7 @@ class AddressSpace {
     SourceInfo source_;
     RowAccount rows_;
     std::vector<Diagnostic> diagnostics_;
-    bool incomplete_ = false;
+    Loss loss_ = Loss::None;
     mutable std::optional<std::uint64_t> generation_;
     const detail::LookupIndex& index() const;
     // Built on the first look-up; shared by copies, as they hold the same mappings.
@@ -155,7 +186,9 @@ class AddressSpace {
 
 // Collects rows in the order a source read them, then sorts them and resolves overlaps. When two
 // rows overlap, the one read later wins: /proc/PID/maps is not read atomically, and a mapping that
-// changed between two read(2) calls is printed again, newer, after the old one.
+// changed between two read(2) calls is printed again, newer, after the old one. For a live
+// process (source kind Procfs) that is all; for every other source the dropped rows are a loss
+// of Input (the map is partial).
 //
 // A row may carry its smaps figures; they stay with their row through sorting and overlap
 // resolution. When any row was added with figures, the address space has figures for every kept
@@ -167,19 +200,23 @@ class AddressSpaceBuilder {
     PathId intern(std::string_view path) { return space_.paths_.intern(path); }
     void add(const Mapping& m) { rows_.push_back(m); }
     void add(const Mapping& m, Figures f);
+    // The rows added so far.
+    std::size_t added() const { return rows_.size(); }
     // Records a malformed row that the source skipped.
     void reject(Diagnostic d);
-    void warn(Diagnostic d) { space_.diagnostics_.push_back(std::move(d)); }
+    // Records a diagnostic (at most kMaxDiagnostics are kept; the rest are counted).
+    void warn(Diagnostic d);
     // Carries an earlier reading's account into this one, as it was (a snapshot restores its
     // map; --add rebuilds one): its rejected and superseded rows count again, without the rows;
-    // its diagnostics are added in order; an incomplete map stays incomplete. Only rows this
-    // builder supersedes itself get a new sentence.
-    void carry(const RowAccount& account, std::vector<Diagnostic> diagnostics, bool incomplete);
-    // Records that part of the input could not be read (not a row: a note, the end of a file).
-    void lose(Diagnostic d) {
-        space_.incomplete_ = true;
-        warn(std::move(d));
-    }
+    // its diagnostics are added in order; what it lost stays lost (superseded rows of a source
+    // other than a live process included). Only rows this builder supersedes itself get a new
+    // sentence.
+    void carry(const RowAccount& account, std::vector<Diagnostic> diagnostics, Loss loss);
+    // Counts n diagnostics a reader did not keep itself (it keeps at most kMaxDiagnostics).
+    void count_unkept(std::size_t n) { unkept_diagnostics_ += n; }
+    // Records that part of the input could not be read (not a row: a note, the end of a file, a
+    // figure), and why. Exited outweighs Input.
+    void lose(Diagnostic d, Loss cause = Loss::Input);
     void reserve(std::size_t n) { rows_.reserve(n); }
 
     AddressSpace build() &&;
@@ -188,8 +225,15 @@ class AddressSpaceBuilder {
     AddressSpace space_;
     std::vector<Mapping> rows_;
     std::vector<Figures> row_figures_;  // parallel to rows_ (short of it when added without)
+    void mark(Loss cause);
+    // Adds the sentence that says how many diagnostics were not kept, if any were not.
+    void note_unkept_diagnostics();
+    // Whether rows dropped for overlapping are lost: not in a live process's map.
+    bool overlaps_lose_rows() const;
+
     std::size_t rejected_ = 0;
     std::size_t carried_superseded_ = 0;
+    std::size_t unkept_diagnostics_ = 0;  // past kMaxDiagnostics
 };
 
 // Every broken invariant, one sentence each; empty when the address space is sound.

@@ -7,6 +7,7 @@
 // reported with its line and column, counted as rejected, and skipped; the other rows are kept.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -14,27 +15,41 @@
 
 namespace vmatlas {
 
+namespace detail {
+struct MapsTextState;  // src/sources/maps_text.cpp
+}  // namespace detail
+
 struct MapsTextOptions {
     // Split rows pasted together on one line. Off for text the kernel wrote: it puts one row on
     // each line, and a file name that looks like a row must stay a file name.
     bool pasted_rows = true;
+    // The rows are those of this live process, now: a path that ends in " (deleted)" or holds
+    // "\012" (the kernel's marks for a deleted file and a newline, which a file's own name may
+    // hold too) is read as the file's true name from /proc/PID/map_files. 0: saved text, whose
+    // marked names are read as the kernel's, with one warning that they could not be checked.
+    int live_pid = 0;
 };
 
 // Parses maps text handed over in pieces of any size, as a reader thread fills its blocks: a
-// row cut between two pieces is carried over. finish() parses a last row without a newline.
+// row cut between two pieces is carried over. finish() parses a last row without a newline. A
+// line longer than 64 KiB is rejected as a row without being kept whole.
 class MapsTextParser {
   public:
     explicit MapsTextParser(AddressSpaceBuilder& builder, MapsTextOptions options = {});
+    ~MapsTextParser();
+    MapsTextParser(const MapsTextParser&) = delete;
+    MapsTextParser& operator=(const MapsTextParser&) = delete;
     void feed(std::string_view piece);
     void finish();
 
   private:
     void line(std::string_view text);
+    void long_line(std::size_t length);
 
     AddressSpaceBuilder& out_;
     MapsTextOptions options_;
-    std::string carry_;    // the start of a row whose end is in the next piece
-    std::string scratch_;  // a decoded path ("\012" -> newline)
+    std::unique_ptr<detail::MapsTextState> state_;  // a row cut between pieces, marked names
+    std::string scratch_;                           // a decoded path ("\012" -> newline)
     std::size_t line_no_ = 0;
 };
 

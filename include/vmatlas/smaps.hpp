@@ -6,8 +6,10 @@
 // row, parsed by the maps-text parser; the "Key:   N kB" lines after it become that mapping's
 // Figures, in bytes. Figures stay with their row when rows are sorted or superseded, so
 // AddressSpace::figures() runs parallel to mappings(). Keys this code does not know are skipped
-// (kernels add keys); a value that is not a number is a warning with its line and column, and
-// the figure stays 0. A malformed row head is rejected like a malformed maps row, with the key
+// (kernels add keys). A value that is not a number, past 2^64 - 1 bytes, or (for a figure that
+// counts the row's bytes: all but the page sizes) more than the row holds is refused: a warning
+// with its line and column, the figure left at 0 and the map partial (AddressSpace::loss()). A
+// malformed row head is rejected like a malformed maps row, with the key
 // lines under it. Errors for a live process are those of read_process_maps.
 #pragma once
 

@@ -31,12 +31,16 @@ inline constexpr std::size_t kKindCount = 13;
 std::string_view to_string(Kind k);
 Kind kind_of(const AddressSpace& space, const Annotations& notes, std::size_t i);
 
+// Sums that never wrap: a sum past 2^64 - 1 stays there, UINT64_MAX, and `saturated` says so.
+// (The sources keep each figure within its row's size, which the sums of a sound map never pass;
+// only hostile figures can reach it.)
 struct Totals {
     std::uint64_t virtual_bytes = 0;
     std::uint64_t resident = 0;  // from smaps; 0 when not read
     std::uint64_t dirty = 0;     // shared + private dirty
     std::uint64_t swapped = 0;
-    std::size_t count = 0;  // regions
+    std::size_t count = 0;   // regions
+    bool saturated = false;  // a sum stopped at UINT64_MAX
     void add(const Mapping& m, const Figures* f);
 };
 
@@ -49,6 +53,9 @@ struct Summary {
     bool has_figures = false;
     std::uint64_t largest_hole = 0;  // below the kernel half of the address space
     Addr largest_hole_start = 0;
+
+    // Some total stopped at UINT64_MAX (Totals::saturated).
+    bool saturated() const { return total.saturated; }
 };
 
 Summary summarize(const AddressSpace& space, const Annotations& notes);

@@ -56,4 +56,11 @@ Result<std::vector<ThreadInfo>> read_threads(pid_t pid, bool with_names = true);
 // nullopt for "running" and for anything malformed.
 std::optional<Addr> parse_syscall_stack_pointer(std::string_view text);
 
+// Yama's restriction of ptrace attaching, for a sentence about a refusal: "Yama's ptrace_scope is
+// 1 (/proc/sys/kernel/yama/ptrace_scope: only a process's ancestors, or CAP_SYS_PTRACE, may
+// attach)". Empty when sysctl cannot be read (a kernel without Yama) or holds 0 (no restriction).
+// Reading a memory map needs ptrace's read access, which Yama does not restrict: this is only
+// for attaching (thread registers, /proc/PID/task/TID/syscall).
+std::string yama_ptrace_note(const std::string& sysctl = "/proc/sys/kernel/yama/ptrace_scope");
+
 }  // namespace vmatlas

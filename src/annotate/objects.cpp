@@ -339,7 +339,14 @@ ObjectTable collect_objects(const AddressSpace& space, const AnnotateContext& ct
         if (obj.layout) obj.bias = load_bias(space, obj.rows, *obj.layout, page);
     }
     if (ctx.objects != nullptr) ctx.objects->finish(warnings);
-    if (unopened > 0)
+    if (unopened == 0) return table;
+    // A process that has exited since its map was read has taken its files' handles with it.
+    if (ctx.pid > 0 && ::access(fmt::format("/proc/{}/root", ctx.pid).c_str(), F_OK) != 0)
+        warnings.push_back(fmt::format(
+            "process {} exited before the files it mapped could be read: the segments of {} "
+            "file{} are not named",
+            ctx.pid, unopened, unopened == 1 ? "" : "s"));
+    else
         warnings.push_back(fmt::format(
             "{} mapped file{} could not be opened ({}); {} segments are not named", unopened,
             unopened == 1 ? "" : "s", first_unopened, unopened == 1 ? "its" : "their"));

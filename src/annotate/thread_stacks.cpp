@@ -80,10 +80,15 @@ void stages::name_thread_stacks(const AddressSpace& space, const AnnotateContext
     if (ctx.pid <= 0) return;
     auto threads = read_threads(ctx.pid, /*with_names=*/false);
     if (!threads) {
-        notes.warnings.push_back(
-            fmt::format("cannot list the threads of process {} ({}): thread "
-                        "stacks are not named",
-                        ctx.pid, threads.error().message));
+        const ErrorKind kind = threads.error().kind;
+        if (kind == ErrorKind::NoSuchProcess || kind == ErrorKind::ProcessExited)
+            notes.warnings.push_back(fmt::format(
+                "process {} exited before its threads could be read: thread stacks are not named",
+                ctx.pid));
+        else
+            notes.warnings.push_back(fmt::format(
+                "cannot list the threads of process {} ({}): thread stacks are not named", ctx.pid,
+                threads.error().message));
         return;
     }
     name_thread_stacks_from(space, ctx.pid, *threads, notes);

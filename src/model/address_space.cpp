@@ -112,15 +112,43 @@ void AddressSpaceBuilder::add(const Mapping& m, Figures f) {
 
 void AddressSpaceBuilder::reject(Diagnostic d) {
     ++rejected_;
-    space_.diagnostics_.push_back(std::move(d));
+    warn(std::move(d));
+}
+
+void AddressSpaceBuilder::warn(Diagnostic d) {
+    if (space_.diagnostics_.size() < kMaxDiagnostics)
+        space_.diagnostics_.push_back(std::move(d));
+    else
+        ++unkept_diagnostics_;
+}
+
+void AddressSpaceBuilder::mark(Loss cause) {
+    space_.loss_ = std::max(space_.loss_, cause);
+}
+
+void AddressSpaceBuilder::lose(Diagnostic d, Loss cause) {
+    mark(cause);
+    warn(std::move(d));
+}
+
+void AddressSpaceBuilder::note_unkept_diagnostics() {
+    if (unkept_diagnostics_ == 0) return;
+    space_.diagnostics_.push_back(
+        {0, 0, fmt::format("{} more warnings are not kept", unkept_diagnostics_)});
+    unkept_diagnostics_ = 0;
+}
+
+bool AddressSpaceBuilder::overlaps_lose_rows() const {
+    return space_.source_.kind != SourceKind::Procfs;
 }
 
 void AddressSpaceBuilder::carry(const RowAccount& account, std::vector<Diagnostic> diagnostics,
-                                bool incomplete) {
+                                Loss loss) {
     rejected_ += account.rejected;
     carried_superseded_ += account.superseded;
-    for (Diagnostic& d : diagnostics) space_.diagnostics_.push_back(std::move(d));
-    space_.incomplete_ = space_.incomplete_ || incomplete;
+    for (Diagnostic& d : diagnostics) warn(std::move(d));
+    mark(loss);
+    if (account.superseded > 0 && overlaps_lose_rows()) mark(Loss::Input);
 }
 
 AddressSpace AddressSpaceBuilder::build() && {
@@ -136,6 +164,7 @@ AddressSpace AddressSpaceBuilder::build() && {
     for (std::size_t i = 1; i < rows_.size() && clean; ++i)
         clean = rows_[i - 1].end <= rows_[i].start;
     if (clean) {
+        note_unkept_diagnostics();
         space_.mappings_ = std::move(rows_);
         rows_ = {};
         if (!row_figures_.empty()) {
@@ -187,14 +216,19 @@ AddressSpace AddressSpaceBuilder::build() && {
         row_figures_ = {};
     }
     acc.kept = space_.mappings_.size();
-    if (const std::size_t dropped = acc.superseded - carried_superseded_; dropped > 0)
-        space_.diagnostics_.push_back(
-            {0, 0,
-             space_.source_.kind == SourceKind::Procfs
-                 ? fmt::format("{} row(s) overlapped a row read after them and were dropped (the "
-                               "map changed while it was read)",
-                               dropped)
-                 : fmt::format("{} row(s) overlapped a later row and were dropped", dropped)});
+    if (const std::size_t dropped = acc.superseded - carried_superseded_; dropped > 0) {
+        Diagnostic d{0, 0,
+                     overlaps_lose_rows()
+                         ? fmt::format("{} row(s) overlapped a later row and were dropped", dropped)
+                         : fmt::format("{} row(s) overlapped a row read after them and were "
+                                       "replaced by it (the map changed while it was read)",
+                                       dropped)};
+        if (overlaps_lose_rows())
+            lose(std::move(d));
+        else
+            warn(std::move(d));
+    }
+    note_unkept_diagnostics();
     rows_.clear();
     rows_.shrink_to_fit();
     return std::move(space_);

@@ -2,6 +2,8 @@
 
 #include "vmatlas/query.hpp"
 
+#include "model/checked.hpp"
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -53,13 +55,28 @@ Kind kind_of(const AddressSpace& space, const Annotations& notes, std::size_t i)
     return Kind::File;
 }
 
+namespace {
+
+// sum += v, stopping at UINT64_MAX.
+void add_saturating(std::uint64_t& sum, std::uint64_t v, bool& saturated) {
+    if (const auto total = checked_add(sum, v)) {
+        sum = *total;
+    } else {
+        sum = UINT64_MAX;
+        saturated = true;
+    }
+}
+
+}  // namespace
+
 void Totals::add(const Mapping& m, const Figures* f) {
-    virtual_bytes += m.size();
+    add_saturating(virtual_bytes, m.size(), saturated);
     ++count;
     if (!f) return;
-    resident += f->rss;
-    dirty += f->shared_dirty + f->private_dirty;
-    swapped += f->swap;
+    add_saturating(resident, f->rss, saturated);
+    add_saturating(dirty, f->shared_dirty, saturated);
+    add_saturating(dirty, f->private_dirty, saturated);
+    add_saturating(swapped, f->swap, saturated);
 }
 
 Summary summarize(const AddressSpace& space, const Annotations& notes) {

@@ -232,19 +232,30 @@ void csv_entry(std::string& out, const Sides& s, const DiffEntry& e) {
 }
 
 void json_side(JsonWriter& w, std::string_view key, const AddressSpace& space,
-               const Annotations& notes) {
+               const Annotations& notes, std::string_view snapshot) {
     w.key(key).begin_object();
     json_preamble(w, space);
+    w.key("snapshot");
+    if (snapshot.empty())
+        w.null();
+    else
+        w.string(snapshot);
     json_warnings(w, space, notes.warnings);
     w.end_object();
 }
 
-// "A: before.maps: maps text, 57 rows".
-void side_line(std::string& out, std::string_view name, const AddressSpace& space) {
+// "A: before.maps: maps text, 57 rows"; "A: a.json (snapshot of /proc/7/smaps): procfs, ...".
+void side_line(std::string& out, std::string_view name, const AddressSpace& space,
+               std::string_view snapshot) {
     const SourceInfo& src = space.source();
     out += name;
     out += ": ";
+    if (!snapshot.empty()) {
+        append_safe(out, snapshot);
+        out += " (snapshot of ";
+    }
     append_safe(out, src.origin == "-" ? "standard input" : src.origin);
+    if (!snapshot.empty()) out += ")";
     out += ": ";
     append_safe(out, source_kind(space));
     if (src.pid > 0) {
@@ -269,8 +280,8 @@ void render_diff(const AddressSpace& a, const Annotations& a_notes, const Addres
     if (format == Format::Json) {
         JsonWriter w(out);
         w.begin_object();
-        json_side(w, "a", a, a_notes);
-        json_side(w, "b", b, b_notes);
+        json_side(w, "a", a, a_notes, options.a_snapshot);
+        json_side(w, "b", b, b_notes, options.b_snapshot);
         w.key("same").boolean(c.same());
         w.key("counts").begin_object();
         w.key("added").number(c.added);
@@ -294,8 +305,8 @@ void render_diff(const AddressSpace& a, const Annotations& a_notes, const Addres
         return;
     }
 
-    side_line(out, "A", a);
-    side_line(out, "B", b);
+    side_line(out, "A", a, options.a_snapshot);
+    side_line(out, "B", b, options.b_snapshot);
     std::vector<const DiffEntry*> rows;
     for (const DiffEntry& e : diff.entries)
         if (listed(e, options)) rows.push_back(&e);

@@ -2,7 +2,8 @@
 // rendered from one field list (diff_view.cpp: kDiffFields) so that the formats cannot drift.
 //
 // Layout decisions:
-// - Table: "A: origin (kind, N rows)" and "B: ..." first, then one line per difference in address
+// - Table: "A: origin: kind, N rows" and "B: ..." first (a snapshot's origin as
+//   "FILE (snapshot of ORIGIN)"), then one line per difference in address
 //   order, marked '+' (added: B's row), '-' (removed: A's row) or '~' (changed: B's row), with
 //   Start End Perm Size Offset Name File as in the default view, and a Detail column: for '~' the
 //   fields that changed, "perms rw-p → r--p, size 5000 → 2000" (a changed end shows as its size:
@@ -11,7 +12,8 @@
 //   summary line "3 added, 1 removed, 2 changed, 51 unchanged". --all lists the unchanged rows too
 //   (marked ' '). With no row to list, the table (and its header) is left out.
 // - Colours (--color): added green, removed red, changed yellow, as diff tools colour them.
-// - JSON: "a" and "b" (each the default view's source, generation, partial, rows and warnings),
+// - JSON: "a" and "b" (each the default view's source, generation, partial, rows and warnings,
+//   and "snapshot": the snapshot file the side was read from, or null),
 //   "same", "counts", and "mappings": each entry the default view's row keys plus "change", with
 //   "changed" (the keys that differ) and "old" (A's values of them) for a changed row, and
 //   "overlaps" for an added or removed one. CSV: the same entries, old values as old_KEY columns.
@@ -31,6 +33,11 @@ struct DiffViewOptions {
     bool all = false;               // --all: list the unchanged rows too
     bool basenames = false;         // -b
     bool no_segment_names = false;  // -s (the comparison must have been made with it too)
+    // The file each side's snapshot was read from ("standard input" for '-'), empty when that
+    // side is no snapshot. A snapshot keeps the source it was taken from (its origin, such as
+    // /proc/PID/smaps); the side is then named by its file, "a.json (snapshot of ORIGIN)", so
+    // that two snapshots of one process are told apart.
+    std::string a_snapshot, b_snapshot;
 };
 
 void render_diff(const AddressSpace& a, const Annotations& a_notes, const AddressSpace& b,

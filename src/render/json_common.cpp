@@ -20,7 +20,7 @@ void json_preamble(JsonWriter& w, const AddressSpace& space) {
     w.end_object();
     w.key("generation").hex(space.generation());
     const RowAccount& rows = space.rows();
-    w.key("partial").boolean(space.incomplete() || rows.superseded > 0);
+    w.key("partial").boolean(space.partial());
     w.key("rows").begin_object();
     w.key("read").number(rows.read);
     w.key("kept").number(rows.kept);

@@ -1,5 +1,7 @@
 #include "render/safe_text.hpp"
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "model/utf8.hpp"
@@ -8,10 +10,26 @@ namespace vmatlas {
 
 namespace {
 
-// Code points that reorder or hide text on a terminal: C1 controls and bidi controls.
+// Code points that drive, reorder or hide text on a terminal, so that one name could pass for
+// another: C1 controls, and every format character (Unicode category Cf, up to Unicode 15: the
+// soft hyphen, zero-width spaces and joiners, bidirectional controls, the word joiner, invisible
+// operators, the byte order mark, interlinear annotation marks, tag characters), the line and
+// paragraph separators (Zl, Zp), and the unassigned code points among them (U+2065, the tags
+// block's). In order, so that the search can stop early.
+constexpr std::pair<char32_t, char32_t> kHidden[] = {
+    {0x80, 0x9f},       {0xad, 0xad},       {0x600, 0x605},     {0x61c, 0x61c},
+    {0x6dd, 0x6dd},     {0x70f, 0x70f},     {0x890, 0x891},     {0x8e2, 0x8e2},
+    {0x180e, 0x180e},   {0x200b, 0x200f},   {0x2028, 0x202e},   {0x2060, 0x206f},
+    {0xfeff, 0xfeff},   {0xfff9, 0xfffb},   {0x110bd, 0x110bd}, {0x110cd, 0x110cd},
+    {0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0000, 0xe007f},
+};
+
 bool is_dangerous(char32_t cp) {
-    return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x061c;
+    for (const auto& [first, last] : kHidden) {
+        if (cp < first) return false;
+        if (cp <= last) return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -53,8 +71,15 @@ std::size_t append_safe(std::string& out, std::string_view s) {
             cols += 4;
             ++i;
         } else if (is_dangerous(cp)) {
-            fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<std::uint32_t>(cp));
-            cols += 6;
+            // "\u200b", or past U+FFFF "\U000e0041": as C and Python spell them.
+            const std::size_t before = out.size();
+            if (cp <= 0xffff)
+                fmt::format_to(std::back_inserter(out), "\\u{:04x}",
+                               static_cast<std::uint32_t>(cp));
+            else
+                fmt::format_to(std::back_inserter(out), "\\U{:08x}",
+                               static_cast<std::uint32_t>(cp));
+            cols += out.size() - before;
             i += n;
         } else {
             out.append(s.substr(i, n));

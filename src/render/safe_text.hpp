@@ -8,9 +8,11 @@
 
 namespace vmatlas {
 
-// Appends s with control characters (C0, DEL, C1), bidirectional overrides and invalid UTF-8
-// escaped: "\n", "\t", "\\", "\x1b", "\u202e". Returns the number of terminal columns appended
-// (one per code point; escapes count their characters).
+// Appends s with control characters (C0, DEL, C1), format characters that hide or reorder text
+// (Unicode Cf: zero-width spaces and joiners, bidirectional controls, the soft hyphen, the byte
+// order mark, tag characters...), the line and paragraph separators, and invalid UTF-8 escaped:
+// "\n", "\t", "\\", "\x1b", "\u202e", "\u200b", "\U000e0041". Returns the number of terminal
+// columns appended (one per code point; escapes count their characters).
 std::size_t append_safe(std::string& out, std::string_view s);
 
 // How many bytes at the start of s append_safe() copies as they are: printable ASCII other than

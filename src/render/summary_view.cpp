@@ -111,7 +111,10 @@ void render_summary(const AddressSpace& space, const Annotations& notes, const S
         json_line(w, kFigures, total);
         w.key("largest_hole").number(s.largest_hole);
         w.key("largest_hole_start").hex(s.largest_hole_start);
-        json_warnings(w, space, notes.warnings);
+        w.key("saturated").boolean(s.saturated());
+        std::vector<std::string> warnings = notes.warnings;
+        if (s.saturated()) warnings.emplace_back(kSaturatedTotal);
+        json_warnings(w, space, warnings);
         w.end_object();
         w.finish();
         return;

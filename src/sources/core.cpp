@@ -22,6 +22,7 @@
 #include "sources/core_memory.hpp"
 #include "sources/core_notes.hpp"
 #include "sources/core_objects.hpp"
+#include "sources/elf_ident.hpp"
 #include "sources/file_error.hpp"
 #include "vmatlas/elf.hpp"
 
@@ -39,9 +40,11 @@ struct ElfDeleter {
 };
 using ElfHandle = std::unique_ptr<Elf, ElfDeleter>;
 
+// libelf's reason for its last failure ("no error" is never given as one).
 std::string libelf_error() {
-    const char* msg = elf_errmsg(-1);
-    return msg != nullptr ? msg : "unknown libelf error";
+    const int err = elf_errno();
+    const char* msg = err != 0 ? elf_errmsg(err) : nullptr;
+    return msg != nullptr ? msg : "libelf gives no reason";
 }
 
 // What the notes say, gathered before the rows are made.
@@ -204,7 +207,7 @@ std::uint8_t dump_flags(const Segment& s, Addr start, Addr end) {
 // The file part of a row: path, offset, deleted.
 void set_file(AddressSpaceBuilder& out, Mapping& m, const FileEntry& e) {
     std::string_view path = e.path;
-    if (path.ends_with(kDeletedSuffix)) {
+    if (path.size() > kDeletedSuffix.size() && path.ends_with(kDeletedSuffix)) {
         path.remove_suffix(kDeletedSuffix.size());
         m.flags |= kDeleted;
     }
@@ -300,9 +303,18 @@ Result<Target> read_core(const std::string& path) {
 
     ElfHandle elf(elf_begin(fd, ELF_C_READ, nullptr));
     GElf_Ehdr ehdr;
-    if (!elf || elf_kind(elf.get()) != ELF_K_ELF || gelf_getehdr(elf.get(), &ehdr) == nullptr)
+    if (!elf || elf_kind(elf.get()) != ELF_K_ELF || gelf_getehdr(elf.get(), &ehdr) == nullptr) {
+        // A file cut inside its header is said to be, with its size: libelf's own word for it
+        // is "no error".
+        std::uint8_t ident[EI_NIDENT] = {};
+        const ssize_t n = ::pread(fd, ident, sizeof ident, 0);
+        const std::size_t got = n > 0 ? static_cast<std::size_t>(n) : 0;
+        if (auto checked = elf::check_ident(std::span(ident, got), size); !checked)
+            return make_error(ErrorKind::MalformedInput,
+                              fmt::format("{}: {}", path, checked.error().message));
         return make_error(ErrorKind::MalformedInput,
                           fmt::format("{}: cannot read the ELF header: {}", path, libelf_error()));
+    }
     if (ehdr.e_type != ET_CORE)
         return make_error(ErrorKind::Unsupported, fmt::format("{} is not a core file", path));
     const int elf_class = gelf_getclass(elf.get());
@@ -365,6 +377,16 @@ Result<Target> read_core(const std::string& path) {
     reader.report_cut();
     if (!notes.has_file_note)
         reader.warn("the core has no NT_FILE note: its file mappings have no paths");
+    const auto marked =
+        std::count_if(notes.files.begin(), notes.files.end(), [](const FileEntry& e) {
+            return e.path.size() > kDeletedSuffix.size() && e.path.ends_with(kDeletedSuffix);
+        });
+    if (marked > 0)
+        reader.warn(
+            fmt::format("{} file name{} of the NT_FILE note end{} in \" (deleted)\", which the "
+                        "kernel writes for a deleted file but a file's own name may hold: "
+                        "read as the kernel's mark, unchecked",
+                        marked, marked == 1 ? "" : "s", marked == 1 ? "s" : ""));
 
     make_rows(loads, std::move(notes.files), out);
 

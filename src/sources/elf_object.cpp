@@ -2,6 +2,7 @@
 // offset and size is checked here as well, before libelf is asked to follow it, so that what this
 // file relies on does not depend on what one version of libelf happens to check.
 #include "model/checked.hpp"
+#include "sources/elf_ident.hpp"
 #include "vmatlas/elf.hpp"
 
 #include <gelf.h>
@@ -42,6 +43,8 @@ std::string libelf_error() {
     return msg != nullptr ? msg : "unknown libelf error";
 }
 
+}  // namespace
+
 // e_ident checks that come before libelf: "not ELF" must be told apart from "broken ELF".
 Result<unsigned> check_ident(std::span<const std::uint8_t> ident, std::uint64_t file_size) {
     if (file_size < SELFMAG || std::memcmp(ident.data(), ELFMAG, SELFMAG) != 0)
@@ -62,6 +65,8 @@ Result<unsigned> check_ident(std::span<const std::uint8_t> ident, std::uint64_t 
                                      file_size, elf_class == ELFCLASS64 ? 64 : 32, ehdr));
     return elf_class;
 }
+
+namespace {
 
 std::uint32_t load_word(const std::uint8_t* p, bool big_endian) {
     std::uint32_t w;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "sources/maps_row.hpp"
+#include "sources/proc_stream.hpp"
 #include "sources/text.hpp"
 #include "vmatlas/maps_text.hpp"
 
@@ -171,12 +172,20 @@ std::string_view decode_path(std::string_view raw, std::string& scratch) {
     return scratch;
 }
 
+// The files of the kernel's own shared memory (memfd_create, SysV shm, shared anonymous
+// mappings, huge pages, aio rings): never linked, so always " (deleted)", and in no directory a
+// file could be named in.
+bool is_kernel_shmem(std::string_view path) {
+    return path.starts_with("/memfd:") || path.starts_with("/SYSV") || path == "/dev/zero" ||
+           path == "/anon_hugepage" || path == "/[aio]";
+}
+
 // One row whose head begins at line[from]: the mapping, its path interned but not yet added, or
 // nullopt when the row was rejected. `next` is where the next pasted row begins, or line.size()
 // when none does (or when the rest of the line cannot be trusted to start a row).
 std::optional<Mapping> read_row(std::string_view line, std::size_t from, bool pasted,
                                 std::size_t line_no, AddressSpaceBuilder& out, std::string& scratch,
-                                std::size_t& next) {
+                                detail::MarkedNames& names, std::size_t& next) {
     Cursor c{line, from};
     RowHead head;
     HeadError err;
@@ -200,23 +209,37 @@ std::optional<Mapping> read_row(std::string_view line, std::size_t from, bool pa
              fmt::format("end address {:#x} is not above start address {:#x}", m.end, m.start)});
         return std::nullopt;
     }
-    std::string_view path = decode_path(line.substr(path_begin, path_end - path_begin), scratch);
+    const std::string_view raw = line.substr(path_begin, path_end - path_begin);
+    std::string_view path = decode_path(raw, scratch);
+    bool marked = path.size() != raw.size();  // "\012" was decoded
     if (path.size() > kDeletedSuffix.size() && path.ends_with(kDeletedSuffix)) {
         path.remove_suffix(kDeletedSuffix.size());
         m.flags |= kDeleted;
+        marked = marked || !is_kernel_shmem(path);
+    }
+    if (marked) {
+        // The kernel's marks or the file's own name: the process can say which.
+        if (names.pid > 0) {
+            if (const auto truth = read_true_name(names.pid, m.start, m.end)) {
+                m.flags = truth->deleted ? (m.flags | kDeleted) : (m.flags & ~kDeleted);
+                m.path = out.intern(truth->path);
+                return m;
+            }
+        }
+        names.note(line_no, path_begin + 1);
     }
     m.path = out.intern(path);
     return m;
 }
 
 void parse_line(std::string_view line, std::size_t line_no, const MapsTextOptions& opts,
-                AddressSpaceBuilder& out, std::string& scratch) {
+                AddressSpaceBuilder& out, std::string& scratch, detail::MarkedNames& names) {
     Cursor c{line, 0};
     c.blanks();
     std::size_t pos = c.pos;
     while (pos < line.size()) {
         std::size_t next = line.size();
-        if (auto m = read_row(line, pos, opts.pasted_rows, line_no, out, scratch, next))
+        if (auto m = read_row(line, pos, opts.pasted_rows, line_no, out, scratch, names, next))
             out.add(*m);
         pos = next;
     }
@@ -224,28 +247,71 @@ void parse_line(std::string_view line, std::size_t line_no, const MapsTextOption
 
 }  // namespace
 
+std::string detail::long_line_sentence(std::size_t length) {
+    return fmt::format("a line of {} bytes, longer than any row ({} bytes at most): skipped",
+                       length, text::kMaxLineBytes);
+}
+
+void detail::MarkedNames::warn(AddressSpaceBuilder& out) const {
+    if (count == 0) return;
+    const std::string rows = count == 1
+                                 ? std::string("this row's name ends in \" (deleted)\" or holds")
+                                 : fmt::format(
+                                       "this row's name and {} more end in \" (deleted)\" "
+                                       "or hold",
+                                       count - 1);
+    out.warn(
+        {line, column,
+         fmt::format("{} a backslash and 012, which the kernel writes for a deleted file and "
+                     "a newline but a file's own name may hold: read as the kernel's marks, "
+                     "unchecked ({})",
+                     rows,
+                     pid > 0 ? fmt::format("/proc/{}/map_files, which says, cannot be read", pid)
+                             : std::string("the files are not at hand"))});
+}
+
 std::optional<Mapping> detail::parse_kernel_maps_row(std::string_view line, std::size_t line_no,
                                                      AddressSpaceBuilder& builder,
-                                                     std::string& scratch) {
+                                                     std::string& scratch, MarkedNames& names) {
     Cursor c{line, 0};
     c.blanks();
     std::size_t next = 0;
-    return read_row(line, c.pos, false, line_no, builder, scratch, next);
+    return read_row(line, c.pos, false, line_no, builder, scratch, names, next);
 }
 
+// What a MapsTextParser keeps from piece to piece.
+struct detail::MapsTextState {
+    text::LineCarry carry;  // the start of a row whose end is in the next piece
+    MarkedNames names;
+};
+
 MapsTextParser::MapsTextParser(AddressSpaceBuilder& builder, MapsTextOptions options)
-    : out_(builder), options_(options) {}
+    : out_(builder), options_(options), state_(std::make_unique<detail::MapsTextState>()) {
+    state_->names.pid = options.live_pid;
+}
+
+MapsTextParser::~MapsTextParser() = default;
 
 void MapsTextParser::feed(std::string_view piece) {
-    text::feed_lines(carry_, piece, [&](std::string_view l) { line(l); });
+    text::feed_lines(
+        state_->carry, piece, [&](std::string_view l) { line(l); },
+        [&](std::size_t length) { long_line(length); });
 }
 
 void MapsTextParser::finish() {
-    text::finish_lines(carry_, [&](std::string_view l) { line(l); });
+    text::finish_lines(
+        state_->carry, [&](std::string_view l) { line(l); },
+        [&](std::size_t length) { long_line(length); });
+    state_->names.warn(out_);
+    state_->names = detail::MarkedNames{options_.live_pid};
 }
 
 void MapsTextParser::line(std::string_view row_text) {
-    parse_line(row_text, ++line_no_, options_, out_, scratch_);
+    parse_line(row_text, ++line_no_, options_, out_, scratch_, state_->names);
+}
+
+void MapsTextParser::long_line(std::size_t length) {
+    out_.reject({++line_no_, 1, detail::long_line_sentence(length)});
 }
 
 void parse_maps_text(std::string_view text, AddressSpaceBuilder& builder,

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
@@ -33,8 +34,10 @@ namespace vmatlas {
 
 namespace {
 
-// PF_KTHREAD from the kernel's include/linux/sched.h: the task is a kernel thread.
+// Task flags from the kernel's include/linux/sched.h: a kernel thread, and a task that has begun
+// to exit (set before its memory map is released).
 constexpr unsigned long kPfKthread = 0x00200000;
+constexpr unsigned long kPfExiting = 0x00000004;
 
 bool all_digits(std::string_view s) {
     if (s.empty()) return false;
@@ -52,30 +55,82 @@ std::string trim_newline(std::string s) {
     return s;
 }
 
-// State letter and flags from /proc/PID/stat; the name field may hold ')' and spaces, so the
-// fields after it are found from the last ')'.
+// State letter, flags and start time from /proc/PID/stat. The name field may hold ')' and
+// spaces, so the fields after it are found from the last ')'.
 struct TaskStat {
     char state = '?';
     unsigned long flags = 0;
+    std::uint64_t start_time = 0;  // clock ticks after boot: with the PID, names one process
+
+    // Exited, a zombie, or exiting: its memory map is gone or going.
+    bool exiting() const { return state == 'Z' || state == 'X' || (flags & kPfExiting); }
 };
+
+std::optional<TaskStat> parse_task_stat(std::string_view s) {
+    const std::size_t close = s.rfind(')');
+    if (close == std::string_view::npos || close + 2 >= s.size()) return std::nullopt;
+    TaskStat st;
+    st.state = s[close + 2];
+    // The fields after the state, from the 4th (ppid) on: flags is the 9th, starttime the 22nd.
+    std::size_t field = 3, pos = close + 3;
+    while (pos < s.size() && field < 22) {
+        const std::size_t begin = pos + 1;
+        ++field;
+        const text::DigitRun run = text::scan_decimal(s.substr(begin));
+        if (field == 9 && run.ok()) st.flags = run.value;
+        if (field == 22 && run.ok()) st.start_time = run.value;
+        pos = s.find(' ', begin);
+        if (pos == std::string_view::npos) break;
+    }
+    return st;
+}
+
+// read(2), again when a signal interrupts it.
+ssize_t read_retrying(int fd, char* at, std::size_t room) {
+    ssize_t n;
+    do n = ::read(fd, at, room);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+// The stat of the process whose /proc directory dirfd is; nothing once it has been reaped.
+std::optional<TaskStat> read_task_stat_at(int dirfd) {
+    const int fd = ::openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    char buf[1024];  // the fields read end well before: a comm is at most 64 bytes
+    const ssize_t n = read_retrying(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n <= 0) return std::nullopt;
+    return parse_task_stat(std::string_view(buf, static_cast<std::size_t>(n)));
+}
 
 std::optional<TaskStat> read_task_stat(pid_t pid) {
     auto file = read_proc_file(proc_path(pid, "stat"));
     if (!file) return std::nullopt;
-    const std::string& s = *file;
-    const std::size_t close = s.rfind(')');
-    if (close == std::string::npos || close + 2 >= s.size()) return std::nullopt;
-    TaskStat st;
-    st.state = s[close + 2];
-    // Fields after the state: ppid pgrp session tty_nr tpgid flags.
-    std::size_t pos = close + 3;
-    for (int field = 0; field < 5; ++field) {
-        pos = s.find(' ', pos + 1);
-        if (pos == std::string::npos) return st;
+    return parse_task_stat(*file);
+}
+
+// Why the kernel refused to show a process's map, and what would let vmatlas read it. Reading
+// another process's map needs ptrace's read access: the same user (real, effective and saved
+// ids), a dumpable process, or CAP_SYS_PTRACE; Yama's ptrace_scope restricts attaching only, not
+// this.
+std::string permission_remedy(pid_t pid) {
+    if (::geteuid() == 0)
+        return "even root may not read it here: a security module (AppArmor, SELinux) or a "
+               "missing CAP_SYS_PTRACE forbids it";
+    struct stat st;
+    if (::stat(proc_path(pid, "").c_str(), &st) == 0 && st.st_uid != ::geteuid()) {
+        // /proc/PID belongs to the process's effective user, or to root when it is not dumpable.
+        if (st.st_uid == 0)
+            return fmt::format("process {} runs as root or is not dumpable: run vmatlas as root",
+                               pid);
+        return fmt::format("process {} runs as uid {}: run vmatlas as that user or as root", pid,
+                           st.st_uid);
     }
-    const text::DigitRun flags = text::scan_decimal(std::string_view(s).substr(pos + 1));
-    if (flags.ok()) st.flags = flags.value;
-    return st;
+    return fmt::format(
+        "process {} is not dumpable (it changed its user or group, or runs a "
+        "setuid program): run vmatlas as root",
+        pid);
 }
 
 Error open_error(pid_t pid, const std::string& path, int err) {
@@ -87,9 +142,7 @@ Error open_error(pid_t pid, const std::string& path, int err) {
         case EPERM:
             return make_error(
                 ErrorKind::PermissionDenied,
-                fmt::format("permission denied reading {}: run as the process's user or as root, "
-                            "or lower /proc/sys/kernel/yama/ptrace_scope",
-                            path));
+                fmt::format("permission denied reading {}: {}", path, permission_remedy(pid)));
         default:
             return make_error(ErrorKind::UnreadableInput,
                               fmt::format("cannot read {}: {}", path, std::strerror(err)));
@@ -99,14 +152,6 @@ Error open_error(pid_t pid, const std::string& path, int err) {
 std::string basename_of(std::string_view path) {
     const std::size_t slash = path.rfind('/');
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
-// read(2), again when a signal interrupts it.
-ssize_t read_retrying(int fd, char* at, std::size_t room) {
-    ssize_t n;
-    do n = ::read(fd, at, room);
-    while (n < 0 && errno == EINTR);
-    return n;
 }
 
 // Reads fd to its end into out; 0 or the errno of the failed read(2). Most files read here are a
@@ -209,8 +254,11 @@ Result<ProcessInfo> resolve_process(std::string_view spec) {
     return found.front();
 }
 
-Error explain_missing_map(pid_t pid) {
-    const auto st = read_task_stat(pid);
+namespace {
+
+// The fact behind an empty read, from the process's stat after it: kernel thread, exited (a
+// zombie, or exiting: its memory map is already released), or still alive.
+Error explain_missing(pid_t pid, const std::optional<TaskStat>& st) {
     if (!st)
         return make_error(ErrorKind::ProcessExited,
                           fmt::format("process {} exited while its map was being read", pid));
@@ -222,8 +270,17 @@ Error explain_missing_map(pid_t pid) {
                           fmt::format("process {} has exited (it is a zombie): it has no memory "
                                       "map left",
                                       pid));
+    if (st->flags & kPfExiting)
+        return make_error(ErrorKind::ProcessExited,
+                          fmt::format("process {} is exiting: it has no memory map left", pid));
     return make_error(ErrorKind::UnreadableInput,
                       fmt::format("process {} showed an empty memory map", pid));
+}
+
+}  // namespace
+
+Error explain_missing_map(pid_t pid) {
+    return explain_missing(pid, read_task_stat(pid));
 }
 
 namespace {
@@ -361,9 +418,14 @@ int read_through(int fd, BlockRing::Block& block, std::size_t limit, std::size_t
     return 0;
 }
 
-// See stream_process_text; fd is open on path, and closed here.
-Result<std::size_t> stream_fd(pid_t pid, const std::string& path, int fd,
-                              const std::function<void(std::string_view)>& consume) {
+// How reading fd ended: the bytes read and consumed, and 0 or the errno of the read(2) that failed.
+struct StreamEnd {
+    std::size_t bytes = 0;
+    int err = 0;
+};
+
+// See stream_process_text; fd is open, and closed here.
+StreamEnd stream_fd(int fd, const std::function<void(std::string_view)>& consume) {
     struct Closer {
         int fd;
         ~Closer() { ::close(fd); }
@@ -408,20 +470,71 @@ Result<std::size_t> stream_fd(pid_t pid, const std::string& path, int fd,
         reader.join();
         err = ring.error();
     }
-    if (err == ESRCH) return explain_missing_map(pid);
-    if (err != 0) return open_error(pid, path, err);
-    if (total == 0) return explain_missing_map(pid);
-    return total;
+    return {total, err};
+}
+
+// A directory descriptor of /proc/PID, closed on destruction.
+struct DirFd {
+    int fd = -1;
+    DirFd() = default;
+    explicit DirFd(int f) : fd(f) {}
+    DirFd(const DirFd&) = delete;
+    DirFd& operator=(const DirFd&) = delete;
+    ~DirFd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+// Reads fd (open on /proc/PID/LEAF) to its end, and says whether what was read is the whole
+// file: the process's stat is read before (given) and after, through dir, the process's own
+// /proc directory (a process that took the PID since cannot answer through it). The kernel ends
+// the text early, as if at its end, once the process's memory map is released, which the
+// process does only once it exits: a process that exited, is a zombie, has begun to exit, or is
+// gone (or another process with a new start time) after the read may have been cut short.
+Result<LiveRead> read_live(pid_t pid, std::string_view leaf, int dir,
+                           const std::optional<TaskStat>& before, int fd,
+                           const std::function<void(std::string_view)>& consume) {
+    const std::string path = proc_path(pid, leaf);
+    const StreamEnd end = stream_fd(fd, consume);
+    std::optional<TaskStat> after = dir >= 0 ? read_task_stat_at(dir) : read_task_stat(pid);
+    if (before && after && after->start_time != before->start_time)
+        after.reset();  // another process has the PID now: this one is gone
+    const bool exited = !after || after->exiting();
+    if (end.bytes == 0) {
+        if (end.err != 0 && end.err != ESRCH) return open_error(pid, path, end.err);
+        return explain_missing(pid, after);
+    }
+    LiveRead read;
+    read.bytes = end.bytes;
+    if (exited || end.err == ESRCH) {
+        read.loss = Loss::Exited;
+        read.why = fmt::format(
+            "process {} exited while its map was being read: the rows read "
+            "before it did are shown, and any after them are missing",
+            pid);
+    } else if (end.err != 0) {
+        read.loss = Loss::Input;
+        read.why = fmt::format("cannot read {} past byte {}: {}: the rows after it are missing",
+                               path, end.bytes, std::strerror(end.err));
+    }
+    return read;
 }
 
 }  // namespace
 
-Result<std::size_t> stream_process_text(pid_t pid, std::string_view leaf,
-                                        const std::function<void(std::string_view)>& consume) {
-    const std::string path = proc_path(pid, leaf);
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return open_error(pid, path, errno);
-    return stream_fd(pid, path, fd, consume);
+Result<LiveRead> stream_process_text(pid_t pid, std::string_view leaf,
+                                     const std::function<void(std::string_view)>& consume) {
+    const DirFd dir(::open(proc_path(pid, "").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.fd < 0) return open_error(pid, proc_path(pid, ""), errno);
+    const std::optional<TaskStat> before = read_task_stat_at(dir.fd);
+    if (!before) return explain_missing(pid, std::nullopt);
+    const int fd = ::openat(dir.fd, std::string(leaf).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return open_error(pid, proc_path(pid, leaf), errno);
+    return read_live(pid, leaf, dir.fd, before, fd, consume);
+}
+
+void note_read_end(AddressSpaceBuilder& builder, const LiveRead& read) {
+    if (read.loss != Loss::None) builder.lose({0, 0, read.why}, read.loss);
 }
 
 void make_room_if_big(AddressSpaceBuilder& builder, std::size_t& bytes, std::size_t piece) {
@@ -436,6 +549,29 @@ std::size_t big_map_rows() {
     return std::min<std::size_t>(n > 0 ? n : 65530, 1 << 18);
 }
 
+std::optional<TrueName> read_true_name(pid_t pid, Addr start, Addr end) {
+    constexpr std::string_view kDeleted = " (deleted)";
+    const std::string link = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, start, end);
+    char buf[PATH_MAX + kDeleted.size() + 1];
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    if (n <= 0 || static_cast<std::size_t>(n) == sizeof buf) return std::nullopt;
+    TrueName name{std::string(buf, static_cast<std::size_t>(n)), false};
+    if (!name.path.ends_with(kDeleted)) return name;
+    // The kernel's mark or the end of the name: a file with no link left was deleted; else it is
+    // the name when that name, in the process's root, is this very file.
+    struct stat mapped, named;
+    if (::stat(link.c_str(), &mapped) != 0) return std::nullopt;
+    const bool literal =
+        mapped.st_nlink > 0 &&
+        ::stat(fmt::format("/proc/{}/root{}", pid, name.path).c_str(), &named) == 0 &&
+        named.st_dev == mapped.st_dev && named.st_ino == mapped.st_ino;
+    if (!literal) {
+        name.path.resize(name.path.size() - kDeleted.size());
+        name.deleted = true;
+    }
+    return name;
+}
+
 SourceInfo process_source(pid_t pid, std::string_view leaf) {
     SourceInfo source{SourceKind::Procfs, proc_path(pid, leaf), pid, ""};
     if (auto comm = read_proc_file(proc_path(pid, "comm")))
@@ -443,28 +579,40 @@ SourceInfo process_source(pid_t pid, std::string_view leaf) {
     return source;
 }
 
-Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
+namespace {
+
+// A live process's map, parsed as `read(consume)` reads it (read_live's result).
+template <typename Read>
+Result<AddressSpace> parse_live_maps(pid_t pid, Read&& read) {
     AddressSpaceBuilder builder(process_source(pid, "maps"));
-    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false});
+    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false, .live_pid = pid});
     // A maps row is some 100 bytes, so most maps end in the first block (kStreamBlockBytes): room
     // for the rows a block holds at the least (41 bytes each), and for big_map_rows() once the
     // map has gone past it.
     builder.reserve(kStreamBlockBytes / 41 + 1);
     std::size_t bytes = 0;
-    auto read = stream_fd(pid, proc_path(pid, "maps"), fd, [&](std::string_view piece) {
+    const Result<LiveRead> end = read([&](std::string_view piece) {
         make_room_if_big(builder, bytes, piece.size());
         parser.feed(piece);
     });
-    if (!read) return read.error();
+    if (!end) return end.error();
     parser.finish();
+    note_read_end(builder, *end);
     return std::move(builder).build();
 }
 
+}  // namespace
+
+Result<AddressSpace> read_process_maps_fd(pid_t pid, int fd) {
+    return parse_live_maps(pid, [&](const std::function<void(std::string_view)>& consume) {
+        return read_live(pid, "maps", -1, std::nullopt, fd, consume);
+    });
+}
+
 Result<AddressSpace> read_process_maps(pid_t pid) {
-    const std::string path = proc_path(pid, "maps");
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return open_error(pid, path, errno);
-    return read_process_maps_fd(pid, fd);
+    return parse_live_maps(pid, [&](const std::function<void(std::string_view)>& consume) {
+        return stream_process_text(pid, "maps", consume);
+    });
 }
 
 }  // namespace vmatlas

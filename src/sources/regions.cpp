@@ -2,8 +2,6 @@
 // like maps text: a field is the bytes up to the next blank, and the name is the rest of the line.
 #include "vmatlas/regions.hpp"
 
-#include <sys/stat.h>
-#include <cerrno>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -11,9 +9,10 @@
 #include <fmt/format.h>
 
 #include "model/checked.hpp"
-#include "sources/file_error.hpp"
+#include "sources/maps_row.hpp"
+#include "sources/regions_lines.hpp"
 #include "sources/text.hpp"
-#include "vmatlas/procfs.hpp"
+#include "sources/text_input.hpp"
 
 namespace vmatlas {
 
@@ -30,13 +29,6 @@ std::size_t skip_blanks(std::string_view line, std::size_t pos) {
 std::size_t token_end(std::string_view line, std::size_t pos) {
     while (pos < line.size() && !is_blank(line[pos])) ++pos;
     return pos;
-}
-
-// Calls f(line, line_no) for each line of all until f returns false.
-template <typename F>
-void numbered_lines(std::string_view all, F&& f) {
-    std::size_t line_no = 0;
-    text::for_each_line(all, [&](std::string_view line) -> bool { return f(line, ++line_no); });
 }
 
 // Where a region's first field begins, or nothing for a blank line or a comment.
@@ -145,8 +137,10 @@ std::optional<Region> read_region(std::string_view line, std::size_t pos, LineEr
     return r;
 }
 
+}  // namespace
+
 // The regions kept so far, by start: to refuse a region that overlaps one of them.
-class Kept {
+class detail::RegionLines::Kept {
   public:
     // The kept region that [start, end) overlaps: its start, end and line.
     struct Hit {
@@ -173,46 +167,77 @@ class Kept {
     std::map<Addr, std::pair<Addr, std::size_t>> by_start_;
 };
 
+namespace {}  // namespace
+
+namespace detail {
+
+RegionLines::RegionLines(AddressSpaceBuilder& out, const AddressSpace* existing, std::string note)
+    : out_(out), existing_(existing), note_(std::move(note)), kept_(std::make_unique<Kept>()) {}
+
+RegionLines::~RegionLines() = default;
+
+void RegionLines::feed(std::string_view piece) {
+    text::feed_lines(
+        carry_, piece, [&](std::string_view l) { line(l); },
+        [&](std::size_t length) { long_line(length); });
+}
+
+void RegionLines::finish() {
+    text::finish_lines(
+        carry_, [&](std::string_view l) { line(l); },
+        [&](std::size_t length) { long_line(length); });
+}
+
+void RegionLines::long_line(std::size_t length) {
+    out_.reject({++line_no_, 1, fmt::format("{}{}", long_line_sentence(length), note_)});
+}
+
+void RegionLines::line(std::string_view line) {
+    ++line_no_;
+    const auto begin = region_begin(line);
+    if (!begin) return;
+    LineError err;
+    auto region = read_region(line, *begin, err);
+    if (!region) {
+        out_.reject({line_no_, err.column, fmt::format("{}{}", err.message, note_)});
+        return;
+    }
+    const Mapping& m = region->m;
+    auto refuse = [&](std::string what) {
+        out_.reject({line_no_, region->start_column,
+                     fmt::format("region {:#x}-{:#x} overlaps {}{}", m.start, m.end, what, note_)});
+    };
+    if (existing_) {
+        const std::size_t i = existing_->lower_bound(m.start);
+        if (i < existing_->size() && (*existing_)[i].start < m.end) {
+            const Mapping& row = (*existing_)[i];
+            const std::string_view path = existing_->path(row);
+            refuse(fmt::format("the target's {:#x}-{:#x}{}{}", row.start, row.end,
+                               path.empty() ? "" : " ", path));
+            return;
+        }
+    }
+    if (const auto hit = kept_->overlap(m.start, m.end)) {
+        refuse(fmt::format("{:#x}-{:#x} from line {}", hit->start, hit->end, hit->line));
+        return;
+    }
+    kept_->add(m.start, m.end, line_no_);
+    Mapping row = m;
+    row.path = out_.intern(region->name);
+    out_.add(row);
+}
+
+}  // namespace detail
+
+namespace {
+
 // Parses every region of text into out. Regions that overlap a row of existing (when not null)
 // are refused too; note is appended to every diagnostic (" (in FILE)").
 void parse_into(std::string_view text, AddressSpaceBuilder& out, const AddressSpace* existing,
                 std::string_view note) {
-    Kept kept;
-    numbered_lines(text, [&](std::string_view line, std::size_t line_no) {
-        const auto begin = region_begin(line);
-        if (!begin) return true;
-        LineError err;
-        auto region = read_region(line, *begin, err);
-        if (!region) {
-            out.reject({line_no, err.column, fmt::format("{}{}", err.message, note)});
-            return true;
-        }
-        const Mapping& m = region->m;
-        auto refuse = [&](std::string what) {
-            out.reject(
-                {line_no, region->start_column,
-                 fmt::format("region {:#x}-{:#x} overlaps {}{}", m.start, m.end, what, note)});
-        };
-        if (existing) {
-            const std::size_t i = existing->lower_bound(m.start);
-            if (i < existing->size() && (*existing)[i].start < m.end) {
-                const Mapping& row = (*existing)[i];
-                const std::string_view path = existing->path(row);
-                refuse(fmt::format("the target's {:#x}-{:#x}{}{}", row.start, row.end,
-                                   path.empty() ? "" : " ", path));
-                return true;
-            }
-        }
-        if (const auto hit = kept.overlap(m.start, m.end)) {
-            refuse(fmt::format("{:#x}-{:#x} from line {}", hit->start, hit->end, hit->line));
-            return true;
-        }
-        kept.add(m.start, m.end, line_no);
-        Mapping row = m;
-        row.path = out.intern(region->name);
-        out.add(row);
-        return true;
-    });
+    detail::RegionLines lines(out, existing, std::string(note));
+    lines.feed(text);
+    lines.finish();
 }
 
 // Inserts the added rows' entries into a vector parallel to old's rows, in merged order.
@@ -235,21 +260,26 @@ void merge_parallel(std::vector<T>& old_entries, std::vector<T> added_entries,
 
 bool looks_like_regions(std::string_view text) {
     bool comment = false, regions = false;
-    numbered_lines(text, [&](std::string_view line, std::size_t) {
-        const std::size_t pos = skip_blanks(line, 0);
-        if (pos == line.size()) return true;
-        if (line[pos] == '#') {
-            comment = true;
-            return true;
-        }
-        const std::size_t first_end = token_end(line, pos);
-        const std::size_t second = skip_blanks(line, first_end);
-        regions = meant_as_number(line.substr(pos, first_end - pos)) && second > first_end &&
-                  meant_as_number(line.substr(second, token_end(line, second) - second));
-        comment = false;
-        return false;
-    });
-    return regions || comment;
+    bool too_long = false;  // a line no regions file holds: not one
+    text::for_each_line(
+        text,
+        [&](std::string_view line) {
+            if (too_long) return false;
+            const std::size_t pos = skip_blanks(line, 0);
+            if (pos == line.size()) return true;
+            if (line[pos] == '#') {
+                comment = true;
+                return true;
+            }
+            const std::size_t first_end = token_end(line, pos);
+            const std::size_t second = skip_blanks(line, first_end);
+            regions = meant_as_number(line.substr(pos, first_end - pos)) && second > first_end &&
+                      meant_as_number(line.substr(second, token_end(line, second) - second));
+            comment = false;
+            return false;
+        },
+        [&](std::size_t) { too_long = true; });
+    return !too_long && (regions || comment);
 }
 
 AddressSpace parse_regions_text(std::string_view text, SourceInfo source) {
@@ -265,20 +295,18 @@ Target regions_target(std::string_view text, std::string origin) {
     return t;
 }
 
-RegionsAdded add_regions_text(Target& target, std::string_view text, std::string_view origin) {
-    const AddressSpace& old = target.space;
-    const std::string note = fmt::format(" (in {})", origin);
-    AddressSpaceBuilder parsed(SourceInfo{SourceKind::Regions, std::string(origin)});
-    parse_into(text, parsed, &old, note);
-    const AddressSpace regions = std::move(parsed).build();
+namespace {
 
+// Adds the regions parsed from origin (against the target's rows) to the target.
+RegionsAdded merge_regions(Target& target, const AddressSpace& regions, std::string_view origin) {
+    const AddressSpace& old = target.space;
     AddressSpaceBuilder b(old.source());
     // Old's strings first, in id order, so that every PathId the target holds (rows, labels'
     // objects, an ObjectReader's) keeps its meaning.
     for (std::size_t id = 1; id < old.paths().size(); ++id)
         b.intern(old.paths().get(static_cast<PathId>(id)));
     b.reserve(old.size() + regions.size());
-    b.carry(old.rows(), old.diagnostics(), old.incomplete());
+    b.carry(old.rows(), old.diagnostics(), old.loss());
     const bool figures = !old.figures().empty();
     for (std::size_t i = 0; i < old.size(); ++i) {
         if (figures)
@@ -291,7 +319,8 @@ RegionsAdded add_regions_text(Target& target, std::string_view text, std::string
         row.path = b.intern(regions.path(m));
         b.add(row);  // zero figures when the target has figures
     }
-    for (const Diagnostic& d : regions.diagnostics()) b.reject(d);
+    // The lines the regions text rejected count as the target's rejected rows.
+    b.carry({.rejected = regions.rows().rejected}, regions.diagnostics(), regions.loss());
     if (regions.rows().read == 0) b.warn({0, 0, fmt::format("{} holds no regions", origin)});
     AddressSpace merged = std::move(b).build();
 
@@ -310,20 +339,32 @@ RegionsAdded add_regions_text(Target& target, std::string_view text, std::string
     return result;
 }
 
+}  // namespace
+
+RegionsAdded add_regions_text(Target& target, std::string_view text, std::string_view origin) {
+    AddressSpaceBuilder parsed(SourceInfo{SourceKind::Regions, std::string(origin)});
+    parse_into(text, parsed, &target.space, fmt::format(" (in {})", origin));
+    return merge_regions(target, std::move(parsed).build(), origin);
+}
+
 Result<RegionsAdded> add_regions_file(Target& target, const std::string& path) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return file_error(path, errno);
-    if (S_ISDIR(st.st_mode))
-        return make_error(ErrorKind::UnreadableInput, fmt::format("{} is a directory", path));
-    auto text = read_proc_file(path);
-    if (!text) return text.error();
-    if (text->starts_with("\x7f"
+    auto in = TextInput::open(path);
+    if (!in) return in.error();
+    auto head = in->head(4);
+    if (!head) return head.error();
+    if (head->starts_with("\x7f"
                           "ELF"))
         return make_error(ErrorKind::UnreadableInput,
                           fmt::format("{} is an ELF file, not a regions file (give it as the "
                                       "target to see the map it would create)",
                                       path));
-    return add_regions_text(target, *text, path);
+    AddressSpaceBuilder parsed(SourceInfo{SourceKind::Regions, path});
+    detail::RegionLines lines(parsed, &target.space, fmt::format(" (in {})", path));
+    if (auto failed = read_rows(
+            *in, parsed, "a regions file", [&](std::string_view piece) { lines.feed(piece); },
+            [&] { lines.finish(); }))
+        return *failed;
+    return merge_regions(target, std::move(parsed).build(), path);
 }
 
 }  // namespace vmatlas

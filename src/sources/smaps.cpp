@@ -179,29 +179,39 @@ std::optional<std::uint64_t> kib_to_bytes(std::uint64_t kib) {
     return kib * 1024;
 }
 
-class SmapsParser {
+}  // namespace
+
+class detail::SmapsParser {
   public:
     // kernel_lines: the lines in the kernel's exact form are taken where they lie
     // (take_kernel_lines), a size line without looking for its end first; without it, every
     // line is read by line(), which gives the same rows, figures and diagnostics.
-    SmapsParser(AddressSpaceBuilder& out, bool kernel_lines)
-        : out_(out), kernel_lines_(kernel_lines) {}
+    // pid: a live process's smaps, whose marked names are checked (MarkedNames), or 0.
+    SmapsParser(AddressSpaceBuilder& out, bool kernel_lines, pid_t pid = 0)
+        : out_(out), kernel_lines_(kernel_lines) {
+        names_.pid = pid;
+    }
 
     // Text in pieces (the blocks of a read): a line may begin in one piece and end in the next.
     void feed(std::string_view piece) {
         auto on_line = [&](std::string_view l) { line(l); };
+        auto on_long = [&](std::size_t length) { long_line(length); };
         if (kernel_lines_)
-            text::feed_lines(carry_, piece, on_line, [&](const char* p, const char* end) {
+            text::feed_lines(carry_, piece, on_line, on_long, [&](const char* p, const char* end) {
                 return take_kernel_lines(p, end);
             });
         else
-            text::feed_lines(carry_, piece, on_line);
+            text::feed_lines(carry_, piece, on_line, on_long);
     }
 
     // The end of the text: its last line need not end with a newline.
     void finish() {
-        text::finish_lines(carry_, [&](std::string_view l) { line(l); });
+        text::finish_lines(
+            carry_, [&](std::string_view l) { line(l); },
+            [&](std::size_t length) { long_line(length); });
         flush();
+        names_.warn(out_);
+        names_.count = 0;
     }
 
     bool saw_figures() const { return saw_figures_; }
@@ -257,6 +267,7 @@ class SmapsParser {
             if (kKeys[k].kind == ValueKind::Size) {
                 if (bytes != row_size) break;  // let line() say so
             } else {
+                if (bytes > row_size && counts_row_bytes(kKeys[k].field)) break;  // and this
                 figures_.*kKeys[k].field = bytes;
             }
             ++k;
@@ -272,7 +283,8 @@ class SmapsParser {
                     std::memcmp(p, key.name.data(), key.name.size()) != 0)
                     break;
                 const char* nl = text::find_newline(p, end);
-                if (!nl || nl[-1] == '\r') break;
+                if (!nl || nl[-1] == '\r' || static_cast<std::size_t>(nl - p) > text::kMaxLineBytes)
+                    break;
                 figures_.vm_flags = trim_blanks(
                     std::string_view(p + key.name.size() + 1,
                                      static_cast<std::size_t>(nl - p) - key.name.size() - 1));
@@ -311,9 +323,17 @@ class SmapsParser {
         figures_ = Figures{};
     }
 
+    // A line too long for smaps: rejected as a row head would be, with the key lines after it.
+    void long_line(std::size_t length) {
+        flush();
+        out_.reject({++line_no_, 1, detail::long_line_sentence(length)});
+        in_rejected_row_ = true;
+        hint_ = 0;
+    }
+
     void row_head(std::string_view line) {
         flush();
-        row_ = detail::parse_kernel_maps_row(line, line_no_, out_, scratch_);
+        row_ = detail::parse_kernel_maps_row(line, line_no_, out_, scratch_, names_);
         in_rejected_row_ = !row_;
         hint_ = 0;
     }
@@ -342,22 +362,39 @@ class SmapsParser {
             }
             case ValueKind::Kilobytes:
             case ValueKind::Size: {
-                const auto kib = read_decimal(line, pos);
+                const text::DigitRun digits = text::scan_decimal(line.substr(pos));
+                pos += digits.length;
                 const std::size_t unit_at = pos;
                 while (pos < line.size() && is_blank(line[pos])) ++pos;
-                if (!kib || pos == unit_at || line.compare(pos, 2, "kB") != 0 ||
+                if (digits.length == 0 || pos == unit_at || line.compare(pos, 2, "kB") != 0 ||
                     !rest_is_blank(line, pos + 2))
                     return bad_value(line, key, value_at);
-                const auto bytes = kib_to_bytes(*kib);
-                if (!bytes) return bad_value(line, key, value_at);
-                if (spec.kind == ValueKind::Kilobytes) {
-                    figures_.*spec.field = *bytes;
-                } else if (*bytes != row_->size()) {
-                    out_.warn({line_no_, value_at + 1,
-                               fmt::format("Size {} kB is not the size of the row above ({:#x} "
-                                           "bytes)",
-                                           *kib, row_->size())});
+                // A number past 2^64 - 1 is past it in bytes too: not wrapped, not a value.
+                const std::optional<std::uint64_t> kib =
+                    digits.overflow ? std::nullopt : std::optional(digits.value);
+                const auto bytes = kib ? kib_to_bytes(*kib) : std::nullopt;
+                // The number as a message shows it: its value, or its digits when too large.
+                const std::string number =
+                    kib ? std::to_string(*kib) : std::string(line.substr(value_at, digits.length));
+                if (spec.kind == ValueKind::Size) {
+                    if (!bytes || *bytes != row_->size())
+                        out_.warn({line_no_, value_at + 1,
+                                   fmt::format("Size {} kB is not the size of the row above "
+                                               "({:#x} bytes)",
+                                               number, row_->size())});
+                    return;
                 }
+                if (!bytes)
+                    return refuse(line_no_, value_at,
+                                  fmt::format("{} {} kB is past 2^64 - 1 bytes: the figure is "
+                                              "left at 0",
+                                              key, number));
+                if (*bytes > row_->size() && counts_row_bytes(spec.field))
+                    return refuse(line_no_, value_at,
+                                  fmt::format("{} {} kB is more than the row above holds ({:#x} "
+                                              "bytes): the figure is left at 0",
+                                              key, *kib, row_->size()));
+                figures_.*spec.field = *bytes;
                 return;
             }
         }
@@ -369,16 +406,22 @@ class SmapsParser {
         return true;
     }
 
+    // A figure that cannot be read: the row's figures are partial.
+    void refuse(std::size_t line, std::size_t at, std::string message) {
+        out_.lose({line, at + 1, std::move(message)});
+    }
+
     void bad_value(std::string_view line, std::string_view key, std::size_t at) {
-        out_.warn({line_no_, at + 1,
-                   fmt::format("bad {} value '{}': it is left at 0", key, line.substr(at))});
+        refuse(line_no_, at,
+               fmt::format("bad {} value '{}': it is left at 0", key, line.substr(at)));
     }
 
     AddressSpaceBuilder& out_;
     std::optional<Mapping> row_;
     Figures figures_;
     std::string scratch_;
-    std::string carry_;  // the start of a line whose end is in the next piece
+    detail::MarkedNames names_;
+    text::LineCarry carry_;  // the start of a line whose end is in the next piece
     const bool kernel_lines_;
     std::size_t line_no_ = 0;
     std::size_t hint_ = 0;
@@ -387,11 +430,13 @@ class SmapsParser {
     bool saw_figures_ = false;
 };
 
+namespace {
+
 AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::size_t size,
                               AddressSpaceBuilder builder, bool kernel_lines) {
     // About 25 lines of some 30 bytes for each mapping.
     builder.reserve(size / 700 + 1);
-    SmapsParser parser(builder, kernel_lines);
+    detail::SmapsParser parser(builder, kernel_lines);
     for (const std::string_view piece : pieces) parser.feed(piece);
     parser.finish();
     AddressSpace space = std::move(builder).build();
@@ -400,6 +445,23 @@ AddressSpace build_from_smaps(std::span<const std::string_view> pieces, std::siz
 }
 
 }  // namespace
+
+detail::SmapsStream::SmapsStream(AddressSpaceBuilder& out)
+    : parser_(std::make_unique<SmapsParser>(out, true)) {}
+
+detail::SmapsStream::~SmapsStream() = default;
+
+void detail::SmapsStream::feed(std::string_view piece) {
+    parser_->feed(piece);
+}
+
+void detail::SmapsStream::finish() {
+    parser_->finish();
+}
+
+bool detail::SmapsStream::saw_figures() const {
+    return parser_->saw_figures();
+}
 
 AddressSpace detail::parse_smaps_pieces(std::span<const std::string_view> pieces, SourceInfo source,
                                         bool kernel_lines) {
@@ -427,7 +489,7 @@ AddressSpace parse_smaps_text(std::string_view text, SourceInfo source) {
 Result<AddressSpace> read_process_smaps(pid_t pid) {
     AddressSpaceBuilder builder(process_source(pid, "smaps"));
     builder.reserve(1024);
-    SmapsParser parser(builder, true);
+    detail::SmapsParser parser(builder, true, pid);
     std::size_t bytes = 0;
     auto read = stream_process_text(pid, "smaps", [&](std::string_view piece) {
         make_room_if_big(builder, bytes, piece.size());
@@ -435,6 +497,7 @@ Result<AddressSpace> read_process_smaps(pid_t pid) {
     });
     if (!read) return read.error();
     parser.finish();
+    note_read_end(builder, *read);
     AddressSpace space = std::move(builder).build();
     if (!parser.saw_figures()) space.set_figures({});
     return space;

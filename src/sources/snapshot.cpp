@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstring>
+#include <functional>
+#include <iterator>
 #include <numeric>
 #include <optional>
 #include <vector>
@@ -19,6 +22,7 @@
 
 #include "sources/snapshot_fields.hpp"
 #include "sources/text.hpp"
+#include "sources/text_input.hpp"
 
 namespace vmatlas {
 
@@ -71,18 +75,34 @@ std::optional<Enum> parse_enum(std::string_view s, Enum last) {
 }
 
 struct Row {
-    Mapping m;
+    Mapping m;                 // its path is interned once the builder exists
+    std::string path, object;  // the row's path and its label's object
+    // Whether the row has "figures" and "sections", for a row read before the snapshot said
+    // whether every row has them.
+    bool has_figures = false, has_sections = false;
     Figures figures;
     Label label;
     Role role = Role::Other;
     std::string sections;
 };
 
+// The top-level members a snapshot has; any other is not read, nor kept while parsing.
+constexpr std::string_view kTopKeys[] = {"format",   "version",  "source", "account",
+                                         "figures",  "sections", "facts",  "diagnostics",
+                                         "warnings", "rows"};
+
+// Thrown by the parse callback to end the parse at the first problem it finds.
+struct StopParse {};
+
+// Parses a whole document with the callback it is given (json::parse's parser_callback_t).
+using ParseCallback = std::function<bool(int, json::parse_event_t, json&)>;
+using Parse = std::function<json(const ParseCallback&)>;
+
 class Reader {
   public:
     explicit Reader(std::string name) : name_(std::move(name)) {}
 
-    Result<Target> read(std::string_view input);
+    Result<Target> read(const Parse& parse);
 
   private:
     // Records the first problem found; returns false for the caller to pass on.
@@ -227,12 +247,54 @@ class Reader {
     bool read_source(const json& doc, const Loc& root, SourceInfo& src);
     bool read_account(const json& doc, const Loc& root, RowAccount& acc, bool& incomplete);
     bool read_facts(const json& doc, const Loc& root, ProcessFacts& facts);
-    bool read_diagnostics(const json& doc, const Loc& root, std::vector<Diagnostic>& out);
-    bool read_row(const json& v, const Loc& at, bool with_figures, bool with_sections,
-                  AddressSpaceBuilder& builder, Row& row);
+    bool read_thread(const json& t, const Loc& at, ThreadInfo& info);
+    bool read_diagnostic(const json& d, const Loc& at, Diagnostic& out);
+    // A row; "figures" and "sections" as the snapshot says, or (nullopt) taken when present.
+    bool read_row(const json& v, const Loc& at, std::optional<bool> with_figures,
+                  std::optional<bool> with_sections, Row& row);
+
+    // The elements of one of the document's arrays (rows, diagnostics, warnings, threads), read
+    // one by one as they are parsed and not kept in the document: what a snapshot costs follows
+    // what it holds, not the JSON that spells it.
+    template <typename T>
+    struct Elements {
+        bool open = false;           // the array is being parsed
+        std::vector<T> items;        // at most `keep` of them
+        std::size_t count = 0;       // elements read, kept or not
+        std::optional<Error> error;  // the first element that could not be read
+        void reset() { *this = {}; }
+    };
+
+    // Reads one whole element of `into` (at `at`) with read(element, at, item); false, and the
+    // error kept, for one that cannot be read; at most `keep` items are kept.
+    template <typename T, typename Read>
+    void take(Elements<T>& into, const json& element, const Loc& at, std::size_t keep,
+              Read&& read) {
+        if (into.error) return;
+        T item{};
+        if (!read(element, at, item)) {
+            into.error = std::move(error_);
+            error_.reset();
+            throw StopParse{};  // the first problem found is the error: no need to read on
+        }
+        if (into.items.size() < keep) into.items.push_back(std::move(item));
+        ++into.count;
+    }
+
+    // The parse callback: keeps the members this reader reads (top-level values as they end, in
+    // top_), and reads the elements of its arrays as they end, without keeping them.
+    bool on_parse(int depth, json::parse_event_t event, json& parsed);
 
     std::string name_;
     std::optional<Error> error_;
+    // What on_parse saw: the members read so far, the top-level key and (under "facts") the
+    // second-level key being read, and the arrays' elements.
+    json top_ = json::object();
+    std::string key_, facts_key_;
+    Elements<Row> rows_;
+    Elements<Diagnostic> diagnostics_;
+    Elements<std::string> warnings_;
+    Elements<ThreadInfo> threads_;
 };
 
 bool Reader::read_source(const json& doc, const Loc& root, SourceInfo& src) {
@@ -272,6 +334,10 @@ bool Reader::read_account(const json& doc, const Loc& root, RowAccount& acc, boo
 }
 
 bool Reader::read_facts(const json& doc, const Loc& root, ProcessFacts& facts) {
+    if (threads_.error) {  // the parse stopped there, inside "facts"
+        error_ = std::move(threads_.error);
+        return false;
+    }
     const json* f = object(doc, root, "facts");
     if (!f) return false;
     const Loc at = root["facts"];
@@ -281,50 +347,39 @@ bool Reader::read_facts(const json& doc, const Loc& root, ProcessFacts& facts) {
     const json* threads = member(*f, at, "threads");
     if (!threads) return false;
     if (threads->is_null()) return true;
-    const Loc tat = at["threads"];
-    if (!threads->is_array()) return wrong(tat, "not an array or null", *threads);
+    if (!threads->is_array()) return wrong(at["threads"], "not an array or null", *threads);
     facts.has_threads = true;
-    facts.threads.resize(threads->size());
-    for (std::size_t i = 0; i < threads->size(); ++i) {
-        const json& t = (*threads)[i];
-        const Loc it = tat[i];
-        if (!t.is_object()) return wrong(it, "not an object", t);
-        ThreadInfo& info = facts.threads[i];
-        const json* tid = member(t, it, "tid");
-        if (!tid) return false;
-        const bool fits = (tid->is_number_unsigned() && tid->get<std::uint64_t>() <= INT_MAX) ||
-                          (tid->is_number_integer() && !tid->is_number_unsigned() &&
-                           tid->get<std::int64_t>() >= INT_MIN);
-        if (!fits) return wrong(it["tid"], "not a thread id (an integer of 32 bits)", *tid);
-        info.tid = static_cast<pid_t>(tid->get<std::int64_t>());
-        if (!(text(t, it, "name", info.name) && opt_hex(t, it, "sp", info.sp) &&
-              name_of(t, it, "sp_source", StackPointerSource::Registers, info.sp_source) &&
-              text(t, it, "sp_error", info.sp_error)))
-            return false;
-    }
+    facts.threads = std::move(threads_.items);
     return true;
 }
 
-bool Reader::read_diagnostics(const json& doc, const Loc& root, std::vector<Diagnostic>& out) {
-    const json* ds = array(doc, root, "diagnostics");
-    if (!ds) return false;
-    const Loc at = root["diagnostics"];
-    out.resize(ds->size());
-    for (std::size_t i = 0; i < ds->size(); ++i) {
-        const json& d = (*ds)[i];
-        if (!d.is_object()) return wrong(at[i], "not an object", d);
-        std::uint64_t line = 0, column = 0;
-        if (!(u64(d, at[i], "line", line) && u64(d, at[i], "column", column) &&
-              text(d, at[i], "message", out[i].message)))
-            return false;
-        out[i].line = line;
-        out[i].column = column;
-    }
+bool Reader::read_thread(const json& t, const Loc& it, ThreadInfo& info) {
+    if (!t.is_object()) return wrong(it, "not an object", t);
+    const json* tid = member(t, it, "tid");
+    if (!tid) return false;
+    const bool fits = (tid->is_number_unsigned() && tid->get<std::uint64_t>() <= INT_MAX) ||
+                      (tid->is_number_integer() && !tid->is_number_unsigned() &&
+                       tid->get<std::int64_t>() >= INT_MIN);
+    if (!fits) return wrong(it["tid"], "not a thread id (an integer of 32 bits)", *tid);
+    info.tid = static_cast<pid_t>(tid->get<std::int64_t>());
+    return text(t, it, "name", info.name) && opt_hex(t, it, "sp", info.sp) &&
+           name_of(t, it, "sp_source", StackPointerSource::Registers, info.sp_source) &&
+           text(t, it, "sp_error", info.sp_error);
+}
+
+bool Reader::read_diagnostic(const json& d, const Loc& at, Diagnostic& out) {
+    if (!d.is_object()) return wrong(at, "not an object", d);
+    std::uint64_t line = 0, column = 0;
+    if (!(u64(d, at, "line", line) && u64(d, at, "column", column) &&
+          text(d, at, "message", out.message)))
+        return false;
+    out.line = line;
+    out.column = column;
     return true;
 }
 
-bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with_sections,
-                      AddressSpaceBuilder& builder, Row& row) {
+bool Reader::read_row(const json& v, const Loc& at, std::optional<bool> with_figures,
+                      std::optional<bool> with_sections, Row& row) {
     if (!v.is_object()) return wrong(at, "not an object", v);
     Mapping& m = row.m;
     std::uint64_t offset = 0;
@@ -349,8 +404,7 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
     m.dev_major = dev->major;
     m.dev_minor = dev->minor;
 
-    if (!text(v, at, "path", s)) return false;
-    m.path = builder.intern(s);
+    if (!text(v, at, "path", row.path)) return false;
 
     const json* flags = array(v, at, "flags");
     if (!flags) return false;
@@ -367,17 +421,18 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
     if (!text(v, at, "name", s)) return false;
     row.label.name = s;
     if (!(name_of(v, at, "name_source", NameSource::Layout, row.label.source) &&
-          text(v, at, "object", s) && name_of(v, at, "role", Role::Guard, row.role)))
+          text(v, at, "object", row.object) && name_of(v, at, "role", Role::Guard, row.role)))
         return false;
-    row.label.object = s.empty() ? kNoPath : builder.intern(s);
 
-    if (with_sections) {
+    row.has_sections = with_sections.value_or(v.contains("sections"));
+    if (row.has_sections) {
         if (!text(v, at, "sections", row.sections)) return false;
     } else if (v.contains("sections")) {
         return fail(at["sections"], "present, but the snapshot's \"sections\" is false");
     }
 
-    if (!with_figures) {
+    row.has_figures = with_figures.value_or(v.contains("figures"));
+    if (!row.has_figures) {
         if (v.contains("figures"))
             return fail(at["figures"], "present, but the snapshot's \"figures\" is false");
         return true;
@@ -385,16 +440,106 @@ bool Reader::read_row(const json& v, const Loc& at, bool with_figures, bool with
     const json* f = object(v, at, "figures");
     if (!f) return false;
     const Loc fat = at["figures"];
-    for (const snapshot::FigureKey& k : snapshot::kFigureKeys)
+    for (const snapshot::FigureKey& k : snapshot::kFigureKeys) {
         if (!u64(*f, fat, k.key, row.figures.*k.field)) return false;
+        if (counts_row_bytes(k.field) && row.figures.*k.field > m.size())
+            return fail(fat[k.key], fmt::format("{} is more than the row holds ({:#x} bytes)",
+                                                row.figures.*k.field, m.size()));
+    }
     return boolean(*f, fat, "thp_eligible", row.figures.thp_eligible) &&
            text(*f, fat, "vm_flags", row.figures.vm_flags);
 }
 
-Result<Target> Reader::read(std::string_view input) {
-    json doc;
+bool Reader::on_parse(int depth, json::parse_event_t event, json& parsed) {
+    using Event = json::parse_event_t;
+    const bool ends =
+        event == Event::value || event == Event::object_end || event == Event::array_end;
+    const Loc root;
+    if (depth == 1) {
+        if (event == Event::key) {
+            key_ = parsed.get<std::string>();
+            // A key given twice: its last value counts, as in a document.
+            if (key_ == "rows") rows_.reset();
+            if (key_ == "diagnostics") diagnostics_.reset();
+            if (key_ == "warnings") warnings_.reset();
+            if (key_ == "facts") threads_.reset();
+            return true;
+        }
+        const bool known =
+            std::find(std::begin(kTopKeys), std::end(kTopKeys), key_) != std::end(kTopKeys);
+        if (!known) return false;  // not read: not kept either
+        if (event == Event::array_start) {
+            rows_.open = key_ == "rows";
+            diagnostics_.open = key_ == "diagnostics";
+            warnings_.open = key_ == "warnings";
+            // An array whose elements are read as parsed: one, should the parse stop inside it.
+            if (rows_.open || diagnostics_.open || warnings_.open) top_[key_] = json::array();
+        }
+        if (ends) {
+            rows_.open = diagnostics_.open = warnings_.open = false;
+            json& value = top_[key_] = std::move(parsed);  // (not copied: it may nest deep)
+            // Not a snapshot, or another version: nothing after it needs reading.
+            if ((key_ == "format" &&
+                 (!value.is_string() || value.get_ref<const std::string&>() != kSnapshotFormat)) ||
+                (key_ == "version" &&
+                 (!value.is_number_unsigned() || value.get<std::uint64_t>() != kSnapshotVersion)))
+                throw StopParse{};
+        }
+        return true;
+    }
+    if (depth == 2 && key_ == "facts") {
+        if (event == Event::key) facts_key_ = parsed.get<std::string>();
+        if (event == Event::array_start) threads_.open = facts_key_ == "threads";
+        if (ends) threads_.open = false;
+        return true;
+    }
+    if (depth == 2 && ends && rows_.open) {
+        // Read with "figures" and "sections" as the snapshot has said, when it has (the writer
+        // says so first), else as each row has them, checked once the snapshot has said.
+        auto flag = [&](const char* key) {
+            const auto it = top_.find(key);
+            return it != top_.end() && it->is_boolean() ? std::optional(it->get<bool>())
+                                                        : std::nullopt;
+        };
+        const std::optional<bool> figures = flag("figures"), sections = flag("sections");
+        const Loc rows = root["rows"];
+        take(rows_, parsed, rows[rows_.count], SIZE_MAX,
+             [&](const json& v, const Loc& at, Row& row) {
+                 return read_row(v, at, figures, sections, row);
+             });
+        return false;
+    }
+    if (depth == 2 && ends && diagnostics_.open) {
+        const Loc at = root["diagnostics"];
+        take(diagnostics_, parsed, at[diagnostics_.count], kMaxDiagnostics,
+             [&](const json& v, const Loc& l, Diagnostic& d) { return read_diagnostic(v, l, d); });
+        return false;
+    }
+    if (depth == 2 && ends && warnings_.open) {
+        const Loc at = root["warnings"];
+        take(warnings_, parsed, at[warnings_.count], kMaxDiagnostics,
+             [&](const json& v, const Loc& l, std::string& w) { return get_text(v, l, w); });
+        return false;
+    }
+    if (depth == 3 && ends && threads_.open) {
+        const Loc facts = root["facts"];
+        const Loc at = facts["threads"];
+        take(threads_, parsed, at[threads_.count], SIZE_MAX,
+             [&](const json& v, const Loc& l, ThreadInfo& t) { return read_thread(v, l, t); });
+        return false;
+    }
+    return true;
+}
+
+Result<Target> Reader::read(const Parse& parse) {
+    json parsed;
+    bool stopped = false;
     try {
-        doc = json::parse(input.data(), input.data() + input.size());
+        parsed = parse([this](int depth, json::parse_event_t event, json& value) {
+            return on_parse(depth, event, value);
+        });
+    } catch (const StopParse&) {
+        stopped = true;  // what was read so far is in top_, and holds the first problem
     } catch (const json::parse_error& e) {
         // "[json.exception.parse_error.101] parse error at line 1, column 2: ...": the part
         // after the bracket is the sentence.
@@ -405,10 +550,11 @@ Result<Target> Reader::read(std::string_view input) {
                           fmt::format("{}: not a snapshot: not valid JSON: {}", name_, what));
     }
     const Loc root;
-    if (!doc.is_object()) {
-        wrong(root, "not a JSON object", doc);
+    if (!stopped && !parsed.is_object()) {
+        wrong(root, "not a JSON object", parsed);
         return *error_;
     }
+    const json& doc = top_;
 
     std::string format;
     if (!text(doc, root, "format", format)) return *error_;
@@ -432,39 +578,64 @@ Result<Target> Reader::read(std::string_view input) {
     bool incomplete = false, with_figures = false, with_sections = false;
     Target t;
     t.kind = TargetKind::Snapshot;
-    std::vector<Diagnostic> diagnostics;
     Annotations names;
     if (!(read_source(doc, root, source) && read_account(doc, root, account, incomplete) &&
           boolean(doc, root, "figures", with_figures) &&
-          boolean(doc, root, "sections", with_sections) && read_facts(doc, root, t.facts) &&
-          read_diagnostics(doc, root, diagnostics)))
+          boolean(doc, root, "sections", with_sections) && read_facts(doc, root, t.facts)))
         return *error_;
-    const json* warnings = array(doc, root, "warnings");
-    if (!warnings) return *error_;
-    names.warnings.resize(warnings->size());
-    for (std::size_t i = 0; i < warnings->size(); ++i)
-        if (!get_text((*warnings)[i], root["warnings"][i], names.warnings[i])) return *error_;
+    // Each array: the document's member must be one, and its elements were read as parsed.
+    auto elements = [&](const char* key, auto& parsed_elements) -> bool {
+        if (!array(doc, root, key)) return false;
+        if (parsed_elements.error) {
+            error_ = std::move(parsed_elements.error);
+            return false;
+        }
+        return true;
+    };
+    if (!elements("diagnostics", diagnostics_) || !elements("warnings", warnings_) ||
+        !elements("rows", rows_))
+        return *error_;
+    names.warnings = std::move(warnings_.items);
+    if (warnings_.count > names.warnings.size())
+        names.warnings.push_back(
+            fmt::format("{} more warnings are not kept", warnings_.count - names.warnings.size()));
 
-    const json* rows_json = array(doc, root, "rows");
-    if (!rows_json) return *error_;
     const Loc rows_at = root["rows"];
-    if (rows_json->empty()) {
+    std::vector<Row> rows = std::move(rows_.items);
+    // Rows read before the snapshot said whether every row has figures and sections.
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Loc at = rows_at[i];
+        if (rows[i].has_sections != with_sections) {
+            fail(at["sections"],
+                 with_sections ? "missing" : "present, but the snapshot's \"sections\" is false");
+            return *error_;
+        }
+        if (rows[i].has_figures != with_figures) {
+            fail(at["figures"],
+                 with_figures ? "missing" : "present, but the snapshot's \"figures\" is false");
+            return *error_;
+        }
+    }
+    if (rows.empty()) {
         fail(rows_at, "empty: a snapshot holds at least one row");
         return *error_;
     }
-    if (account.kept != rows_json->size()) {
+    if (account.kept != rows.size()) {
         fail(root["account"]["kept"],
-             fmt::format("{}, but rows holds {}", account.kept, rows_json->size()));
+             fmt::format("{}, but rows holds {}", account.kept, rows.size()));
         return *error_;
     }
     AddressSpaceBuilder builder(std::move(source));
-    std::vector<Row> rows(rows_json->size());
-    for (std::size_t i = 0; i < rows.size(); ++i)
-        if (!read_row((*rows_json)[i], rows_at[i], with_figures, with_sections, builder, rows[i]))
-            return *error_;
+    for (Row& r : rows) {
+        r.m.path = builder.intern(r.path);
+        r.label.object = r.object.empty() ? kNoPath : builder.intern(r.object);
+        std::string().swap(r.path);
+        std::string().swap(r.object);
+    }
 
     // What the saved source's builder recorded: its account and its diagnostics, as they were.
-    builder.carry(account, std::move(diagnostics), incomplete);
+    builder.carry(account, std::move(diagnostics_.items), incomplete ? Loss::Input : Loss::None);
+    builder.count_unkept(diagnostics_.count - std::min(diagnostics_.count, kMaxDiagnostics));
 
     // Rows out of order, or overlapping, are the builder's to sort out; say where they are.
     bool sorted = true;
@@ -488,7 +659,7 @@ Result<Target> Reader::read(std::string_view input) {
         const Mapping& b = rows[order[k]].m;
         if (a.end > b.start) {
             overlap = true;
-            builder.warn({0, 0,
+            builder.lose({0, 0,
                           fmt::format("rows[{}] ({:#x}-{:#x}) overlaps rows[{}] ({:#x}-{:#x}): of "
                                       "two overlapping rows the later one is kept",
                                       order[k], b.start, b.end, order[k - 1], a.start, a.end)});
@@ -539,17 +710,136 @@ bool looks_like_snapshot(std::string_view text) {
     return first != std::string_view::npos && text[first] == '{';
 }
 
-Result<Target> read_snapshot(std::string_view text, std::string origin) {
-    const std::string name = origin == "-" ? std::string("standard input") : std::move(origin);
-    Reader reader(name);
-    // Every value is checked before it is read, so the library's exceptions are not expected
-    // here; should one come anyway, it is this input's fault, not a reason to stop the program.
+namespace {
+
+// The bytes of a snapshot as they arrive, for json::parse through SnapshotIterator: the pieces of
+// a TextInput, ended early past kMaxSnapshotBytes or at a line longer than kMaxSnapshotLineBytes
+// (then the parse fails, and cut() says why).
+class SnapshotBytes {
+  public:
+    explicit SnapshotBytes(TextInput& in) : in_(in) {}
+
+    bool at_end() { return pos_ == piece_.size() && !refill(); }
+    char get() const { return piece_[pos_]; }
+    void advance() { ++pos_; }
+
+    // Why the text was ended early, if it was.
+    std::optional<Error> cut() const { return cut_; }
+
+  private:
+    bool refill() {
+        if (stopped_) return false;
+        const auto next = in_.next_piece();
+        if (!next) return stop(next.error());
+        std::string_view piece = *next;
+        if (piece.empty()) return stop(std::nullopt);
+        if (total_ + piece.size() > kMaxSnapshotBytes) {
+            piece = piece.substr(0, kMaxSnapshotBytes - total_);
+            cut_ = make_error(ErrorKind::MalformedInput,
+                              fmt::format("{}: not a snapshot: it is longer than {} MiB, the most "
+                                          "a snapshot may be",
+                                          in_.name(), kMaxSnapshotBytes >> 20));
+        }
+        // The writer writes one row a line: a line this long is no snapshot's.
+        for (std::size_t at = 0; at < piece.size();) {
+            const void* nl = std::memchr(piece.data() + at, '\n', piece.size() - at);
+            const std::size_t end =
+                nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - piece.data())
+                   : piece.size();
+            line_ += end - at;
+            if (line_ > kMaxSnapshotLineBytes) {
+                piece = piece.substr(0, end - (line_ - kMaxSnapshotLineBytes));
+                cut_ = make_error(ErrorKind::MalformedInput,
+                                  fmt::format("{}: not a snapshot: a line is longer than {} MiB",
+                                              in_.name(), kMaxSnapshotLineBytes >> 20));
+                break;
+            }
+            if (nl) line_ = 0;
+            at = end + 1;
+        }
+        if (cut_) stopped_ = true;
+        total_ += piece.size();
+        piece_ = piece;
+        pos_ = 0;
+        return !piece_.empty();
+    }
+    bool stop(std::optional<Error> error) {
+        stopped_ = true;
+        if (error && !cut_) cut_ = std::move(error);
+        piece_ = {};
+        pos_ = 0;
+        return false;
+    }
+
+    TextInput& in_;
+    std::string_view piece_;
+    std::size_t pos_ = 0, line_ = 0;
+    std::uint64_t total_ = 0;
+    bool stopped_ = false;
+    std::optional<Error> cut_;
+};
+
+// An input iterator over SnapshotBytes: json::parse reads through it a byte at a time.
+struct SnapshotIterator {
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = char;
+
+    SnapshotBytes* bytes = nullptr;  // null: the end
+
+    char operator*() const { return bytes->get(); }
+    SnapshotIterator& operator++() {
+        bytes->advance();
+        return *this;
+    }
+    SnapshotIterator operator++(int) {
+        SnapshotIterator before = *this;
+        ++*this;
+        return before;
+    }
+    bool done() const { return bytes == nullptr || bytes->at_end(); }
+    friend bool operator==(const SnapshotIterator& a, const SnapshotIterator& b) {
+        return a.done() == b.done();
+    }
+};
+
+std::string snapshot_name(std::string origin) {
+    return origin == "-" ? std::string("standard input") : std::move(origin);
+}
+
+// Reads with reader, turning an exception of the JSON library into an error: every value is
+// checked before it is read, so none is expected; should one come anyway, it is this input's
+// fault, not a reason to stop the program.
+Result<Target> read_guarded(Reader& reader, const std::string& name, const Parse& parse) {
     try {
-        return reader.read(text);
+        return reader.read(parse);
     } catch (const json::exception& e) {
         return make_error(ErrorKind::MalformedInput,
                           fmt::format("{}: not a snapshot: {}", name, e.what()));
     }
+}
+
+}  // namespace
+
+Result<Target> read_snapshot(std::string_view text, std::string origin) {
+    const std::string name = snapshot_name(std::move(origin));
+    Reader reader(name);
+    return read_guarded(reader, name, [&](const ParseCallback& on_parse) {
+        return json::parse(text.data(), text.data() + text.size(), on_parse);
+    });
+}
+
+Result<Target> read_snapshot_input(TextInput& in, std::string origin) {
+    const std::string name = snapshot_name(std::move(origin));
+    Reader reader(name);
+    SnapshotBytes bytes(in);
+    auto target = read_guarded(reader, name, [&](const ParseCallback& on_parse) {
+        return json::parse(SnapshotIterator{&bytes}, SnapshotIterator{}, on_parse);
+    });
+    if (auto cut = bytes.cut()) return *cut;
+    return target;
 }
 
 }  // namespace vmatlas

@@ -11,6 +11,9 @@
 #include <fmt/format.h>
 
 #include "sources/file_error.hpp"
+#include "sources/regions_lines.hpp"
+#include "sources/smaps_lines.hpp"
+#include "sources/text_input.hpp"
 #include "vmatlas/core.hpp"
 #include "vmatlas/elf_image.hpp"
 #include "vmatlas/maps_text.hpp"
@@ -23,39 +26,9 @@ namespace vmatlas {
 
 namespace {
 
-std::string_view display_name(std::string_view name) {
-    return name == "-" ? "standard input" : name;
-}
-
-Result<std::string> read_stdin() {
-    std::string text;
-    char buf[64 * 1024];
-    for (;;) {
-        const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0)
-            return make_error(ErrorKind::UnreadableInput,
-                              fmt::format("cannot read standard input: {}", std::strerror(errno)));
-        if (n == 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    return text;
-}
-
-// The first bytes of a file: enough to tell an ELF file's type from text.
-Result<std::string> read_head(const std::string& name, std::size_t limit) {
-    const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) return file_error(name, errno);
-    std::string head(limit, '\0');
-    ssize_t n;
-    do n = ::pread(fd, head.data(), limit, 0);
-    while (n < 0 && errno == EINTR);
-    const int err = errno;
-    ::close(fd);
-    if (n < 0) return file_error(name, err);
-    head.resize(static_cast<std::size_t>(n));
-    return head;
-}
+// What is read of a text target before it is recognized: enough for an ELF header, and for the
+// first rows of a smaps text (a smaps row is some 1,000 bytes).
+constexpr std::size_t kHeadBytes = 64 * 1024;
 
 bool is_elf(std::string_view bytes) {
     return bytes.size() >= SELFMAG && bytes.substr(0, SELFMAG) == std::string_view(ELFMAG, SELFMAG);
@@ -70,21 +43,44 @@ bool is_core(std::string_view bytes) {
     return type == ET_CORE;
 }
 
-// Regions, maps or smaps text, in memory. Regions first: a regions line never looks like a maps
-// row (no "start-end"), but the maps parser would take a regions file for bad rows.
-Result<Target> from_text(const std::string& text, const std::string& name) {
-    if (looks_like_snapshot(text)) return read_snapshot(text, name);  // no map text starts with '{'
+// The rows of a text target, read as a stream into the parser its first bytes call for: regions
+// first (a regions line never looks like a maps row, but the maps parser would take a regions
+// file for bad rows), then smaps, then maps text.
+Result<Target> from_text(TextInput& in, std::string_view head, const std::string& origin) {
     Target t;
-    if (looks_like_regions(text)) {
-        t = regions_target(text, name);
+    std::optional<Error> failed;
+    if (looks_like_regions(head)) {
+        t.kind = TargetKind::Regions;
+        AddressSpaceBuilder builder(SourceInfo{SourceKind::Regions, origin});
+        detail::RegionLines lines(builder, nullptr, "");
+        failed = read_rows(
+            in, builder, "a regions file", [&](std::string_view piece) { lines.feed(piece); },
+            [&] { lines.finish(); });
+        t.space = std::move(builder).build();
+    } else if (looks_like_smaps(head)) {
+        t.kind = TargetKind::MapsText;
+        AddressSpaceBuilder builder(SourceInfo{SourceKind::SmapsText, origin});
+        builder.reserve(in.size() / 700);  // about 25 lines of some 30 bytes a row
+        detail::SmapsStream smaps(builder);
+        failed = read_rows(
+            in, builder, "a memory map", [&](std::string_view piece) { smaps.feed(piece); },
+            [&] { smaps.finish(); });
+        t.space = std::move(builder).build();
+        if (!smaps.saw_figures()) t.space.set_figures({});
     } else {
         t.kind = TargetKind::MapsText;
-        t.space = looks_like_smaps(text) ? parse_smaps_text(text, SourceInfo{SourceKind::SmapsText, name})
-                                         : parse_maps_text(text, SourceInfo{SourceKind::MapsText, name});
+        AddressSpaceBuilder builder(SourceInfo{SourceKind::MapsText, origin});
+        builder.reserve(in.size() / 64);
+        MapsTextParser parser(builder);
+        failed = read_rows(
+            in, builder, "a memory map", [&](std::string_view piece) { parser.feed(piece); },
+            [&] { parser.finish(); });
+        t.space = std::move(builder).build();
     }
+    if (failed) return *failed;
     if (t.space.empty() && t.space.rows().rejected == 0)
         return make_error(ErrorKind::UnreadableInput,
-                          fmt::format("{} holds no memory map rows", display_name(name)));
+                          fmt::format("{} holds no memory map rows", in.name()));
     return t;
 }
 
@@ -101,24 +97,27 @@ Result<Target> open_elf_file(const std::string& name, const TargetOptions& optio
     return t;
 }
 
-Result<Target> open_file(const std::string& name, const TargetOptions& options) {
-    auto head = read_head(name, 64);
+// A file, a FIFO, a device or standard input ("-"), recognized by its first bytes.
+Result<Target> open_input(const std::string& name, const TargetOptions& options) {
+    auto in = TextInput::open(name);
+    if (!in) return in.error();
+    auto head = in->head(kHeadBytes);
     if (!head) return head.error();
-    if (is_core(*head)) return read_core(name);
-    if (is_elf(*head)) return open_elf_file(name, options);
-    auto text = read_proc_file(name);
-    if (!text) return text.error();
-    return from_text(*text, name);
-}
+    if (is_elf(*head)) {
+        // libelf reads an ELF file where it likes: it must be a file it can seek in.
+        if (!in->regular_file())
+            return make_error(ErrorKind::Unsupported,
+                              fmt::format("{} holds an ELF file: give core files and ELF images "
+                                          "as files, not through a pipe or standard input",
+                                          in->name()));
+        if (is_core(*head)) return read_core(name);
+        return open_elf_file(name, options);
+    }
+    if (looks_like_snapshot(*head))
+        return read_snapshot_input(*in, name);  // no map text starts
+                                                // with '{'
 
-Result<Target> open_stdin() {
-    auto text = read_stdin();
-    if (!text) return text.error();
-    if (is_elf(*text))
-        return make_error(ErrorKind::Unsupported,
-                          "standard input holds an ELF file: give core files and ELF images as "
-                          "files, not on standard input");
-    return from_text(*text, "-");
+    return from_text(*in, *head, name);
 }
 
 Result<Target> open_process(std::string_view spec, bool live_figures) {
@@ -154,18 +153,14 @@ std::string_view to_string(TargetKind kind) {
 
 Result<Target> open_target(std::string_view spec, const TargetOptions& options) {
     if (spec.empty()) return make_error(ErrorKind::Usage, "the target is empty");
-    if (spec == "-") return open_stdin();
+    if (spec == "-") return open_input("-", options);
     if (looks_like_pid(spec)) return open_process(spec, options.live_figures);
     const std::string name(spec);
     struct stat st;
-    if (::stat(name.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return make_error(ErrorKind::UnreadableInput, fmt::format("{} is a directory", name));
-        return open_file(name, options);
-    }
-    if (name.find('/') != std::string::npos)
-        return make_error(ErrorKind::NoSuchProcess, fmt::format("no such file: {}", name));
-    return open_process(spec, options.live_figures);
+    // A name that is no file is a process's name, unless it has a slash or names a link.
+    if (name.find('/') == std::string::npos && ::lstat(name.c_str(), &st) != 0 && errno == ENOENT)
+        return open_process(spec, options.live_figures);
+    return open_input(name, options);
 }
 
 }  // namespace vmatlas

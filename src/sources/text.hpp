@@ -6,7 +6,8 @@
 //
 // Contract: every function reads only the bytes of the view it is given; no number wraps (a
 // value past 2^64 - 1, or past 2^32 - 1 for a device, is reported, never truncated); nothing
-// here allocates but the carry of a line that straddles two pieces. Internal to the library.
+// here allocates but the carry of a line that straddles two pieces, and that only up to
+// kMaxLineBytes. Internal to the library.
 #pragma once
 
 #include <array>
@@ -181,11 +182,31 @@ std::optional<DeviceRun> parse_device(std::string_view s, std::size_t max_digits
 
 // Text that arrives in pieces (the blocks of a read), cut into lines. A line ends with '\n'; it is
 // handed on without the '\n' and without one '\r' before it. A line that straddles pieces is kept
-// in `carry` (empty at first, the caller's from piece to piece) until its end comes, and handed on
-// whole; finish_lines() hands on a last line that has no '\n'.
+// in a LineCarry (empty at first, the caller's from piece to piece) until its end comes, and handed
+// on whole; finish_lines() hands on a last line that has no '\n'.
+//
+// A line longer than kMaxLineBytes (counted before its '\r' is dropped) is no line of any text
+// vmatlas reads: it is handed to on_long(length) instead of on_line, and its bytes are not kept
+// while its end is awaited, so that input without newlines costs no memory. Wherever the pieces
+// are cut, the same lines go to on_line and the same lengths to on_long.
 //
 // on_line(std::string_view) returns void, or bool: false stops the text there (feed_lines and
-// finish_lines then return false, and carry holds nothing).
+// finish_lines then return false, and the carry holds nothing). on_long(std::size_t) returns void.
+
+// Longer than any row the kernel writes: a maps row is under 200 bytes before its path, and a
+// path at most PATH_MAX (4096) bytes, four times that with every byte escaped.
+inline constexpr std::size_t kMaxLineBytes = 64 * 1024;
+
+// The start of a line whose end is in a later piece.
+struct LineCarry {
+    std::string bytes;       // its bytes, while it is no longer than kMaxLineBytes
+    std::size_t length = 0;  // its length so far, once it is longer (its bytes are dropped)
+    bool empty() const { return bytes.empty() && length == 0; }
+    void clear() {
+        bytes.clear();
+        length = 0;
+    }
+};
 
 // The first '\n' in [p, end), or null.
 inline const char* find_newline(const char* p, const char* end) {
@@ -205,25 +226,56 @@ bool hand_on(OnLine& on_line, std::string_view line) {
     }
 }
 
+// A whole line: to on_line, or its length to on_long when it is too long.
+template <typename OnLine, typename OnLong>
+bool hand_on_line(OnLine& on_line, OnLong& on_long, std::string_view line) {
+    if (line.size() > kMaxLineBytes) {
+        on_long(line.size());
+        return true;
+    }
+    return hand_on(on_line, line);
+}
+
+// Appends part of a line to the carry, dropping its bytes once the line is too long.
+inline void carry_on(LineCarry& carry, const char* p, std::size_t n) {
+    if (carry.length == 0 && carry.bytes.size() + n <= kMaxLineBytes) {
+        carry.bytes.append(p, n);
+        return;
+    }
+    if (carry.length == 0) {
+        carry.length = carry.bytes.size();
+        std::string().swap(carry.bytes);  // its memory goes too
+    }
+    carry.length += n;
+}
+
+// The carried line, now whole, handed on; the carry is emptied.
+template <typename OnLine, typename OnLong>
+bool hand_on_carry(LineCarry& carry, OnLine& on_line, OnLong& on_long) {
+    bool go_on = true;
+    if (carry.length > 0)
+        on_long(carry.length);
+    else
+        go_on = hand_on(on_line, carry.bytes);
+    carry.clear();
+    return go_on;
+}
+
 }  // namespace detail
 
 // Each line of piece that ends in it. At the start of each line that begins in piece, take(p,
 // end) may take whole lines from p on itself: it returns where the first line it did not take
 // begins (p when it took none). It is not called while a line is carried.
-template <typename OnLine, typename Take>
-bool feed_lines(std::string& carry, std::string_view piece, OnLine&& on_line, Take&& take) {
+template <typename OnLine, typename OnLong, typename Take>
+bool feed_lines(LineCarry& carry, std::string_view piece, OnLine&& on_line, OnLong&& on_long,
+                Take&& take) {
     const char* p = piece.data();
     const char* const end = p + piece.size();
     if (!carry.empty()) {  // the end of the line an earlier piece began
         const char* nl = find_newline(p, end);
-        if (!nl) {
-            carry.append(p, end);
-            return true;
-        }
-        carry.append(p, nl);
-        const bool go_on = detail::hand_on(on_line, carry);
-        carry.clear();
-        if (!go_on) return false;
+        detail::carry_on(carry, p, static_cast<std::size_t>((nl ? nl : end) - p));
+        if (!nl) return true;
+        if (!detail::hand_on_carry(carry, on_line, on_long)) return false;
         p = nl + 1;
     }
     while (p < end) {
@@ -231,35 +283,34 @@ bool feed_lines(std::string& carry, std::string_view piece, OnLine&& on_line, Ta
         if (p == end) break;
         const char* nl = find_newline(p, end);
         if (!nl) {
-            carry.assign(p, end);
+            detail::carry_on(carry, p, static_cast<std::size_t>(end - p));
             return true;
         }
-        if (!detail::hand_on(on_line, std::string_view(p, static_cast<std::size_t>(nl - p))))
+        if (!detail::hand_on_line(on_line, on_long,
+                                  std::string_view(p, static_cast<std::size_t>(nl - p))))
             return false;
         p = nl + 1;
     }
     return true;
 }
 
-template <typename OnLine>
-bool feed_lines(std::string& carry, std::string_view piece, OnLine&& on_line) {
-    return feed_lines(carry, piece, on_line, [](const char* p, const char*) { return p; });
+template <typename OnLine, typename OnLong>
+bool feed_lines(LineCarry& carry, std::string_view piece, OnLine&& on_line, OnLong&& on_long) {
+    return feed_lines(carry, piece, on_line, on_long, [](const char* p, const char*) { return p; });
 }
 
 // The end of the text: what carry holds is its last line, which had no '\n'.
-template <typename OnLine>
-bool finish_lines(std::string& carry, OnLine&& on_line) {
+template <typename OnLine, typename OnLong>
+bool finish_lines(LineCarry& carry, OnLine&& on_line, OnLong&& on_long) {
     if (carry.empty()) return true;
-    const bool go_on = detail::hand_on(on_line, carry);
-    carry.clear();
-    return go_on;
+    return detail::hand_on_carry(carry, on_line, on_long);
 }
 
 // Every line of a whole text.
-template <typename OnLine>
-bool for_each_line(std::string_view text, OnLine&& on_line) {
-    std::string carry;
-    return feed_lines(carry, text, on_line) && finish_lines(carry, on_line);
+template <typename OnLine, typename OnLong>
+bool for_each_line(std::string_view text, OnLine&& on_line, OnLong&& on_long) {
+    LineCarry carry;
+    return feed_lines(carry, text, on_line, on_long) && finish_lines(carry, on_line, on_long);
 }
 
 }  // namespace vmatlas::text

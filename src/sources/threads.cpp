@@ -61,9 +61,14 @@ std::string task_path(pid_t pid, pid_t tid, std::string_view leaf) {
 // What became of one attempt to read a thread's stack pointer.
 struct Attempt {
     std::optional<Addr> sp;
-    bool gone = false;  // the thread exited meanwhile
-    std::string error;  // why sp is missing
+    bool gone = false;    // the thread exited meanwhile
+    bool denied = false;  // refused for want of permission (EPERM, EACCES)
+    std::string error;    // why sp is missing
 };
+
+bool is_denial(int err) {
+    return err == EPERM || err == EACCES;
+}
 
 // Reads /proc/PID/task/TID/syscall with one read(2): the text is at most ~200 bytes, and errno
 // tells a thread that has exited (ENOENT, ESRCH) from one we may not look at (EACCES, EPERM).
@@ -82,6 +87,7 @@ Attempt from_syscall_file(pid_t pid, pid_t tid) {
     }
     if (n < 0) {
         a.gone = errno == ENOENT || errno == ESRCH;
+        a.denied = is_denial(errno);
         a.error = fmt::format("syscall: {}", std::strerror(errno));
         return a;
     }
@@ -130,6 +136,7 @@ Attempt from_registers(pid_t tid) {
     Attempt a;
     if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
         a.gone = errno == ESRCH;
+        a.denied = is_denial(errno);
         a.error = fmt::format("ptrace: {}", std::strerror(errno));
         return a;
     }
@@ -242,11 +249,37 @@ Result<std::vector<ThreadInfo>> read_threads(pid_t pid, bool with_names) {
                 t.sp_source = StackPointerSource::Registers;
             } else {
                 t.sp_error = fmt::format("{}; {}", a.error, r.error);
+                // Both need ptrace's attach access, which Yama may restrict: say so where it
+                // does (never on a kernel without it).
+                if (a.denied || r.denied)
+                    if (const std::string yama = yama_ptrace_note(); !yama.empty())
+                        t.sp_error += "; " + yama;
             }
         }
         threads.push_back(std::move(t));
     }
     return threads;
+}
+
+std::string yama_ptrace_note(const std::string& sysctl) {
+    const auto text = read_proc_file(sysctl);
+    if (!text || text->empty() || (*text)[0] < '0' || (*text)[0] > '9') return {};
+    const unsigned scope = static_cast<unsigned>((*text)[0] - '0');
+    std::string_view meaning;
+    switch (scope) {
+        case 0:
+            return {};  // classic ptrace permissions: Yama adds nothing
+        case 1:
+            meaning = "only a process's ancestors, or CAP_SYS_PTRACE, may attach";
+            break;
+        case 2:
+            meaning = "only CAP_SYS_PTRACE may attach";
+            break;
+        default:
+            meaning = "no process may attach";
+            break;
+    }
+    return fmt::format("Yama's ptrace_scope is {} ({}: {})", scope, sysctl, meaning);
 }
 
 }  // namespace vmatlas

@@ -1,7 +1,8 @@
 // Fuzz target of the maps-text parser. For any bytes, in both modes (pasted rows on and off):
 // - the address space keeps its invariants (sorted, non-overlapping, start < end, every row
 //   accounted for: read == kept + superseded + rejected);
-// - every rejected row has a diagnostic whose line and column lie inside the text;
+// - every rejected row has a diagnostic whose line and column lie inside the text, and so has the
+//   one warning about names that end in " (deleted)" or hold "\012" (ambiguous in saved text);
 // - parsing is deterministic (same generation twice);
 // - the kept rows, printed back one per line as the kernel prints them, parse to the same rows;
 //   and so they do printed with upper-case, unpadded hex digits.
@@ -29,7 +30,8 @@ using vmatlas::AddressSpace;
 }
 
 AddressSpace parse(std::string_view text, bool pasted_rows) {
-    vmatlas::AddressSpaceBuilder builder(vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "fuzz", 0, ""});
+    vmatlas::AddressSpaceBuilder builder(
+        vmatlas::SourceInfo{vmatlas::SourceKind::MapsText, "fuzz", 0, ""});
     vmatlas::parse_maps_text(text, builder, vmatlas::MapsTextOptions{pasted_rows});
     return std::move(builder).build();
 }
@@ -60,6 +62,11 @@ std::string escaped(std::string_view s) {
     return out;
 }
 
+// The parser's one warning about names the kernel's marks make ambiguous (not a rejected row).
+bool is_marked_names_warning(const vmatlas::Diagnostic& d) {
+    return d.message.starts_with("this row's name");
+}
+
 const char* mode_name(bool pasted_rows) {
     return pasted_rows ? "pasted rows on" : "pasted rows off";
 }
@@ -87,6 +94,7 @@ void check_sound(const AddressSpace& space, std::string_view text, bool pasted_r
             fail(fmt::format("{}: diagnostic at column {} of a {}-byte line {}: {}", mode, d.column,
                              lengths[d.line - 1], d.line, escaped(d.message)));
         if (d.message.empty()) fail(fmt::format("{}: empty message on line {}", mode, d.line));
+        if (is_marked_names_warning(d)) --located;
     }
     if (located != r.rejected)
         fail(fmt::format("{}: {} rejected rows but {} located diagnostics", mode, r.rejected,
@@ -125,7 +133,8 @@ void check_round_trip(const AddressSpace& space, bool pasted_rows, bool upper) {
         fmt::format("{}{}", mode_name(pasted_rows), upper ? ", upper case" : "");
     const std::string text = print_back(space, upper);
     const AddressSpace again = parse(text, pasted_rows);
-    if (!again.diagnostics().empty())
+    const auto& said = again.diagnostics();
+    if (!(said.empty() || (said.size() == 1 && is_marked_names_warning(said[0]))))
         fail(fmt::format("{}: printed-back rows do not parse: line {} col {}: {}", mode,
                          again.diagnostics()[0].line, again.diagnostics()[0].column,
                          escaped(again.diagnostics()[0].message)));

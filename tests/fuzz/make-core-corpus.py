@@ -7,7 +7,13 @@ Each core (kernel- or gdb-made, 32- or 64-bit, little-endian) becomes two small 
 its ELF header, program headers and notes, with the notes moved right after the headers:
   NAME.stripped: every PT_LOAD says it holds no bytes (p_offset 0, p_filesz 0);
   NAME.cut:      every PT_LOAD keeps its p_offset and p_filesz, and the file ends after the notes.
-The memory itself is never kept: listing a core does not read it. The corpus in the repository
+The memory itself is never kept: listing a core does not read it.
+
+    tests/fuzz/make-core-corpus.py --overlap STRIPPED OUT
+
+writes STRIPPED (a 64-bit NAME.stripped) with its second PT_LOAD moved to start a page into the
+first, as OUT: kernel-sleep-overlapping-loads was made so from kernel-sleep.stripped, a core
+whose overlapping rows are dropped and whose map is then partial (status 9). The corpus in the repository
 was made from cores of `sleep 100`, of tests/core/child32.c built with `cc -m32 -pthread`, and of
 vmatlas-demo, dumped by the kernel (kill -SEGV with `ulimit -c unlimited`) and by gcore.
 """
@@ -54,8 +60,29 @@ def shrink(data):
     return build(True), build(False)
 
 
+def overlap(data):
+    eh = struct.unpack_from("<16sHHIQQQIHHHHHH", data, 0)
+    phoff, phentsize, phnum = eh[5], eh[9], eh[10]
+    out = bytearray(data)
+    loads = []
+    for i in range(phnum):
+        ph = list(struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize))
+        if ph[0] == 1:  # PT_LOAD
+            loads.append((i, ph))
+    i, ph = loads[1]
+    ph[3] = loads[0][1][3] + 0x1000  # p_vaddr: a page into the first PT_LOAD
+    struct.pack_into("<IIQQQQQQ", out, phoff + i * phentsize, *ph)
+    return bytes(out)
+
+
 def main():
     args = sys.argv[1:]
+    if args[:1] == ["--overlap"]:
+        with open(args[1], "rb") as f:
+            data = f.read()
+        with open(args[2], "wb") as f:
+            f.write(overlap(data))
+        return
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "core")
     if "--out" in args:
         i = args.index("--out")

@@ -121,7 +121,10 @@ std::uint64_t some_kib(std::mt19937_64& random) {
 
 // Lines of one row in the kernel's exact form.
 std::vector<std::string> kernel_row(std::mt19937_64& random, std::uint64_t& next_start) {
-    const std::uint64_t pages = 1 + random() % (random() % 4 == 0 ? 300000 : 64);
+    // Now and then a row of terabytes, so that its figures can be as wide as the field and wider.
+    const std::uint64_t pages = 1 + random() % (random() % 8 == 0   ? std::uint64_t{1} << 36
+                                                : random() % 4 == 0 ? 300000
+                                                                    : 64);
     const std::uint64_t start = next_start, end = start + pages * 4096;
     next_start = end + 4096 * (random() % 3);
     const char* perms[] = {"r--p", "rw-p", "r-xp", "---p", "rw-s"};
@@ -134,7 +137,11 @@ std::vector<std::string> kernel_row(std::mt19937_64& random, std::uint64_t& next
     head += std::string(random() % 20, ' ') + paths[random() % 5];
     lines.push_back(head);
     for (const std::string_view key : kSizeKeys) {
-        const std::uint64_t kib = key == "Size" ? pages * 4 : some_kib(random);
+        // A figure that counts the row's bytes is at most its size; the page sizes are not.
+        const bool page_size = key == "KernelPageSize" || key == "MMUPageSize";
+        const std::uint64_t kib = key == "Size" ? pages * 4
+                                  : page_size   ? some_kib(random)
+                                                : std::min(some_kib(random), pages * 4);
         lines.push_back(fmt::format("{}{:>8} kB", padded(key), kib));
     }
     lines.push_back(fmt::format("{}{:>8}", padded("THPeligible"), random() % 2));
@@ -223,7 +230,9 @@ TEST(SmapsFastPath, KernelFormTextsReadTheSameBothWays) {
         // The careful path alone read the figures the kernel wrote.
         const std::string_view whole[] = {text};
         const AddressSpace space = parse(whole, false);
-        ASSERT_TRUE(space.diagnostics().empty()) << space.diagnostics()[0].message;
+        // Nothing to say but that a name ends in " (deleted)", which a file's own name may.
+        const bool marked = text.find(" (deleted)\n") != std::string::npos;
+        ASSERT_EQ(space.diagnostics().size(), marked ? 1u : 0u) << space.diagnostics()[0].message;
         ASSERT_EQ(space.size(), static_cast<std::size_t>(rows));
     }
 }

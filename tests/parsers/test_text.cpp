@@ -421,13 +421,17 @@ TEST(TextDevice, ParseIsAllOfTheTextIn32Bits) {
 
 std::vector<std::string> lines_of_pieces(const std::vector<std::string_view>& pieces) {
     std::vector<std::string> lines;
-    std::string carry;
+    LineCarry carry;
     auto on_line = [&](std::string_view l) { lines.emplace_back(l); };
-    for (const std::string_view piece : pieces) EXPECT_TRUE(feed_lines(carry, piece, on_line));
-    EXPECT_TRUE(finish_lines(carry, on_line));
+    auto on_long = [&](std::size_t n) { lines.push_back("<" + std::to_string(n) + " bytes>"); };
+    for (const std::string_view piece : pieces)
+        EXPECT_TRUE(feed_lines(carry, piece, on_line, on_long));
+    EXPECT_TRUE(finish_lines(carry, on_line, on_long));
     EXPECT_TRUE(carry.empty());
     return lines;
 }
+
+auto no_long_line = [](std::size_t n) { ADD_FAILURE() << "a long line of " << n << " bytes"; };
 
 using Lines = std::vector<std::string>;
 
@@ -467,26 +471,56 @@ TEST(TextLines, EveryCutGivesTheLinesOfTheWhole) {
     EXPECT_EQ(lines_of_pieces(bytes), whole);
 }
 
+// A line longer than kMaxLineBytes goes to on_long with its length, wherever the text is cut,
+// and its bytes are not kept while its end is awaited.
+TEST(TextLines, LongLinesAreHandedOnAsTheirLengthWhereverCut) {
+    const std::string longest(kMaxLineBytes, 'a'), past(kMaxLineBytes + 1, 'b');
+    const std::string text = "x\n" + longest + "\n" + past + "\r\n" + longest + "\r\ny\n" + past;
+    const Lines want = {"x", longest, "<65538 bytes>", "<65537 bytes>", "y", "<65537 bytes>"};
+    EXPECT_EQ(lines_of_pieces({text}), want);
+    const std::string_view t = text;
+    for (const std::size_t a : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{100},
+                                kMaxLineBytes, kMaxLineBytes + 2, kMaxLineBytes + 3,
+                                2 * kMaxLineBytes + 3, 2 * kMaxLineBytes + 4, t.size() - 1}) {
+        EXPECT_EQ(lines_of_pieces({t.substr(0, a), t.substr(a)}), want) << a;
+        if (a + 7 <= t.size())
+            EXPECT_EQ(lines_of_pieces({t.substr(0, a), t.substr(a, 7), t.substr(a + 7)}), want)
+                << a;
+    }
+    // Piece by piece of 4 KiB: the carry never holds more than kMaxLineBytes.
+    LineCarry carry;
+    std::size_t most = 0, longs = 0;
+    auto on_line = [](std::string_view) {};
+    auto on_long = [&](std::size_t) { ++longs; };
+    for (std::size_t at = 0; at < t.size(); at += 4096) {
+        feed_lines(carry, t.substr(at, 4096), on_line, on_long);
+        most = std::max(most, carry.bytes.capacity());
+    }
+    finish_lines(carry, on_line, on_long);
+    EXPECT_EQ(longs, 3u);
+    EXPECT_LE(most, 2 * kMaxLineBytes);
+}
+
 TEST(TextLines, FalseFromOnLineStopsTheText) {
-    std::string carry;
+    LineCarry carry;
     Lines seen;
     auto stop_at_b = [&](std::string_view l) {
         seen.emplace_back(l);
         return l != "b";
     };
-    EXPECT_TRUE(feed_lines(carry, "a\nb", stop_at_b));
-    EXPECT_FALSE(feed_lines(carry, "\nc\nd\n", stop_at_b));
+    EXPECT_TRUE(feed_lines(carry, "a\nb", stop_at_b, no_long_line));
+    EXPECT_FALSE(feed_lines(carry, "\nc\nd\n", stop_at_b, no_long_line));
     EXPECT_TRUE(carry.empty());
     EXPECT_EQ(seen, (Lines{"a", "b"}));
 
     seen.clear();
-    EXPECT_FALSE(for_each_line("a\nb\nc", stop_at_b));
+    EXPECT_FALSE(for_each_line("a\nb\nc", stop_at_b, no_long_line));
     EXPECT_EQ(seen, (Lines{"a", "b"}));
     seen.clear();
-    EXPECT_FALSE(for_each_line("a\nb", stop_at_b));  // stopped by the last line
+    EXPECT_FALSE(for_each_line("a\nb", stop_at_b, no_long_line));  // stopped by the last line
     EXPECT_EQ(seen, (Lines{"a", "b"}));
     seen.clear();
-    EXPECT_TRUE(for_each_line("a\nc\n", stop_at_b));
+    EXPECT_TRUE(for_each_line("a\nc\n", stop_at_b, no_long_line));
     EXPECT_EQ(seen, (Lines{"a", "c"}));
 }
 
@@ -496,7 +530,7 @@ TEST(TextLines, TakeTakesWholeLinesAndNeverACarriedOne) {
     const std::string text = "#a\n#bb\nc\n#d\ne\r\n#f\r\n#g";
     const std::string_view t = text;
     for (std::size_t a = 0; a <= t.size(); ++a) {
-        std::string carry;
+        LineCarry carry;
         Lines seen;
         auto on_line = [&](std::string_view l) { seen.emplace_back(l); };
         auto take = [&](const char* p, const char* end) {
@@ -508,9 +542,9 @@ TEST(TextLines, TakeTakesWholeLinesAndNeverACarriedOne) {
             }
             return p;
         };
-        feed_lines(carry, t.substr(0, a), on_line, take);
-        feed_lines(carry, t.substr(a), on_line, take);
-        finish_lines(carry, on_line);
+        feed_lines(carry, t.substr(0, a), on_line, no_long_line, take);
+        feed_lines(carry, t.substr(a), on_line, no_long_line, take);
+        finish_lines(carry, on_line, no_long_line);
         Lines want;
         for (const std::string& l : lines_of_pieces({t})) want.push_back(l);
         ASSERT_EQ(seen.size(), want.size()) << a;

@@ -28,6 +28,14 @@ std::string fixture(const std::string& name) {
     return ss.str();
 }
 
+// 1 when the space has the one warning about names that end in " (deleted)" (which a file's own
+// name may), as every capture of a process that maps a deleted file has; else 0.
+std::size_t marked_names(const AddressSpace& s) {
+    return std::count_if(s.diagnostics().begin(), s.diagnostics().end(), [](const Diagnostic& d) {
+        return d.message.starts_with("this row's name");
+    });
+}
+
 const Figures& figures_at(const AddressSpace& s, Addr start) {
     const auto i = s.find(start);
     if (!i || s[*i].start != start) throw std::runtime_error("no row starts there");
@@ -37,13 +45,14 @@ const Figures& figures_at(const AddressSpace& s, Addr start) {
 // ---- a real capture ------------------------------------------------------------------------
 
 TEST(Smaps, RealCaptureHasTheRowsOfItsMaps) {
-    const AddressSpace smaps = parse_smaps_text(fixture("demo.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const AddressSpace smaps =
+        parse_smaps_text(fixture("demo.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
     AddressSpaceBuilder b({vmatlas::SourceKind::MapsText, "", 0, ""});
     parse_maps_text(fixture("demo.maps"), b, MapsTextOptions{.pasted_rows = false});
     const AddressSpace maps = std::move(b).build();
 
     EXPECT_TRUE(check_invariants(smaps).empty());
-    EXPECT_TRUE(smaps.diagnostics().empty());
+    EXPECT_EQ(smaps.diagnostics().size(), marked_names(smaps));
     ASSERT_EQ(smaps.size(), 56u);
     ASSERT_EQ(maps.size(), smaps.size());
     ASSERT_EQ(smaps.figures().size(), smaps.size());
@@ -62,7 +71,8 @@ TEST(Smaps, RealCaptureHasTheRowsOfItsMaps) {
 }
 
 TEST(Smaps, RealCaptureFiguresAreTheKernels) {
-    const AddressSpace s = parse_smaps_text(fixture("demo.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const AddressSpace s =
+        parse_smaps_text(fixture("demo.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
     // Sums written down at capture time (README.md): awk over the file, and procps pmap -x.
     std::uint64_t size = 0, rss = 0, pss = 0, pss_dirty = 0, anon = 0, locked = 0, swap = 0,
                   dirty = 0;
@@ -110,12 +120,14 @@ TEST(Smaps, RealCaptureFiguresAreTheKernels) {
 TEST(Smaps, PiecesParseAsTheWholeText) {
     for (const char* name : {"demo.smaps", "hostile.smaps", "layout.smaps"}) {
         const std::string text = fixture(name);
-        const AddressSpace whole = parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
+        const AddressSpace whole =
+            parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
         for (const std::size_t piece : {1, 2, 7, 63, 4096}) {
             std::vector<std::string_view> pieces;
             for (std::size_t at = 0; at < text.size(); at += piece)
                 pieces.push_back(std::string_view(text).substr(at, piece));
-            const AddressSpace split = parse_smaps_text(pieces, {vmatlas::SourceKind::MapsText, "", 0, ""});
+            const AddressSpace split =
+                parse_smaps_text(pieces, {vmatlas::SourceKind::MapsText, "", 0, ""});
             ASSERT_EQ(split.size(), whole.size()) << name << " in pieces of " << piece;
             EXPECT_EQ(split.mappings(), whole.mappings()) << name << " / " << piece;
             ASSERT_EQ(split.figures().size(), whole.figures().size());
@@ -157,10 +169,12 @@ TEST(Smaps, KernelFormLinesGiveWhatTheCarefulReadingGives) {
         ASSERT_NE(careful_text, text);
         const std::string bad_row =
             "ffffffff00000000-ffffffff00001000 r--p 00000000 00:00 0\nRss: x kB\n";
-        const AddressSpace fast = parse_smaps_text(text + bad_row, {vmatlas::SourceKind::MapsText, "", 0, ""});
-        const AddressSpace careful = parse_smaps_text(careful_text + bad_row, {vmatlas::SourceKind::MapsText, "", 0, ""});
-        ASSERT_EQ(fast.diagnostics().size(), 1u) << name;
-        ASSERT_EQ(careful.diagnostics().size(), 1u) << name;
+        const AddressSpace fast =
+            parse_smaps_text(text + bad_row, {vmatlas::SourceKind::MapsText, "", 0, ""});
+        const AddressSpace careful =
+            parse_smaps_text(careful_text + bad_row, {vmatlas::SourceKind::MapsText, "", 0, ""});
+        ASSERT_EQ(fast.diagnostics().size() - marked_names(fast), 1u) << name;
+        ASSERT_EQ(careful.diagnostics().size() - marked_names(careful), 1u) << name;
         EXPECT_EQ(fast.diagnostics()[0].line,
                   static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 2)
             << name;
@@ -205,7 +219,7 @@ TEST(Smaps, KeysLeftOutByTheKernelDoNotMoveTheOthers) {
     const AddressSpace whole = parse_smaps_text(text, {vmatlas::SourceKind::MapsText, "", 0, ""});
     const AddressSpace thin = parse_smaps_text(thinned, {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_EQ(dropped, 3 * whole.size());
-    EXPECT_TRUE(thin.diagnostics().empty());
+    EXPECT_EQ(thin.diagnostics().size(), marked_names(thin));
     ASSERT_EQ(whole.mappings(), thin.mappings());
     for (std::size_t i = 0; i < whole.size(); ++i) {
         const Figures& a = whole.figures()[i];
@@ -227,7 +241,8 @@ TEST(Smaps, RealCaptureIsRecognized) {
 }
 
 TEST(Smaps, MapsTextHasNoFigures) {
-    const AddressSpace s = parse_smaps_text(fixture("demo.maps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const AddressSpace s =
+        parse_smaps_text(fixture("demo.maps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_EQ(s.size(), 56u);
     EXPECT_TRUE(s.figures().empty());
     EXPECT_TRUE(check_invariants(s).empty());
@@ -237,7 +252,8 @@ TEST(Smaps, MapsTextHasNoFigures) {
 
 class Hostile : public ::testing::Test {
   protected:
-    AddressSpace s = parse_smaps_text(fixture("hostile.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
+    AddressSpace s =
+        parse_smaps_text(fixture("hostile.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
 
     std::vector<std::string> messages() const {
         std::vector<std::string> out;
@@ -258,7 +274,7 @@ TEST_F(Hostile, EveryRowIsAccountedFor) {
 }
 
 TEST_F(Hostile, EveryFigureLandsInItsField) {
-    const Figures& f = figures_at(s, 0x1000);
+    const Figures& f = figures_at(s, 0x100000);
     // The script writes 100 + the key's index in the kernel's order.
     EXPECT_EQ(f.rss, 103 * K);
     EXPECT_EQ(f.pss, 104 * K);
@@ -294,7 +310,7 @@ TEST_F(Hostile, KeysInAnyOrderAndUnknownKeys) {
     EXPECT_EQ(f.vm_flags, "");
 }
 
-TEST_F(Hostile, BadValuesAreWarnedAndLeftAtZero) {
+TEST_F(Hostile, BadValuesAreRefusedAndLeftAtZero) {
     const Figures& f = figures_at(s, 0x4000);
     EXPECT_EQ(f.rss, 0u);
     EXPECT_EQ(f.pss, 0u);
@@ -307,14 +323,18 @@ TEST_F(Hostile, BadValuesAreWarnedAndLeftAtZero) {
         "1:1 a Rss line before any mapping row is ignored",
         "37:22 bad Rss value 'abc kB': it is left at 0",
         "38:23 bad Pss value '12': it is left at 0",
-        "39:17 bad Swap value '99999999999999999999 kB': it is left at 0",
-        "40:17 bad Locked value '18014398509481984 kB': it is left at 0",
+        "39:17 Swap 99999999999999999999 kB is past 2^64 - 1 bytes: the figure is left at 0",
+        "40:17 Locked 18014398509481984 kB is past 2^64 - 1 bytes: the figure is left at 0",
         "42:24 bad THPeligible value '2': it is left at 0",
         "43:1 bad start address 'zzzz-6000'",
         "54:24 Size 4 kB is not the size of the row above (0x2000 bytes)",
+        "53:74 this row's name ends in \" (deleted)\" or holds a backslash and 012, which the "
+        "kernel writes for a deleted file and a newline but a file's own name may hold: read as "
+        "the kernel's marks, unchecked (the files are not at hand)",
         "0:0 1 row(s) overlapped a later row and were dropped",
     };
     EXPECT_EQ(m, want);
+    EXPECT_EQ(s.loss(), vmatlas::Loss::Input);  // a figure that could not be read: partial
 }
 
 TEST_F(Hostile, FiguresGoWithTheRowThatWins) {
@@ -383,9 +403,11 @@ TEST(Smaps, SizeLinesInEveryFormGiveTheSameValue) {
     };
     // Size, KernelPageSize and MMUPageSize first, in the kernel's form, so that Rss is the key
     // the kernel's order puts next: the one a 27-byte line can be taken for.
+    // A row of 2^54 - 1 kB, the most that fits in 64 bits of bytes, so that every value below is
+    // within it (a figure more than its row holds is refused).
     const std::string head =
-        "1000-2000 rw-p 00000000 00:00 0\n"
-        "Size:                  4 kB\n"
+        "0-fffffffffffffc00 rw-p 00000000 00:00 0\n"
+        "Size:            18014398509481983 kB\n"
         "KernelPageSize:        4 kB\n"
         "MMUPageSize:           4 kB\n";
     for (const Case& c : cases) {
@@ -411,7 +433,8 @@ TEST(Smaps, SizeLinesInEveryFormGiveTheSameValue) {
 }
 
 TEST(Smaps, OutOfOrderRowKeepsItsFigures) {
-    const AddressSpace s = parse_smaps_text(fixture("layout.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
+    const AddressSpace s =
+        parse_smaps_text(fixture("layout.smaps"), {vmatlas::SourceKind::MapsText, "", 0, ""});
     EXPECT_TRUE(check_invariants(s).empty());
     EXPECT_EQ(s.size(), 26u);
     const auto i = s.find(0x7fffe3d0d000);

@@ -56,7 +56,7 @@ Annotated example() {
         return m;
     };
     Figures f;
-    f.rss = 8192, f.pss = 4096, f.private_clean = 8192, f.referenced = 8192;
+    f.rss = 4096, f.pss = 2048, f.private_clean = 4096, f.referenced = 4096;
     f.kernel_page_size = f.mmu_page_size = 4096;
     f.vm_flags = "rd ex mr mw me";
     Figures g = f;
@@ -155,8 +155,8 @@ TEST(SnapshotFormat, IsJsonWithTheDocumentedKeys) {
 
 TEST(SnapshotFormat, TimeAndKernelOfTheSourceWinOverTheStamp) {
     Annotated a = example();
-    AddressSpaceBuilder b(
-        SourceInfo{vmatlas::SourceKind::Procfs, "/proc/1/maps", 1, "init", "2020-01-02T03:04:05Z", "Linux 5.10.0"});
+    AddressSpaceBuilder b(SourceInfo{vmatlas::SourceKind::Procfs, "/proc/1/maps", 1, "init",
+                                     "2020-01-02T03:04:05Z", "Linux 5.10.0"});
     Mapping m = a.space[0];
     m.path = b.intern(a.space.path(m));  // an id of this space's paths
     b.add(m);

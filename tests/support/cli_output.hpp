@@ -26,6 +26,17 @@ inline nlohmann::json parse_json(const RunResult& r) {
     }
 }
 
+// True when every warning (a JSON array of strings, or lines of stderr) is the one a saved map
+// gives when names end in " (deleted)" (a deleted file, or a file so named: the text cannot say
+// which): what every saved map of a process that maps a deleted file says.
+inline bool only_marked_names(const std::vector<std::string>& warnings) {
+    for (const std::string& w : warnings)
+        if (w.find("this row's name") == std::string::npos &&
+            w.find("of the NT_FILE note end") == std::string::npos)
+            return false;
+    return true;
+}
+
 inline std::vector<std::string> lines(std::string_view text) {
     std::vector<std::string> out;
     while (!text.empty()) {

@@ -1,9 +1,12 @@
-// The thread-stack and arena stages on hand-written maps, and the parser of
-// /proc/PID/task/TID/syscall text. The layouts copy what glibc 2.36 makes on x86-64: a thread
-// stack is an 8 MiB rw-p row with a 4 KiB ---p guard below it; an arena is a rw-p row on a
-// 64 MiB boundary with the ---p rest of its 64 MiB reservation above it.
+// The thread-stack and arena stages on hand-written maps, the parser of
+// /proc/PID/task/TID/syscall text, and Yama's note. The layouts copy what glibc 2.36 makes on
+// x86-64: a thread stack is an 8 MiB rw-p row with a 4 KiB ---p guard below it; an arena is a
+// rw-p row on a 64 MiB boundary with the ---p rest of its 64 MiB reservation above it.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -90,6 +93,39 @@ std::vector<Row> two_thread_layout() {
         {0x7f0001002000, 0x7f0001010000, R | X, "/usr/lib/libc.so.6"},
         {0x7ffc00000000, 0x7ffc00021000, R | W, "[stack]"},
     };
+}
+
+// Yama's word comes only from its sysctl file, and only when it restricts attaching.
+TEST(YamaNote, OnlyWhereYamaRestrictsAttaching) {
+    char dir_template[] = "/tmp/vmatlas yama XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    const std::string dir = dir_template, file = dir + "/ptrace_scope";
+    auto with = [&](const std::string& text) {
+        std::FILE* f = std::fopen(file.c_str(), "w");
+        std::fputs(text.c_str(), f);
+        std::fclose(f);
+        return vmatlas::yama_ptrace_note(file);
+    };
+    EXPECT_EQ(vmatlas::yama_ptrace_note(dir + "/no such file"), "");  // a kernel without Yama
+    EXPECT_EQ(with("0\n"), "");
+    EXPECT_EQ(with("1\n"), "Yama's ptrace_scope is 1 (" + file +
+                               ": only a process's ancestors, or CAP_SYS_PTRACE, may attach)");
+    EXPECT_EQ(with("2\n"),
+              "Yama's ptrace_scope is 2 (" + file + ": only CAP_SYS_PTRACE may attach)");
+    EXPECT_EQ(with("3\n"), "Yama's ptrace_scope is 3 (" + file + ": no process may attach)");
+    EXPECT_EQ(with(""), "");
+    EXPECT_EQ(with("x\n"), "");
+    std::remove(file.c_str());
+    rmdir(dir.c_str());
+    // This machine's: empty unless it has Yama and Yama restricts something.
+    const bool restricts = [] {
+        std::FILE* f = std::fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+        if (!f) return false;
+        const int c = std::fgetc(f);
+        std::fclose(f);
+        return c > '0' && c <= '9';
+    }();
+    EXPECT_EQ(vmatlas::yama_ptrace_note().empty(), !restricts);
 }
 
 TEST(ThreadStacks, NamesEachStackAndTheGuardBelowIt) {

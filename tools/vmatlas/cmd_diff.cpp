@@ -62,6 +62,13 @@ int run_diff(int argc, char** argv) {
     if (!a) return a.error();
     if (!b) return b.error();
 
+    // A snapshot's source is the map it was taken from: its side is named by its file too.
+    auto snapshot_file = [](TargetKind kind, const std::string& spec) {
+        if (kind != TargetKind::Snapshot) return std::string();
+        return spec == "-" ? std::string("standard input") : spec;
+    };
+    view.a_snapshot = snapshot_file(a->kind, a_spec);
+    view.b_snapshot = snapshot_file(b->kind, b_spec);
     const MapDiff diff = diff_maps(a->space, a->notes, b->space, b->notes,
                                    {.segment_names = !view.no_segment_names});
     std::string out;
@@ -69,7 +76,9 @@ int run_diff(int argc, char** argv) {
                 output.palette(), out);
     write_stdout(out);
     const int status_a = keep_until_exit(a), status_b = keep_until_exit(b);
-    if (status_a != kOk || status_b != kOk) return kPartial;
+    // A partial map (5 or 9) says more than whether the maps differ.
+    if (status_a != kOk) return status_a;
+    if (status_b != kOk) return status_b;
     return diff.counts.same() ? kOk : kDiffer;
 }
 

@@ -26,11 +26,16 @@ int run_summary(int argc, char** argv) {
 
     auto loaded = load(args, {.figures = true});
     if (!loaded) return loaded.error();
+    const Summary summary = summarize(loaded->space, loaded->notes);
     std::string out;
-    render_summary(loaded->space, loaded->notes, summarize(loaded->space, loaded->notes),
-                   output.format(), out);
+    render_summary(loaded->space, loaded->notes, summary, output.format(), out);
     write_stdout(out);
-    return keep_until_exit(loaded);
+    int status = keep_until_exit(loaded);
+    if (summary.saturated()) {
+        report_warning(kSaturatedTotal);
+        if (status == kOk) status = kPartial;
+    }
+    return status;
 }
 
 }  // namespace vmatlas::cli

@@ -28,7 +28,7 @@ constexpr std::size_t kFewAddresses = 16;
 constexpr std::size_t kBatchBytes = 4u << 20;
 // A line of standard input longer than this is no address (the longest C++ symbol names are a
 // few KiB): reading stops there, so that memory is bounded whatever is offered.
-constexpr std::size_t kLongestLine = 64u << 10;
+constexpr std::size_t kLongestLine = text::kMaxLineBytes;
 // Output is written when this much has gathered, and at the end of every batch.
 constexpr std::size_t kFlushBytes = 256u << 10;
 
@@ -144,8 +144,15 @@ bool more_ready(int fd) {
 // Addresses on standard input, one a line: each batch is what was ready to be read, answered
 // before the next read that would wait (a terminal's line, a pipe's pause).
 std::optional<std::string> answer_stdin(Answerer& answers) {
-    std::string carry;
+    text::LineCarry carry;
     std::vector<std::string> lines;
+    bool too_long = false;
+    const auto on_line = [&](std::string_view line) {
+        if (too_long) return false;  // the lines after a line too long are not answered
+        lines.emplace_back(line);
+        return true;
+    };
+    const auto on_long = [&](std::size_t) { too_long = true; };
     std::vector<char> buf(1 << 16);
     bool end = false;
     while (!end) {
@@ -160,19 +167,17 @@ std::optional<std::string> answer_stdin(Answerer& answers) {
             }
             taken += static_cast<std::size_t>(n);
             text::feed_lines(carry, std::string_view(buf.data(), static_cast<std::size_t>(n)),
-                             [&](std::string_view line) { lines.emplace_back(line); });
-            if (carry.size() > kLongestLine) {
-                answers.batch(lines, true);
-                return fmt::format(
-                    "standard input: a line is longer than {} bytes, which no address is; the "
-                    "lines before it are answered",
-                    kLongestLine);
-            }
+                             on_line, on_long);
+            if (too_long || carry.length > 0) break;
         } while (taken < kBatchBytes && more_ready(STDIN_FILENO));
-        if (end)
-            text::finish_lines(carry, [&](std::string_view line) { lines.emplace_back(line); });
+        if (end) text::finish_lines(carry, on_line, on_long);
         answers.batch(lines, true);
         lines.clear();
+        if (too_long || carry.length > 0)
+            return fmt::format(
+                "standard input: a line is longer than {} bytes, which no address is; the "
+                "lines before it are answered",
+                kLongestLine);
     }
     return std::nullopt;
 }

@@ -69,11 +69,11 @@ int report_diagnostics(const AddressSpace& space, std::string_view about) {
     if (diags.size() > kMaxShown)
         print_err("", fmt::format("warning: {}{} more warnings not shown", who,
                                   diags.size() - kMaxShown));
-    if (!space.incomplete()) return kOk;
-    if (space.rows().rejected == 0) return kPartial;
-    print_err("", fmt::format("{}{} of {} rows could not be read and are not shown", who,
-                              space.rows().rejected, space.rows().read));
-    return kPartial;
+    if (!space.partial()) return kOk;
+    if (space.rows().rejected > 0)
+        print_err("", fmt::format("{}{} of {} rows could not be read and are not shown", who,
+                                  space.rows().rejected, space.rows().read));
+    return space.loss() == Loss::Exited ? kExited : kPartial;
 }
 
 }  // namespace vmatlas::cli

@@ -19,7 +19,7 @@ enum ExitStatus : int {
     kKernelThread = 6,  // a kernel thread has no memory map
     kBadInput = 7,      // unreadable, malformed or unsupported input
     kAmbiguous = 8,     // a process name that matches several processes
-    kPartial = 9,       // some input rows were rejected; the rest was shown
+    kPartial = 9,       // part of the input could not be read; the rest was shown
     kWriteFailed = 10,  // the output could not be written (a full disk, a closed file)
     kOutOfMemory = 11,  // memory ran out
 };
@@ -35,8 +35,9 @@ int usage_error(std::string_view message);
 // Prints "vmatlas: warning: <message>" on stderr.
 void report_warning(std::string_view message);
 
-// Prints the diagnostics of a source as warnings (at most a screenful) on stderr; returns kPartial
-// when rows were rejected or part of the input could not be read, else kOk. `about`, when given,
+// Prints the diagnostics of a source as warnings (at most a screenful) on stderr; returns kOk
+// for a whole map, kExited when the process exited while its map was read, and kPartial for
+// any other loss (rows rejected or dropped, part of the input unreadable). `about`, when given,
 // starts every line ("before.maps: line 3, column 9: ..."): a command with two targets says whose.
 int report_diagnostics(const AddressSpace& space, std::string_view about = {});
 
