@@ -94,20 +94,29 @@ TEST(Streams, ProcessSubstitutionIsReadAsAStreamByEveryView) {
     EXPECT_EQ(a["mappings"][0]["path"], "by-hand");
 }
 
+// The write end of the FIFO at path, blocking, once a reader has opened it; -1 when none comes
+// within ten seconds. Opened without blocking first: a reader that never came is a failure of
+// the test, not a hang.
+int open_fifo_for_writing(const std::string& path) {
+    for (int i = 0; i < 1000; ++i) {
+        const int fd = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) {
+            fcntl(fd, F_SETFL, 0);
+            return fd;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+}
+
 // A FIFO at `path`, written `text` by a thread after `delay`, once vmatlas has opened it.
 class LateWriter {
   public:
     LateWriter(std::string path, std::string text, std::chrono::milliseconds delay)
         : thread_([path = std::move(path), text = std::move(text), delay] {
               std::this_thread::sleep_for(delay);
-              int fd = -1;
-              // Without blocking: a reader that never came is a failure of the test, not a hang.
-              for (int i = 0; i < 1000 && fd < 0; ++i) {
-                  fd = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-                  if (fd < 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-              }
+              const int fd = open_fifo_for_writing(path);
               if (fd < 0) return;
-              fcntl(fd, F_SETFL, 0);
               for (std::size_t at = 0; at < text.size();) {
                   const ssize_t n = write(fd, text.data() + at, text.size() - at);
                   if (n <= 0) break;
@@ -232,13 +241,8 @@ class EndlessWriter {
     EndlessWriter(std::string path, std::string first)
         : thread_([path = std::move(path), first = std::move(first)] {
               signal(SIGPIPE, SIG_IGN);
-              int fd = -1;
-              for (int i = 0; i < 1000 && fd < 0; ++i) {
-                  fd = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-                  if (fd < 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-              }
+              const int fd = open_fifo_for_writing(path);
               if (fd < 0) return;
-              fcntl(fd, F_SETFL, 0);
               if (write(fd, first.data(), first.size()) != static_cast<ssize_t>(first.size()))
                   return close(fd), void();
               const std::string block(64 * 1024, 'x');
