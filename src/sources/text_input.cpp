@@ -50,7 +50,7 @@ Result<TextInput> TextInput::open(const std::string& file) {
     TextInput in;
     if (file == "-") {
         in.name_ = "standard input";
-        in.fd_ = STDIN_FILENO;
+        in.fd_.fd = STDIN_FILENO;
     } else {
         auto st = stat_named_file(file);
         if (!st) return st.error();
@@ -58,12 +58,12 @@ Result<TextInput> TextInput::open(const std::string& file) {
             return make_error(ErrorKind::UnreadableInput, fmt::format("{} is a directory", file));
         in.name_ = file;
         // Without blocking: a FIFO with no writer yet is waited for in poll(2), not in open(2).
-        in.fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (in.fd_ < 0) return file_error(file, errno);
-        in.own_fd_ = true;
+        in.fd_.fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (in.fd_.fd < 0) return file_error(file, errno);
+        in.fd_.own = true;
     }
     struct stat st;
-    if (::fstat(in.fd_, &st) == 0) {
+    if (::fstat(in.fd_.fd, &st) == 0) {
         in.regular_ = S_ISREG(st.st_mode);
         in.fifo_ = S_ISFIFO(st.st_mode);
         if (in.regular_) in.size_ = static_cast<std::uint64_t>(st.st_size);
@@ -72,48 +72,18 @@ Result<TextInput> TextInput::open(const std::string& file) {
     return in;
 }
 
-TextInput::TextInput(TextInput&& o) noexcept {
-    *this = std::move(o);
-}
-
-TextInput& TextInput::operator=(TextInput&& o) noexcept {
-    if (this == &o) return *this;
-    if (own_fd_) ::close(fd_);
-    name_ = std::move(o.name_);
-    fd_ = o.fd_;
-    own_fd_ = o.own_fd_;
-    regular_ = o.regular_;
-    fifo_ = o.fifo_;
-    size_ = o.size_;
-    buf_ = std::move(o.buf_);
-    begin_ = o.begin_;
-    held_ = o.held_;
-    offset_ = o.offset_;
-    bom_checked_ = o.bom_checked_;
-    at_end_ = o.at_end_;
-    served_ = o.served_;
-    err_ = o.err_;
-    o.own_fd_ = false;
-    o.fd_ = -1;
-    return *this;
-}
-
-TextInput::~TextInput() {
-    if (own_fd_) ::close(fd_);
-}
-
 long TextInput::read_more() {
     if (at_end_) return 0;
     for (;;) {
         if (fifo_) {
             // A FIFO without a writer reads as its end: wait until one writes or goes.
-            pollfd p{fd_, POLLIN, 0};
+            pollfd p{fd_.fd, POLLIN, 0};
             if (::poll(&p, 1, -1) < 0 && errno != EINTR) {
                 err_ = errno;
                 return -1;
             }
         }
-        const ssize_t n = ::read(fd_, buf_.get() + held_, kBlockBytes - held_);
+        const ssize_t n = ::read(fd_.fd, buf_.get() + held_, kBlockBytes - held_);
         if (n > 0) {
             held_ += static_cast<std::size_t>(n);
             return n;
@@ -124,7 +94,7 @@ long TextInput::read_more() {
         }
         if (errno == EINTR) continue;
         if (errno == EAGAIN) {  // a descriptor without O_NONBLOCK's patience: wait for bytes
-            pollfd p{fd_, POLLIN, 0};
+            pollfd p{fd_.fd, POLLIN, 0};
             if (::poll(&p, 1, -1) < 0 && errno != EINTR) {
                 err_ = errno;
                 return -1;

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "vmatlas/address_space.hpp"
 #include "vmatlas/result.hpp"
@@ -45,9 +47,8 @@ class TextInput {
     // directory is refused (UnreadableInput).
     static Result<TextInput> open(const std::string& file);
 
-    TextInput(TextInput&&) noexcept;
-    TextInput& operator=(TextInput&&) noexcept;
-    ~TextInput();
+    TextInput(TextInput&&) noexcept = default;
+    TextInput& operator=(TextInput&&) noexcept = default;
 
     // The input in sentences: the file's name, or "standard input".
     const std::string& name() const { return name_; }
@@ -89,9 +90,29 @@ class TextInput {
     // (err_ says which).
     long read_more();
 
+    // A descriptor, closed with its owner when it was opened here (not standard input's); a
+    // moved-from one owns nothing, so that every other member moves by default.
+    struct Fd {
+        int fd = -1;
+        bool own = false;
+        Fd() = default;
+        Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)), own(std::exchange(o.own, false)) {}
+        Fd& operator=(Fd&& o) noexcept {
+            if (this != &o) {
+                if (own) ::close(fd);
+                fd = std::exchange(o.fd, -1);
+                own = std::exchange(o.own, false);
+            }
+            return *this;
+        }
+        ~Fd() {
+            if (own) ::close(fd);
+        }
+    };
+
     std::string name_;
-    int fd_ = -1;
-    bool own_fd_ = false, regular_ = false, fifo_ = false;
+    Fd fd_;
+    bool regular_ = false, fifo_ = false;
     std::uint64_t size_ = 0;
     std::unique_ptr<char[]> buf_;
     std::size_t begin_ = 0;     // where the text starts in the buffer (past a byte order mark)
