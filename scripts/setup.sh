@@ -14,6 +14,8 @@ packages=(
   clang-format
   zsh fish                       # the shell completions are tested in them
   gcc-multilib g++-multilib      # 32-bit test programs and cores
+  python3-dev pybind11-dev       # the Python module
+  python3-jsonschema             # the JSON Schema of every view is checked against its output
 )
 
 missing=()
