@@ -1,0 +1,22 @@
+// The program the gdb tests debug. gdb stops it in stop_here(), where the tests evaluate $pc,
+// $rsp, main and &counter. With --wait it then prints "ready PID" and blocks reading its standard
+// input until that closes, so that a test can attach gdb to it.
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile int counter;  // a variable of the executable's data segment
+
+__attribute__((noinline)) void stop_here(void) { counter++; }
+
+int main(int argc, char** argv) {
+    stop_here();
+    if (argc > 1 && strcmp(argv[1], "--wait") == 0) {
+        printf("ready %d\n", (int)getpid());
+        fflush(stdout);
+        char byte;
+        while (read(STDIN_FILENO, &byte, 1) > 0) {
+        }
+    }
+    return 0;
+}

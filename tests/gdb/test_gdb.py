@@ -1,0 +1,382 @@
+"""The gdb extension (gdb/vmatlas_gdb.py) in real gdb sessions.
+
+Each map the extension shows in gdb is compared, byte for byte, with what the vmatlas command
+prints for the same target (the PID gdb debugs, or the core file it opened) and the address gdb
+evaluated, read by the test while gdb holds the process stopped. The expressions used ($pc, $rsp,
+a convenience variable) are ones only gdb can evaluate, so an equal table shows that gdb's address
+was passed.
+
+CTest runs one class a test: python3 test_gdb.py CLASS, with VMATLAS_BIN (the command),
+VMATLAS_GDB_CHILD (child.c built), VMATLAS_BUILD_DIR and VMATLAS_CMAKE set.
+"""
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from gdb_session import GdbSession
+
+SOURCE_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+EXTENSION = os.path.join(SOURCE_DIR, "gdb", "vmatlas_gdb.py")
+VMATLAS = os.environ["VMATLAS_BIN"]
+CHILD = os.environ["VMATLAS_GDB_CHILD"]
+BUILD_DIR = os.environ["VMATLAS_BUILD_DIR"]
+CMAKE = os.environ["VMATLAS_CMAKE"]
+
+NO_PROCESS = ("vmatlas: gdb is debugging no process: run the program, attach to a process "
+              "or open a core file first\n")
+
+
+def vmatlas(*arguments):
+    """What the command prints, standard output then standard error: what gdb should show."""
+    done = subprocess.run([VMATLAS] + list(arguments), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True)
+    return done.stdout + done.stderr
+
+
+def gdb_with_extension(arguments, command=VMATLAS, **options):
+    """A gdb session with the extension loaded and, unless command is None, the command set."""
+    session = GdbSession(arguments, **options)
+    session.run("source " + EXTENSION)
+    if command is not None:
+        session.run("set vmatlas-command " + command)
+    return session
+
+
+def stop_child_in_gdb(session):
+    """Runs the child under gdb up to stop_here()."""
+    session.run("break stop_here")
+    session.run("run")
+    return int(session.run("python print(gdb.selected_inferior().pid)"))
+
+
+def scratch_directory(add_cleanup):
+    """A directory, removed by the cleanup given; its name has a space."""
+    path = tempfile.mkdtemp(prefix="vmatlas gdb ")
+    add_cleanup(shutil.rmtree, path)
+    return path
+
+
+class SameRowsAsTheCommand:
+    """What every kind of target shows the same in gdb and from the command. A class that uses
+    it sets cls.session (gdb stopped in stop_here, or in read() when attached) and cls.target."""
+
+    def assertSameAsCommand(self, gdb_command, *arguments):
+        """gdb_command shows what `vmatlas ARGUMENTS` prints."""
+        shown = self.session.run(gdb_command)
+        self.assertEqual(shown, vmatlas(*arguments))
+        return shown
+
+    def assertSameMap(self, gdb_command, *arguments):
+        """gdb_command shows the table `vmatlas --color=never ARGUMENTS` prints."""
+        return self.assertSameAsCommand(gdb_command, "--color=never", *arguments)
+
+    def test_stack_pointer(self):
+        rsp = self.session.number("$rsp")
+        shown = self.assertSameMap("vmmap $rsp", self.target, hex(rsp))
+        self.assertIn("[stack]", shown)
+
+    def test_program_counter(self):
+        pc = self.session.number("$pc")
+        self.assertSameMap("vmmap $pc", self.target, hex(pc))
+
+    def test_an_expression_with_blanks_is_one_filter(self):
+        rsp = self.session.number("$rsp")
+        self.assertSameMap("vmmap $rsp + 8", self.target, hex(rsp + 8))
+
+    def test_a_convenience_variable_is_its_value(self):
+        self.session.run("set $spot = (char *) &counter")
+        counter = self.session.number("&counter")
+        self.assertSameMap("vmmap $spot", self.target, hex(counter))
+
+    def test_a_function_is_its_address(self):
+        main = self.session.number("&main")
+        self.assertSameMap("vmmap main", self.target, hex(main))
+
+    def test_text_that_is_no_expression_is_a_text_filter(self):
+        shown = self.assertSameMap("vmmap libc", self.target, "libc")
+        self.assertIn("libc.so.6", shown)
+
+    def test_a_text_that_matches_nothing_says_so(self):
+        shown = self.assertSameMap("vmmap nosuchlibrary", self.target, "nosuchlibrary")
+        self.assertTrue(shown.endswith("vmatlas: no mapping matches 'nosuchlibrary'\n"))
+
+    def test_executable_only(self):
+        self.assertSameMap("vmmap -x", self.target, "-x")
+
+    def test_writable_only_with_context(self):
+        pc = self.session.number("$pc")
+        self.assertSameMap("vmmap -w -C 3 $pc", self.target, "-w", "-C", "3", hex(pc))
+
+    def test_context_before_and_after(self):
+        rsp = self.session.number("$rsp")
+        self.assertSameMap("vmmap -B 0 $rsp -A 2", self.target, "-B", "0", "-A", "2",
+                                 hex(rsp))
+
+    def test_gaps(self):
+        self.assertSameMap("vmmap --gaps", self.target, "--gaps")
+
+    def test_gaps_around_an_address(self):
+        rsp = self.session.number("$rsp")
+        self.assertSameMap("vmmap --gaps $rsp", self.target, "--gaps", hex(rsp))
+
+    def test_the_whole_map(self):
+        self.assertSameMap("vmatlas", self.target)
+
+    def test_where_one_address(self):
+        main = self.session.number("&main")
+        shown = self.assertSameAsCommand("vmatlas where main", "where", self.target, hex(main))
+        self.assertRegex(shown, r"(?m)^Symbol +main$")
+
+    def test_where_several_addresses_and_a_text(self):
+        pc, rsp = self.session.number("$pc"), self.session.number("$rsp")
+        self.assertSameAsCommand(
+            "vmatlas where --fields pc,name,symbol $pc '$rsp + 16' libc.so.6+0x1000",
+            "where", "--fields", "pc,name,symbol", self.target, hex(pc), hex(rsp + 16),
+            "libc.so.6+0x1000")
+
+
+class LiveChild(SameRowsAsTheCommand, unittest.TestCase):
+    """A child started by gdb and stopped at a breakpoint: its PID is the target."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.session = gdb_with_extension([CHILD])
+        cls.addClassCleanup(cls.session.close)
+        cls.target = str(stop_child_in_gdb(cls.session))
+
+    def test_style_off_is_no_colour(self):
+        self.session.run("set style enabled off")
+        shown = self.assertSameMap("vmmap $rsp", self.target,
+                                         hex(self.session.number("$rsp")))
+        self.assertNotIn("\x1b", shown)
+
+    def test_memory_gdb_cannot_read_is_an_error(self):
+        self.assertEqual(
+            self.session.run("vmmap *(long *) 0"),
+            "vmatlas: cannot evaluate '*(long *) 0': Cannot access memory at address 0x0\n")
+
+    def test_a_command_that_cannot_run(self):
+        try:
+            self.session.run("set vmatlas-command /nonexistent/vmatlas")
+            self.assertEqual(self.session.run("vmmap"),
+                             "vmatlas: cannot run /nonexistent/vmatlas: No such file or directory\n")
+        finally:
+            self.session.run("set vmatlas-command " + VMATLAS)
+
+    def test_show_names_the_command(self):
+        self.assertEqual(self.session.run("show vmatlas-command"),
+                         "The gdb command vmatlas runs %s.\n" % VMATLAS)
+
+
+class CoreFile(SameRowsAsTheCommand, unittest.TestCase):
+    """A core file gdb made of the stopped child and then opened: its path is the target."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.target = os.path.join(scratch_directory(cls.addClassCleanup), "core 1")
+        cls.session = gdb_with_extension([CHILD])
+        cls.addClassCleanup(cls.session.close)
+        stop_child_in_gdb(cls.session)
+        cls.session.run("generate-core-file " + cls.target)
+        cls.session.run("kill")
+        cls.session.run("core-file " + cls.target)
+
+    def test_a_core_file_that_is_gone_gives_the_commands_sentence(self):
+        copy = self.target + " copy"
+        shutil.copyfile(self.target, copy)
+        with gdb_with_extension([CHILD, copy]) as session:
+            os.remove(copy)
+            shown = session.run("vmmap")
+            self.assertEqual(shown, vmatlas("--color=never", copy))
+            self.assertTrue(shown.startswith("vmatlas: "))
+
+
+class Attached(SameRowsAsTheCommand, unittest.TestCase):
+    """A process the test started, to which gdb attaches (gdb -p PID): its PID is the target."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.child = subprocess.Popen([CHILD, "--wait"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        cls.addClassCleanup(cls.stop_child)
+        ready = cls.child.stdout.readline().split()
+        assert ready[0] == "ready", ready
+        cls.target = ready[1]
+        cls.session = gdb_with_extension([CHILD, "-p", cls.target])
+        cls.addClassCleanup(cls.session.close)
+
+    @classmethod
+    def stop_child(cls):
+        cls.child.stdin.close()
+        cls.child.wait(timeout=30)
+        cls.child.stdout.close()
+
+
+class Refusals(unittest.TestCase):
+    """What the extension cannot do, each said in one sentence."""
+
+    def test_no_program(self):
+        with gdb_with_extension([]) as session:
+            self.assertEqual(session.run("vmmap"), NO_PROCESS)
+
+    def test_a_program_not_started(self):
+        with gdb_with_extension([CHILD]) as session:
+            self.assertEqual(session.run("vmmap $pc"), NO_PROCESS)
+            self.assertEqual(session.run("vmatlas where main"), NO_PROCESS)
+
+    def test_a_program_that_has_exited(self):
+        with gdb_with_extension([CHILD]) as session:
+            self.assertIn("exited normally", session.run("run"))
+            self.assertEqual(session.run("vmmap"), NO_PROCESS)
+
+    def test_a_remote_target(self):
+        if shutil.which("gdbserver") is None:
+            self.skipTest("gdbserver is not installed (scripts/setup.sh installs it)")
+        with gdb_with_extension([CHILD]) as session:
+            session.run("target remote | exec gdbserver - " + CHILD)
+            self.assertEqual(
+                session.run("vmmap $pc"),
+                "vmatlas: gdb's target is remote (remote), and vmatlas reads the map of a process "
+                "on this machine or of a core file: run vmatlas where the process runs, or give "
+                "gdb a core file (generate-core-file, then core-file)\n")
+
+    def test_where_without_an_expression(self):
+        with gdb_with_extension([]) as session:
+            self.assertEqual(session.run("vmatlas where"),
+                             "vmatlas: 'vmatlas where' needs an address or an expression\n")
+
+    def test_a_count_that_is_no_number(self):
+        with gdb_with_extension([]) as session:
+            self.assertEqual(
+                session.run("vmmap -A x $pc"),
+                "vmatlas: argument -A/--lines-after: 'x' is not a whole number; "
+                "see 'help vmatlas'\n")
+            self.assertEqual(
+                session.run("vmmap -B -1 $pc"),
+                "vmatlas: argument -B/--lines-before: '-1' is not a whole number; "
+                "see 'help vmatlas'\n")
+
+    def test_an_unknown_option(self):
+        with gdb_with_extension([]) as session:
+            self.assertEqual(session.run("vmmap --nope"),
+                             "vmatlas: unrecognized arguments: --nope; see 'help vmatlas'\n")
+
+
+class OtherVmmap(unittest.TestCase):
+    """vmmap is an alias of vmatlas, unless another vmmap (pwndbg's, GEF's) was defined first."""
+
+    def test_vmmap_is_an_alias_of_vmatlas(self):
+        with gdb_with_extension([]) as session:
+            self.assertEqual(session.run("help vmmap").split("\n")[0], "vmatlas, vmmap")
+
+    def test_another_vmmap_is_kept(self):
+        with GdbSession([]) as session:
+            session.run("define vmmap\necho theirs\\n\nend")
+            self.assertEqual(session.run("source " + EXTENSION),
+                             "vmatlas: another vmmap is defined and is kept; this map is 'vmatlas'\n")
+            self.assertEqual(session.run("vmmap"), "theirs\n")
+            self.assertEqual(session.run("vmatlas"), NO_PROCESS)
+
+    def test_sourced_twice_says_nothing_the_second_time(self):
+        with gdb_with_extension([]) as session:
+            self.assertEqual(session.run("source " + EXTENSION), "")
+            self.assertEqual(session.run("help vmmap").split("\n")[0], "vmatlas, vmmap")
+
+
+class Colour(unittest.TestCase):
+    """Colours follow gdb's own: on when gdb styles its output to a terminal, off when
+    `set style enabled off`, or when the terminal is dumb."""
+
+    def terminal_session(self, term):
+        session = gdb_with_extension([CHILD], terminal=True, env=dict(os.environ, TERM=term))
+        self.addCleanup(session.close)
+        pid = stop_child_in_gdb(session)
+        return session, str(pid), hex(session.number("$rsp"))
+
+    def test_a_terminal_gets_colours(self):
+        session, pid, rsp = self.terminal_session("xterm")
+        shown = session.run("vmmap $rsp")
+        self.assertEqual(shown, vmatlas("--color=always", pid, rsp))
+        self.assertIn("\x1b[", shown)
+
+    def test_style_off_gets_none(self):
+        session, pid, rsp = self.terminal_session("xterm")
+        session.run("set style enabled off")
+        self.assertEqual(session.run("vmmap $rsp"), vmatlas("--color=never", pid, rsp))
+
+    def test_a_dumb_terminal_gets_none(self):
+        session, pid, rsp = self.terminal_session("dumb")
+        self.assertEqual(session.run("vmmap $rsp"), vmatlas("--color=never", pid, rsp))
+
+
+class Install(unittest.TestCase):
+    """Installed with cmake --install, the extension finds the command installed next to it."""
+
+    def test_the_installed_extension_runs_the_installed_command(self):
+        prefix = os.path.join(scratch_directory(self.addCleanup), "prefix")
+        install = subprocess.run([CMAKE, "--install", BUILD_DIR, "--prefix", prefix],
+                                 capture_output=True, text=True)
+        self.assertEqual(install.returncode, 0, install.stdout + install.stderr)
+        extension = os.path.join(prefix, "share", "vmatlas", "gdb", "vmatlas_gdb.py")
+        installed = os.path.join(prefix, "bin", "vmatlas")
+        module_dir = os.path.join(prefix, "lib", "python3", "dist-packages")
+
+        # No vmatlas on PATH: only the one next to the extension can be found.
+        environment = dict(os.environ, PATH="/usr/bin:/bin")
+        with GdbSession([CHILD], env=environment) as session:
+            self.assertEqual(session.run("source " + extension), "")
+            if glob.glob(os.path.join(module_dir, "vmatlas*")):
+                self.assertIn("uses the Python module " + module_dir,
+                              session.run("show vmatlas-command"))
+            else:
+                self.assertEqual(session.run("show vmatlas-command"),
+                                 "The gdb command vmatlas runs %s.\n" % installed)
+            pid = stop_child_in_gdb(session)
+            rsp = session.number("$rsp")
+            self.assertEqual(session.run("vmmap $rsp"),
+                             vmatlas("--color=never", str(pid), hex(rsp)))
+
+
+def built_python_module_dir():
+    """The directory of the vmatlas Python module in the build tree, or None."""
+    for path in glob.glob(os.path.join(BUILD_DIR, "**", "vmatlas*.so"), recursive=True):
+        if os.path.basename(path).startswith("vmatlas."):
+            return os.path.dirname(path)
+    return None
+
+
+class PythonModule(unittest.TestCase):
+    """With no vmatlas-command set, the Python module vmatlas draws the map when it imports."""
+
+    @classmethod
+    def setUpClass(cls):
+        module_dir = built_python_module_dir()
+        if module_dir is None:
+            raise unittest.SkipTest("the Python module vmatlas is not built")
+        cls.session = GdbSession([CHILD])
+        cls.addClassCleanup(cls.session.close)
+        cls.session.run("python import sys; sys.path.insert(0, %r)" % module_dir)
+        if cls.session.run("python import vmatlas") != "":
+            raise unittest.SkipTest("the Python module vmatlas does not import in gdb's Python")
+        cls.session.run("source " + EXTENSION)
+        cls.target = str(stop_child_in_gdb(cls.session))
+
+    def test_show_names_the_module(self):
+        self.assertIn("uses the Python module", self.session.run("show vmatlas-command"))
+
+    def test_same_rows_as_the_command(self):
+        rsp = hex(self.session.number("$rsp"))
+        for gdb_command, arguments in (("vmmap $rsp", [rsp]), ("vmmap libc", ["libc"]),
+                                       ("vmmap -x", ["-x"]), ("vmmap --gaps", ["--gaps"]),
+                                       ("vmmap -C 2 $rsp", ["-C", "2", rsp])):
+            with self.subTest(gdb_command):
+                self.assertEqual(self.session.run(gdb_command),
+                                 vmatlas("--color=never", self.target, *arguments))
+
+
+if __name__ == "__main__":
+    unittest.main()
