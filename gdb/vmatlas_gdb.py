@@ -51,26 +51,26 @@ def _vmatlas_target():
     attached to), or the path of the core file gdb opened. Raises gdb.GdbError with one sentence
     for anything else (no process, a remote target)."""
     inferior = gdb.selected_inferior()
-    connection = inferior.connection
-    if connection is None or inferior.pid == 0:
+    kind = inferior.connection.type if inferior.connection is not None else None
+    if kind == "core":
+        return _core_file_path()
+    if kind in ("remote", "extended-remote"):
+        raise gdb.GdbError(
+            "vmatlas: gdb debugs a remote target (target %s), and vmatlas reads only a process "
+            "on this machine or a core file: run vmatlas where the process runs, or make a core "
+            "file (generate-core-file) and open it (core-file)" % kind
+        )
+    if kind is None or inferior.pid == 0:
         raise gdb.GdbError(
             "vmatlas: gdb is debugging no process: run the program, attach to a process "
             "or open a core file first"
         )
-    if connection.type == "native":
-        return inferior.pid
-    if connection.type == "core":
-        return _core_file_path()
-    if connection.type in ("remote", "extended-remote"):
+    if kind != "native":
         raise gdb.GdbError(
-            "vmatlas: gdb's target is remote (%s), and vmatlas reads the map of a process "
-            "on this machine or of a core file: run vmatlas where the process runs, or give "
-            "gdb a core file (generate-core-file, then core-file)" % connection.type
+            "vmatlas: gdb debugs a target of the kind '%s', and vmatlas reads only a process "
+            "on this machine or a core file" % kind
         )
-    raise gdb.GdbError(
-        "vmatlas: gdb's target is of the kind '%s', and vmatlas reads only a process on this "
-        "machine or a core file" % connection.type
-    )
+    return inferior.pid
 
 
 _ESCAPES = re.compile(r"\x1b\[[0-9;]*m")

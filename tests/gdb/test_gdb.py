@@ -240,9 +240,9 @@ class Refusals(unittest.TestCase):
             session.run("target remote | exec gdbserver - " + CHILD)
             self.assertEqual(
                 session.run("vmmap $pc"),
-                "vmatlas: gdb's target is remote (remote), and vmatlas reads the map of a process "
-                "on this machine or of a core file: run vmatlas where the process runs, or give "
-                "gdb a core file (generate-core-file, then core-file)\n")
+                "vmatlas: gdb debugs a remote target (target remote), and vmatlas reads only a "
+                "process on this machine or a core file: run vmatlas where the process runs, or "
+                "make a core file (generate-core-file) and open it (core-file)\n")
 
     def test_where_without_an_expression(self):
         with gdb_with_extension([]) as session:
@@ -342,10 +342,12 @@ class Install(unittest.TestCase):
 
 
 def built_python_module_dir():
-    """The directory of the vmatlas Python module in the build tree, or None."""
-    for path in glob.glob(os.path.join(BUILD_DIR, "**", "vmatlas*.so"), recursive=True):
-        if os.path.basename(path).startswith("vmatlas."):
-            return os.path.dirname(path)
+    """The directory from which the vmatlas Python module built in the build tree imports (an
+    extension module vmatlas.*.so, or a package vmatlas/), or None."""
+    for path in glob.glob(os.path.join(BUILD_DIR, "**", "vmatlas.*.so"), recursive=True):
+        return os.path.dirname(path)
+    for path in glob.glob(os.path.join(BUILD_DIR, "**", "vmatlas", "__init__.py"), recursive=True):
+        return os.path.dirname(os.path.dirname(path))
     return None
 
 
