@@ -56,9 +56,9 @@ def _vmatlas_target():
         return _core_file_path()
     if kind in ("remote", "extended-remote"):
         raise gdb.GdbError(
-            "vmatlas: gdb debugs a remote target (target %s), and vmatlas reads only a process "
-            "on this machine or a core file: run vmatlas where the process runs, or make a core "
-            "file (generate-core-file) and open it (core-file)" % kind
+            f"vmatlas: gdb debugs a remote target (target {kind}), and vmatlas reads only a "
+            "process on this machine or a core file: run vmatlas where the process runs, or make "
+            "a core file (generate-core-file) and open it (core-file)"
         )
     if kind is None or inferior.pid == 0:
         raise gdb.GdbError(
@@ -67,8 +67,8 @@ def _vmatlas_target():
         )
     if kind != "native":
         raise gdb.GdbError(
-            "vmatlas: gdb debugs a target of the kind '%s', and vmatlas reads only a process "
-            "on this machine or a core file" % kind
+            f"vmatlas: gdb debugs a target of the kind '{kind}', and vmatlas reads only a "
+            "process on this machine or a core file"
         )
     return inferior.pid
 
@@ -114,7 +114,7 @@ def _address_or_text(expression):
             return expression
         number = int(value)
     except gdb.MemoryError as error:
-        raise gdb.GdbError("vmatlas: cannot evaluate '%s': %s" % (expression, error))
+        raise gdb.GdbError(f"vmatlas: cannot evaluate '{expression}': {error}")
     except gdb.error:
         return expression
     # A negative number is the address with the same bits, as a cast to a pointer gives.
@@ -152,8 +152,8 @@ def _command_path():
     if on_path is not None:
         return on_path
     raise gdb.GdbError(
-        "vmatlas: no vmatlas command at %s nor on PATH: install vmatlas, or name the command "
-        "with 'set vmatlas-command PATH'" % _INSTALLED_COMMAND
+        f"vmatlas: no vmatlas command at {_INSTALLED_COMMAND} nor on PATH: install vmatlas, or "
+        "name the command with 'set vmatlas-command PATH'"
     )
 
 
@@ -180,7 +180,7 @@ def _run_command(arguments):
             errors="replace",
         )
     except OSError as error:
-        raise gdb.GdbError("vmatlas: cannot run %s: %s" % (path, error.strerror))
+        raise gdb.GdbError(f"vmatlas: cannot run {path}: {error.strerror}")
     return _Answer(finished.returncode, finished.stdout, finished.stderr)
 
 
@@ -239,7 +239,7 @@ def _show(answer):
             gdb.write(answer.errors, gdb.STDERR)
         return
     raise gdb.GdbError(
-        answer.errors.rstrip("\n") or "vmatlas: the command ended with status %d" % answer.status
+        answer.errors.rstrip("\n") or f"vmatlas: the command ended with status {answer.status}"
     )
 
 
@@ -260,12 +260,12 @@ class _Parser(argparse.ArgumentParser):
     """argparse whose mistakes are gdb errors, never an exit of gdb."""
 
     def error(self, message):
-        raise gdb.GdbError("vmatlas: %s; see 'help %s'" % (message, self.prog))
+        raise gdb.GdbError(f"vmatlas: {message}; see 'help {self.prog}'")
 
 
 def _whole_number(text):
     if not text.isdigit():
-        raise argparse.ArgumentTypeError("'%s' is not a whole number" % text)
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number")
     return int(text)
 
 
@@ -374,12 +374,12 @@ extension, else vmatlas on PATH. A path set here is always run, the module is th
 
     def get_show_string(self, value):
         if value:
-            return "The gdb command vmatlas runs %s." % value
+            return f"The gdb command vmatlas runs {value}."
         module = _python_module()
         if module is not None:
-            return "The gdb command vmatlas uses the Python module %s." % module.__file__
+            return f"The gdb command vmatlas uses the Python module {module.__file__}."
         try:
-            return "The gdb command vmatlas runs %s." % _command_path()
+            return f"The gdb command vmatlas runs {_command_path()}."
         except gdb.GdbError as error:
             return str(error)
 

@@ -47,22 +47,20 @@ class GdbSession:
     def run(self, command):
         """The text gdb writes for one command line (its errors included)."""
         self.count += 1
-        marker = "@@end %d@@" % self.count
-        # gdb's echo turns \145 into "e", so the marker is only in gdb's output.
-        self.process.stdin.write(
-            ("%s\necho %s\\n\n" % (command, marker.replace("e", "\\145", 1))).encode())
+        marker = f"@@end {self.count}@@"
+        self.process.stdin.write(f"{command}\necho {marker}\\n\n".encode())
         self.process.stdin.flush()
         wanted = (marker + "\n").encode()
         while wanted not in self.pending.replace(b"\r\n", b"\n"):
             ready, _, _ = select.select([self.output_fd], [], [], self.timeout)
             if not ready:
-                raise GdbError("gdb did not answer '%s' within %d s" % (command, self.timeout))
+                raise GdbError(f"gdb did not answer '{command}' within {self.timeout} s")
             try:
                 chunk = os.read(self.output_fd, 65536)
             except OSError:  # a pseudo-terminal whose other side closed
                 chunk = b""
             if not chunk:
-                raise GdbError("gdb exited while running '%s': %s" % (command, self.pending))
+                raise GdbError(f"gdb exited while running '{command}': {self.pending}")
             self.pending += chunk
         text = self.pending.replace(b"\r\n", b"\n") if self.terminal else self.pending
         output, self.pending = text.split(wanted, 1)
@@ -73,7 +71,7 @@ class GdbSession:
 
     def number(self, expression):
         """The value gdb gives the expression, as an unsigned number."""
-        return int(self.run('printf "%%lu\\n", (unsigned long)(%s)' % expression))
+        return int(self.run(f'printf "%lu\\n", (unsigned long)({expression})'))
 
     def close(self):
         if self.process.poll() is None:

@@ -169,7 +169,7 @@ class LiveChild(SameRowsAsTheCommand, unittest.TestCase):
 
     def test_show_names_the_command(self):
         self.assertEqual(self.session.run("show vmatlas-command"),
-                         "The gdb command vmatlas runs %s.\n" % VMATLAS)
+                         f"The gdb command vmatlas runs {VMATLAS}.\n")
 
 
 class CoreFile(SameRowsAsTheCommand, unittest.TestCase):
@@ -334,7 +334,7 @@ class Install(unittest.TestCase):
                               session.run("show vmatlas-command"))
             else:
                 self.assertEqual(session.run("show vmatlas-command"),
-                                 "The gdb command vmatlas runs %s.\n" % installed)
+                                 f"The gdb command vmatlas runs {installed}.\n")
             pid = stop_child_in_gdb(session)
             rsp = session.number("$rsp")
             self.assertEqual(session.run("vmmap $rsp"),
@@ -361,7 +361,7 @@ class PythonModule(unittest.TestCase):
             raise unittest.SkipTest("the Python module vmatlas is not built")
         cls.session = GdbSession([CHILD])
         cls.addClassCleanup(cls.session.close)
-        cls.session.run("python import sys; sys.path.insert(0, %r)" % module_dir)
+        cls.session.run(f"python import sys; sys.path.insert(0, {module_dir!r})")
         if cls.session.run("python import vmatlas") != "":
             raise unittest.SkipTest("the Python module vmatlas does not import in gdb's Python")
         cls.session.run("source " + EXTENSION)
