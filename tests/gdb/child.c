@@ -1,13 +1,14 @@
 // The program the gdb tests debug. gdb stops it in stop_here(), where the tests evaluate $pc,
-// $rsp, main and &counter. With --wait it then prints "ready PID" and blocks reading its standard
-// input until that closes, so that a test can attach gdb to it.
+// $rsp, main, &counter and buffer. With --wait it then prints "ready PID" and blocks reading its
+// standard input until that closes, so that a test can attach gdb to it.
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 volatile int counter;  // a variable of the executable's data segment
+char buffer[64];       // an array, which gdb evaluates to its address
 
-__attribute__((noinline)) void stop_here(void) { counter++; }
+__attribute__((noinline)) void stop_here(void) { buffer[counter++] = 1; }
 
 int main(int argc, char** argv) {
     stop_here();

@@ -96,6 +96,14 @@ class SameRowsAsTheCommand:
         main = self.session.number("&main")
         self.assertSameMap("vmmap main", self.target, hex(main))
 
+    def test_an_array_is_its_address(self):
+        buffer = self.session.number("&buffer")
+        self.assertSameMap("vmmap *&buffer", self.target, hex(buffer))
+
+    def test_a_negative_number_is_the_address_with_the_same_bits(self):
+        shown = self.assertSameMap("vmmap -- -1", self.target, "0xffffffffffffffff")
+        self.assertTrue(shown.endswith("vmatlas: no mapping contains 0xffffffffffffffff\n"))
+
     def test_text_that_is_no_expression_is_a_text_filter(self):
         shown = self.assertSameMap("vmmap libc", self.target, "libc")
         self.assertIn("libc.so.6", shown)
