@@ -8,7 +8,9 @@
 volatile int counter;  // a variable of the executable's data segment
 char buffer[64];       // an array, which gdb evaluates to its address
 
-__attribute__((noinline)) void stop_here(void) { buffer[counter++] = 1; }
+__attribute__((noinline)) void stop_here(void) {
+    buffer[counter++] = 1;
+}
 
 int main(int argc, char** argv) {
     stop_here();
