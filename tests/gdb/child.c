@@ -1,8 +1,10 @@
 // The program the gdb tests debug. gdb stops it in stop_here(), where the tests evaluate $pc,
 // $rsp, main, &counter and buffer. With --wait it then prints "ready PID" and blocks reading its
-// standard input until that closes, so that a test can attach gdb to it.
+// standard input until that closes, so that a test can attach gdb to it (which Yama's
+// ptrace_scope 1 then allows: the child names any process its tracer).
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 volatile int counter;  // a variable of the executable's data segment
@@ -15,6 +17,7 @@ __attribute__((noinline)) void stop_here(void) {
 int main(int argc, char** argv) {
     stop_here();
     if (argc > 1 && strcmp(argv[1], "--wait") == 0) {
+        prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
         printf("ready %d\n", (int)getpid());
         fflush(stdout);
         char byte;

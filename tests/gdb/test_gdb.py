@@ -203,11 +203,25 @@ class CoreFile(SameRowsAsTheCommand, unittest.TestCase):
             self.assertTrue(shown.startswith("vmatlas: "))
 
 
+def yama_ptrace_scope():
+    """Yama's ptrace_scope (0 without Yama): 1 lets a process name its tracer, which the child
+    does; 2 lets only root attach; 3 lets nobody."""
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as scope:
+            return int(scope.read())
+    except FileNotFoundError:
+        return 0
+
+
 class Attached(SameRowsAsTheCommand, unittest.TestCase):
     """A process the test started, to which gdb attaches (gdb -p PID): its PID is the target."""
 
     @classmethod
     def setUpClass(cls):
+        scope = yama_ptrace_scope()
+        if scope == 3 or (scope == 2 and os.geteuid() != 0):
+            raise unittest.SkipTest(f"Yama's ptrace_scope is {scope}: gdb may not attach "
+                                    "to a process it did not start")
         cls.child = subprocess.Popen([CHILD, "--wait"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         cls.addClassCleanup(cls.stop_child)
