@@ -9,8 +9,11 @@ commands the process gdb debugs stays as gdb left it, so a test can read it too.
 import os
 import pty
 import select
+import shutil
 import subprocess
 
+# gdb as the tests' own PATH finds it: a session may be given a PATH of its own.
+GDB = shutil.which("gdb")
 
 STYLE_RESET = b"\x1b[m"
 
@@ -27,7 +30,7 @@ class GdbSession:
         self.count = 0
         environment = dict(os.environ if env is None else env)
         environment["DEBUGINFOD_URLS"] = ""
-        command = ["gdb", "-nx", "-q", "-iex", "set debuginfod enabled off",
+        command = [GDB, "-nx", "-q", "-iex", "set debuginfod enabled off",
                    "-ex", "set prompt", "-ex", "set confirm off", "-ex", "set pagination off",
                    "-ex", "set height 0", "-ex", "set width 0"] + list(arguments)
         if terminal:

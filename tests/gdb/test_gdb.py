@@ -335,32 +335,68 @@ class Colour(unittest.TestCase):
         self.assertEqual(session.run("vmmap $rsp"), vmatlas("--color=never", pid, rsp))
 
 
-class Install(unittest.TestCase):
-    """Installed with cmake --install, the extension finds the command installed next to it."""
+class FindingTheCommand(unittest.TestCase):
+    """With no vmatlas-command set: the command installed next to the extension, else the one on
+    PATH, else a sentence. Each session's PATH holds no other vmatlas."""
 
-    def test_the_installed_extension_runs_the_installed_command(self):
-        prefix = os.path.join(scratch_directory(self.addCleanup), "prefix")
+    def setUp(self):
+        self.scratch = scratch_directory(self.addCleanup)
+        self.empty_dir = os.path.join(self.scratch, "empty")
+        os.mkdir(self.empty_dir)
+
+    def session_with(self, extension, path):
+        session = GdbSession([CHILD], env=dict(os.environ, PATH=path))
+        self.addCleanup(session.close)
+        if session.run("python import vmatlas") == "":
+            self.skipTest("a Python module vmatlas imports in gdb's Python, and would be used")
+        self.assertEqual(session.run("source " + extension), "")
+        return session
+
+    def extension_not_installed(self):
+        """A copy of the extension in PREFIX/share/vmatlas/gdb/ with no PREFIX/bin/vmatlas."""
+        directory = os.path.join(self.scratch, "share", "vmatlas", "gdb")
+        os.makedirs(directory)
+        return shutil.copy(EXTENSION, directory)
+
+    def assertMapShown(self, session):
+        pid = stop_child_in_gdb(session)
+        rsp = session.number("$rsp")
+        self.assertEqual(session.run("vmmap $rsp"), vmatlas("--color=never", str(pid), hex(rsp)))
+
+    def test_the_command_installed_next_to_the_extension(self):
+        prefix = os.path.join(self.scratch, "prefix")
         install = subprocess.run([CMAKE, "--install", BUILD_DIR, "--prefix", prefix],
                                  capture_output=True, text=True)
         self.assertEqual(install.returncode, 0, install.stdout + install.stderr)
         extension = os.path.join(prefix, "share", "vmatlas", "gdb", "vmatlas_gdb.py")
         installed = os.path.join(prefix, "bin", "vmatlas")
         module_dir = os.path.join(prefix, "lib", "python3", "dist-packages")
+        session = self.session_with(extension, self.empty_dir)
+        if glob.glob(os.path.join(module_dir, "vmatlas*")):
+            self.assertIn("uses the Python module " + module_dir,
+                          session.run("show vmatlas-command"))
+        else:
+            self.assertEqual(session.run("show vmatlas-command"),
+                             f"The gdb command vmatlas runs {installed}.\n")
+        self.assertMapShown(session)
 
-        # No vmatlas on PATH: only the one next to the extension can be found.
-        environment = dict(os.environ, PATH="/usr/bin:/bin")
-        with GdbSession([CHILD], env=environment) as session:
-            self.assertEqual(session.run("source " + extension), "")
-            if glob.glob(os.path.join(module_dir, "vmatlas*")):
-                self.assertIn("uses the Python module " + module_dir,
-                              session.run("show vmatlas-command"))
-            else:
-                self.assertEqual(session.run("show vmatlas-command"),
-                                 f"The gdb command vmatlas runs {installed}.\n")
-            pid = stop_child_in_gdb(session)
-            rsp = session.number("$rsp")
-            self.assertEqual(session.run("vmmap $rsp"),
-                             vmatlas("--color=never", str(pid), hex(rsp)))
+    def test_else_the_command_on_path(self):
+        bin_dir = os.path.join(self.scratch, "elsewhere")
+        os.mkdir(bin_dir)
+        os.symlink(VMATLAS, os.path.join(bin_dir, "vmatlas"))
+        session = self.session_with(self.extension_not_installed(),
+                                    self.empty_dir + os.pathsep + bin_dir)
+        self.assertEqual(session.run("show vmatlas-command"),
+                         f"The gdb command vmatlas runs {bin_dir}/vmatlas.\n")
+        self.assertMapShown(session)
+
+    def test_else_a_sentence(self):
+        session = self.session_with(self.extension_not_installed(), self.empty_dir)
+        sentence = (f"vmatlas: no vmatlas command at {self.scratch}/bin/vmatlas nor on PATH: "
+                    "install vmatlas, or name the command with 'set vmatlas-command PATH'\n")
+        self.assertEqual(session.run("show vmatlas-command"), sentence)
+        stop_child_in_gdb(session)
+        self.assertEqual(session.run("vmmap"), sentence)
 
 
 def built_python_module_dir():
