@@ -204,10 +204,14 @@ def _render_map(target, filter_text, options, color):
     is there, else from the command. The context counts the user did not give are left to
     vmatlas, whose defaults depend on what the filter turns out to be."""
     module = _python_module()
-    if module is None:
-        arguments = ["map"] + _map_arguments(options, color) + ["--", str(target)]
-        return _run_command(arguments + ([filter_text] if filter_text is not None else []))
+    if module is not None:
+        return _render_with_module(module, target, filter_text, options, color)
+    arguments = ["map"] + _map_arguments(options, color) + ["--", str(target)]
+    return _run_command(arguments + ([filter_text] if filter_text is not None else []))
 
+
+def _render_with_module(module, target, filter_text, options, color):
+    """What _render_map gives, from the Python module: Map.render is the command's table."""
     counts = {}
     before = options.before if options.before is not None else options.context
     after = options.after if options.after is not None else options.context
@@ -225,8 +229,14 @@ def _render_map(target, filter_text, options, color):
             **counts,
         )
     except module.Error as error:
-        return _Answer(error.status, "", str(error) + "\n")
+        said = list(getattr(error, "warnings", ())) + [str(error)]
+        return _Answer(error.status, "", "".join(_as_said(line) for line in said))
     return _Answer(0, text, "")
+
+
+def _as_said(sentence):
+    """A sentence of the module as the command writes it on its standard error."""
+    return (sentence if sentence.startswith("vmatlas: ") else "vmatlas: " + sentence) + "\n"
 
 
 def _show(answer):
