@@ -274,6 +274,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _whole_number(text):
+    """A count of rows: digits only, so that -1 is refused rather than read as an option."""
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number")
     return int(text)
@@ -289,16 +290,17 @@ the address it gives is marked, with the offset into it, between rows of context
 unless -A, -B or -C say otherwise). A FILTER gdb cannot evaluate to a number or a pointer is text:
 the rows whose file or name contain it (libc, [heap]), or a symbol or name vmatlas knows.
 
-  -w, --writable     writable mappings only
-  -x, --executable   executable mappings only
-  -A, --lines-after N    rows of context after each match
-  -B, --lines-before N   rows of context before each match
-  -C, --context N        rows of context around each match
-  --gaps             the layout: runs of adjacent mappings, guards, holes, totals
+  -w, --writable          writable mappings only
+  -x, --executable        executable mappings only
+  -A, --lines-after N     rows of context after each match
+  -B, --lines-before N    rows of context before each match
+  -C, --context N         rows of context around each match
+  --gaps                  the layout: runs of adjacent mappings, guards, holes, totals
 
 The map is that of the live process (started by gdb or attached to) or of the core file gdb has
-open. Colours follow 'set style enabled'. The vmatlas command run is set with
-'set vmatlas-command PATH'. See also 'help vmatlas where'."""
+open. Colours follow 'set style enabled'. vmmap is this command too, unless another vmmap
+(pwndbg's, GEF's) was defined first. 'show vmatlas-command' says which vmatlas draws the map.
+See also 'help vmatlas where'."""
 
     def __init__(self):
         super().__init__("vmatlas", gdb.COMMAND_STATUS, gdb.COMPLETE_EXPRESSION, True)
@@ -333,9 +335,9 @@ evaluate to a number or a pointer is given to vmatlas as it is written (libc.so.
 One address is a block of 'field value' lines, several are a line each of key=value pairs.
 
   --oneline, --block, --json, --csv   the output form
-  --fields KEYS      only these fields, in this order ('shell vmatlas where --help' lists them)
-  -C, --demangle     C++ names demangled
-  --no-lines         no source lines (DWARF is not read)
+  --fields KEYS       only these fields, in this order ('shell vmatlas where --help' lists them)
+  -C, --demangle      C++ names demangled
+  --no-lines          no source lines (DWARF is not read)
 
 This runs the vmatlas command on the process or core file gdb is debugging."""
 
@@ -370,8 +372,8 @@ This runs the vmatlas command on the process or core file gdb is debugging."""
 
 class VmatlasCommandParameter(gdb.Parameter):
     """The vmatlas command that the gdb commands vmatlas, vmmap and vmatlas where run. Empty (the
-default): the Python module vmatlas when it imports, else PREFIX/bin/vmatlas next to this
-extension, else vmatlas on PATH. A path set here is always run, the module is then not used."""
+default): PREFIX/bin/vmatlas next to this extension, else vmatlas on PATH; vmatlas and vmmap
+then use the Python module vmatlas instead when it imports. A path set here is always run."""
 
     set_doc = "Set the vmatlas command that the gdb command vmatlas runs."
     show_doc = "Show the vmatlas command that the gdb command vmatlas runs."
@@ -401,8 +403,9 @@ def _defined_commands(prefix):
 
 def _is_our_vmmap():
     """Whether vmmap is the alias this file made when it was sourced before."""
+    # gdb's help of a command begins with its name and its aliases: "vmatlas, vmmap".
     first_line = gdb.execute("help vmmap", to_string=True).split("\n", 1)[0]
-    return first_line.replace(" ", "").split(",")[:1] == ["vmatlas"]
+    return first_line.split(",")[0].strip() == "vmatlas"
 
 
 def _register():
