@@ -62,7 +62,11 @@ def scratch_directory(add_cleanup):
 
 class SameRowsAsTheCommand:
     """What every kind of target shows the same in gdb and from the command. A class that uses
-    it sets cls.session (gdb stopped in stop_here, or in read() when attached) and cls.target."""
+    it sets cls.session (gdb stopped in stop_here, or in read() when attached) and cls.target.
+    The stack pointer's name and the width of an address are x86-64's unless it says others."""
+
+    sp = "$rsp"
+    address_bits = 64
 
     def assertSameAsCommand(self, gdb_command, *arguments):
         """gdb_command shows what `vmatlas ARGUMENTS` prints."""
@@ -75,8 +79,8 @@ class SameRowsAsTheCommand:
         return self.assertSameAsCommand(gdb_command, "--color=never", *arguments)
 
     def test_stack_pointer(self):
-        rsp = self.session.number("$rsp")
-        shown = self.assertSameMap("vmmap $rsp", self.target, hex(rsp))
+        sp = self.session.number(self.sp)
+        shown = self.assertSameMap(f"vmmap {self.sp}", self.target, hex(sp))
         self.assertIn("[stack]", shown)
 
     def test_program_counter(self):
@@ -84,8 +88,8 @@ class SameRowsAsTheCommand:
         self.assertSameMap("vmmap $pc", self.target, hex(pc))
 
     def test_an_expression_with_blanks_is_one_filter(self):
-        rsp = self.session.number("$rsp")
-        self.assertSameMap("vmmap $rsp + 8", self.target, hex(rsp + 8))
+        sp = self.session.number(self.sp)
+        self.assertSameMap(f"vmmap {self.sp} + 8", self.target, hex(sp + 8))
 
     def test_a_convenience_variable_is_its_value(self):
         self.session.run("set $spot = (char *) &counter")
@@ -101,8 +105,9 @@ class SameRowsAsTheCommand:
         self.assertSameMap("vmmap *&buffer", self.target, hex(buffer))
 
     def test_a_negative_number_is_the_address_with_the_same_bits(self):
-        shown = self.assertSameMap("vmmap -- -1", self.target, "0xffffffffffffffff")
-        self.assertTrue(shown.endswith("vmatlas: no mapping contains 0xffffffffffffffff\n"))
+        all_ones = hex((1 << self.address_bits) - 1)
+        shown = self.assertSameMap("vmmap -- -1", self.target, all_ones)
+        self.assertTrue(shown.endswith(f"vmatlas: no mapping contains {all_ones}\n"))
 
     def test_text_that_is_no_expression_is_a_text_filter(self):
         shown = self.assertSameMap("vmmap libc", self.target, "libc")
@@ -120,16 +125,16 @@ class SameRowsAsTheCommand:
         self.assertSameMap("vmmap -w -C 3 $pc", self.target, "-w", "-C", "3", hex(pc))
 
     def test_context_before_and_after(self):
-        rsp = self.session.number("$rsp")
-        self.assertSameMap("vmmap -B 0 $rsp -A 2", self.target, "-B", "0", "-A", "2",
-                                 hex(rsp))
+        sp = self.session.number(self.sp)
+        self.assertSameMap(f"vmmap -B 0 {self.sp} -A 2", self.target, "-B", "0", "-A", "2",
+                           hex(sp))
 
     def test_gaps(self):
         self.assertSameMap("vmmap --gaps", self.target, "--gaps")
 
     def test_gaps_around_an_address(self):
-        rsp = self.session.number("$rsp")
-        self.assertSameMap("vmmap --gaps $rsp", self.target, "--gaps", hex(rsp))
+        sp = self.session.number(self.sp)
+        self.assertSameMap(f"vmmap --gaps {self.sp}", self.target, "--gaps", hex(sp))
 
     def test_the_whole_map(self):
         self.assertSameMap("vmatlas", self.target)
@@ -140,10 +145,10 @@ class SameRowsAsTheCommand:
         self.assertRegex(shown, r"(?m)^Symbol +main$")
 
     def test_where_several_addresses_and_a_text(self):
-        pc, rsp = self.session.number("$pc"), self.session.number("$rsp")
+        pc, sp = self.session.number("$pc"), self.session.number(self.sp)
         self.assertSameAsCommand(
-            "vmatlas where --fields pc,name,symbol $pc '$rsp + 16' libc.so.6+0x1000",
-            "where", "--fields", "pc,name,symbol", self.target, hex(pc), hex(rsp + 16),
+            f"vmatlas where --fields pc,name,symbol $pc '{self.sp} + 16' libc.so.6+0x1000",
+            "where", "--fields", "pc,name,symbol", self.target, hex(pc), hex(sp + 16),
             "libc.so.6+0x1000")
 
 
@@ -158,8 +163,7 @@ class LiveChild(SameRowsAsTheCommand, unittest.TestCase):
 
     def test_style_off_is_no_colour(self):
         self.session.run("set style enabled off")
-        shown = self.assertSameMap("vmmap $rsp", self.target,
-                                         hex(self.session.number("$rsp")))
+        shown = self.assertSameMap("vmmap $rsp", self.target, hex(self.session.number("$rsp")))
         self.assertNotIn("\x1b", shown)
 
     def test_memory_gdb_cannot_read_is_an_error(self):
@@ -236,6 +240,30 @@ class Attached(SameRowsAsTheCommand, unittest.TestCase):
         cls.child.stdin.close()
         cls.child.wait(timeout=30)
         cls.child.stdout.close()
+
+
+class LiveChild32(SameRowsAsTheCommand, unittest.TestCase):
+    """child.c built with cc -m32 and stopped by gdb: addresses are 32 bits wide."""
+
+    sp = "$esp"
+    address_bits = 32
+
+    @classmethod
+    def setUpClass(cls):
+        child32 = os.path.join(scratch_directory(cls.addClassCleanup), "child32")
+        cc = subprocess.run(["/usr/bin/cc", "-m32", "-O0", "-g", "-o", child32,
+                             os.path.join(SOURCE_DIR, "tests", "gdb", "child.c")],
+                            capture_output=True, text=True)
+        if cc.returncode != 0:
+            raise unittest.SkipTest("this machine cannot build 32-bit programs (gcc-multilib): "
+                                    + cc.stderr)
+        try:
+            subprocess.run([child32], check=True)
+        except OSError as error:  # a kernel without IA-32 emulation refuses to run it
+            raise unittest.SkipTest(f"this kernel does not run 32-bit programs: {error}")
+        cls.session = gdb_with_extension([child32])
+        cls.addClassCleanup(cls.session.close)
+        cls.target = str(stop_child_in_gdb(cls.session))
 
 
 class Refusals(unittest.TestCase):
