@@ -37,12 +37,11 @@ def vmatlas(*arguments):
     return done.stdout + done.stderr
 
 
-def gdb_with_extension(arguments, command=VMATLAS, **options):
-    """A gdb session with the extension loaded and, unless command is None, the command set."""
+def gdb_with_extension(arguments, **options):
+    """A gdb session with the extension loaded and set to run the command of this build."""
     session = GdbSession(arguments, **options)
     session.run("source " + EXTENSION)
-    if command is not None:
-        session.run("set vmatlas-command " + command)
+    session.run("set vmatlas-command " + VMATLAS)
     return session
 
 
@@ -161,8 +160,9 @@ class LiveChild(SameRowsAsTheCommand, unittest.TestCase):
         cls.addClassCleanup(cls.session.close)
         cls.target = str(stop_child_in_gdb(cls.session))
 
-    def test_style_off_is_no_colour(self):
-        self.session.run("set style enabled off")
+    def test_output_to_a_pipe_is_not_coloured(self):
+        self.assertEqual(self.session.run("show style enabled"),
+                         "CLI output styling is enabled.\n")
         shown = self.assertSameMap("vmmap $rsp", self.target, hex(self.session.number("$rsp")))
         self.assertNotIn("\x1b", shown)
 
