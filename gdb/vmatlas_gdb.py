@@ -33,12 +33,15 @@ import sys
 import gdb
 
 # This file lies in PREFIX/share/vmatlas/gdb/ once installed; the command and the module are found
-# from there. __file__ is only defined while gdb runs this file, so both are computed now.
+# from there (a symbolic link to it is followed). __file__ is only defined while gdb runs this
+# file, so both are computed now.
 _EXTENSION_DIR = os.path.dirname(os.path.realpath(__file__))
 _PREFIX = os.path.normpath(os.path.join(_EXTENSION_DIR, "..", "..", ".."))
 _INSTALLED_COMMAND = os.path.join(_PREFIX, "bin", "vmatlas")
 _INSTALLED_MODULE_DIR = os.path.join(_PREFIX, "lib", "python3", "dist-packages")
 
+# The Python module installed with the extension imports in gdb's Python too, whatever prefix
+# they were installed under.
 if os.path.isdir(_INSTALLED_MODULE_DIR) and _INSTALLED_MODULE_DIR not in sys.path:
     sys.path.append(_INSTALLED_MODULE_DIR)
 
