@@ -41,9 +41,10 @@ _INSTALLED_COMMAND = os.path.join(_PREFIX, "bin", "vmatlas")
 _INSTALLED_MODULE_DIR = os.path.join(_PREFIX, "lib", "python3", "dist-packages")
 
 # The Python module installed with the extension imports in gdb's Python too, whatever prefix
-# they were installed under.
+# they were installed under, and before another vmatlas module, as the command next to the
+# extension is run before one on PATH.
 if os.path.isdir(_INSTALLED_MODULE_DIR) and _INSTALLED_MODULE_DIR not in sys.path:
-    sys.path.append(_INSTALLED_MODULE_DIR)
+    sys.path.insert(0, _INSTALLED_MODULE_DIR)
 
 
 # --- What gdb is debugging -------------------------------------------------------------------
