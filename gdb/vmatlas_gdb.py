@@ -33,17 +33,24 @@ import sys
 import gdb
 
 # This file lies in PREFIX/share/vmatlas/gdb/ once installed; the command and the module are found
-# from there (a symbolic link to it is followed). __file__ is only defined while gdb runs this
-# file, so both are computed now.
+# from there (a symbolic link to it is followed). Elsewhere (a source tree) there is no PREFIX.
+# __file__ is only defined while gdb runs this file, so this is computed now.
 _EXTENSION_DIR = os.path.dirname(os.path.realpath(__file__))
-_PREFIX = os.path.normpath(os.path.join(_EXTENSION_DIR, "..", "..", ".."))
-_INSTALLED_COMMAND = os.path.join(_PREFIX, "bin", "vmatlas")
-_INSTALLED_MODULE_DIR = os.path.join(_PREFIX, "lib", "python3", "dist-packages")
+if _EXTENSION_DIR.endswith(os.path.join(os.sep, "vmatlas", "gdb")):
+    _PREFIX = os.path.normpath(os.path.join(_EXTENSION_DIR, "..", "..", ".."))
+    _INSTALLED_COMMAND = os.path.join(_PREFIX, "bin", "vmatlas")
+    _INSTALLED_MODULE_DIR = os.path.join(_PREFIX, "lib", "python3", "dist-packages")
+else:
+    _INSTALLED_COMMAND = _INSTALLED_MODULE_DIR = None
 
 # The Python module installed with the extension imports in gdb's Python too, whatever prefix
 # they were installed under, and before another vmatlas module, as the command next to the
 # extension is run before one on PATH.
-if os.path.isdir(_INSTALLED_MODULE_DIR) and _INSTALLED_MODULE_DIR not in sys.path:
+if (
+    _INSTALLED_MODULE_DIR is not None
+    and os.path.isdir(_INSTALLED_MODULE_DIR)
+    and _INSTALLED_MODULE_DIR not in sys.path
+):
     sys.path.insert(0, _INSTALLED_MODULE_DIR)
 
 
@@ -150,14 +157,16 @@ def _command_path():
     chosen = _chosen_command()
     if chosen is not None:
         return os.path.expanduser(chosen)
-    if os.path.isfile(_INSTALLED_COMMAND) and os.access(_INSTALLED_COMMAND, os.X_OK):
-        return _INSTALLED_COMMAND
+    installed = _INSTALLED_COMMAND
+    if installed is not None and os.path.isfile(installed) and os.access(installed, os.X_OK):
+        return installed
     on_path = shutil.which("vmatlas")
     if on_path is not None:
         return on_path
+    beside = f"at {installed}" if installed is not None else "installed with this extension"
     raise gdb.GdbError(
-        f"vmatlas: no vmatlas command at {_INSTALLED_COMMAND} nor on PATH: install vmatlas, or "
-        "name the command with 'set vmatlas-command PATH'"
+        f"vmatlas: no vmatlas command {beside} nor on PATH: install vmatlas, or name the command "
+        "with 'set vmatlas-command PATH'"
     )
 
 

@@ -426,6 +426,12 @@ class FindingTheCommand(unittest.TestCase):
         stop_child_in_gdb(session)
         self.assertEqual(session.run("vmmap"), sentence)
 
+    def test_from_a_source_tree_only_the_command_on_path(self):
+        session = self.session_with(EXTENSION, self.empty_dir)
+        self.assertEqual(session.run("show vmatlas-command"),
+                         "vmatlas: no vmatlas command installed with this extension nor on PATH: "
+                         "install vmatlas, or name the command with 'set vmatlas-command PATH'\n")
+
 
 def built_python_module_dir():
     """The directory from which the vmatlas Python module built in the build tree imports (an
