@@ -1,4 +1,4 @@
-"""The gdb extension (gdb/vmatlas_gdb.py) in real gdb sessions.
+"""The gdb extension (gdb/vmatlas_gdb.py) run by gdb itself.
 
 Each map the extension shows in gdb is compared, byte for byte, with what the vmatlas command
 prints for the same target (the PID gdb debugs, or the core file it opened) and the address gdb
@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import unittest
 
-from gdb_session import GdbSession
+from driven_gdb import DrivenGdb
 
 SOURCE_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 EXTENSION = os.path.join(SOURCE_DIR, "gdb", "vmatlas_gdb.py")
@@ -38,18 +38,18 @@ def vmatlas(*arguments):
 
 
 def gdb_with_extension(arguments, **options):
-    """A gdb session with the extension loaded and set to run the command of this build."""
-    session = GdbSession(arguments, **options)
-    session.run("source " + EXTENSION)
-    session.run("set vmatlas-command " + VMATLAS)
-    return session
+    """A gdb with the extension loaded and set to run the command of this build."""
+    gdb = DrivenGdb(arguments, **options)
+    gdb.run("source " + EXTENSION)
+    gdb.run("set vmatlas-command " + VMATLAS)
+    return gdb
 
 
-def stop_child_in_gdb(session):
+def stop_child_in_gdb(gdb):
     """Runs the child under gdb up to stop_here()."""
-    session.run("break stop_here")
-    session.run("run")
-    return int(session.run("python print(gdb.selected_inferior().pid)"))
+    gdb.run("break stop_here")
+    gdb.run("run")
+    return int(gdb.run("python print(gdb.selected_inferior().pid)"))
 
 
 def scratch_directory(add_cleanup):
@@ -61,7 +61,7 @@ def scratch_directory(add_cleanup):
 
 class SameRowsAsTheCommand:
     """What every kind of target shows the same in gdb and from the command. A class that uses
-    it sets cls.session (gdb stopped in stop_here, or in read() when attached) and cls.target.
+    it sets cls.gdb (gdb stopped in stop_here, or in read() when attached) and cls.target.
     The stack pointer's name and the width of an address are x86-64's unless it says others."""
 
     sp = "$rsp"
@@ -69,7 +69,7 @@ class SameRowsAsTheCommand:
 
     def assertSameAsCommand(self, gdb_command, *arguments):
         """gdb_command shows what `vmatlas ARGUMENTS` prints."""
-        shown = self.session.run(gdb_command)
+        shown = self.gdb.run(gdb_command)
         self.assertEqual(shown, vmatlas(*arguments))
         return shown
 
@@ -78,29 +78,29 @@ class SameRowsAsTheCommand:
         return self.assertSameAsCommand(gdb_command, "--color=never", *arguments)
 
     def test_stack_pointer(self):
-        sp = self.session.number(self.sp)
+        sp = self.gdb.number(self.sp)
         shown = self.assertSameMap(f"vmmap {self.sp}", self.target, hex(sp))
         self.assertIn("[stack]", shown)
 
     def test_program_counter(self):
-        pc = self.session.number("$pc")
+        pc = self.gdb.number("$pc")
         self.assertSameMap("vmmap $pc", self.target, hex(pc))
 
     def test_an_expression_with_blanks_is_one_filter(self):
-        sp = self.session.number(self.sp)
+        sp = self.gdb.number(self.sp)
         self.assertSameMap(f"vmmap {self.sp} + 8", self.target, hex(sp + 8))
 
     def test_a_convenience_variable_is_its_value(self):
-        self.session.run("set $spot = (char *) &counter")
-        counter = self.session.number("&counter")
+        self.gdb.run("set $spot = (char *) &counter")
+        counter = self.gdb.number("&counter")
         self.assertSameMap("vmmap $spot", self.target, hex(counter))
 
     def test_a_function_is_its_address(self):
-        main = self.session.number("&main")
+        main = self.gdb.number("&main")
         self.assertSameMap("vmmap main", self.target, hex(main))
 
     def test_an_array_is_its_address(self):
-        buffer = self.session.number("&buffer")
+        buffer = self.gdb.number("&buffer")
         self.assertSameMap("vmmap *&buffer", self.target, hex(buffer))
 
     def test_a_negative_number_is_the_address_with_the_same_bits(self):
@@ -120,11 +120,11 @@ class SameRowsAsTheCommand:
         self.assertSameMap("vmmap -x", self.target, "-x")
 
     def test_writable_only_with_context(self):
-        pc = self.session.number("$pc")
+        pc = self.gdb.number("$pc")
         self.assertSameMap("vmmap -w -C 3 $pc", self.target, "-w", "-C", "3", hex(pc))
 
     def test_context_before_and_after(self):
-        sp = self.session.number(self.sp)
+        sp = self.gdb.number(self.sp)
         self.assertSameMap(f"vmmap -B 0 {self.sp} -A 2", self.target, "-B", "0", "-A", "2",
                            hex(sp))
 
@@ -132,19 +132,19 @@ class SameRowsAsTheCommand:
         self.assertSameMap("vmmap --gaps", self.target, "--gaps")
 
     def test_gaps_around_an_address(self):
-        sp = self.session.number(self.sp)
+        sp = self.gdb.number(self.sp)
         self.assertSameMap(f"vmmap --gaps {self.sp}", self.target, "--gaps", hex(sp))
 
     def test_the_whole_map(self):
         self.assertSameMap("vmatlas", self.target)
 
     def test_where_one_address(self):
-        main = self.session.number("&main")
+        main = self.gdb.number("&main")
         shown = self.assertSameAsCommand("vmatlas where main", "where", self.target, hex(main))
         self.assertRegex(shown, r"(?m)^Symbol +main$")
 
     def test_where_several_addresses_and_a_text(self):
-        pc, sp = self.session.number("$pc"), self.session.number(self.sp)
+        pc, sp = self.gdb.number("$pc"), self.gdb.number(self.sp)
         self.assertSameAsCommand(
             f"vmatlas where --fields pc,name,symbol $pc '{self.sp} + 16' libc.so.6+0x1000",
             "where", "--fields", "pc,name,symbol", self.target, hex(pc), hex(sp + 16),
@@ -156,31 +156,31 @@ class LiveChild(SameRowsAsTheCommand, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.session = gdb_with_extension([CHILD])
-        cls.addClassCleanup(cls.session.close)
-        cls.target = str(stop_child_in_gdb(cls.session))
+        cls.gdb = gdb_with_extension([CHILD])
+        cls.addClassCleanup(cls.gdb.close)
+        cls.target = str(stop_child_in_gdb(cls.gdb))
 
     def test_output_to_a_pipe_is_not_coloured(self):
-        self.assertEqual(self.session.run("show style enabled"),
+        self.assertEqual(self.gdb.run("show style enabled"),
                          "CLI output styling is enabled.\n")
-        shown = self.assertSameMap("vmmap $rsp", self.target, hex(self.session.number("$rsp")))
+        shown = self.assertSameMap("vmmap $rsp", self.target, hex(self.gdb.number("$rsp")))
         self.assertNotIn("\x1b", shown)
 
     def test_memory_gdb_cannot_read_is_an_error(self):
         self.assertEqual(
-            self.session.run("vmmap *(long *) 0"),
+            self.gdb.run("vmmap *(long *) 0"),
             "vmatlas: cannot evaluate '*(long *) 0': Cannot access memory at address 0x0\n")
 
     def test_a_command_that_cannot_run(self):
         try:
-            self.session.run("set vmatlas-command /nonexistent/vmatlas")
-            self.assertEqual(self.session.run("vmmap"),
+            self.gdb.run("set vmatlas-command /nonexistent/vmatlas")
+            self.assertEqual(self.gdb.run("vmmap"),
                              "vmatlas: cannot run /nonexistent/vmatlas: No such file or directory\n")
         finally:
-            self.session.run("set vmatlas-command " + VMATLAS)
+            self.gdb.run("set vmatlas-command " + VMATLAS)
 
     def test_show_names_the_command(self):
-        self.assertEqual(self.session.run("show vmatlas-command"),
+        self.assertEqual(self.gdb.run("show vmatlas-command"),
                          f"The gdb command vmatlas runs {VMATLAS}.\n")
 
 
@@ -190,19 +190,19 @@ class CoreFile(SameRowsAsTheCommand, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.target = os.path.join(scratch_directory(cls.addClassCleanup), "core 1")
-        cls.session = gdb_with_extension([CHILD])
-        cls.addClassCleanup(cls.session.close)
-        stop_child_in_gdb(cls.session)
-        cls.session.run("generate-core-file " + cls.target)
-        cls.session.run("kill")
-        cls.session.run("core-file " + cls.target)
+        cls.gdb = gdb_with_extension([CHILD])
+        cls.addClassCleanup(cls.gdb.close)
+        stop_child_in_gdb(cls.gdb)
+        cls.gdb.run("generate-core-file " + cls.target)
+        cls.gdb.run("kill")
+        cls.gdb.run("core-file " + cls.target)
 
     def test_a_core_file_that_is_gone_gives_the_commands_sentence(self):
         copy = self.target + " copy"
         shutil.copyfile(self.target, copy)
-        with gdb_with_extension([CHILD, copy]) as session:
+        with gdb_with_extension([CHILD, copy]) as gdb:
             os.remove(copy)
-            shown = session.run("vmmap")
+            shown = gdb.run("vmmap")
             self.assertEqual(shown, vmatlas("--color=never", copy))
             self.assertTrue(shown.startswith("vmatlas: "))
 
@@ -232,8 +232,8 @@ class Attached(SameRowsAsTheCommand, unittest.TestCase):
         ready = cls.child.stdout.readline().split()
         assert ready[0] == "ready", ready
         cls.target = ready[1]
-        cls.session = gdb_with_extension([CHILD, "-p", cls.target])
-        cls.addClassCleanup(cls.session.close)
+        cls.gdb = gdb_with_extension([CHILD, "-p", cls.target])
+        cls.addClassCleanup(cls.gdb.close)
 
     @classmethod
     def stop_child(cls):
@@ -261,58 +261,58 @@ class LiveChild32(SameRowsAsTheCommand, unittest.TestCase):
             subprocess.run([child32], check=True)
         except OSError as error:  # a kernel without IA-32 emulation refuses to run it
             raise unittest.SkipTest(f"this kernel does not run 32-bit programs: {error}")
-        cls.session = gdb_with_extension([child32])
-        cls.addClassCleanup(cls.session.close)
-        cls.target = str(stop_child_in_gdb(cls.session))
+        cls.gdb = gdb_with_extension([child32])
+        cls.addClassCleanup(cls.gdb.close)
+        cls.target = str(stop_child_in_gdb(cls.gdb))
 
 
 class Refusals(unittest.TestCase):
     """What the extension cannot do, each said in one sentence."""
 
     def test_no_program(self):
-        with gdb_with_extension([]) as session:
-            self.assertEqual(session.run("vmmap"), NO_PROCESS)
+        with gdb_with_extension([]) as gdb:
+            self.assertEqual(gdb.run("vmmap"), NO_PROCESS)
 
     def test_a_program_not_started(self):
-        with gdb_with_extension([CHILD]) as session:
-            self.assertEqual(session.run("vmmap $pc"), NO_PROCESS)
-            self.assertEqual(session.run("vmatlas where main"), NO_PROCESS)
+        with gdb_with_extension([CHILD]) as gdb:
+            self.assertEqual(gdb.run("vmmap $pc"), NO_PROCESS)
+            self.assertEqual(gdb.run("vmatlas where main"), NO_PROCESS)
 
     def test_a_program_that_has_exited(self):
-        with gdb_with_extension([CHILD]) as session:
-            self.assertIn("exited normally", session.run("run"))
-            self.assertEqual(session.run("vmmap"), NO_PROCESS)
+        with gdb_with_extension([CHILD]) as gdb:
+            self.assertIn("exited normally", gdb.run("run"))
+            self.assertEqual(gdb.run("vmmap"), NO_PROCESS)
 
     def test_a_remote_target(self):
         if shutil.which("gdbserver") is None:
             self.skipTest("gdbserver is not installed (scripts/setup.sh installs it)")
-        with gdb_with_extension([CHILD]) as session:
-            session.run("target remote | exec gdbserver - " + CHILD)
+        with gdb_with_extension([CHILD]) as gdb:
+            gdb.run("target remote | exec gdbserver - " + CHILD)
             self.assertEqual(
-                session.run("vmmap $pc"),
+                gdb.run("vmmap $pc"),
                 "vmatlas: gdb debugs a remote target (target remote), and vmatlas reads only a "
                 "process on this machine or a core file: run vmatlas where the process runs, or "
                 "make a core file (generate-core-file) and open it (core-file)\n")
 
     def test_where_without_an_expression(self):
-        with gdb_with_extension([]) as session:
-            self.assertEqual(session.run("vmatlas where"),
+        with gdb_with_extension([]) as gdb:
+            self.assertEqual(gdb.run("vmatlas where"),
                              "vmatlas: 'vmatlas where' needs an address or an expression\n")
 
     def test_a_count_that_is_no_number(self):
-        with gdb_with_extension([]) as session:
+        with gdb_with_extension([]) as gdb:
             self.assertEqual(
-                session.run("vmmap -A x $pc"),
+                gdb.run("vmmap -A x $pc"),
                 "vmatlas: argument -A/--lines-after: 'x' is not a whole number; "
                 "see 'help vmatlas'\n")
             self.assertEqual(
-                session.run("vmmap -B -1 $pc"),
+                gdb.run("vmmap -B -1 $pc"),
                 "vmatlas: argument -B/--lines-before: '-1' is not a whole number; "
                 "see 'help vmatlas'\n")
 
     def test_an_unknown_option(self):
-        with gdb_with_extension([]) as session:
-            self.assertEqual(session.run("vmmap --nope"),
+        with gdb_with_extension([]) as gdb:
+            self.assertEqual(gdb.run("vmmap --nope"),
                              "vmatlas: unrecognized arguments: --nope; see 'help vmatlas'\n")
 
 
@@ -320,65 +320,65 @@ class OtherVmmap(unittest.TestCase):
     """vmmap is an alias of vmatlas, unless another vmmap (pwndbg's, GEF's) was defined first."""
 
     def test_vmmap_is_an_alias_of_vmatlas(self):
-        with gdb_with_extension([]) as session:
-            self.assertEqual(session.run("help vmmap").split("\n")[0], "vmatlas, vmmap")
+        with gdb_with_extension([]) as gdb:
+            self.assertEqual(gdb.run("help vmmap").split("\n")[0], "vmatlas, vmmap")
 
     def test_another_vmmap_is_kept(self):
-        with GdbSession([]) as session:
-            session.run("define vmmap\necho theirs\\n\nend")
-            self.assertEqual(session.run("source " + EXTENSION),
+        with DrivenGdb([]) as gdb:
+            gdb.run("define vmmap\necho theirs\\n\nend")
+            self.assertEqual(gdb.run("source " + EXTENSION),
                              "vmatlas: another vmmap is defined and is kept; this map is 'vmatlas'\n")
-            self.assertEqual(session.run("vmmap"), "theirs\n")
-            self.assertEqual(session.run("vmatlas"), NO_PROCESS)
+            self.assertEqual(gdb.run("vmmap"), "theirs\n")
+            self.assertEqual(gdb.run("vmatlas"), NO_PROCESS)
 
     def test_sourced_twice_says_nothing_the_second_time(self):
-        with gdb_with_extension([]) as session:
-            self.assertEqual(session.run("source " + EXTENSION), "")
-            self.assertEqual(session.run("help vmmap").split("\n")[0], "vmatlas, vmmap")
+        with gdb_with_extension([]) as gdb:
+            self.assertEqual(gdb.run("source " + EXTENSION), "")
+            self.assertEqual(gdb.run("help vmmap").split("\n")[0], "vmatlas, vmmap")
 
 
 class Colour(unittest.TestCase):
     """Colours follow gdb's own: on when gdb styles its output to a terminal, off when
     `set style enabled off`, or when the terminal is dumb."""
 
-    def terminal_session(self, term):
-        session = gdb_with_extension([CHILD], terminal=True, env=dict(os.environ, TERM=term))
-        self.addCleanup(session.close)
-        pid = stop_child_in_gdb(session)
-        return session, str(pid), hex(session.number("$rsp"))
+    def terminal_gdb(self, term):
+        gdb = gdb_with_extension([CHILD], terminal=True, env=dict(os.environ, TERM=term))
+        self.addCleanup(gdb.close)
+        pid = stop_child_in_gdb(gdb)
+        return gdb, str(pid), hex(gdb.number("$rsp"))
 
     def test_a_terminal_gets_colours(self):
-        session, pid, rsp = self.terminal_session("xterm")
-        shown = session.run("vmmap $rsp")
+        gdb, pid, rsp = self.terminal_gdb("xterm")
+        shown = gdb.run("vmmap $rsp")
         self.assertEqual(shown, vmatlas("--color=always", pid, rsp))
         self.assertIn("\x1b[", shown)
 
     def test_style_off_gets_none(self):
-        session, pid, rsp = self.terminal_session("xterm")
-        session.run("set style enabled off")
-        self.assertEqual(session.run("vmmap $rsp"), vmatlas("--color=never", pid, rsp))
+        gdb, pid, rsp = self.terminal_gdb("xterm")
+        gdb.run("set style enabled off")
+        self.assertEqual(gdb.run("vmmap $rsp"), vmatlas("--color=never", pid, rsp))
 
     def test_a_dumb_terminal_gets_none(self):
-        session, pid, rsp = self.terminal_session("dumb")
-        self.assertEqual(session.run("vmmap $rsp"), vmatlas("--color=never", pid, rsp))
+        gdb, pid, rsp = self.terminal_gdb("dumb")
+        self.assertEqual(gdb.run("vmmap $rsp"), vmatlas("--color=never", pid, rsp))
 
 
 class FindingTheCommand(unittest.TestCase):
     """With no vmatlas-command set: the command installed next to the extension, else the one on
-    PATH, else a sentence. Each session's PATH holds no other vmatlas."""
+    PATH, else a sentence. Each gdb is given a PATH with no other vmatlas."""
 
     def setUp(self):
         self.scratch = scratch_directory(self.addCleanup)
         self.empty_dir = os.path.join(self.scratch, "empty")
         os.mkdir(self.empty_dir)
 
-    def session_with(self, extension, path):
-        session = GdbSession([CHILD], env=dict(os.environ, PATH=path))
-        self.addCleanup(session.close)
-        if session.run("python import vmatlas") == "":
+    def gdb_with(self, extension, path):
+        gdb = DrivenGdb([CHILD], env=dict(os.environ, PATH=path))
+        self.addCleanup(gdb.close)
+        if gdb.run("python import vmatlas") == "":
             self.skipTest("a Python module vmatlas imports in gdb's Python, and would be used")
-        self.assertEqual(session.run("source " + extension), "")
-        return session
+        self.assertEqual(gdb.run("source " + extension), "")
+        return gdb
 
     def extension_not_installed(self):
         """A copy of the extension in PREFIX/share/vmatlas/gdb/ with no PREFIX/bin/vmatlas."""
@@ -386,10 +386,10 @@ class FindingTheCommand(unittest.TestCase):
         os.makedirs(directory)
         return shutil.copy(EXTENSION, directory)
 
-    def assertMapShown(self, session):
-        pid = stop_child_in_gdb(session)
-        rsp = session.number("$rsp")
-        self.assertEqual(session.run("vmmap $rsp"), vmatlas("--color=never", str(pid), hex(rsp)))
+    def assertMapShown(self, gdb):
+        pid = stop_child_in_gdb(gdb)
+        rsp = gdb.number("$rsp")
+        self.assertEqual(gdb.run("vmmap $rsp"), vmatlas("--color=never", str(pid), hex(rsp)))
 
     def test_the_command_installed_next_to_the_extension(self):
         prefix = os.path.join(self.scratch, "prefix")
@@ -399,36 +399,36 @@ class FindingTheCommand(unittest.TestCase):
         extension = os.path.join(prefix, "share", "vmatlas", "gdb", "vmatlas_gdb.py")
         installed = os.path.join(prefix, "bin", "vmatlas")
         module_dir = os.path.join(prefix, "lib", "python3", "dist-packages")
-        session = self.session_with(extension, self.empty_dir)
+        gdb = self.gdb_with(extension, self.empty_dir)
         if glob.glob(os.path.join(module_dir, "vmatlas*")):
             self.assertIn("uses the Python module " + module_dir,
-                          session.run("show vmatlas-command"))
+                          gdb.run("show vmatlas-command"))
         else:
-            self.assertEqual(session.run("show vmatlas-command"),
+            self.assertEqual(gdb.run("show vmatlas-command"),
                              f"The gdb command vmatlas runs {installed}.\n")
-        self.assertMapShown(session)
+        self.assertMapShown(gdb)
 
     def test_else_the_command_on_path(self):
         bin_dir = os.path.join(self.scratch, "elsewhere")
         os.mkdir(bin_dir)
         os.symlink(VMATLAS, os.path.join(bin_dir, "vmatlas"))
-        session = self.session_with(self.extension_not_installed(),
+        gdb = self.gdb_with(self.extension_not_installed(),
                                     self.empty_dir + os.pathsep + bin_dir)
-        self.assertEqual(session.run("show vmatlas-command"),
+        self.assertEqual(gdb.run("show vmatlas-command"),
                          f"The gdb command vmatlas runs {bin_dir}/vmatlas.\n")
-        self.assertMapShown(session)
+        self.assertMapShown(gdb)
 
     def test_else_a_sentence(self):
-        session = self.session_with(self.extension_not_installed(), self.empty_dir)
+        gdb = self.gdb_with(self.extension_not_installed(), self.empty_dir)
         sentence = (f"vmatlas: no vmatlas command at {self.scratch}/bin/vmatlas nor on PATH: "
                     "install vmatlas, or name the command with 'set vmatlas-command PATH'\n")
-        self.assertEqual(session.run("show vmatlas-command"), sentence)
-        stop_child_in_gdb(session)
-        self.assertEqual(session.run("vmmap"), sentence)
+        self.assertEqual(gdb.run("show vmatlas-command"), sentence)
+        stop_child_in_gdb(gdb)
+        self.assertEqual(gdb.run("vmmap"), sentence)
 
     def test_from_a_source_tree_only_the_command_on_path(self):
-        session = self.session_with(EXTENSION, self.empty_dir)
-        self.assertEqual(session.run("show vmatlas-command"),
+        gdb = self.gdb_with(EXTENSION, self.empty_dir)
+        self.assertEqual(gdb.run("show vmatlas-command"),
                          "vmatlas: no vmatlas command installed with this extension nor on PATH: "
                          "install vmatlas, or name the command with 'set vmatlas-command PATH'\n")
 
@@ -451,24 +451,24 @@ class PythonModule(unittest.TestCase):
         module_dir = built_python_module_dir()
         if module_dir is None:
             raise unittest.SkipTest("the Python module vmatlas is not built")
-        cls.session = GdbSession([CHILD])
-        cls.addClassCleanup(cls.session.close)
-        cls.session.run(f"python import sys; sys.path.insert(0, {module_dir!r})")
-        if cls.session.run("python import vmatlas") != "":
+        cls.gdb = DrivenGdb([CHILD])
+        cls.addClassCleanup(cls.gdb.close)
+        cls.gdb.run(f"python import sys; sys.path.insert(0, {module_dir!r})")
+        if cls.gdb.run("python import vmatlas") != "":
             raise unittest.SkipTest("the Python module vmatlas does not import in gdb's Python")
-        cls.session.run("source " + EXTENSION)
-        cls.target = str(stop_child_in_gdb(cls.session))
+        cls.gdb.run("source " + EXTENSION)
+        cls.target = str(stop_child_in_gdb(cls.gdb))
 
     def test_show_names_the_module(self):
-        self.assertIn("uses the Python module", self.session.run("show vmatlas-command"))
+        self.assertIn("uses the Python module", self.gdb.run("show vmatlas-command"))
 
     def test_same_rows_as_the_command(self):
-        rsp = hex(self.session.number("$rsp"))
+        rsp = hex(self.gdb.number("$rsp"))
         for gdb_command, arguments in (("vmmap $rsp", [rsp]), ("vmmap libc", ["libc"]),
                                        ("vmmap -x", ["-x"]), ("vmmap --gaps", ["--gaps"]),
                                        ("vmmap -C 2 $rsp", ["-C", "2", rsp])):
             with self.subTest(gdb_command):
-                self.assertEqual(self.session.run(gdb_command),
+                self.assertEqual(self.gdb.run(gdb_command),
                                  vmatlas("--color=never", self.target, *arguments))
 
 

@@ -1,4 +1,4 @@
-"""A gdb session that a test drives one command at a time.
+"""A gdb that a test drives one command at a time.
 
 gdb reads its commands from a pipe and writes its output (standard output and error, in the
 order gdb wrote them) to a pipe or, for the colour tests, to a pseudo-terminal. After each command
@@ -12,17 +12,17 @@ import select
 import shutil
 import subprocess
 
-# gdb as the tests' own PATH finds it: a session may be given a PATH of its own.
+# gdb as the tests' own PATH finds it: a gdb may be given a PATH of its own.
 GDB = shutil.which("gdb")
 
 STYLE_RESET = b"\x1b[m"
 
 
 class GdbError(Exception):
-    """gdb did not answer as a session expects: it exited, or a command timed out."""
+    """gdb did not answer as the test expects: it exited, or a command timed out."""
 
 
-class GdbSession:
+class DrivenGdb:
     def __init__(self, arguments, *, terminal=False, env=None, timeout=60):
         """Starts gdb -nx with these arguments (a program, -p PID, ...). With terminal, gdb's
         output is a pseudo-terminal, as when a person runs it."""
