@@ -8,7 +8,7 @@ packages=(
   libfmt-dev nlohmann-json3-dev libelf-dev libdw-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev        # libFuzzer targets
-  gdb procps python3 file binutils # peers and ground truth for tests and benchmarks
+  gdb gdbserver procps python3 file binutils # peers and ground truth for tests and benchmarks
   llvm xz-utils                  # llvm-symbolizer, a peer of `where`; xz for MiniDebugInfo tests
   libc6-dbg                      # libc's lines for the `where` benchmark
   clang-format
