@@ -42,8 +42,15 @@ def load_schemas(directory):
 
 
 def validator(schema, store):
-    resolver = jsonschema.RefResolver(base_uri=schema["$id"], referrer=schema, store=store)
-    return jsonschema.Draft202012Validator(schema, resolver=resolver)
+    """A validator of schema that finds the others by their $id in store, never on the network."""
+    try:
+        from referencing import Registry, Resource
+    except ImportError:  # jsonschema before 4.18, such as Debian 12's 4.10
+        resolver = jsonschema.RefResolver(base_uri=schema["$id"], referrer=schema, store=store)
+        return jsonschema.Draft202012Validator(schema, resolver=resolver)
+    registry = Registry().with_resources(
+        (uri, Resource.from_contents(s)) for uri, s in store.items())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 def objects(value, path=()):
