@@ -12,7 +12,8 @@ namespace vmatlas {
 // The schema of each JSON document vmatlas writes, "vmatlas.<view>/<version>": the value of its
 // first key, "schema". A version holds while keys are only added; removing, renaming or retyping
 // a key takes the next one (docs/json.md). Each has its JSON Schema in
-// docs/schema/<view>.schema.json.
+// docs/schema/<view>.schema.json. A snapshot's is kSnapshotSchema (vmatlas/snapshot.hpp), beside
+// its format and version.
 namespace schema {
 inline constexpr std::string_view kMap = "vmatlas.map/1";
 inline constexpr std::string_view kGaps = "vmatlas.gaps/1";
@@ -22,7 +23,6 @@ inline constexpr std::string_view kMappings = "vmatlas.mappings/1";
 inline constexpr std::string_view kWhere = "vmatlas.where/1";
 inline constexpr std::string_view kElf = "vmatlas.elf/1";
 inline constexpr std::string_view kDiff = "vmatlas.diff/1";
-inline constexpr std::string_view kSnapshot = "vmatlas.snapshot/1";
 }  // namespace schema
 
 // Opens a document's top-level object and writes its "schema" key, the first.

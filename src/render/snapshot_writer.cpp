@@ -8,7 +8,6 @@
 
 #include "model/number_text.hpp"
 #include "model/utf8.hpp"
-#include "render/json_common.hpp"
 #include "render/json_writer.hpp"
 #include "render/safe_text.hpp"
 #include "sources/snapshot_fields.hpp"
@@ -156,9 +155,7 @@ std::string write_snapshot(const AddressSpace& space, const Annotations& notes,
     const bool with_figures = !space.figures().empty();
     std::string out;
     out.reserve(256 + space.size() * (with_figures ? 640 : 200));
-    // "schema" names the document as every JSON document of vmatlas's does; the reader goes by
-    // "format" and "version", which snapshots have held from the first.
-    out += fmt::format("{{\"schema\":\"{}\",\"format\":\"{}\",\"version\":{},\n", schema::kSnapshot,
+    out += fmt::format("{{\"schema\":\"{}\",\"format\":\"{}\",\"version\":{},\n", kSnapshotSchema,
                        kSnapshotFormat, kSnapshotVersion);
     write_source(out, space.source(), stamp);
     out += ",\n";

@@ -228,5 +228,20 @@ TEST(JsonSchemas, RegionsFile) {
     docs.check();
 }
 
+// A view's JSON given as a target is refused, saying what it is.
+TEST(JsonSchemas, AViewsJsonIsNoSnapshot) {
+    TempDir dir;
+    const std::string map = dir / "map.json";
+    const RunResult r = vmatlas({VMATLAS_GOLDEN_DIR "/layout.maps", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    write_text(map, r.out);
+    const RunResult read = vmatlas({"pmap", map});
+    EXPECT_EQ(read.status, 7);
+    EXPECT_EQ(read.out, "");
+    EXPECT_EQ(read.err, "vmatlas: " + map +
+                            ": the document: not a snapshot: its schema is \"vmatlas.map/1\", the "
+                            "JSON of a view; 'vmatlas save' writes a snapshot\n");
+}
+
 }  // namespace
 }  // namespace vmtest
