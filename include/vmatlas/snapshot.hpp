@@ -34,6 +34,9 @@ namespace vmatlas {
 
 inline constexpr std::string_view kSnapshotFormat = "vmatlas-snapshot";
 inline constexpr std::uint64_t kSnapshotVersion = 1;
+// The "schema" a snapshot starts with, as every JSON document vmatlas writes does (docs/json.md).
+// The reader goes by the format and version; a snapshot without it is read all the same.
+inline constexpr std::string_view kSnapshotSchema = "vmatlas.snapshot/1";
 
 // When and on which kernel a map was taken, for a source that does not say (SourceInfo::time
 // and ::kernel empty): the moment and the machine of the save.

@@ -279,7 +279,7 @@ void render_diff(const AddressSpace& a, const Annotations& a_notes, const Addres
 
     if (format == Format::Json) {
         JsonWriter w(out);
-        w.begin_object();
+        begin_document(w, schema::kDiff);
         json_side(w, "a", a, a_notes, options.a_snapshot);
         json_side(w, "b", b, b_notes, options.b_snapshot);
         w.key("same").boolean(c.same());

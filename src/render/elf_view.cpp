@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "render/fields.hpp"
+#include "render/json_common.hpp"
 #include "render/safe_text.hpp"
 #include "vmatlas/query.hpp"
 
@@ -214,7 +215,7 @@ void render_elf(const ElfImage& image, Format format, const Palette& palette, st
     }
     if (format == Format::Json) {
         JsonWriter w(out);
-        w.begin_object();
+        begin_document(w, schema::kElf);
         w.key("file").string(image.path);
         w.key("type").string(et_name(image.object.type));
         w.key("program_headers").begin_array();

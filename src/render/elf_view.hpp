@@ -1,10 +1,10 @@
 // The `vmatlas elf FILE` view: the program headers with their names in Solaris `elfdump -p`
 // style, then the map the file would create, printed by the default view (render_map), not by a
 // second map renderer. The program headers' text block and JSON come from one field list
-// (elf_view.cpp: kPhdrFields). JSON: {"file", "type", "program_headers", "base", "base_source",
-// "loader", "map_by", "map"} where "map" is the object `vmatlas TARGET --json` prints
-// (docs/elf.md) and "map_by" says whether its rows are the loader's pages ("segments") or the
-// allocated sections ("sections"). CSV holds the map's rows only, as the default view's CSV.
+// (elf_view.cpp: kPhdrFields). JSON: {"schema", "file", "type", "program_headers", "base",
+// "base_source", "loader", "map_by", "map"} where "map" is the object `vmatlas TARGET --json`
+// prints (docs/elf.md) and "map_by" says whether its rows are the loader's pages ("segments") or
+// the allocated sections ("sections"). CSV holds the map's rows only, as the default view's CSV.
 #pragma once
 
 #include <cstdint>

@@ -47,7 +47,7 @@ void render_gaps(const AddressSpace& space, const Annotations& notes, const GapR
                  Format format, const Palette& palette, std::string& out) {
     if (format == Format::Json) {
         JsonWriter w(out);
-        w.begin_object();
+        begin_document(w, schema::kGaps);
         json_preamble(w, space);
         w.key("gaps").begin_array();
         for (const GapEntry& e : gaps.entries) {

@@ -6,6 +6,11 @@
 
 namespace vmatlas {
 
+void begin_document(JsonWriter& w, std::string_view schema_name) {
+    w.begin_object();
+    w.key("schema").string(schema_name);
+}
+
 void json_preamble(JsonWriter& w, const AddressSpace& space) {
     const SourceInfo& src = space.source();
     w.key("source").begin_object();

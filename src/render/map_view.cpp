@@ -18,7 +18,7 @@ namespace {
 // Sections when they were asked for (-v); JSON and CSV every fact of the row.
 template <bool kCore, bool kWithSections>
 constexpr auto map_fields() {
-    std::array<MappingField, 15 + kCore + kWithSections> fields{};  // as many as add() is given
+    std::array<MappingField, 15 + kCore + 2 * kWithSections> fields{};  // as many as add() is given
     std::size_t k = 0;
     auto add = [&](std::initializer_list<MappingField> more) {
         for (const MappingField& f : more) fields[k++] = f;
@@ -26,7 +26,7 @@ constexpr auto map_fields() {
     add({kStart, kEnd, kPerms, kSize, kOffset});
     if (kCore) add({kInCore.only(kInTable)});
     add({kDev, kInode, kName, kFile});
-    if (kWithSections) add({kSections});
+    if (kWithSections) add({kSections, kSectionNames});
     add({kPath, kFileDeleted, kObject, kNameSource, kRole, kInCore.only(kInData)});
     if (k != fields.size()) throw "map_fields(): the array is not as long as the list";
     return fields;
@@ -84,7 +84,7 @@ void render_map(const AddressSpace& space, const Annotations& notes, const Selec
 
     if (format == Format::Json) {
         JsonWriter w(out);
-        w.begin_object();
+        begin_document(w, schema::kMap);
         json_preamble(w, space);
         json_filter(w, sel, filter);
         w.key("mappings").begin_array();

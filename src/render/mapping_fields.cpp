@@ -100,6 +100,11 @@ Value mapped_file(const MappingRow& r) {
     return {.s = r.scratch};
 }
 
+Value section_names(const MappingRow& r) {
+    if (r.label.source == NameSource::Layout) return {.known = false};
+    return {.s = r.notes.sections[r.i]};
+}
+
 Value thp_eligible(const MappingRow& r) {
     if (!r.figures) return {.known = false};
     return {.n = r.figures->thp_eligible};

@@ -83,6 +83,8 @@ Value mapped_file(const MappingRow& r);  // the Mapped File column
 // smaps' THPeligible and VmFlags; unknown when the target has no smaps figures.
 Value thp_eligible(const MappingRow& r);
 Value vm_flags(const MappingRow& r);
+// The ELF sections of -v, ".init .plt .text"; unknown for a row named from the layout alone.
+Value section_names(const MappingRow& r);
 
 // A smaps figure of the row; unknown when the target has none.
 template <std::uint64_t Figures::*kFigure>
@@ -122,9 +124,16 @@ inline constexpr MappingField kName = MappingField::text(
 // The file, marked when deleted; for a row without one (bss), its object's file.
 inline constexpr MappingField kFile =
     MappingField::text("File", "", mapping_values::file).only(kInTable);
-// The ELF sections the row covers (-v).
-inline constexpr MappingField kSections = MappingField::text(
-    "Sections", "sections", [](const MappingRow& r) { return Value{.s = r.notes.sections[r.i]}; });
+// The ELF sections the row covers (-v): the table's text, and in JSON and CSV the names (a JSON
+// array), unknown for a row named from the layout alone, whose object's headers were not read.
+inline constexpr MappingField kSections =
+    MappingField::text("Sections", "sections", [](const MappingRow& r) {
+        return Value{.s = r.notes.sections[r.i]};
+    }).only(kInTable);
+inline constexpr MappingField kSectionNames =
+    MappingField::text("", "sections", mapping_values::section_names)
+        .typed(Type::Words)
+        .only(kInData);
 inline constexpr MappingField kPath =
     MappingField::text("", "path", mapping_values::path).only(kInData);
 inline constexpr MappingField kFileDeleted{
@@ -147,8 +156,10 @@ inline constexpr MappingField kRole = MappingField::text("", "role", [](const Ma
 // How much of the row a core file holds; null for other targets (a stable schema for scripts).
 inline constexpr MappingField kInCore =
     MappingField::text("InCore", "in_core", mapping_values::in_core).null_when_empty();
+// Text laid out for the table ("[ text ] /usr/lib/libc.so.6"): JSON and CSV carry its facts
+// (name, name_source, path, deleted) as fields of their own.
 inline constexpr MappingField kMappedFile =
-    MappingField::text("Mapped File", "mapped_file", mapping_values::mapped_file);
+    MappingField::text("Mapped File", "", mapping_values::mapped_file).only(kInTable);
 
 // A smaps figure in K, "-" for none; added up by totals unless `total` says otherwise.
 template <std::uint64_t Figures::*kFigure>
@@ -163,7 +174,8 @@ inline constexpr MappingField kThpEligible{.header = "THPeligible",
                                            .type = Type::Bool,
                                            .spelling = Spelling::OneZero,
                                            .get = mapping_values::thp_eligible};
+// The kernel's two-letter flags: one text in the table and CSV, a JSON array of them.
 inline constexpr MappingField kVmFlags =
-    MappingField::text("VmFlags", "vm_flags", mapping_values::vm_flags).null_when_empty();
+    MappingField::text("VmFlags", "vm_flags", mapping_values::vm_flags).typed(Type::Words);
 
 }  // namespace vmatlas

@@ -21,7 +21,8 @@ constexpr MappingField kAddress =
 constexpr MappingField kKbytes = kSize.titled("Kbytes").spelled(Spelling::KiBOrDash);
 constexpr MappingField kMode = kPerms.titled("Mode");
 constexpr MappingField kEndData = kEnd.only(kInData);
-// The raw facts behind Mapped File, for scripts, last in JSON and CSV: null when empty.
+// The facts behind Mapped File, whose text is the table's alone: last in JSON and CSV, null when
+// empty.
 constexpr MappingField kRawFacts[] = {kName.null_when_empty().only(kInData), kNameSource,
                                       kPath.null_when_empty(), kFileDeleted, kInCore.only(kInData)};
 
@@ -88,12 +89,15 @@ struct PmapLayout {
     bool title;                    // the "PID: name" line first
     std::string_view total_label;  // the totals line's first cell; "" for no totals
     bool dashes;                   // a line of dashes above the totals
+    // The JSON document's "schema": every variant of pmap shares one.
+    std::string_view schema = schema::kPmap;
 };
 
 constexpr PmapLayout kPmap{"pmap", kMappingTable<kPmapFields>, false, true, " total", false};
 constexpr PmapLayout kPmapX{"pmap -x", kMappingTable<kPmapXFields>, true, true, "total Kb", true};
 constexpr PmapLayout kPmapXX{"pmap -X", kMappingTable<kPmapXXFields>, true, true, "total Kb", true};
-constexpr PmapLayout kMappings{"mappings", kMappingTable<kMappingsFields>, true, false, "", false};
+constexpr PmapLayout kMappings{
+    "mappings", kMappingTable<kMappingsFields>, true, false, "", false, schema::kMappings};
 
 // Hex digits of an address column: Solaris pads to the data model.
 int address_digits(const AddressSpace& space) {
@@ -165,7 +169,7 @@ PmapTotals add_up(const AddressSpace& space, const Annotations& notes, const Pma
 void json_view(const AddressSpace& space, const Annotations& notes, const PmapLayout& view,
                const Shown& shown, std::string& out) {
     JsonWriter w(out);
-    w.begin_object();
+    begin_document(w, view.schema);
     json_preamble(w, space);
     w.key("view").string(view.name);
     if (shown.range) {

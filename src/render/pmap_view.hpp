@@ -25,8 +25,8 @@
 //   not summed. The table's totals are the sums of the K values shown; JSON's are sums of bytes.
 // - -q drops the "PID: name" line, the column header and the totals. With colour on, rows are
 //   coloured by role and a legend line comes first, as in the default view.
-// - JSON/CSV rows hold the raw name, name source, path and deleted flag, plus "mapped_file",
-//   the table's last column exactly (after -b/-s).
+// - JSON/CSV rows hold the name, name source, path and deleted flag: the facts Mapped File is
+//   made of, not its text, so that -b and -s change the table alone.
 #pragma once
 
 #include <optional>

@@ -155,7 +155,8 @@ std::string write_snapshot(const AddressSpace& space, const Annotations& notes,
     const bool with_figures = !space.figures().empty();
     std::string out;
     out.reserve(256 + space.size() * (with_figures ? 640 : 200));
-    out += fmt::format("{{\"format\":\"{}\",\"version\":{},\n", kSnapshotFormat, kSnapshotVersion);
+    out += fmt::format("{{\"schema\":\"{}\",\"format\":\"{}\",\"version\":{},\n", kSnapshotSchema,
+                       kSnapshotFormat, kSnapshotVersion);
     write_source(out, space.source(), stamp);
     out += ",\n";
     write_account(out, space);

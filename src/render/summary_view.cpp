@@ -99,7 +99,7 @@ void render_summary(const AddressSpace& space, const Annotations& notes, const S
 
     if (format == Format::Json) {
         JsonWriter w(out);
-        w.begin_object();
+        begin_document(w, schema::kSummary);
         json_preamble(w, space);
         w.key("by_kind").begin_array();
         for (const SummaryRow& r : kinds) json_line(w, kKindFields, r);

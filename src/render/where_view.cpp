@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "render/fields.hpp"
-#include "render/json_writer.hpp"
+#include "render/json_common.hpp"
 #include "render/model_reads.hpp"
 
 namespace vmatlas {
@@ -246,8 +246,11 @@ Result<WhereView> WhereView::make(const NamedMap& map, const WhereViewOptions& o
     impl->style.unknown = options.style == WhereStyle::Block ? "?" : "(unknown)";
     const bool data = options.style == WhereStyle::Json || options.style == WhereStyle::Csv;
     if (options.fields.empty()) {
-        for (const WhereField& f : kFields)
+        for (const WhereField& f : kFields) {
+            // JSON holds the inlined calls as "frames", the data the text of "inlined" is made of.
+            if (options.style == WhereStyle::Json && f.key == "inlined") continue;
             if (data ? f.in_data() : f.in_table()) impl->fields.push_back(f);
+        }
         return WhereView(std::move(impl));
     }
     impl->chosen = true;
@@ -316,7 +319,7 @@ void WhereView::Impl::write(const WhereRow& row, std::string& out) {
     switch (options.style) {
         case WhereStyle::Json: {
             JsonWriter w(out);
-            w.begin_object();
+            begin_document(w, schema::kWhere);
             json_fields(w, fields, row);
             // The frames, innermost first: the chain addr2line -fi prints.
             if (!chosen) {

@@ -87,9 +87,9 @@ struct Row {
 };
 
 // The top-level members a snapshot has; any other is not read, nor kept while parsing.
-constexpr std::string_view kTopKeys[] = {"format",   "version",  "source", "account",
-                                         "figures",  "sections", "facts",  "diagnostics",
-                                         "warnings", "rows"};
+constexpr std::string_view kTopKeys[] = {"schema",      "format",   "version",  "source",
+                                         "account",     "figures",  "sections", "facts",
+                                         "diagnostics", "warnings", "rows"};
 
 // Thrown by the parse callback to end the parse at the first problem it finds.
 struct StopParse {};
@@ -556,6 +556,15 @@ Result<Target> Reader::read(const Parse& parse) {
     }
     const json& doc = top_;
 
+    // Another JSON document of vmatlas's, a view's --json, says what it is by its schema.
+    const auto schema = doc.find("schema");
+    if (schema != doc.end() && schema->is_string() && !doc.contains("format") &&
+        schema->get_ref<const std::string&>() != kSnapshotSchema) {
+        fail(root, fmt::format("not a snapshot: its schema is {}, the JSON of a view; "
+                               "'vmatlas save' writes a snapshot",
+                               describe(*schema)));
+        return *error_;
+    }
     std::string format;
     if (!text(doc, root, "format", format)) return *error_;
     if (format != kSnapshotFormat) {

@@ -96,7 +96,8 @@ TEST_P(SnapshotViews, AreTheViewsOfTheSavedFile) {
 TEST_P(SnapshotViews, SavingTheSnapshotGivesTheSameBytes) {
     const RunResult first = save(GetParam());
     ASSERT_TRUE(first.status == 0 || first.status == 9) << first.err;
-    ASSERT_TRUE(first.out.starts_with("{\"format\":\"vmatlas-snapshot\",\"version\":1,\n"));
+    ASSERT_TRUE(first.out.starts_with(
+        "{\"schema\":\"vmatlas.snapshot/1\",\"format\":\"vmatlas-snapshot\",\"version\":1,\n"));
     TempDir dir;
     write_text(dir / "first.json", first.out);
     const RunResult again = save(dir / "first.json");
@@ -139,7 +140,9 @@ TEST(SnapshotSave, OutputFileReplacesAnOldOneWhole) {
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "");
     const std::string text = slurp(out);
-    EXPECT_TRUE(text.starts_with("{\"format\":\"vmatlas-snapshot\"")) << text.substr(0, 100);
+    EXPECT_TRUE(
+        text.starts_with("{\"schema\":\"vmatlas.snapshot/1\",\"format\":\"vmatlas-snapshot\""))
+        << text.substr(0, 100);
     EXPECT_TRUE(text.ends_with("]}\n"));
     EXPECT_FALSE(fs::exists(out + ".tmp"));
     // The same bytes as on stdout, but for the time of the save (to the second).

@@ -66,6 +66,10 @@ std::vector<Case> cases() {
         {"OtherFormat", [] { return edit([](Json& d) { d["format"] = "other"; }); },
          "format: not \"vmatlas-snapshot\": this is not a vmatlas snapshot (found \"other\")"},
         {"NoFormat", [] { return std::string("{\"version\": 1}"); }, "format: missing"},
+        {"ViewJson",
+         [] { return std::string("{\"schema\":\"vmatlas.map/1\",\"source\":{},\"mappings\":[]}"); },
+         "the document: not a snapshot: its schema is \"vmatlas.map/1\", the JSON of a view; "
+         "'vmatlas save' writes a snapshot"},
         {"Version2", [] { return edit([](Json& d) { d["version"] = 2; }); },
          "version: version 2 is not supported: this vmatlas reads version 1",
          ErrorKind::Unsupported},

@@ -120,9 +120,10 @@ TEST(SnapshotFormat, IsJsonWithTheDocumentedKeys) {
         nlohmann::ordered_json::parse(write_snapshot(a.space, a.notes, a.facts, kStamp));
     std::vector<std::string> keys;
     for (const auto& [k, v] : doc.items()) keys.push_back(k);
-    EXPECT_EQ(keys,
-              (std::vector<std::string>{"format", "version", "source", "account", "figures",
-                                        "sections", "facts", "diagnostics", "warnings", "rows"}));
+    EXPECT_EQ(keys, (std::vector<std::string>{"schema", "format", "version", "source", "account",
+                                              "figures", "sections", "facts", "diagnostics",
+                                              "warnings", "rows"}));
+    EXPECT_EQ(doc["schema"], "vmatlas.snapshot/1");
     EXPECT_EQ(doc["format"], "vmatlas-snapshot");
     EXPECT_EQ(doc["version"], 1);
     // The source did not say when or where: the stamp does.
