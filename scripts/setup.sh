@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev        # libFuzzer targets
   gdb procps python3 file binutils # peers and ground truth for tests and benchmarks
+  python3-dev                    # the Python module (with pybind11-dev)
   llvm xz-utils                  # llvm-symbolizer, a peer of `where`; xz for MiniDebugInfo tests
   libc6-dbg                      # libc's lines for the `where` benchmark
   clang-format
