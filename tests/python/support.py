@@ -133,6 +133,14 @@ class Demo:
                 return str(entry)
         return None
 
+    def gcore(self) -> Optional[str]:
+        """gdb's core of it (gcore), or None when gcore could not make one."""
+        prefix = os.path.join(self.dir.name, "gcore")
+        made = subprocess.run(["gcore", "-o", prefix, str(self.pid)], capture_output=True,
+                              timeout=120)
+        path = f"{prefix}.{self.pid}"
+        return path if made.returncode == 0 and os.path.exists(path) else None
+
     def close(self) -> None:
         if self.proc.poll() is None:
             if self.stopped:
