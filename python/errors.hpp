@@ -10,7 +10,7 @@
 
 #include <pybind11/pybind11.h>
 
-#include "vmatlas/exit_status.hpp"
+#include "vmatlas/exit_statuses.hpp"
 #include "vmatlas/result.hpp"
 
 namespace vmatlas::python {

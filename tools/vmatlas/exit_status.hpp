@@ -1,11 +1,11 @@
 // The one place that turns library errors into a sentence on stderr, with the exit status for it
-// (vmatlas/exit_status.hpp, documented in README.md and docs/exit-status.md).
+// (vmatlas/exit_statuses.hpp, documented in README.md and docs/exit-status.md).
 #pragma once
 
 #include <string>
 
 #include "vmatlas/address_space.hpp"
-#include "vmatlas/exit_status.hpp"
+#include "vmatlas/exit_statuses.hpp"
 #include "vmatlas/result.hpp"
 
 namespace vmatlas::cli {
