@@ -73,7 +73,7 @@ std::string Map::render(std::optional<std::string> filter, bool writable, bool e
                                      .before = before,
                                      .after = after,
                                      .gaps = gaps};
-    if (const auto mistake = check(request)) raise(*mistake);
+    if (const auto mistake = check_request(request)) raise(*mistake);
     std::string out;
     py::gil_scoped_release unlocked;
     // A filter that matches nothing: the command says so on stderr and exits 1; its standard

@@ -9,7 +9,7 @@
 
 namespace vmatlas {
 
-std::optional<Error> check(const DefaultViewRequest& request) {
+std::optional<Error> check_request(const DefaultViewRequest& request) {
     if (request.gaps && (request.writable_only || request.executable_only))
         return make_error(ErrorKind::Usage, "--gaps shows the whole map: it takes no -w or -x");
     return std::nullopt;

@@ -25,7 +25,7 @@ struct DefaultViewRequest {
 };
 
 // A mistake in the request itself, found before any map is read: a Usage error (--gaps with -w).
-std::optional<Error> check(const DefaultViewRequest& request);
+std::optional<Error> check_request(const DefaultViewRequest& request);
 
 // Appends the view of map to out (flush as render_map's). When the filter matched no row, or is
 // no address and nothing of the map, returns the sentence that says so (the command then exits

@@ -35,7 +35,7 @@ int run_map(int argc, char** argv) {
     output.add_to(app);
     if (const auto status = app.parse(argc, argv)) return *status;
     if (const auto status = output.check()) return *status;
-    if (const auto mistake = check(request)) return report(*mistake);
+    if (const auto mistake = check_request(request)) return report(*mistake);
 
     auto loaded = load(args, {.sections = verbose});
     if (!loaded) return loaded.error();
