@@ -67,6 +67,28 @@ def run(*args: str, binary: str = "") -> Run:
     return Run(p.returncode, p.stdout.decode(), p.stderr.decode())
 
 
+def command_args(target: str, filter: str | int | None = None, *, writable: bool = False,
+                 executable: bool = False, before: Optional[int] = None,
+                 after: Optional[int] = None, gaps: bool = False,
+                 color: bool = False) -> list[str]:
+    """The command line whose standard output Map.render(filter, ...) of target is."""
+    args = ["--color=always" if color else "--color=never"]
+    if writable:
+        args.append("-w")
+    if executable:
+        args.append("-x")
+    if before is not None:
+        args += ["-B", str(before)]
+    if after is not None:
+        args += ["-A", str(after)]
+    if gaps:
+        args.append("--gaps")
+    args.append(target)
+    if filter is not None:
+        args.append(hex(filter) if isinstance(filter, int) else filter)
+    return args
+
+
 def snapshot_document(path: str) -> dict:
     """A snapshot file's JSON, without the moment of the save: two saves of one map, a second
     apart, differ in source.time when the source did not say when it was read."""

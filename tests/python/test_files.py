@@ -48,16 +48,14 @@ class Files(support.MapTestCase):
                                           "line 7, column 27: bad permissions 'rwqp'"])
 
     def test_render_of_hostile_names_is_the_commands(self) -> None:
-        m = vmatlas.open(str(FIX / "hostile.maps"))
-        for args, kwargs in (([], {}), (["two"], {}), (["0x7f0000004010"], {"before": 0}),
-                             (["--gaps"], {"gaps": True})):
-            filter = next((a for a in args if not a.startswith("-")), None)
-            with self.subTest(args=args):
-                want = support.run("--color=never", *[a for a in args if a.startswith("-")],
-                                   *(["-B", "0"] if "before" in kwargs else []),
-                                   str(FIX / "hostile.maps"), *([filter] if filter else []))
+        target = str(FIX / "hostile.maps")
+        m = vmatlas.open(target)
+        for filter, options in ((None, {}), ("two", {}), ("0x7f0000004010", {"before": 0}),
+                                (None, {"gaps": True}), (None, {"color": True})):
+            with self.subTest(filter=filter, **options):
+                want = support.run(*support.command_args(target, filter, **options))
                 self.assertEqual(want.status, 0, want.err)
-                self.assertEqual(m.render(filter, **kwargs), want.out)
+                self.assertEqual(m.render(filter, **options), want.out)
 
     def test_a_filter_that_matches_nothing_renders_what_the_command_prints(self) -> None:
         target = str(FIX / "seed003.maps")

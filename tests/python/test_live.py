@@ -20,23 +20,6 @@ FIGURES = ["rss", "pss", "pss_dirty", "shared_clean", "shared_dirty", "private_c
            "locked", "kernel_page_size", "mmu_page_size", "thp_eligible", "vm_flags"]
 
 
-def command_args(filter=None, *, writable=False, executable=False, before=None, after=None,
-                 gaps=False, color=False) -> list[str]:
-    """The command line whose stdout Map.render(...) with these arguments is."""
-    args = ["--color=always" if color else "--color=never"]
-    if writable:
-        args.append("-w")
-    if executable:
-        args.append("-x")
-    if before is not None:
-        args += ["-B", str(before)]
-    if after is not None:
-        args += ["-A", str(after)]
-    if gaps:
-        args.append("--gaps")
-    return args
-
-
 def render_cases(rows: list[dict]) -> list[tuple[str | int | None, dict]]:
     """Filters and options that exercise every way of showing a map, from its own rows: text, a
     kernel name, an address (with and without context, as a str and as an int), a hole, -w and
@@ -88,9 +71,7 @@ class Comparisons(support.MapTestCase):
         m = self.map
         for filter, options in render_cases(m.rows):
             with self.subTest(filter=filter, **options):
-                typed = hex(filter) if isinstance(filter, int) else filter
-                want = support.run(*command_args(filter, **options), self.target,
-                                   *([typed] if typed is not None else []))
+                want = support.run(*support.command_args(self.target, filter, **options))
                 self.assertIn(want.status, (0, 1), want.err)
                 self.assertEqual(m.render(filter, **options), want.out)
 
