@@ -23,6 +23,7 @@ PUBLIC = {
     "mapping.hpp": "model",
     "address_space.hpp": "model",
     "result.hpp": "model",
+    "exit_statuses.hpp": "model",  # the command's statuses for each ErrorKind
     "short_text.hpp": "model",
     "annotations.hpp": "model",  # the names' data, which sources may bring and views show
     "process_facts.hpp": "sources",

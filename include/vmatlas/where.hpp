@@ -159,6 +159,13 @@ class Locator {
 Result<NamedMap> open_map_around(std::string_view target, std::span<const Addr> addresses,
                                  const NamedMapOptions& options = {});
 
+// The named map `vmatlas where TARGET INPUT...` answers its inputs from: when they are at most
+// kFewAddresses numbers, open_map_around's rows around them; else (expressions, many addresses,
+// none) the whole map as open_named_map gives it.
+inline constexpr std::size_t kFewAddresses = 16;
+Result<NamedMap> open_map_for(std::string_view target, std::span<const std::string> inputs,
+                              const NamedMapOptions& options = {});
+
 // Whether this kernel answers PROCMAP_QUERY (asked once, of this process's own map).
 bool kernel_has_procmap_query();
 

@@ -8,6 +8,7 @@
 
 #include "sources/proc_stream.hpp"
 #include "sources/procmap_query.hpp"
+#include "sources/text.hpp"
 #include "vmatlas/procfs.hpp"
 #include "vmatlas/target.hpp"
 #include "vmatlas/where.hpp"
@@ -84,6 +85,16 @@ Result<NamedMap> open_map_around(std::string_view target, std::span<const Addr> 
         t.space = std::move(*whole);
     }
     return name_target(std::move(t), options.sections);
+}
+
+Result<NamedMap> open_map_for(std::string_view target, std::span<const std::string> inputs,
+                              const NamedMapOptions& options) {
+    std::vector<Addr> numbers;
+    for (const std::string& input : inputs)
+        if (auto n = text::parse_user_address(input)) numbers.push_back(*n);
+    const bool around =
+        !inputs.empty() && numbers.size() == inputs.size() && numbers.size() <= kFewAddresses;
+    return around ? open_map_around(target, numbers, options) : open_named_map(target, options);
 }
 
 }  // namespace vmatlas

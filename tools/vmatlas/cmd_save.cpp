@@ -1,13 +1,10 @@
 // vmatlas save TARGET [-o FILE]: the target's annotated map as a JSON snapshot (docs/snapshot.md),
 // which every view then reads as a target, as it would the target itself.
-#include <fmt/format.h>
-
 #include "commands.hpp"
 #include "exit_status.hpp"
 #include "load.hpp"
 #include "output.hpp"
-#include "vmatlas/snapshot.hpp"
-#include "vmatlas/threads.hpp"
+#include "render/save_snapshot.hpp"
 
 namespace vmatlas::cli {
 
@@ -34,21 +31,10 @@ int run_save(int argc, char** argv) {
     // Figures and sections too, so that pmap -x/-X, summary and -v work from the snapshot.
     auto loaded = load(args, {.figures = true, .sections = true});
     if (!loaded) return loaded.error();
-    ProcessFacts facts = loaded->facts;
-    // A live process's threads are read by the annotators and not kept: read them again, for
-    // the snapshot to say which threads there were and where their stacks were.
-    if (loaded->kind == TargetKind::Process && !facts.has_threads) {
-        const int pid = loaded->space.source().pid;
-        if (auto threads = read_threads(pid)) {
-            facts.has_threads = true;
-            facts.threads = std::move(*threads);
-        } else {
-            report_warning(fmt::format("the threads of process {} are not saved: {}", pid,
-                                       threads.error().message));
-        }
-    }
-    const std::string text =
-        write_snapshot(loaded->space, loaded->notes, facts, snapshot_stamp_now());
+    const SavedSnapshot saved =
+        save_snapshot(loaded->kind, loaded->space, loaded->notes, loaded->facts);
+    for (const std::string& w : saved.warnings) report_warning(w);
+    const std::string& text = saved.text;
     if (output.empty() || output == "-") {
         write_stdout(text);
     } else if (const auto err = write_file(output, text)) {

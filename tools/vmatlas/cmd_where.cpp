@@ -13,6 +13,7 @@
 #include "exit_status.hpp"
 #include "load.hpp"
 #include "output.hpp"
+#include "render/where_answers.hpp"
 #include "render/where_view.hpp"
 #include "sources/text.hpp"
 #include "vmatlas/where.hpp"
@@ -21,60 +22,23 @@ namespace vmatlas::cli {
 
 namespace {
 
-// So many numeric addresses on the command line, or fewer, a live process is asked with
-// PROCMAP_QUERY; more, or any on standard input, and its map is read once.
-constexpr std::size_t kFewAddresses = 16;
 // Standard input is read while more is ready, up to this much, before a batch is answered.
 constexpr std::size_t kBatchBytes = 4u << 20;
 // A line of standard input longer than this is no address (the longest C++ symbol names are a
 // few KiB): reading stops there, so that memory is bounded whatever is offered.
 constexpr std::size_t kLongestLine = text::kMaxLineBytes;
-// Output is written when this much has gathered, and at the end of every batch.
-constexpr std::size_t kFlushBytes = 256u << 10;
 
 // The answers of a run, and what they say about its exit status.
 class Answerer {
   public:
     Answerer(Locator& where, WhereView& view) : where_(where), view_(view) {}
 
-    // Answers the inputs in order, resolved as one batch. A blank input is skipped when
-    // skip_blank (an empty line of standard input), else it is an input that is no address.
+    // Answers the inputs in order, resolved as one batch (where_answers.hpp), and writes them.
     void batch(const std::vector<std::string>& inputs, bool skip_blank) {
-        addrs_.clear();
-        slots_.clear();
-        whys_.clear();
-        for (const std::string& input : inputs) {
-            const bool blank = text::trim_blanks(input).empty();
-            if (blank && skip_blank) continue;
-            auto a = blank
-                         ? Result<Addr>(make_error(ErrorKind::Usage, "an empty ADDR is no address"))
-                         : where_.resolve(input);
-            if (a) {
-                slots_.push_back({&input, addrs_.size()});
-                addrs_.push_back(*a);
-            } else {
-                slots_.push_back({&input, SIZE_MAX});
-                whys_.push_back(a.error().message);
-            }
-        }
-        std::size_t next = 0, why = 0;
-        // Inputs that are no address are written in their place, before the next answer.
-        auto failures = [&] {
-            for (; next < slots_.size() && slots_[next].addr == SIZE_MAX; ++next) {
-                ++failed_;
-                if (failed_ == 1) first_failed_ = whys_[why];
-                view_.failed(*slots_[next].input, whys_[why++], out_);
-            }
-        };
-        where_.locate_batch(addrs_, [&](std::size_t, const WhereAnswer& a) {
-            failures();
-            view_.answer(*slots_[next].input, a, out_);
-            ++next;
-            ++answered_;
-            if (!a.row && missing_++ == 0) first_missing_ = a.address;
-            if (out_.size() >= kFlushBytes) flush();
+        answer_inputs(where_, view_, inputs, skip_blank, out_, tally_, [](std::string& text) {
+            write_stdout(text);
+            text.clear();
         });
-        failures();
         flush();
     }
 
@@ -86,35 +50,28 @@ class Answerer {
 
     // One sentence for the addresses in no mapping and the inputs that are no address.
     bool all_found() const {
-        const std::size_t total = answered_ + failed_;
-        if (missing_ > 0)
+        const WhereTally& t = tally_;
+        const std::size_t total = t.answered + t.failed;
+        if (t.missing > 0)
             report({ErrorKind::UnreadableInput,
-                    missing_ == 1 && total == 1
-                        ? fmt::format("no mapping contains {:#x}", first_missing_)
+                    t.missing == 1 && total == 1
+                        ? fmt::format("no mapping contains {:#x}", t.first_missing)
                         : fmt::format("{} of {} addresses are in no mapping (the first {:#x})",
-                                      missing_, total, first_missing_)});
-        if (failed_ > 0)
-            report({ErrorKind::Usage, failed_ == 1 ? first_failed_
-                                                   : fmt::format("{} of {} inputs are no address "
-                                                                 "of the map (the first: {})",
-                                                                 failed_, total, first_failed_)});
-        return missing_ == 0 && failed_ == 0;
+                                      t.missing, total, t.first_missing)});
+        if (t.failed > 0)
+            report({ErrorKind::Usage, t.failed == 1
+                                          ? t.first_failed
+                                          : fmt::format("{} of {} inputs are no address "
+                                                        "of the map (the first: {})",
+                                                        t.failed, total, t.first_failed)});
+        return t.missing == 0 && t.failed == 0;
     }
 
   private:
-    struct Slot {
-        const std::string* input;
-        std::size_t addr;  // in addrs_, SIZE_MAX for an input that is no address
-    };
     Locator& where_;
     WhereView& view_;
-    std::vector<Addr> addrs_;
-    std::vector<Slot> slots_;
-    std::vector<std::string> whys_;
     std::string out_;
-    std::size_t answered_ = 0, missing_ = 0, failed_ = 0;
-    Addr first_missing_ = 0;
-    std::string first_failed_;
+    WhereTally tally_;
 };
 
 // A list separated by commas, cut after a comma into lines of at most `width` characters.
@@ -230,14 +187,9 @@ int run_where(int argc, char** argv) {
     if (from_stdin && args.target == "-")
         return usage_error("the addresses and the target cannot both come from standard input");
 
-    // A few numbers for a live process: the kernel is asked for their rows alone.
-    std::vector<Addr> numbers;
-    for (const std::string& a : addresses)
-        if (auto n = parse_address(a)) numbers.push_back(*n);
-    const bool around =
-        !from_stdin && numbers.size() == addresses.size() && numbers.size() <= kFewAddresses;
+    // A few numbers for a live process: the kernel is asked for their rows alone (open_map_for).
     auto loaded = load(args, {}, [&](const std::string& target, const NamedMapOptions& options) {
-        return around ? open_map_around(target, numbers, options) : open_named_map(target, options);
+        return open_map_for(target, from_stdin ? std::vector<std::string>() : addresses, options);
     });
     if (!loaded) return loaded.error();
     const NamedMap& map = *loaded.operator->();

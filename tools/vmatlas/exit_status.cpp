@@ -8,28 +8,6 @@
 
 namespace vmatlas::cli {
 
-int exit_status(ErrorKind kind) {
-    switch (kind) {
-        case ErrorKind::NoSuchProcess:
-            return kNoSuchTarget;
-        case ErrorKind::AmbiguousTarget:
-            return kAmbiguous;
-        case ErrorKind::PermissionDenied:
-            return kPermission;
-        case ErrorKind::ProcessExited:
-            return kExited;
-        case ErrorKind::KernelThread:
-            return kKernelThread;
-        case ErrorKind::Usage:
-            return kUsage;
-        case ErrorKind::UnreadableInput:
-        case ErrorKind::MalformedInput:
-        case ErrorKind::Unsupported:
-            return kBadInput;
-    }
-    return kBadInput;
-}
-
 namespace {
 void print_err(std::string_view prefix, std::string_view message) {
     std::string line = "vmatlas: ";

@@ -1,30 +1,17 @@
-// Exit statuses of vmatlas (documented in README.md and docs/exit-status.md) and the one place
-// that turns library errors into a sentence on stderr.
+// The one place that turns library errors into a sentence on stderr, with the exit status for it
+// (vmatlas/exit_statuses.hpp, documented in README.md and docs/exit-status.md).
 #pragma once
 
 #include <string>
 
 #include "vmatlas/address_space.hpp"
+#include "vmatlas/exit_statuses.hpp"
 #include "vmatlas/result.hpp"
 
 namespace vmatlas::cli {
 
-enum ExitStatus : int {
-    kOk = 0,
-    kNoMatch = 1,       // the filter matched no mapping
-    kUsage = 2,         // bad command line
-    kNoSuchTarget = 3,  // no such process or file
-    kPermission = 4,    // permission denied
-    kExited = 5,        // the process exited while being read (or is a zombie)
-    kKernelThread = 6,  // a kernel thread has no memory map
-    kBadInput = 7,      // unreadable, malformed or unsupported input
-    kAmbiguous = 8,     // a process name that matches several processes
-    kPartial = 9,       // part of the input could not be read; the rest was shown
-    kWriteFailed = 10,  // the output could not be written (a full disk, a closed file)
-    kOutOfMemory = 11,  // memory ran out
-};
-
-int exit_status(ErrorKind kind);
+// The statuses (kOk, kUsage, ...) and exit_status(ErrorKind) are the library's table.
+using enum vmatlas::ExitStatus;
 
 // Prints "vmatlas: <message>" on stderr and returns the exit status for it.
 int report(const Error& error);

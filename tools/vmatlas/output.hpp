@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "render/write_file.hpp"
 #include "vmatlas/result.hpp"
 
 namespace vmatlas::cli {
@@ -21,15 +22,7 @@ void write_stdout(std::string_view s);
 // on stderr. Returns status when every byte was written, else kWriteFailed.
 int finish_stdout(int status);
 
-// Writes text as FILE (save -o FILE), never leaving FILE half written and never replacing what
-// is not a regular file:
-//  - a regular file (or none): the text goes to a new file in the same directory, which then
-//    replaces FILE in one rename, keeping FILE's permissions and owner. When the owner cannot be
-//    kept (FILE is another user's), FILE is written in place instead;
-//  - a symbolic link is followed, and what it names is written as above;
-//  - a device, a FIFO or a socket is opened and written to, as `tee` or a shell's `>` would;
-//  - a directory is refused.
-// An error is a sentence that names FILE (PermissionDenied or UnreadableInput).
-std::optional<Error> write_file(const std::string& file, std::string_view text);
+// Writes text as FILE (save -o FILE): render/write_file.hpp.
+using vmatlas::write_file;
 
 }  // namespace vmatlas::cli
