@@ -23,6 +23,14 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME vmatlas)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SUGGESTS gdb)
+# The module is built for one Python version; it imports in no other.
+if(VMATLAS_PYTHON_VERSION)
+  string(REPLACE "." ";" _python_version ${VMATLAS_PYTHON_VERSION})
+  list(GET _python_version 1 _python_minor)
+  math(EXPR _python_next_minor "${_python_minor} + 1")
+  set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS
+    "python3 (>= ${VMATLAS_PYTHON_VERSION}), python3 (<< 3.${_python_next_minor})")
+endif()
 # A description's first line is the package's summary; the lines after it, its long description.
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
   "shows, names and queries the virtual memory map of a Linux process

@@ -2,11 +2,13 @@
 # Makes the Debian packages of a build with cpack, checks their names and control fields,
 # unpacks them (dpkg-deb -x) into a temporary root and runs what they hold from there: the
 # command prints what the command in the tree prints, the man page renders, the completions
-# are where the shells look, and a program builds against the -dev package with pkg-config.
+# are where the shells look, the gdb extension draws a map in gdb, the Python module (when the
+# build has one: PYTHON is the interpreter it was built for) gives the command's rows, and a
+# program builds against the -dev package with pkg-config.
 #
-#   tests/install/test-deb.sh BUILD_DIR SOURCE_DIR VMATLAS_IN_THE_TREE
+#   tests/install/test-deb.sh BUILD_DIR SOURCE_DIR VMATLAS_IN_THE_TREE [PYTHON]
 set -euo pipefail
-build=$1 src=$2 in_tree=$3
+build=$1 src=$2 in_tree=$3 python=${4:-}
 fail() { echo "$*" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,6 +47,25 @@ for completion in bash-completion/completions/vmatlas zsh/vendor-completions/_vm
     fish/vendor_completions.d/vmatlas.fish; do
     [ -s "$usr/share/$completion" ] || fail "the package lacks share/$completion"
 done
+
+# The extension, from where it unpacked, uses the module or the command unpacked with it.
+gdb_says=$(gdb -batch -nx -ex "source $usr/share/vmatlas/gdb/vmatlas_gdb.py" \
+    -ex "show vmatlas-command" -ex starti -ex "vmatlas [stack]" /bin/true 2>&1)
+grep -q "uses .*$root/usr/" <<<"$gdb_says" || fail "gdb's vmatlas does not use the package: $gdb_says"
+grep -q "rw-p .*\[stack\]" <<<"$gdb_says" || fail "gdb's vmatlas shows no stack: $gdb_says"
+
+if [ -n "$python" ]; then
+    fixture="$src/tests/fixtures/seed003.maps"
+    PYTHONPATH="$usr/lib/python3/dist-packages" "$python" - "$fixture" "$usr/bin/vmatlas" <<'PY' ||
+import json, subprocess, sys
+import vmatlas
+fixture, command = sys.argv[1], sys.argv[2]
+assert vmatlas.__file__.startswith(command.rsplit("/bin/", 1)[0]), vmatlas.__file__
+want = json.loads(subprocess.run([command, "--json", fixture], capture_output=True).stdout)
+assert vmatlas.open(fixture).rows == want["mappings"], "the module's rows differ from --json"
+PY
+        fail "the packaged Python module does not give the packaged command's rows"
+fi
 
 pc_flags=$(PKG_CONFIG_PATH="$usr/lib/pkgconfig" pkg-config --cflags --libs vmatlas)
 # shellcheck disable=SC2086 # the flags are words
