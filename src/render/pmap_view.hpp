@@ -23,7 +23,9 @@
 //   totals of the whole map under a range).
 // - Totals (" total NK"; "total Kb" under -x/-X) sum sizes only: page sizes and THPeligible are
 //   not summed. The table's totals are the sums of the K values shown; JSON's are sums of bytes.
-// - The first line is "PID: ARGS" (the command line, else the name) or the file read.
+// - The first line is "PID: ARGS" (the command line, else the name) or the file read. The
+//   arguments are separated by spaces, as procps shows them; control characters in them are
+//   escaped as in every name a process chose (procps prints '?').
 // - -S: Kbytes and Swap, the swap reserved for the row: Linux's commit charge, the whole row when
 //   smaps' VmFlags holds "ac", else "-"; with totals.
 // - -d is procps's format, byte for byte while a row's Kbytes fits procps's 7 digits: the

@@ -72,7 +72,8 @@ int run_pmap(int argc, char** argv) {
                  "mapped, writeable/private and shared totals");
     app.add_flag("-b", options.basenames, "the last component of file names");
     app.add_flag("-s", options.no_segment_names, "no segment names ([ text ], [ data ], ...)");
-    app.add_flag("-q", options.quiet, "no header line, column headers or totals");
+    app.add_flag("-q", options.quiet,
+                 "no header line, column headers or totals (-d keeps the header line, as procps)");
     app.add_option("-A,--range LO[,HI]", range_text,
                    "only rows that intersect [lo, hi), in hex: lo (the row holding lo), lo,hi, "
                    ",hi or lo,; the totals count the shown rows");
