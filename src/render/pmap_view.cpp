@@ -44,10 +44,13 @@ constexpr auto kPmapXFields =
 // What is swapped out now is another figure: smaps' Swap, under -X. Unknown without smaps.
 Value swap_reserved(const MappingRow& r) {
     if (!r.figures) return {.known = false};
-    const std::string_view flags = r.figures->vm_flags;
+    std::string_view flags = r.figures->vm_flags;  // two-letter words: "rd wr mr mw me ac"
     bool accounted = false;
-    for (std::size_t at = 0; at + 2 <= flags.size(); at += 3)
-        accounted |= flags.substr(at, 2) == "ac";
+    while (!flags.empty() && !accounted) {
+        const std::size_t blank = flags.find(' ');
+        accounted = flags.substr(0, blank) == "ac";
+        flags = blank == std::string_view::npos ? std::string_view() : flags.substr(blank + 1);
+    }
     return {.n = accounted ? r.m.size() : 0};
 }
 
