@@ -86,6 +86,11 @@ struct SourceInfo {
     // When the map was taken (ISO 8601, UTC) and on which kernel ("Linux 6.18.44"), when the
     // source knows: a snapshot keeps what its writer recorded; empty otherwise.
     std::string time, kernel;
+    // The process's command line, its arguments separated by single spaces (a space inside an
+    // argument cannot be told from one between two), when the source knows it: a live process's
+    // /proc/PID/cmdline, a core's NT_PRPSINFO pr_psargs (the kernel keeps its first 79 bytes), a
+    // snapshot's. Empty otherwise, and for a process whose command line is empty.
+    std::string arguments;
 };
 
 // What happened to each row a source read.

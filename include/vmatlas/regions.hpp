@@ -3,12 +3,14 @@
 // grammar with examples:
 //
 //   # comment                     a line whose first non-blank byte is '#'
-//   START SIZE PERMS [OFFSET] [NAME]
+//   START SIZE [PERMS [OFFSET] [NAME]]
 //
 //   START, SIZE, OFFSET  0x-hex (0x or 0X, any number of digits up to 64 bits) or decimal; a
 //                        decimal number with a leading zero ("0800") is refused as ambiguous
-//   PERMS                three characters [r-][w-][x-], or four with p (private) or s (shared)
-//                        last; three mean private
+//   PERMS                pwndbg vmmap-add's flags: r, w and x each at most once, in any order
+//                        ("rw", "x"); or three characters [r-][w-][x-]; or four with p
+//                        (private) or s (shared) last. All but the four mean private. Left
+//                        out (nothing but a comment after SIZE): no access, private
 //   OFFSET               present when the token after PERMS begins with a digit
 //   NAME                 the rest of the line, blanks inside kept, blanks at its end dropped
 //   # comment            after the fields, a '#' that follows a blank begins a comment (so a

@@ -3,6 +3,8 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <cctype>
+#include <climits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -93,26 +95,30 @@ constexpr const PhField* kBlock[4][2] = {
 
 // ---- The text block ---------------------------------------------------------------------------
 
-void program_headers_text(const ElfImage& image, std::string& out) {
+// The headers `shown` (indices into the object's program headers), each under its own index.
+void program_headers_text(const ElfImage& image, const std::vector<std::size_t>& shown,
+                          std::string& out) {
     const auto& phs = image.object.program_headers;
     // The first column's values as wide as the widest (at least elfdump's 32-bit width).
-    std::vector<std::string> cells(phs.size() * 8);  // header i's, row by row
+    std::vector<std::string> cells(shown.size() * 8);  // the k-th shown header's, row by row
     std::size_t width = 10;
     std::string scratch;
-    for (std::size_t i = 0; i < phs.size(); ++i) {
+    for (std::size_t k = 0; k < shown.size(); ++k) {
+        const std::size_t i = shown[k];
         const PhRow r{image, i, phs[i], scratch};
         for (std::size_t row = 0; row < 4; ++row) {
             for (std::size_t column = 0; column < 2; ++column) {
                 const PhField& f = *kBlock[row][column];
-                std::string& cell = cells[i * 8 + row * 2 + column];
+                std::string& cell = cells[k * 8 + row * 2 + column];
                 const std::size_t w = append_cell(cell, f.type, f.spelling, f.get(r), {});
                 if (column == 0) width = std::max(width, w);
             }
         }
     }
-    for (std::size_t i = 0; i < phs.size(); ++i) {
+    for (std::size_t k = 0; k < shown.size(); ++k) {
+        const std::size_t i = shown[k];
         const PhRow r{image, i, phs[i], scratch};
-        if (i > 0) out.push_back('\n');
+        if (k > 0) out.push_back('\n');
         fmt::format_to(std::back_inserter(out), "Program Header[{}]:", i);
         if (const PhName n = name_of(r); !n.source.empty()) {
             out.push_back(' ');
@@ -121,9 +127,9 @@ void program_headers_text(const ElfImage& image, std::string& out) {
         out.push_back('\n');
         for (std::size_t row = 0; row < 4; ++row) {
             fmt::format_to(std::back_inserter(out), "    {:<14}{:<{}}{:<12}{}\n",
-                           fmt::format("{}:", kBlock[row][0]->header), cells[i * 8 + row * 2],
+                           fmt::format("{}:", kBlock[row][0]->header), cells[k * 8 + row * 2],
                            width + 2, fmt::format("{}:", kBlock[row][1]->header),
-                           cells[i * 8 + row * 2 + 1]);
+                           cells[k * 8 + row * 2 + 1]);
         }
     }
 }
@@ -192,6 +198,23 @@ std::string pt_name(std::uint32_t type) {
     return name_in(kPtNames, type);
 }
 
+std::optional<std::uint32_t> pt_type(std::string_view name) {
+    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    auto same = [](std::string_view a, std::string_view b) {
+        return a.size() == b.size() &&
+               std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) ==
+                          std::tolower(static_cast<unsigned char>(y));
+               });
+    };
+    for (const auto& [type, spelled] : kPtNames)
+        if (same(name, spelled) || same(name, spelled.substr(3))) return type;
+    if (const auto number = parse_address(name); number && *number <= UINT32_MAX)
+        return static_cast<std::uint32_t>(*number);
+    return std::nullopt;
+}
+
 std::string et_name(std::uint16_t type) {
     return name_in(kEtNames, type);
 }
@@ -207,7 +230,11 @@ std::vector<std::string> pf_names(std::uint32_t flags) {
     return out;
 }
 
-void render_elf(const ElfImage& image, Format format, const Palette& palette, std::string& out) {
+void render_elf(const ElfImage& image, Format format, const Palette& palette, std::string& out,
+                const std::vector<std::size_t>* headers) {
+    std::vector<std::size_t> every(image.object.program_headers.size());
+    for (std::size_t i = 0; i < every.size(); ++i) every[i] = i;
+    const std::vector<std::size_t>& shown = headers ? *headers : every;
     const Selection all = select_rows(image.space, image.notes, FilterSpec{});
     if (format == Format::Csv) {
         render_map(image.space, image.notes, all, {}, Format::Csv, palette, out);
@@ -220,7 +247,7 @@ void render_elf(const ElfImage& image, Format format, const Palette& palette, st
         w.key("type").string(et_name(image.object.type));
         w.key("program_headers").begin_array();
         std::string scratch;
-        for (std::size_t i = 0; i < image.object.program_headers.size(); ++i) {
+        for (const std::size_t i : shown) {
             w.begin_object();
             json_fields(w, kPhdrFields, PhRow{image, i, image.object.program_headers[i], scratch});
             w.end_object();
@@ -240,7 +267,8 @@ void render_elf(const ElfImage& image, Format format, const Palette& palette, st
         w.finish();
         return;
     }
-    program_headers_text(image, out);
+    program_headers_text(image, shown, out);
+    if (headers) return;  // elfdump -p -N: the headers asked for, alone
     out.push_back('\n');
     out += base_sentence(image);
     out.push_back('\n');

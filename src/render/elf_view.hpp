@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +19,16 @@
 
 namespace vmatlas {
 
-void render_elf(const ElfImage& image, Format format, const Palette& palette, std::string& out);
+// `headers`, when given, holds the indices of the program headers to show (elf -N), in order:
+// the table then shows those headers alone, without the map; JSON holds those headers and the
+// map. Without it, every header and the map.
+void render_elf(const ElfImage& image, Format format, const Palette& palette, std::string& out,
+                const std::vector<std::size_t>* headers = nullptr);
+
+// The p_type a name spells, as Solaris elfdump -p -N takes it: a kind's name with or without
+// "PT_" in any case ("PT_LOAD", "LOAD", "gnu_stack"), blanks around it ignored, or a number
+// (0x-hex or decimal). Nothing for any other name.
+std::optional<std::uint32_t> pt_type(std::string_view name);
 
 // Names as elfdump and readelf spell them: "PT_LOAD", "ET_DYN"; unknown values in hex.
 std::string pt_name(std::uint32_t type);

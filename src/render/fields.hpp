@@ -43,7 +43,8 @@ enum class Type : std::uint8_t {
 enum class Spelling : std::uint8_t {
     PrefixedHex,  // "0x7f35f0a00000"
     Hex,          // "21000"
-    PaddedHex,    // "00007F35F0A00000": upper case, zero-padded to TableStyle::address_digits
+    PaddedHex,    // "00007F35F0A00000": zero-padded to TableStyle::address_digits, upper case
+                  // unless TableStyle::upper_case_hex is false
     Decimal,      // "42"
     KiB,          // bytes in K: "388K"
     KiBOrDash,    // bytes in K: "388"; "-" for less than 1K
@@ -143,6 +144,7 @@ constexpr std::array<Field<Row>, (kSizes + ...)> concat(const Field<Row> (&... l
 // A view's rules for what its fields do not decide.
 struct TableStyle {
     int address_digits = 1;          // PaddedHex pads to this many digits
+    bool upper_case_hex = true;      // PaddedHex's letters
     std::string_view unknown = "?";  // a value the target does not have
     bool marks = false;              // '*' after a marked value (the view explains it)
 };
@@ -221,7 +223,7 @@ inline void put_ascii(char* at, Spelling spelling, const Value& v, std::size_t w
         case Spelling::Hex:
             return put_hex_before(end, v.n, digits);
         case Spelling::PaddedHex:
-            return put_hex_before(end, v.n, digits, true);
+            return put_hex_before(end, v.n, digits, style.upper_case_hex);
         case Spelling::Decimal:
             return put_decimal_before(end, v.n, digits);
         case Spelling::KiB:

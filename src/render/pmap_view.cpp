@@ -39,6 +39,30 @@ constexpr auto kPmapXFields =
                         figure_field<&Figures::locked>("Locked", "locked"), kMode, kMappedFile},
                        kRawFacts);
 
+// Solaris -S's Swap: the swap space reserved for the row. Linux's reservation is the commit
+// charge (the sum is /proc/meminfo's Committed_AS): the whole of every mapping it accounts,
+// VmFlags "ac" (private writable mappings not made with MAP_NORESERVE), none for the others.
+// What is swapped out now is another figure: smaps' Swap, under -X. Unknown without smaps.
+Value swap_reserved(const MappingRow& r) {
+    if (!r.figures) return {.known = false};
+    std::string_view flags = r.figures->vm_flags;  // two-letter words: "rd wr mr mw me ac"
+    bool accounted = false;
+    while (!flags.empty() && !accounted) {
+        const std::size_t blank = flags.find(' ');
+        accounted = flags.substr(0, blank) == "ac";
+        flags = blank == std::string_view::npos ? std::string_view() : flags.substr(blank + 1);
+    }
+    return {.n = accounted ? r.m.size() : 0};
+}
+
+// vmatlas pmap -S: Solaris's -S columns.
+constexpr auto kPmapSFields = concat<MappingRow>(
+    {kAddress, kEndData, kKbytes,
+     MappingField::number("Swap", "swap_reserved", Spelling::KiBOrDash, swap_reserved)
+         .totalled(Total::SumOfFigures),
+     kMode, kMappedFile},
+    kRawFacts);
+
 // vmatlas pmap -X: every smaps figure, under the kernel's own names.
 constexpr auto kPmapXXFields = concat<MappingRow>(
     {
@@ -73,6 +97,58 @@ constexpr auto kPmapXXFields = concat<MappingRow>(
     },
     kRawFacts);
 
+// ---- procps pmap -d --------------------------------------------------------------------------
+// procps prints each row as "%016lx %7lu %s %016llx %03x:%05x %s" under
+// "Address           Kbytes Mode  Offset           Device    Mapping": with 16 lower-case digits
+// (TableStyle) the table's widths give the same bytes while Kbytes fits in 7 digits (below 10 GB).
+
+// procps's Mode: the kernel's first three, 's' for shared ('-' for private), and '-' for the
+// "R" (no swap reserved) procps never sets.
+Value procps_mode(const MappingRow& r) {
+    const std::string_view kernel = r.m.perms.view();
+    r.scratch.assign(kernel.substr(0, 3));
+    r.scratch.push_back(kernel[3] == 'p' ? '-' : kernel[3]);
+    r.scratch.push_back('-');
+    return {.s = r.scratch};
+}
+
+// procps's Device: major and minor in hex, 3 and 5 digits at the least.
+Value procps_device(const MappingRow& r) {
+    r.scratch.clear();
+    fmt::format_to(std::back_inserter(r.scratch), "{:03x}:{:05x}", r.m.dev_major, r.m.dev_minor);
+    return {.s = r.scratch};
+}
+
+// procps's Mapping: a System V shared memory segment by its id, a file by its last component
+// (with the kernel's " (deleted)"), the row that holds the stack "  [ stack ]", and every other
+// row, named by the kernel or not, "  [ anon ]". procps finds the stack by the main thread's
+// start_stack; the kernel names the row that holds it [stack].
+Value procps_mapping(const MappingRow& r) {
+    const std::string_view path = r.space.path(r.m);
+    r.scratch.clear();
+    if (r.m.dev_major == 0 && path.starts_with("/SYSV")) {
+        fmt::format_to(std::back_inserter(r.scratch), "  [ shmid=0x{:x} ]", r.m.inode);
+    } else if (const std::size_t slash = path.rfind('/'); slash != std::string_view::npos) {
+        r.scratch.assign(slash + 1 < path.size() ? path.substr(slash + 1) : path.substr(slash));
+        if (r.m.deleted()) r.scratch += " (deleted)";
+    } else {
+        r.scratch.assign(path == "[stack]" ? "  [ stack ]" : "  [ anon ]");
+    }
+    return {.s = r.scratch};
+}
+
+constexpr auto kPmapDFields = concat<MappingRow>(
+    {kAddress, kEndData,
+     // A size is whole pages, so never "-"; the blank before "Kbytes" makes the column as wide as
+     // procps's %7lu.
+     kSize.titled(" Kbytes").spelled(Spelling::KiBOrDash),
+     MappingField::text("Mode", "", procps_mode).spelled(Spelling::Plain).only(kInTable),
+     kPerms.only(kInData),
+     kOffset.titled("Offset").aligned(Align::Left).spelled(Spelling::PaddedHex),
+     MappingField::text("Device", "", procps_device).spelled(Spelling::Plain).only(kInTable), kDev,
+     kInode, MappingField::text("Mapping", "", procps_mapping).only(kInTable)},
+    kRawFacts);
+
 // vmatlas mappings: mdb's ::mappings, in bare lower-case hex.
 constexpr auto kMappingsFields = concat<MappingRow>(
     {kStart.titled("BASE").spelled(Spelling::Hex), kEnd.titled("LIMIT").spelled(Spelling::Hex),
@@ -81,43 +157,76 @@ constexpr auto kMappingsFields = concat<MappingRow>(
 
 // ---- The views ------------------------------------------------------------------------------
 
+// The line before the table that names the process.
+enum class Title { None, Solaris /* "PID: ARGS" */, Procps /* "PID:   ARGS" */ };
+
 // A view of the pmap family: its fields and what its table has besides them.
 struct PmapLayout {
     std::string_view name;  // JSON "view"
     const MappingTable& table;
     bool column_header;            // a line of column headers
-    bool title;                    // the "PID: name" line first
+    Title title;                   // the line that names the process, first
     std::string_view total_label;  // the totals line's first cell; "" for no totals
     bool dashes;                   // a line of dashes above the totals
+    bool device_footer = false;    // procps -d's "mapped: NK    writeable/private: ..." last
     // The JSON document's "schema": every variant of pmap shares one.
     std::string_view schema = schema::kPmap;
 };
 
-constexpr PmapLayout kPmap{"pmap", kMappingTable<kPmapFields>, false, true, " total", false};
-constexpr PmapLayout kPmapX{"pmap -x", kMappingTable<kPmapXFields>, true, true, "total Kb", true};
-constexpr PmapLayout kPmapXX{"pmap -X", kMappingTable<kPmapXXFields>, true, true, "total Kb", true};
-constexpr PmapLayout kMappings{
-    "mappings", kMappingTable<kMappingsFields>, true, false, "", false, schema::kMappings};
+constexpr PmapLayout kPmap{"pmap", kMappingTable<kPmapFields>, false, Title::Solaris, " total",
+                           false};
+constexpr PmapLayout kPmapX{
+    "pmap -x", kMappingTable<kPmapXFields>, true, Title::Solaris, "total Kb", true};
+constexpr PmapLayout kPmapXX{
+    "pmap -X", kMappingTable<kPmapXXFields>, true, Title::Solaris, "total Kb", true};
+constexpr PmapLayout kPmapS{
+    "pmap -S", kMappingTable<kPmapSFields>, true, Title::Solaris, "total Kb", true};
+constexpr PmapLayout kPmapD{"pmap -d", kMappingTable<kPmapDFields>, true, Title::Procps, "", false,
+                            true};
+constexpr PmapLayout kMappings{"mappings", kMappingTable<kMappingsFields>, true, Title::None, "",
+                               false, false, schema::kMappings};
 
 // Hex digits of an address column: Solaris pads to the data model.
 int address_digits(const AddressSpace& space) {
     return !space.empty() && space.mappings().back().end > (Addr{1} << 32) ? 16 : 8;
 }
 
-std::string title_line(const AddressSpace& space) {
+// "PID: ARGS", as Solaris pmap (seed 001: "268: /usr/lib/zones/zonestatd"), or "PID:   ARGS",
+// as procps: the command line when the source knows it, else the process's name; the origin
+// when there is no process.
+std::string title_line(const AddressSpace& space, Title title) {
     const SourceInfo& src = space.source();
     std::string line;
     if (src.pid > 0) {
         fmt::format_to(std::back_inserter(line), "{}:", src.pid);
-        if (!src.process_name.empty()) {
-            line.push_back(' ');
-            append_safe(line, src.process_name);
+        const std::string& args = src.arguments.empty() ? src.process_name : src.arguments;
+        if (!args.empty()) {
+            line += title == Title::Procps ? "   " : " ";
+            append_safe(line, args);
         }
     } else {
         append_safe(line, src.origin);
     }
     line.push_back('\n');
     return line;
+}
+
+// procps -d's totals: every row, the private writable ones, the shared ones; in bytes.
+struct DeviceTotals {
+    std::uint64_t mapped = 0, writeable_private = 0, shared = 0;
+};
+
+DeviceTotals device_totals(const AddressSpace& space, std::span<const std::size_t> rows) {
+    DeviceTotals t;
+    for (const std::size_t i : rows) {
+        const Mapping& m = space[i];
+        t.mapped += m.size();
+        if (m.perms.shared())
+            t.shared += m.size();
+        else if (m.perms.view()[3] == 'p' && m.perms.writable())
+            t.writeable_private += m.size();
+    }
+    return t;
 }
 
 struct Shown {
@@ -186,6 +295,15 @@ void json_view(const AddressSpace& space, const Annotations& notes, const PmapLa
         w.end_object();
     }
     w.end_array();
+    if (view.device_footer) {
+        const DeviceTotals t = device_totals(space, shown.rows);
+        w.key("totals").begin_object();
+        w.key("count").number(shown.rows.size());
+        w.key("mapped").number(t.mapped);
+        w.key("writeable_private").number(t.writeable_private);
+        w.key("shared").number(t.shared);
+        w.end_object();
+    }
     if (!view.total_label.empty()) {
         const PmapTotals totals = add_up(space, notes, view, shown);
         w.key("totals").begin_object();
@@ -219,7 +337,10 @@ void csv_view(const AddressSpace& space, const Annotations& notes, const PmapLay
 
 void table_view(const AddressSpace& space, const Annotations& notes, const PmapLayout& view,
                 const Shown& shown, const Palette& palette, std::string& out, const Flush& flush) {
-    const TableStyle style{.address_digits = address_digits(space), .marks = true};
+    // procps prints 16 lower-case digits whatever the data model, and marks nothing.
+    const TableStyle style =
+        view.device_footer ? TableStyle{.address_digits = 16, .upper_case_hex = false}
+                           : TableStyle{.address_digits = address_digits(space), .marks = true};
     const PmapTotals totals = add_up(space, notes, view, shown);
     const bool with_totals = !view.total_label.empty() && !shown.quiet;
     // The table's columns as indices into the fields; the totals line ends at the last column
@@ -276,9 +397,17 @@ void table_view(const AddressSpace& space, const Annotations& notes, const PmapL
         out += legend(palette);
         out.push_back('\n');
     }
-    if (view.title && !shown.quiet) out += title_line(space);
+    // procps's -q keeps the line that names the process; Solaris's drops it.
+    if (view.title == Title::Procps || (view.title == Title::Solaris && !shown.quiet))
+        out += title_line(space, view.title);
     table.write(out, palette.reset(), emit, flush);
-    if (totals.any_marked && !shown.quiet)
+    if (view.device_footer && !shown.quiet) {
+        const DeviceTotals t = device_totals(space, shown.rows);
+        fmt::format_to(std::back_inserter(out),
+                       "mapped: {}K    writeable/private: {}K    shared: {}K\n", t.mapped >> 10,
+                       t.writeable_private >> 10, t.shared >> 10);
+    }
+    if (totals.any_marked && !shown.quiet && !view.device_footer)
         out += "* the core file holds only part or none of these bytes\n";
 }
 
@@ -302,8 +431,10 @@ void render_pmap(const AddressSpace& space, const Annotations& notes, const Pmap
     const std::vector<std::size_t> rows = rows_in_range(space, options.range);
     const PmapLayout& view = options.mode == PmapMode::Smaps      ? kPmapXX
                              : options.mode == PmapMode::Extended ? kPmapX
+                             : options.mode == PmapMode::Swap     ? kPmapS
+                             : options.mode == PmapMode::Device   ? kPmapD
                                                                   : kPmap;
-    // Solaris and procps show basenames under -x.
+    // Solaris and procps show basenames under -x, -X and -S.
     const bool basenames = options.basenames || options.mode != PmapMode::Basic;
     render_view(space, notes, view,
                 {rows, options.range, options.quiet, {basenames, options.no_segment_names}}, format,

@@ -1,7 +1,7 @@
 // The pmap family of views: `vmatlas pmap` (Solaris 11.4 pmap), `pmap -x` (Kbytes RSS Anon
-// Locked), `pmap -X` (every smaps figure) and `vmatlas mappings` (mdb ::mappings), each as a
-// table, JSON or CSV rendered from one field list per view (pmap_view.cpp), so that the formats
-// cannot drift apart.
+// Locked), `pmap -X` (every smaps figure), `pmap -S` (Solaris's swap reservation), `pmap -d`
+// (procps's device format) and `vmatlas mappings` (mdb ::mappings), each as a table, JSON or CSV
+// rendered from one field list per view (pmap_view.cpp), so that the formats cannot drift apart.
 //
 // Layout decisions (seed 001 is the reference; where Linux differs, this is what we chose):
 // - Address: upper-case hex, zero-padded to 16 digits, or to 8 when the whole map lies below
@@ -23,7 +23,17 @@
 //   totals of the whole map under a range).
 // - Totals (" total NK"; "total Kb" under -x/-X) sum sizes only: page sizes and THPeligible are
 //   not summed. The table's totals are the sums of the K values shown; JSON's are sums of bytes.
-// - -q drops the "PID: name" line, the column header and the totals. With colour on, rows are
+// - The first line is "PID: ARGS" (the command line, else the name) or the file read. The
+//   arguments are separated by spaces, as procps shows them; control characters in them are
+//   escaped as in every name a process chose (procps prints '?').
+// - -S: Kbytes and Swap, the swap reserved for the row: Linux's commit charge, the whole row when
+//   smaps' VmFlags holds "ac", else "-"; with totals.
+// - -d is procps's format, byte for byte while a row's Kbytes fits procps's 7 digits: the
+//   "PID:   ARGS" line, Address (16 lower-case digits) Kbytes Mode ("r-x--", "rw-s-") Offset
+//   Device ("0fe:00001") Mapping (procps's: the file's last component, "  [ stack ]" or
+//   "  [ anon ]"; no segment names), then "mapped: NK    writeable/private: NK    shared: NK".
+//   -q drops the column header and that line, and keeps "PID:   ARGS", as procps's -q does.
+// - -q drops the "PID: ARGS" line, the column header and the totals. With colour on, rows are
 //   coloured by role and a legend line comes first, as in the default view.
 // - JSON/CSV rows hold the name, name source, path and deleted flag: the facts Mapped File is
 //   made of, not its text, so that -b and -s change the table alone.
@@ -43,7 +53,13 @@
 
 namespace vmatlas {
 
-enum class PmapMode { Basic, Extended /* -x */, Smaps /* -X */ };
+enum class PmapMode {
+    Basic,
+    Extended,  // -x
+    Smaps,     // -X
+    Swap,      // -S
+    Device,    // -d: procps's layout, not Solaris's
+};
 
 struct PmapOptions {
     PmapMode mode = PmapMode::Basic;

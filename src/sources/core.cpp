@@ -53,7 +53,7 @@ struct Notes {
     bool has_file_note = false;
     ProcessFacts facts;
     int pid = 0;
-    std::string name;
+    std::string name, args;
 };
 
 class Reader {
@@ -146,6 +146,7 @@ class Reader {
                 if (!p) return fail(p.error().message);
                 notes.pid = p->pid;
                 notes.name = p->name;
+                notes.args = p->args;
                 return;
             }
             case NT_AUXV: {
@@ -395,6 +396,10 @@ Result<Target> read_core(const std::string& path) {
     t.space = std::move(out).build();
     t.space.source().pid = notes.pid;
     t.space.source().process_name = notes.name;
+    // The kernel turns the NUL after the last argument into a space too.
+    std::string& args = t.space.source().arguments;
+    args = std::move(notes.args);
+    while (!args.empty() && args.back() == ' ') args.pop_back();
     t.facts = std::move(notes.facts);
     std::sort(t.facts.threads.begin(), t.facts.threads.end(),
               [](const ThreadInfo& a, const ThreadInfo& b) { return a.tid < b.tid; });

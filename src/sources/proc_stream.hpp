@@ -74,7 +74,8 @@ struct TrueName {
 };
 std::optional<TrueName> read_true_name(pid_t pid, Addr start, Addr end);
 
-// What a live source says about itself: kind "procfs", origin "/proc/PID/LEAF", pid, comm.
+// What a live source says about itself: kind "procfs", origin "/proc/PID/LEAF", pid, comm and
+// command line (empty when either cannot be read).
 SourceInfo process_source(pid_t pid, std::string_view leaf);
 
 // The fact behind an empty or failed read: kernel thread, exited (or zombie), or still alive.

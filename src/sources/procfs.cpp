@@ -50,6 +50,14 @@ std::string proc_path(pid_t pid, std::string_view leaf) {
     return fmt::format("/proc/{}/{}", pid, leaf);
 }
 
+// /proc/PID/cmdline as one line, as procps prints it: the NULs that end the arguments become
+// spaces, but for those at the end.
+std::string command_line(std::string cmdline) {
+    while (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    return cmdline;
+}
+
 std::string trim_newline(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
     return s;
@@ -576,6 +584,8 @@ SourceInfo process_source(pid_t pid, std::string_view leaf) {
     SourceInfo source{SourceKind::Procfs, proc_path(pid, leaf), pid, ""};
     if (auto comm = read_proc_file(proc_path(pid, "comm")))
         source.process_name = trim_newline(*comm);
+    if (auto cmdline = read_proc_file(proc_path(pid, "cmdline")))
+        source.arguments = command_line(std::move(*cmdline));
     return source;
 }
 

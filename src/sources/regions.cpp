@@ -49,6 +49,26 @@ std::string_view quoted(std::string_view token) {
     return token.substr(0, 24);
 }
 
+// PERMS as a regions file spells it: pwndbg vmmap-add's flags (the letters r, w and x, each at
+// most once, in any order: "rw", "xr", "x"), or the kernel's positions ("r-x", "---", "rw-s").
+// Only the four-character form says shared or private; every other spelling is private, as a
+// pwndbg page always is. (A PERMS left out is no access: read_region's decision.)
+std::optional<Perms> region_perms(std::string_view token) {
+    if (token.size() <= 3 && token.find('-') == std::string_view::npos) {
+        std::uint8_t bits = 0;
+        for (const char c : token) {
+            const std::uint8_t bit = c == 'r'   ? Perms::kRead
+                                     : c == 'w' ? Perms::kWrite
+                                     : c == 'x' ? Perms::kExec
+                                                : 0;
+            if (bit == 0 || (bits & bit) != 0) return std::nullopt;
+            bits |= bit;
+        }
+        if (!token.empty()) return Perms(bits);
+    }
+    return text::parse_perms(token, text::PermsForm::Regions);
+}
+
 struct LineError {
     std::size_t column = 0;  // 1-based
     std::string message;
@@ -102,14 +122,19 @@ std::optional<Region> read_region(std::string_view line, std::size_t pos, LineEr
     r.size_column = pos + 1;
     if (!number("size", size)) return std::nullopt;
     pos = skip_blanks(line, pos);
-    if (pos == line.size()) return fail(pos, "missing permissions");
-    const std::string_view perms = line.substr(pos, token_end(line, pos) - pos);
-    const auto parsed_perms = text::parse_perms(perms, text::PermsForm::Regions);
-    if (!parsed_perms)
-        return fail(pos,
-                    fmt::format("bad permissions '{}' (rwx or -, then p or s)", quoted(perms)));
-    r.m.perms = *parsed_perms;
-    pos = skip_blanks(line, pos + perms.size());
+    // PERMS left out (the line ends, or a comment begins) is no access, as pwndbg's vmmap-add
+    // without flags.
+    const bool no_perms = pos == line.size() || (line[pos] == '#' && is_blank(line[pos - 1]));
+    if (!no_perms) {
+        const std::string_view perms = line.substr(pos, token_end(line, pos) - pos);
+        const auto parsed_perms = region_perms(perms);
+        if (!parsed_perms)
+            return fail(pos, fmt::format("bad permissions '{}' (r, w and x each at most once: "
+                                         "rw, rx; or r-x, rw-p, rw-s)",
+                                         quoted(perms)));
+        r.m.perms = *parsed_perms;
+        pos = skip_blanks(line, pos + perms.size());
+    }
     // A token that begins with a digit is the offset, even when it is not a good number: a
     // mistyped offset must not silently become the name.
     if (pos < line.size() && is_digit(line[pos])) {

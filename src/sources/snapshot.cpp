@@ -310,7 +310,9 @@ bool Reader::read_source(const json& doc, const Loc& root, SourceInfo& src) {
             return wrong(at["pid"], "not a process id (above 2^31-1)", *pid);
         src.pid = static_cast<int>(p);
     }
-    return name_of(*s, at, "kind", SourceKind::Regions, src.kind) &&
+    // "arguments" is left out when the source did not know them.
+    const bool arguments = !s->contains("arguments") || text(*s, at, "arguments", src.arguments);
+    return arguments && name_of(*s, at, "kind", SourceKind::Regions, src.kind) &&
            text(*s, at, "origin", src.origin) && text(*s, at, "process", src.process_name) &&
            text(*s, at, "time", src.time) && text(*s, at, "kernel", src.kernel);
 }

@@ -264,6 +264,71 @@ TEST(ElfView, ProgramHeadersMatchReadelf) {
     }
 }
 
+// -N keeps the headers of the kinds given, as elfdump -p -N: each kind by its name with or without
+// PT_ in any case, or by number; the indices shown are readelf's.
+TEST(ElfView, NSelectsProgramHeadersByKindAsReadelfListsThem) {
+    static const std::regex title(R"(^Program Header\[(\d+)\]:.*$)");
+    const std::vector<std::pair<std::vector<std::string>, std::set<std::string>>> cases = {
+        {{"PT_LOAD"}, {"LOAD"}},
+        {{"load", "GNU_STACK"}, {"LOAD", "GNU_STACK"}},
+        {{"Pt_Dynamic"}, {"DYNAMIC"}},
+        {{" PT_GNU_RELRO ", "interp"}, {"GNU_RELRO", "INTERP"}},
+        {{"0x6474e551", "3"}, {"GNU_STACK", "INTERP"}},  // PT_GNU_STACK, PT_INTERP
+    };
+    for (const std::string& file : all_files()) {
+        const auto expected = readelf_full(file);
+        for (const auto& [names, kinds] : cases) {
+            SCOPED_TRACE(file + " -N " + names.front());
+            std::vector<std::size_t> want;
+            for (std::size_t i = 0; i < expected.size(); ++i)
+                if (kinds.contains(expected[i].type)) want.push_back(i);
+            std::vector<std::string> args = {"elf", file};
+            for (const std::string& n : names) args.insert(args.end(), {"-N", n});
+            const CliRun text = vmatlas(args);
+            ASSERT_EQ(text.status, want.empty() ? 1 : 0) << text.err;
+            std::vector<std::size_t> got;
+            std::istringstream in(text.out);
+            for (std::string line; std::getline(in, line);) {
+                std::smatch m;
+                if (std::regex_match(line, m, title)) got.push_back(std::stoul(m[1]));
+                EXPECT_FALSE(line.starts_with("Map ")) << "-N shows the headers alone";
+            }
+            EXPECT_EQ(got, want);
+            args.push_back("--json");
+            const CliRun js = vmatlas(args);
+            ASSERT_EQ(js.status, want.empty() ? 1 : 0) << js.err;
+            std::vector<std::size_t> json_got;
+            const json doc = json::parse(js.out);
+            for (const json& h : doc.at("program_headers")) {
+                json_got.push_back(h.at("index").get<std::size_t>());
+                EXPECT_EQ(h.at("type"), "PT_" + expected.at(json_got.back()).type);
+            }
+            EXPECT_EQ(json_got, want);
+        }
+    }
+}
+
+TEST(ElfView, NWithNoHeaderOfItsKindIsNoMatchAndAnUnknownKindIsUsage) {
+    const Built& b = built();
+    const auto headers = readelf_full(b.nopie);
+    ASSERT_TRUE(std::none_of(headers.begin(), headers.end(),
+                             [](const FullPhdr& p) { return p.type == "TLS"; }));
+    const CliRun none = vmatlas({"elf", b.nopie, "-N", "TLS", "-N", "pt_shlib"});
+    EXPECT_EQ(none.status, 1);
+    EXPECT_EQ(none.out, "");
+    EXPECT_EQ(none.err,
+              "vmatlas: " + b.nopie + " has no program header of kind PT_TLS or PT_SHLIB\n");
+    const CliRun unknown = vmatlas({"elf", b.nopie, "-N", "PT_LAOD"});
+    EXPECT_EQ(unknown.status, 2);
+    EXPECT_EQ(unknown.out, "");
+    EXPECT_EQ(unknown.err,
+              "vmatlas: -N takes a program header kind (PT_LOAD, LOAD, load) or a number, not "
+              "'PT_LAOD'\n");
+    const CliRun csv = vmatlas({"elf", b.nopie, "-N", "LOAD", "--csv"});
+    EXPECT_EQ(csv.status, 2);
+    EXPECT_EQ(csv.err, "vmatlas: -N selects program headers, which --csv does not show\n");
+}
+
 TEST(ElfView, SunwPhnameNamesWin) {
     const Built& b = built();
     const json j = elf_json(b.named_lib);
@@ -514,6 +579,29 @@ TEST(ElfView, NamesOfKindsAndFlags) {
     EXPECT_EQ(vmatlas::pf_names(PF_R | PF_X), (std::vector<std::string>{"PF_X", "PF_R"}));
     EXPECT_EQ(vmatlas::pf_names(0), (std::vector<std::string>{"0"}));
     EXPECT_EQ(vmatlas::pf_names(PF_R | 0x100), (std::vector<std::string>{"PF_R", "0x100"}));
+}
+
+TEST(ElfView, KindsAsNTakesThem) {
+    using vmatlas::pt_type;
+    const std::uint32_t kinds[] = {PT_NULL,    PT_LOAD,    PT_DYNAMIC, PT_INTERP,  PT_NOTE,
+                                   PT_SHLIB,   PT_PHDR,    PT_TLS,     0x6474e550, 0x6474e551,
+                                   0x6474e552, 0x6474e553, 0x6474e554, 0x6ffffffa, 0x6ffffffb};
+    for (const std::uint32_t type : kinds) {
+        const std::string name = vmatlas::pt_name(type);
+        ASSERT_TRUE(name.starts_with("PT_")) << name;
+        std::string lower = name.substr(3);
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        EXPECT_EQ(pt_type(name), type) << name;
+        EXPECT_EQ(pt_type(name.substr(3)), type) << name;
+        EXPECT_EQ(pt_type(lower), type) << name;
+        EXPECT_EQ(pt_type("pt_" + lower), type) << name;
+        EXPECT_EQ(pt_type("\t " + name + " "), type) << name;
+    }
+    EXPECT_EQ(pt_type("1"), std::uint32_t{PT_LOAD});
+    EXPECT_EQ(pt_type("0x6474E551"), 0x6474e551u);  // PT_GNU_STACK
+    EXPECT_EQ(pt_type("0xffffffff"), 0xffffffffu);
+    for (const char* bad : {"", "PT_", "PT_LAOD", "LOADS", "P T_LOAD", "0x100000000", "-1", "0x"})
+        EXPECT_EQ(pt_type(bad), std::nullopt) << bad;
 }
 
 // ---- errors ----------------------------------------------------------------------------------

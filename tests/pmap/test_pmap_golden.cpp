@@ -116,6 +116,16 @@ std::vector<ViewCase> view_cases() {
                  .pmap = {.mode = M::Smaps, .range = range},
                  .format = Format::Json});
     c.push_back({.name = "view-pmap-X-csv", .pmap = {.mode = M::Smaps}, .format = Format::Csv});
+    c.push_back({.name = "view-pmap-S", .pmap = {.mode = M::Swap}});
+    c.push_back({.name = "view-pmap-S-A", .pmap = {.mode = M::Swap, .range = range}});
+    c.push_back({.name = "view-pmap-S-json", .pmap = {.mode = M::Swap}, .format = Format::Json});
+    c.push_back(
+        {.name = "view-pmap-S-no-figures", .fixture = "layout.maps", .pmap = {.mode = M::Swap}});
+    c.push_back({.name = "view-pmap-d", .pmap = {.mode = M::Device}});
+    c.push_back({.name = "view-pmap-d-q", .pmap = {.mode = M::Device, .quiet = true}});
+    c.push_back({.name = "view-pmap-d-A", .pmap = {.mode = M::Device, .range = range}});
+    c.push_back({.name = "view-pmap-d-json", .pmap = {.mode = M::Device}, .format = Format::Json});
+    c.push_back({.name = "view-pmap-d-csv", .pmap = {.mode = M::Device}, .format = Format::Csv});
     c.push_back({.name = "view-mappings", .mappings = true});
     c.push_back({.name = "view-mappings-b", .mappings = true, .map = {.basenames = true}});
     c.push_back({.name = "view-mappings-bs",

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -283,7 +285,7 @@ TEST(PmapLive, BasicViewAndMappingsFollowProc) {
     ASSERT_EQ(basic.status, 0) << basic.err;
     const auto ls = lines(basic.out);
     ASSERT_EQ(ls.size(), maps.size() + 2);
-    EXPECT_EQ(ls[0], demo.pid_text() + ": vmatlas-demo");
+    EXPECT_EQ(ls[0], demo.pid_text() + ": " VMATLAS_DEMO_BIN " --seconds 120");
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < maps.size(); ++i) {
         const auto w = words(ls[i + 1]);
@@ -410,6 +412,120 @@ TEST(PmapLive, BigSmapsStreamsInBlocksAndParsesAsTheWholeText) {
 
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
+}
+
+// The first line names the process by its command line, as procps shows it: "PID:   ARGS" with
+// the arguments separated by spaces, so that "--name" "two words" reads as three words. vmatlas
+// pmap follows Solaris ("PID: ARGS", one space), procps -d keeps procps's three.
+TEST(PmapLive, TitleIsTheCommandLineAsProcpsShowsIt) {
+    Demo child({"--name", "two words"});
+    child.pause();
+    const std::string args = VMATLAS_DEMO_BIN " --seconds 120 --name two words";
+    const RunResult procps = run({"/usr/bin/pmap", child.pid_text()});
+    ASSERT_EQ(procps.status, 0) << procps.err;
+    ASSERT_EQ(lines(procps.out).at(0), child.pid_text() + ":   " + args);
+    for (const std::vector<std::string>& view :
+         {std::vector<std::string>{"pmap"}, {"pmap", "-x"}, {"pmap", "-X"}}) {
+        std::vector<std::string> argv = view;
+        argv.push_back(child.pid_text());
+        const RunResult r = vmatlas(argv);
+        ASSERT_EQ(r.status, 0) << r.err;
+        EXPECT_EQ(lines(r.out).at(0), child.pid_text() + ": " + args) << argv.at(1);
+    }
+}
+
+// procps `pmap -d` and `vmatlas pmap -d` on the same stopped demo (a file whose name has a space,
+// a deleted file, a memfd, threads' stacks, the vsyscall page): the same bytes, with and without
+// -q.
+TEST(PmapLive, DeviceFormatIsProcpsByteForByte) {
+    StoppedDemo demo;
+    for (const std::vector<std::string>& options : {std::vector<std::string>{"-d"}, {"-d", "-q"}}) {
+        std::vector<std::string> procps = {"/usr/bin/pmap"}, ours = {"pmap"};
+        for (const auto& o : options) procps.push_back(o), ours.push_back(o);
+        procps.push_back(demo.pid_text());
+        ours.push_back(demo.pid_text());
+        const RunResult want = run(procps);
+        ASSERT_EQ(want.status, 0) << want.err;
+        const RunResult got = vmatlas(ours);
+        ASSERT_EQ(got.status, 0) << got.err;
+        EXPECT_EQ(got.out, want.out) << options.back();
+        EXPECT_EQ(got.err, "");
+    }
+}
+
+// -S: each row's Swap is the commit charge smaps says the kernel takes for it (VmFlags "ac": the
+// whole row), on a child that maps one region of each kind; the totals are their sum.
+TEST(PmapLive, SwapIsTheCommitChargeOfEachRow) {
+    constexpr std::size_t kSize = 1 << 20;
+    int ready[2];
+    ASSERT_EQ(pipe(ready), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const int anon = MAP_PRIVATE | MAP_ANONYMOUS;
+        void* maps[] = {
+            mmap(nullptr, kSize, PROT_READ | PROT_WRITE, anon, -1, 0),
+            mmap(nullptr, kSize, PROT_READ | PROT_WRITE, anon | MAP_NORESERVE, -1, 0),
+            mmap(nullptr, kSize, PROT_READ, anon, -1, 0),
+            mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)};
+        if (write(ready[1], maps, sizeof maps) != sizeof maps) _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(ready[1]);
+    void* maps[4];
+    ASSERT_EQ(read(ready[0], maps, sizeof maps), static_cast<ssize_t>(sizeof maps));
+    close(ready[0]);
+    kill(child, SIGSTOP);
+    waitpid(child, nullptr, WUNTRACED);
+
+    const nlohmann::json json = vmatlas_json({"pmap", "-S", std::to_string(child)});
+    const auto smaps = read_smaps(child);
+    const auto& rows = json["mappings"];
+    ASSERT_EQ(rows.size(), smaps.size());
+    std::map<std::uint64_t, std::uint64_t> reserved;  // start -> bytes
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < smaps.size(); ++i) {
+        const SmapsRow& want = smaps[i];
+        const bool accounted = (" " + want.vm_flags + " ").find(" ac ") != std::string::npos;
+        const std::uint64_t bytes = accounted ? want.row.end - want.row.start : 0;
+        EXPECT_EQ(rows[i]["swap_reserved"].get<std::uint64_t>(), bytes) << want.row.path;
+        reserved[want.row.start] = bytes;
+        total += bytes;
+    }
+    EXPECT_EQ(json["totals"]["swap_reserved"].get<std::uint64_t>(), total);
+    auto at = [&](void* p) { return reserved.at(reinterpret_cast<std::uintptr_t>(p)); };
+    EXPECT_EQ(at(maps[0]), kSize);  // private, writable: reserved
+    // MAP_NORESERVE is honoured unless the kernel never overcommits.
+    if (slurp("/proc/sys/vm/overcommit_memory") != "2\n") EXPECT_EQ(at(maps[1]), 0u);
+    EXPECT_EQ(at(maps[2]), 0u);  // read-only: nothing to reserve
+    EXPECT_EQ(at(maps[3]), 0u);  // shared: tmpfs accounts it, not the mapping
+
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+}
+
+// Several targets, as procps takes several PIDs: each one's block in the order given; one that is
+// gone is said on stderr and the others are still shown; the status is the first failure's.
+TEST(PmapLive, SeveralProcessesInTheOrderGiven) {
+    StoppedDemo first, second;
+    pid_t gone;
+    {
+        Demo demo;
+        gone = demo.pid();
+    }
+    const std::string a = first.pid_text(), b = second.pid_text(), g = std::to_string(gone);
+    const RunResult both = vmatlas({"pmap", "-x", b, g, a});
+    EXPECT_EQ(both.status, 3);
+    EXPECT_EQ(both.out, vmatlas({"pmap", "-x", b}).out + vmatlas({"pmap", "-x", a}).out);
+    EXPECT_EQ(both.err, "vmatlas: no process has PID " + g + "\n");
+
+    // procps prints the same blocks, and says nothing of the missing one but its status, 42.
+    const RunResult procps = run({"/usr/bin/pmap", "-d", a, g, b});
+    EXPECT_EQ(procps.status, 42);
+    const RunResult ours = vmatlas({"pmap", "-d", a, g, b});
+    EXPECT_EQ(ours.status, 3);
+    EXPECT_EQ(ours.out, procps.out);
 }
 
 TEST(PmapLive, ProcessThatIsGoneIsNoSuchProcess) {

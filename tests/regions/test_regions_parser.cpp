@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -116,6 +117,37 @@ TEST(RegionsParse, EveryFieldForm) {
     }
 }
 
+TEST(RegionsParse, PwndbgFlagSpellings) {
+    // pwndbg's vmmap-add takes its flags as letters in any order and none for no access; every
+    // spelling but the kernel's four characters is private, as a pwndbg page always is.
+    const std::vector<std::pair<std::string, std::string>> spellings = {
+        {"r", "r--p"},   {"w", "-w-p"},   {"x", "--xp"},    {"rw", "rw-p"},   {"wr", "rw-p"},
+        {"rx", "r-xp"},  {"xr", "r-xp"},  {"wx", "-wxp"},   {"rwx", "rwxp"},  {"xwr", "rwxp"},
+        {"r-x", "r-xp"}, {"---", "---p"}, {"rw-p", "rw-p"}, {"rw-s", "rw-s"}, {"---s", "---s"},
+    };
+    for (const auto& [spelled, kernel] : spellings) {
+        SCOPED_TRACE(spelled);
+        const AddressSpace space = parse("0x1000 0x1000 " + spelled + " 0x20 name\n");
+        EXPECT_TRUE(space.diagnostics().empty());
+        EXPECT_EQ(rows(space), (std::vector<Row>{{0x1000, 0x2000, kernel, 0x20, "name"}}));
+    }
+}
+
+TEST(RegionsParse, PermsLeftOutAreNoAccess) {
+    // As vmmap-add with no flags: only when nothing but a comment follows SIZE.
+    const AddressSpace space = parse(
+        "0x1000 0x1000\n"
+        "0x2000 0x1000   \t\n"
+        "0x3000 0x1000 # a guard\n"
+        "0x4000 0x1000\r\n");
+    expect_sound(space);
+    EXPECT_TRUE(space.diagnostics().empty());
+    EXPECT_EQ(rows(space), (std::vector<Row>{{0x1000, 0x2000, "---p", 0, ""},
+                                             {0x2000, 0x3000, "---p", 0, ""},
+                                             {0x3000, 0x4000, "---p", 0, ""},
+                                             {0x4000, 0x5000, "---p", 0, ""}}));
+}
+
 TEST(RegionsParse, CommentsAndBlankLinesAreNotRows) {
     const AddressSpace space = parse(
         "# heading\n"
@@ -152,6 +184,9 @@ struct BadLine {
     std::string message;
 };
 
+// What the sentence of a bad PERMS says after the token.
+const std::string kPermsForms = "(r, w and x each at most once: rw, rx; or r-x, rw-p, rw-s)";
+
 TEST(RegionsParse, BadLinesSayLineAndColumn) {
     const std::vector<BadLine> cases = {
         {"zz 0x1000 rw-", 1, "bad start address 'zz' (0x-hex or decimal)"},
@@ -162,14 +197,20 @@ TEST(RegionsParse, BadLinesSayLineAndColumn) {
         {"0x1000   ", 10, "missing size"},
         {"0x1000 0x10g0 rw-", 8, "bad size '0x10g0' (0x-hex or decimal)"},
         {"0x1000 4k rw-", 8, "bad size '4k' (0x-hex or decimal)"},
-        {"0x1000 0x1000", 14, "missing permissions"},
-        {"0x1000 0x1000 rwz", 15, "bad permissions 'rwz' (rwx or -, then p or s)"},
-        {"0x1000 0x1000 rw", 15, "bad permissions 'rw' (rwx or -, then p or s)"},
-        {"0x1000 0x1000 rw-x", 15, "bad permissions 'rw-x' (rwx or -, then p or s)"},
-        {"0x1000 0x1000 rw-pp", 15, "bad permissions 'rw-pp' (rwx or -, then p or s)"},
-        {"0x1000 0x1000 RW-", 15, "bad permissions 'RW-' (rwx or -, then p or s)"},
-        {"0x1000 0x1000 wr-", 15, "bad permissions 'wr-' (rwx or -, then p or s)"},
-        {"0x1000 0x1000 # no perms", 15, "bad permissions '#' (rwx or -, then p or s)"},
+        {"0x1000 0x1000 rwz", 15, "bad permissions 'rwz' " + kPermsForms},
+        {"0x1000 0x1000 rw-x", 15, "bad permissions 'rw-x' " + kPermsForms},
+        {"0x1000 0x1000 rw-pp", 15, "bad permissions 'rw-pp' " + kPermsForms},
+        {"0x1000 0x1000 RW-", 15, "bad permissions 'RW-' " + kPermsForms},
+        {"0x1000 0x1000 R", 15, "bad permissions 'R' " + kPermsForms},
+        {"0x1000 0x1000 wr-", 15, "bad permissions 'wr-' " + kPermsForms},
+        {"0x1000 0x1000 rr", 15, "bad permissions 'rr' " + kPermsForms},
+        {"0x1000 0x1000 rwxr", 15, "bad permissions 'rwxr' " + kPermsForms},
+        {"0x1000 0x1000 rwp", 15, "bad permissions 'rwp' " + kPermsForms},
+        {"0x1000 0x1000 rws", 15, "bad permissions 'rws' " + kPermsForms},
+        {"0x1000 0x1000 r-", 15, "bad permissions 'r-' " + kPermsForms},
+        {"0x1000 0x1000 -", 15, "bad permissions '-' " + kPermsForms},
+        {"0x1000 0x1000 none", 15, "bad permissions 'none' " + kPermsForms},
+        {"0x1000 0x1000 0 name", 15, "bad permissions '0' " + kPermsForms},
         {"0x1000 0x1000 rw- 0x12k name", 19, "bad offset '0x12k' (0x-hex or decimal)"},
         {"0x1000 0x1000 rw- 2nd bank", 19, "bad offset '2nd' (0x-hex or decimal)"},
         {"08000000 0x1000 r--", 1,

@@ -35,6 +35,10 @@ Palette OutputOptions::palette() const {
 
 void TargetArgs::add_to(ArgParser& app) {
     app.add_option("TARGET", target, kTargetHelp)->required();
+    add_options_to(app);
+}
+
+void TargetArgs::add_options_to(ArgParser& app) {
     app.add_option("--base ADDR", base_text,
                    "an ELF image target: the load bias of an ET_DYN (0x-hex or decimal)");
     app.add_flag("--sections", by_sections,

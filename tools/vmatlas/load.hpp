@@ -45,6 +45,8 @@ struct TargetArgs {
 
     // Adds TARGET (required, with kTargetHelp) and the options to app.
     void add_to(ArgParser& app);
+    // Adds the options alone, for a command that takes its targets its own way (pmap's several).
+    void add_options_to(ArgParser& app);
     // Copies the arguments into options; the exit status of a usage error (printed), else nothing.
     std::optional<int> apply(NamedMapOptions& options) const;
 };
