@@ -110,6 +110,8 @@ nlohmann::json every_map_view(Documents& docs, const std::string& target, int st
     docs.add("vmatlas.pmap/1", {"pmap", target, "--json"}, status);
     docs.add("vmatlas.pmap/1", {"pmap", "-x", target, "--json"}, status);
     docs.add("vmatlas.pmap/1", {"pmap", "-X", "-A", p.in_mapping, target, "--json"}, status);
+    docs.add("vmatlas.pmap/1", {"pmap", "-S", target, "--json"}, status);
+    docs.add("vmatlas.pmap/1", {"pmap", "-d", target, "--json"}, status);
     docs.add("vmatlas.mappings/1", {"mappings", target, "--json"}, status);
     docs.add("vmatlas.diff/1", {"diff", target, target, "--json", "--all"}, status);
     docs.add("vmatlas.where/1", {"where", "--json", target, p.in_mapping}, status);
