@@ -5,7 +5,7 @@ namespace vmatlas::cli {
 
 int run_map(int argc, char** argv);       // the default view: vmatlas TARGET [FILTER]
 int run_summary(int argc, char** argv);   // vmatlas summary TARGET
-int run_pmap(int argc, char** argv);      // vmatlas pmap [-x|-X] TARGET
+int run_pmap(int argc, char** argv);      // vmatlas pmap [-x|-X|-S|-d] TARGET...
 int run_mappings(int argc, char** argv);  // vmatlas mappings TARGET (mdb ::mappings)
 int run_elf(int argc, char** argv);       // vmatlas elf FILE (elfdump -p and the map it makes)
 int run_diff(int argc, char** argv);      // vmatlas diff A B (what changed between two maps)

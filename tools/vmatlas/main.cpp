@@ -30,7 +30,8 @@ int run_help(int argc, char** argv);
 
 constexpr Command kCommands[] = {
     {"map", "the named map, as pwndbg's vmmap shows it (the default command)", run_map},
-    {"pmap", "Solaris pmap: sizes, modes and segment names; -x and -X add smaps figures", run_pmap},
+    {"pmap", "Solaris and procps pmap: sizes, modes, names; -x, -X, -S figures, -d devices",
+     run_pmap},
     {"mappings", "mdb's ::mappings: BASE LIMIT SIZE NAME", run_mappings},
     {"summary", "totals by kind and by object: virtual, resident, dirty, swapped", run_summary},
     {"where", "what is at an address: mapping, object, segment, section, symbol, line", run_where},
