@@ -239,11 +239,13 @@ def _render_with_module(module, target, filter_text, options, color):
             executable=options.executable,
             gaps=options.gaps,
             color=color,
+            strict=True,
             **counts,
         )
     except module.Error as error:
         said = list(getattr(error, "warnings", ())) + [str(error)]
-        return _Answer(error.status, "", "".join(_as_said(line) for line in said))
+        output = getattr(error, "output", "")  # what a filter that matched nothing shows
+        return _Answer(error.status, output, "".join(_as_said(line) for line in said))
     return _Answer(0, text, "")
 
 

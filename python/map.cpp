@@ -66,7 +66,7 @@ py::object Map::document() {
 
 std::string Map::render(std::optional<std::string> filter, bool writable, bool executable,
                         std::optional<unsigned> before, std::optional<unsigned> after, bool gaps,
-                        bool color) const {
+                        bool color, bool strict) const {
     const DefaultViewRequest request{.filter = filter.value_or(""),
                                      .writable_only = writable,
                                      .executable_only = executable,
@@ -75,10 +75,14 @@ std::string Map::render(std::optional<std::string> filter, bool writable, bool e
                                      .gaps = gaps};
     if (const auto mistake = check_request(request)) raise(*mistake);
     std::string out;
-    py::gil_scoped_release unlocked;
+    std::optional<Error> no_match;
+    {
+        py::gil_scoped_release unlocked;
+        no_match = render_default_view(map_, request, Format::Table, Palette{color}, out);
+    }
     // A filter that matches nothing: the command says so on stderr and exits 1; its standard
-    // output is what is returned.
-    (void)render_default_view(map_, request, Format::Table, Palette{color}, out);
+    // output is what is returned, or the Error's output when strict.
+    if (no_match && strict) raise_no_match(*no_match, std::move(out));
     return out;
 }
 
@@ -125,20 +129,22 @@ void add_map(py::module_& m) {
         .def(
             "render",
             [](const Map& map, py::handle filter, bool writable, bool executable,
-               std::optional<unsigned> before, std::optional<unsigned> after, bool gaps,
-               bool color) {
+               std::optional<unsigned> before, std::optional<unsigned> after, bool gaps, bool color,
+               bool strict) {
                 // A str is FILTER; an int an address, as where() takes it.
                 std::optional<std::string> text;
                 if (!filter.is_none()) text = address_text(filter);
-                return map.render(text, writable, executable, before, after, gaps, color);
+                return map.render(text, writable, executable, before, after, gaps, color, strict);
             },
             py::arg("filter") = py::none(), py::kw_only(), py::arg("writable") = false,
             py::arg("executable") = false, py::arg("before") = py::none(),
             py::arg("after") = py::none(), py::arg("gaps") = false, py::arg("color") = false,
+            py::arg("strict") = false,
             "The text `vmatlas [--color=never|always] [-w] [-x] [-B N] [-A N] [--gaps] TARGET "
             "[FILTER]` prints on standard output. filter is a str as FILTER, or an int address; "
             "before and after None give the command's default (one row either side of an "
-            "address).")
+            "address). strict=True: a filter that matches nothing raises vmatlas.Error (kind "
+            "'no_match', status 1, the command's sentence) whose output is that text.")
         .def(
             "save", [](const Map& map, py::handle path) { map.save(path_text(path)); },
             py::arg("path"),

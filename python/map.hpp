@@ -29,9 +29,11 @@ class Map {
     pybind11::object rows() { return document()["mappings"]; }
 
     // `vmatlas [--color=never|always] [-w] [-x] [-B N] [-A N] [--gaps] TARGET [FILTER]`'s stdout.
+    // strict: a filter that matches nothing raises vmatlas.Error "no_match" with the command's
+    // sentence, that text as its .output.
     std::string render(std::optional<std::string> filter, bool writable, bool executable,
                        std::optional<unsigned> before, std::optional<unsigned> after, bool gaps,
-                       bool color) const;
+                       bool color, bool strict) const;
 
     // Writes the snapshot of the map as `vmatlas save -o PATH` does.
     void save(const std::string& path) const;

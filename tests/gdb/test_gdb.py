@@ -471,6 +471,14 @@ class PythonModule(unittest.TestCase):
                 self.assertEqual(self.gdb.run(gdb_command),
                                  vmatlas("--color=never", self.target, *arguments))
 
+    def test_a_filter_that_matches_nothing_says_so(self):
+        for filter in ("nosuchlibrary", "-- -1"):
+            with self.subTest(filter):
+                shown = self.gdb.run("vmmap " + filter)
+                self.assertIn("vmatlas: no mapping ", shown)
+                want = filter if filter != "-- -1" else hex((1 << 64) - 1)
+                self.assertEqual(shown, vmatlas("--color=never", self.target, want))
+
 
 if __name__ == "__main__":
     unittest.main()

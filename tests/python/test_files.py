@@ -65,6 +65,12 @@ class Files(support.MapTestCase):
                 want = support.run("--color=never", target, filter)
                 self.assertEqual(want.status, 1, want.err)
                 self.assertEqual(m.render(filter), want.out)
+                with self.assertRaises(vmatlas.Error) as said:
+                    m.render(filter, strict=True)
+                self.assertEqual(said.exception.kind, "no_match")
+                self.assertEqual(said.exception.status, 1)
+                self.assertEqual(said.exception.output, want.out)
+                self.assertEqual("vmatlas: " + str(said.exception) + "\n", want.err)
 
     def test_where_on_maps_text(self) -> None:
         target = str(FIX / "seed003.maps")
