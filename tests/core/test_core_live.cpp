@@ -138,7 +138,9 @@ TEST(KernelCore, TheLibraryNamesItAsTheLiveProcessWasNamed) {
         EXPECT_EQ(rows[i].at("name"), std::string(label.name.view()));
         EXPECT_EQ(rows[i].at("object"),
                   label.object == vmatlas::kNoPath ? "" : map->space.paths().get(label.object));
-        if (d.live[i].kernel_name()) EXPECT_EQ(label.name.view(), d.live[i].path);
+        if (d.live[i].kernel_name()) {
+            EXPECT_EQ(label.name.view(), d.live[i].path);
+        }
     }
     EXPECT_TRUE(map->facts.has_threads);
 }

@@ -497,7 +497,9 @@ TEST(PmapLive, SwapIsTheCommitChargeOfEachRow) {
     auto at = [&](void* p) { return reserved.at(reinterpret_cast<std::uintptr_t>(p)); };
     EXPECT_EQ(at(maps[0]), kSize);  // private, writable: reserved
     // MAP_NORESERVE is honoured unless the kernel never overcommits.
-    if (slurp("/proc/sys/vm/overcommit_memory") != "2\n") EXPECT_EQ(at(maps[1]), 0u);
+    if (slurp("/proc/sys/vm/overcommit_memory") != "2\n") {
+        EXPECT_EQ(at(maps[1]), 0u);
+    }
     EXPECT_EQ(at(maps[2]), 0u);  // read-only: nothing to reserve
     EXPECT_EQ(at(maps[3]), 0u);  // shared: tmpfs accounts it, not the mapping
 

@@ -193,7 +193,9 @@ TEST(Smaps, KernelFormLinesGiveWhatTheCarefulReadingGives) {
         }
         EXPECT_GT(nonzero, 20u) << name;            // the capture has figures to compare
         EXPECT_EQ(flags + 1, fast.size()) << name;  // the bad row has no VmFlags
-        if (std::string_view(name) == "layout.smaps") EXPECT_EQ(thp, 1u);
+        if (std::string_view(name) == "layout.smaps") {
+            EXPECT_EQ(thp, 1u);
+        }
     }
 }
 

@@ -78,7 +78,9 @@ TEST_P(WhereSymbols, EveryFunctionAtOffsetZero) {
             source = e.source;
         }
         // A stripped program exports no function of its own (the library does).
-        if (file == b.lib) ASSERT_FALSE(syms.empty());
+        if (file == b.lib) {
+            ASSERT_FALSE(syms.empty());
+        }
         std::map<std::uint64_t, std::vector<const Sym*>> by_addr;
         for (const Sym& s : syms) by_addr[s.value].push_back(&s);
         std::size_t checked = 0;
