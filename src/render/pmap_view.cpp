@@ -183,8 +183,9 @@ constexpr PmapLayout kPmapS{
     "pmap -S", kMappingTable<kPmapSFields>, true, Title::Solaris, "total Kb", true};
 constexpr PmapLayout kPmapD{"pmap -d", kMappingTable<kPmapDFields>, true, Title::Procps, "", false,
                             true};
-constexpr PmapLayout kMappings{"mappings", kMappingTable<kMappingsFields>, true, Title::None, "",
-                               false, false, schema::kMappings};
+constexpr PmapLayout kMappings{
+    "mappings",       kMappingTable<kMappingsFields>, true, Title::None, "", false, false,
+    schema::kMappings};
 
 // Hex digits of an address column: Solaris pads to the data model.
 int address_digits(const AddressSpace& space) {
