@@ -37,6 +37,7 @@ PUBLIC = {
     "elf.hpp": "sources",
     "elf_image.hpp": "sources",
     "target.hpp": "sources",
+    "map_walk.hpp": "sources",
     "annotate.hpp": "annotate",
     "named_map.hpp": "annotate",
     "where.hpp": "symbolize",

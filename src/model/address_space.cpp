@@ -5,44 +5,17 @@
 #include <fmt/format.h>
 
 #include "model/lookup_index.hpp"
+#include "model/row_digest.hpp"
 #include "vmatlas/address_space.hpp"
 
 namespace vmatlas {
 
 namespace {
 
-// A 64-bit digest that is stable across runs and machines (std::hash is not): FxHash's one
-// multiply per 8-byte word, which is all a change detector needs.
-struct Digest {
-    std::uint64_t h = 0;
-    void add_u64(std::uint64_t v) { h = (((h << 5) | (h >> 59)) ^ v) * 0x517cc1b727220a95ull; }
-    void add(const void* data, std::size_t n) {
-        const auto* p = static_cast<const unsigned char*>(data);
-        for (; n >= 8; n -= 8, p += 8) {
-            std::uint64_t w;
-            std::memcpy(&w, p, 8);
-            add_u64(w);
-        }
-        std::uint64_t tail = 0;
-        std::memcpy(&tail, p, n);
-        add_u64(tail);
-    }
-};
-
 std::uint64_t digest_rows(const std::vector<Mapping>& rows, const StringPool& paths) {
-    Digest d;
-    for (const Mapping& m : rows) {
-        d.add_u64(m.start);
-        d.add_u64(m.end);
-        d.add_u64(raw(m.offset));
-        d.add_u64(m.inode);
-        d.add_u64((std::uint64_t{m.dev_major} << 32) | m.dev_minor);
-        d.add_u64((std::uint64_t{m.perms.bits()} << 8) | m.flags);
-        const std::string_view p = paths.get(m.path);
-        d.add_u64(p.size());
-        d.add(p.data(), p.size());
-    }
-    return d.h;
+    detail::RowDigest d;
+    for (const Mapping& m : rows) d.add_row(m, paths.get(m.path));
+    return d.value();
 }
 
 }  // namespace

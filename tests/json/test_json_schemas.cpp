@@ -6,7 +6,10 @@
 // snapshot without the "schema" key.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -243,6 +246,32 @@ TEST(JsonSchemas, AViewsJsonIsNoSnapshot) {
     EXPECT_EQ(read.err, "vmatlas: " + map +
                             ": the document: not a snapshot: its schema is \"vmatlas.map/1\", the "
                             "JSON of a view; 'vmatlas save' writes a snapshot\n");
+}
+
+// vmatlas watch --json on the watch child while it makes one change of each kind it can, then
+// exits: every line (start, mapped, perms, grew, shrank, unmapped, exited) follows the schema.
+TEST(JsonSchemas, WatchLines) {
+    if (!why_unchecked().empty()) GTEST_SKIP() << why_unchecked();
+    Child child({VMATLAS_WATCH_CHILD});
+    RunResult watched;
+    std::thread watcher([&] {
+        watched = vmatlas({"watch", child.pid_text(), "--interval", "0.02", "--json"});
+    });
+    for (const char* command : {"map\n", "protect\n", "grow\n", "shrink\n", "unmap\n", "exit\n"}) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        ASSERT_GT(write(child.stdin_fd(), command, std::strlen(command)), 0);
+    }
+    watcher.join();
+    EXPECT_EQ(watched.status, 0) << watched.err;
+    const auto records = lines(watched.out);
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(nlohmann::json::parse(records.back())["event"], "exited") << watched.out;
+    TempDir dir{"vmatlas-json-watch"};
+    const std::string file = dir / "watch.json";
+    write_text(file, watched.out);
+    Documents docs;
+    docs.add_file("vmatlas.watch/1", file);
+    docs.check();
 }
 
 }  // namespace

@@ -11,5 +11,6 @@ int run_elf(int argc, char** argv);       // vmatlas elf FILE (elfdump -p and th
 int run_diff(int argc, char** argv);      // vmatlas diff A B (what changed between two maps)
 int run_save(int argc, char** argv);      // vmatlas save TARGET [-o FILE] (a JSON snapshot)
 int run_where(int argc, char** argv);     // vmatlas where TARGET ADDR... (what is at an address)
+int run_watch(int argc, char** argv);     // vmatlas watch PID (the changes of a live map)
 
 }  // namespace vmatlas::cli
