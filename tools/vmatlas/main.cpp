@@ -37,6 +37,8 @@ constexpr Command kCommands[] = {
     {"where", "what is at an address: mapping, object, segment, section, symbol, line", run_where},
     {"elf", "an ELF file's program headers and the map it would create", run_elf},
     {"diff", "what was added, removed or changed between two maps", run_diff},
+    {"advise", "Solaris pmadvise: cold, pageout, willneed, collapse by process_madvise(2)",
+     run_advise},
     {"save", "a JSON snapshot of the named map, which every command reads back", run_save},
     {"help", "a command's help: vmatlas help COMMAND", run_help},
 };
