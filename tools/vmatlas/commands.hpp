@@ -10,6 +10,7 @@ int run_mappings(int argc, char** argv);  // vmatlas mappings TARGET (mdb ::mapp
 int run_elf(int argc, char** argv);       // vmatlas elf FILE (elfdump -p and the map it makes)
 int run_diff(int argc, char** argv);      // vmatlas diff A B (what changed between two maps)
 int run_save(int argc, char** argv);      // vmatlas save TARGET [-o FILE] (a JSON snapshot)
+int run_advise(int argc, char** argv);    // vmatlas advise [-o SEL=ADVICE,...] [-v] PID
 int run_where(int argc, char** argv);     // vmatlas where TARGET ADDR... (what is at an address)
 int run_watch(int argc, char** argv);     // vmatlas watch PID (the changes of a live map)
 
