@@ -104,6 +104,7 @@ struct Tracer::Impl {
     bool sink_failed = false;
     TraceEnd end;
     std::set<std::string> warned;
+    std::string call_name_buf;
 
     unsigned long ptrace_options() const;
     void warn(std::string text);
@@ -124,6 +125,7 @@ struct Tracer::Impl {
     void at_instruction(Thread& t);
     void on_syscall_stop(Thread& t);
     void on_seccomp(Thread& t);
+    std::string_view call_name(long nr, bool other_abi);
     void on_exec(Thread& t);
     void on_new_tracee(Thread& t, int event);
     void adopt(Thread& child);
@@ -367,7 +369,7 @@ void Tracer::Impl::on_step(Thread& t) {
             ::ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs);
             const long nr = static_cast<long>(regs.orig_rax);
             if (options.syscalls)
-                write_row(t, regs.rip - kSyscallInstruction, executed + 1, syscall_name(nr));
+                write_row(t, regs.rip - kSyscallInstruction, executed + 1, call_name(nr, false));
             if (changes_map(nr)) t.map_call = true;
         }
     }
@@ -421,7 +423,7 @@ void Tracer::Impl::on_syscall_stop(Thread& t) {
         if (!filtered && options.syscalls)
             write_row(t, info.instruction_pointer - kSyscallInstruction,
                       stepping ? std::optional<std::uint64_t>(executed + 1) : std::nullopt,
-                      syscall_name(nr));
+                      call_name(nr, false));
         if (changes_map(nr)) t.map_call = true;
     } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
         t.syscall_exit = false;
@@ -440,18 +442,31 @@ void Tracer::Impl::on_seccomp(Thread& t) {
     if (::ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, reinterpret_cast<void*>(sizeof info), &info) <=
         0)
         return resume(t);
+    unsigned long why = 0;
+    ::ptrace(PTRACE_GETEVENTMSG, t.tid, nullptr, &why);
+    // A call of another convention (i386, x32) is taken as one that may change the map.
+    const bool other_abi = why == kStopOtherAbi;
     const long nr = static_cast<long>(info.seccomp.nr);
     if (options.syscalls)
         write_row(t, info.instruction_pointer - kSyscallInstruction,
                   stepping && t.process->reported ? std::optional<std::uint64_t>(executed + 1)
                                                   : std::nullopt,
-                  syscall_name(nr));
-    if (changes_map(nr) && t.process->reported) {
+                  call_name(nr, other_abi));
+    if ((other_abi || changes_map(nr)) && t.process->reported) {
         t.map_call = true;
         // Stepping, the step that ends with the call's return says so; running, its exit stop.
         if (!stepping) t.syscall_exit = true;
     }
     resume(t);
+}
+
+// The name of a system call for its row: "mmap"; "syscall 512" for a number without one, and
+// "i386 syscall 90" for another convention's.
+std::string_view Tracer::Impl::call_name(long nr, bool other_abi) {
+    const std::string_view name = other_abi ? std::string_view() : syscall_name(nr);
+    if (!name.empty()) return name;
+    call_name_buf = fmt::format("{}syscall {}", other_abi ? "i386 " : "", nr);
+    return call_name_buf;
 }
 
 void Tracer::Impl::on_exec(Thread& t) {
