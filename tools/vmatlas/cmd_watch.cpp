@@ -173,7 +173,9 @@ class MapTextPoll {
         return MapTextPoll(pid, maps->release());
     }
     MapTextPoll(MapTextPoll&& o) noexcept
-        : pid_(o.pid_), fd_(std::exchange(o.fd_, -1)), last_(std::move(o.last_)),
+        : pid_(o.pid_),
+          fd_(std::exchange(o.fd_, -1)),
+          last_(std::move(o.last_)),
           now_(std::move(o.now_)) {}
     MapTextPoll& operator=(MapTextPoll&&) = delete;
     ~MapTextPoll() {
