@@ -3,11 +3,23 @@
 // with its sentence and exit status.
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstddef>
+
 #include <map>
 #include <sstream>
+
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
 
 #include "support/harness.hpp"
 
@@ -323,6 +335,94 @@ TEST(Advise, CollapseMakesAHugePageOfATouched2MiBRegion) {
     EXPECT_EQ(r.out, "collapse: 2097152 of 2097152 bytes advised (1 ranges)\n");
     EXPECT_EQ(smaps_field(child.pid(), region, "AnonHugePages"), "2048");
     EXPECT_EQ(smaps_field(child.pid(), region, "Rss"), "2048");
+}
+
+TEST(Advise, CollapseOfARowThatCannotHoldAHugePageIsRefusedAndTheOthersAreCollapsed) {
+    const std::string thp = thp_setting();
+    if (thp.empty() || thp == "never")
+        GTEST_SKIP() << "transparent huge pages are '" << thp << "': the kernel collapses nothing";
+    AdviseChild child;
+    const std::uint64_t random = child.at.at("random"), region = child.at.at("thp");
+    const std::string refused = fmt::format(
+        "vmatlas: the kernel refused 'collapse' on {:#x}-{:#x}: its row cannot hold a transparent "
+        "huge page, or they are disabled for it\n",
+        random, random + (64 << 10));
+    const RunResult alone =
+        vmatlas({"advise", "-o", child.hex("random") + "=collapse", child.pid_text()});
+    EXPECT_EQ(alone.status, 9) << alone.err;
+    EXPECT_EQ(alone.out, "collapse: 0 of 65536 bytes advised (1 ranges)\n");
+    EXPECT_EQ(alone.err, refused);
+
+    const RunResult both = vmatlas(
+        {"advise", "-o", child.hex("random") + "=collapse," + child.hex("thp") + "=collapse",
+         child.pid_text()});
+    EXPECT_EQ(both.status, 9) << both.err;
+    EXPECT_EQ(both.out, "collapse: 2097152 of 2162688 bytes advised (2 ranges)\n");
+    EXPECT_EQ(both.err, refused);
+    EXPECT_EQ(smaps_field(child.pid(), region, "AnonHugePages"), "2048");
+}
+
+// In the command's process, before it runs: process_madvise(2) fails with `error` for the advice
+// `madv` (or for every advice when madv is -1), as on a kernel that lacks it.
+void process_madvise_fails(int error, int madv) {
+    constexpr unsigned kNr = offsetof(seccomp_data, nr);
+    constexpr unsigned kAdvice = offsetof(seccomp_data, args) + 3 * sizeof(std::uint64_t);
+    const auto ret_error = static_cast<std::uint32_t>(SECCOMP_RET_ERRNO | error);
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kNr),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_madvise, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kAdvice),  // the low half, on little-endian x86-64
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(madv), 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, madv == -1 ? ret_error : SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, ret_error),
+    };
+    const sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
+        _exit(98);
+}
+
+TEST(Advise, AKernelWithoutProcessMadviseIsUnsupported) {
+#if !defined(__x86_64__)
+    GTEST_SKIP() << "the seccomp filter that stands for an older kernel is x86-64's";
+#endif
+    AdviseChild child;
+    const RunResult r =
+        vmatlas({"advise", "-o", child.hex("file") + "=pageout," + child.hex("shared") + "=cold",
+                 child.pid_text()},
+                {}, [] { process_madvise_fails(ENOSYS, -1); });
+    EXPECT_EQ(r.status, 7) << r.err;
+    EXPECT_EQ(r.out,
+              "pageout: 0 of 1048576 bytes advised (1 ranges)\n"
+              "cold: 0 of 1048576 bytes advised (1 ranges)\n");
+    EXPECT_EQ(r.err,
+              "vmatlas: this kernel has no process_madvise(2) (Linux 5.10 added it)\n"
+              "vmatlas: this kernel has no process_madvise(2) (Linux 5.10 added it)\n");
+    EXPECT_EQ(smaps_field(child.pid(), child.at.at("file"), "Rss"), "1024");
+}
+
+TEST(Advise, AKernelWithoutCollapseIsUnsupportedAndTheOtherAdviceIsGiven) {
+#if !defined(__x86_64__)
+    GTEST_SKIP() << "the seccomp filter that stands for an older kernel is x86-64's";
+#endif
+    AdviseChild child;
+    // What Linux 5.10 to 6.0 do: EINVAL for MADV_COLLAPSE (25), whatever the range.
+    const RunResult r =
+        vmatlas({"advise", "-o", child.hex("thp") + "=collapse," + child.hex("file") + "=pageout",
+                 child.pid_text()},
+                {}, [] { process_madvise_fails(EINVAL, 25); });
+    EXPECT_EQ(r.status, 7) << r.err;
+    EXPECT_EQ(r.out,
+              "collapse: 0 of 2097152 bytes advised (1 ranges)\n"
+              "pageout: 1048576 of 1048576 bytes advised (1 ranges)\n");
+    EXPECT_EQ(r.err,
+              "vmatlas: this kernel has no 'collapse' for process_madvise(2) (Linux 6.1 added "
+              "it)\n");
+    EXPECT_EQ(smaps_field(child.pid(), child.at.at("file"), "Rss"), "0");
 }
 
 TEST(Advise, ARangeTheKernelRefusesIsSaidAndTheOthersAreStillAdvised) {
