@@ -87,8 +87,16 @@ std::string range_text(const AdviceSpan& r) {
     return fmt::format("{:#x}-{:#x}", r.start, r.end);
 }
 
-// The error for errno e, set by process_madvise on range r.
-Error refusal(int pid, Advice advice, const AdviceSpan& r, int e) {
+// Whether the kernel gives `advice` to another process at all. A call with no range is refused
+// with EINVAL only for an advice it does not take from process_madvise(2) (collapse before Linux
+// 6.1): that check comes before the ranges are looked at, and before the one for CAP_SYS_NICE.
+bool kernel_gives(int pidfd, Advice advice) {
+    if (::syscall(SYS_process_madvise, pidfd, nullptr, 0, madv_of(advice), 0u) == 0) return true;
+    return errno != EINVAL;
+}
+
+// The error for errno e, set by process_madvise on range r of process pidfd.
+Error refusal(int pid, int pidfd, Advice advice, const AdviceSpan& r, int e) {
     switch (e) {
         case EPERM:
             return {ErrorKind::PermissionDenied,
@@ -102,12 +110,17 @@ Error refusal(int pid, Advice advice, const AdviceSpan& r, int e) {
             return {ErrorKind::Unsupported,
                     "this kernel has no process_madvise(2) (Linux 5.10 added it)"};
         case EINVAL:
-            if (advice == Advice::Collapse)
-                return {ErrorKind::Unsupported,
-                        fmt::format("the kernel refused 'collapse' on {}: it needs Linux 6.1 and "
-                                    "transparent huge pages, on a range that can hold one",
-                                    range_text(r))};
-            break;
+            if (advice != Advice::Collapse) break;
+            if (!kernel_gives(pidfd, advice))
+                return {
+                    ErrorKind::Unsupported,
+                    "this kernel has no 'collapse' for process_madvise(2) (Linux 6.1 added it)"};
+            // The kernel has it, and refused this range alone: the row is too small or not
+            // aligned to hold a huge page, or huge pages are disabled for it.
+            return {ErrorKind::MalformedInput,
+                    fmt::format("the kernel refused 'collapse' on {}: its row cannot hold a "
+                                "transparent huge page, or they are disabled for it",
+                                range_text(r))};
         default:
             break;
     }
@@ -157,7 +170,7 @@ AdviceOutcome advise_process(int pid, Advice advice, std::span<const AdviceSpan>
         const int e = errno;
         out.error = e == ESRCH
                         ? Error{ErrorKind::NoSuchProcess, fmt::format("no process has PID {}", pid)}
-                        : refusal(pid, advice, {}, e);
+                        : refusal(pid, -1, advice, {}, e);
         return out;
     }
     std::vector<iovec> iov;
@@ -175,7 +188,7 @@ AdviceOutcome advise_process(int pid, Advice advice, std::span<const AdviceSpan>
         const long done =
             ::syscall(SYS_process_madvise, pidfd.fd, &iov[next], count, madv_of(advice), 0u);
         if (done < 0) {
-            Error e = refusal(pid, advice, ranges[next], errno);
+            Error e = refusal(pid, pidfd.fd, advice, ranges[next], errno);
             const bool stop = stops_all(e);
             if (!out.error) out.error = std::move(e);
             if (stop) return out;

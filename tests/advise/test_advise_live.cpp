@@ -3,11 +3,23 @@
 // with its sentence and exit status.
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstddef>
+
 #include <map>
 #include <sstream>
+
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
 
 #include "support/harness.hpp"
 
@@ -26,7 +38,10 @@ struct AdviseChild : Child {
         std::string word;
         while (words >> word) {
             const auto eq = word.find('=');
-            at[word.substr(0, eq)] = std::stoull(word.substr(eq + 1), nullptr, 16);
+            if (word.substr(0, eq) == "tid")
+                tid = std::stoi(word.substr(eq + 1));
+            else
+                at[word.substr(0, eq)] = std::stoull(word.substr(eq + 1), nullptr, 16);
         }
     }
     std::string hex(const std::string& region) const {
@@ -35,7 +50,20 @@ struct AdviseChild : Child {
     // The -v line that starts at a region: its address as pmap shows it.
     std::string row_start(std::uint64_t a) const { return fmt::format("{:016X} ", a); }
     std::map<std::string, std::uint64_t> at;
+    int tid = 0;  // the second thread's
 };
+
+// The rows -v marks, each as "START <= MARK" (START as /proc/PID/maps writes it).
+std::vector<std::string> marked_rows(const std::string& out) {
+    std::vector<std::string> rows;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        const auto mark = line.find("  <= ");
+        if (mark == std::string::npos || line.size() < 17) continue;
+        rows.push_back(fmt::format("{:x} <= {}", hex(line.substr(0, 16)), line.substr(mark + 5)));
+    }
+    return rows;
+}
 
 // A field of the smaps row that starts at `start` ("Rss" -> kB; "VmFlags" -> its words).
 std::string smaps_field(pid_t pid, std::uint64_t start, const std::string& key) {
@@ -194,6 +222,239 @@ TEST(Advise, WithoutDashOTheAdviceInVmFlagsIsShown) {
     }
     EXPECT_EQ(line_starting(r.out, child.row_start(child.at.at("private"))).find("<="),
               std::string::npos);
+}
+
+// The rows of the child's /proc/PID/maps that hold a file whose last component is `file`, with
+// the permissions `perms`, each as "START <= advice", and their bytes.
+std::pair<std::vector<std::string>, std::uint64_t> maps_rows_of(pid_t pid, const std::string& file,
+                                                                const std::string& perms,
+                                                                const std::string& advice) {
+    std::vector<std::string> rows;
+    std::uint64_t bytes = 0;
+    for (const ProcRow& r : read_proc_maps(pid))
+        if (!r.kernel_name() && std::filesystem::path(r.path).filename() == file &&
+            r.perms == perms) {
+            rows.push_back(fmt::format("{:x} <= {}", r.start, advice));
+            bytes += r.size();
+        }
+    return {rows, bytes};
+}
+
+TEST(Advise, ObjectColonSegmentMarksThatObjectsRowsAlone) {
+    AdviseChild child;
+    const auto [text_rows, text_bytes] = maps_rows_of(child.pid(), "libc.so.6", "r-xp", "willneed");
+    ASSERT_FALSE(text_rows.empty());
+    const RunResult r =
+        vmatlas({"advise", "-v", "-o", "libc.so.6:text=willneed", child.pid_text()});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(marked_rows(r.out), text_rows) << r.out;
+    EXPECT_EQ(line_starting(r.out, "willneed: "),
+              fmt::format("willneed: {} of {} bytes advised ({} ranges)", text_bytes, text_bytes,
+                          text_rows.size()));
+
+    const auto [data_rows, data_bytes] = maps_rows_of(child.pid(), "libc.so.6", "rw-p", "cold");
+    ASSERT_FALSE(data_rows.empty());
+    const RunResult data = vmatlas({"advise", "-v", "-o", "libc.so.6:data=cold", child.pid_text()});
+    EXPECT_EQ(data.status, 0) << data.err;
+    EXPECT_EQ(marked_rows(data.out), data_rows) << data.out;
+    EXPECT_EQ(line_starting(data.out, "cold: "),
+              fmt::format("cold: {} of {} bytes advised ({} ranges)", data_bytes, data_bytes,
+                          data_rows.size()));
+}
+
+TEST(Advise, ASegmentNameAloneIsTheProgramsOwn) {
+    AdviseChild child;
+    const std::string program = std::filesystem::path(VMATLAS_ADVISE_CHILD).filename();
+    const std::pair<const char*, const char*> cases[] = {{"text", "r-xp"}, {"data", "rw-p"}};
+    for (const auto& [segment, perms] : cases) {
+        const auto [rows, bytes] = maps_rows_of(child.pid(), program, perms, "willneed");
+        ASSERT_FALSE(rows.empty()) << segment;
+        const RunResult r =
+            vmatlas({"advise", "-v", "-o", std::string(segment) + "=willneed", child.pid_text()});
+        EXPECT_EQ(r.status, 0) << r.err;
+        EXPECT_EQ(marked_rows(r.out), rows) << segment << "\n" << r.out;
+        EXPECT_EQ(
+            line_starting(r.out, "willneed: "),
+            fmt::format("willneed: {} of {} bytes advised ({} ranges)", bytes, bytes, rows.size()));
+    }
+}
+
+TEST(Advise, StackTidMarksTheRowThatHoldsThatThreadsStack) {
+    AdviseChild child;
+    ASSERT_GT(child.tid, 0);
+    ASSERT_NE(child.tid, child.pid());
+    const std::uint64_t sp = child.at.at("thread_sp");
+    std::optional<ProcRow> stack;
+    for (const ProcRow& r : read_proc_maps(child.pid()))
+        if (r.start <= sp && sp < r.end) stack = r;
+    ASSERT_TRUE(stack);
+    ASSERT_EQ(stack->perms, "rw-p");
+    ASSERT_TRUE(stack->anonymous());
+    const RunResult r = vmatlas(
+        {"advise", "-v", "-o", fmt::format("stack tid={}=willneed", child.tid), child.pid_text()});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(marked_rows(r.out), std::vector{fmt::format("{:x} <= willneed", stack->start)})
+        << r.out;
+    EXPECT_EQ(
+        line_starting(r.out, "willneed: "),
+        fmt::format("willneed: {} of {} bytes advised (1 ranges)", stack->size(), stack->size()));
+    // "stack" is the main thread's alone.
+    const RunResult main_stack = vmatlas({"advise", "-v", "-o", "stack=cold", child.pid_text()});
+    EXPECT_EQ(main_stack.status, 0) << main_stack.err;
+    std::vector<std::string> main_rows;
+    for (const ProcRow& row : read_proc_maps(child.pid()))
+        if (row.path == "[stack]") main_rows.push_back(fmt::format("{:x} <= cold", row.start));
+    ASSERT_EQ(main_rows.size(), 1u);
+    EXPECT_EQ(marked_rows(main_stack.out), main_rows) << main_stack.out;
+}
+
+// /sys/kernel/mm/transparent_hugepage/enabled's setting: the word in brackets.
+std::string thp_setting() {
+    const std::string text = slurp("/sys/kernel/mm/transparent_hugepage/enabled");
+    const auto open = text.find('['), close = text.find(']');
+    if (open == std::string::npos || close == std::string::npos) return "";
+    return text.substr(open + 1, close - open - 1);
+}
+
+TEST(Advise, CollapseMakesAHugePageOfATouched2MiBRegion) {
+    const std::string thp = thp_setting();
+    if (thp.empty() || thp == "never")
+        GTEST_SKIP() << "transparent huge pages are '" << thp << "': the kernel collapses nothing";
+    AdviseChild child;
+    const std::uint64_t region = child.at.at("thp");
+    ASSERT_EQ(region % (2 << 20), 0u);
+    ASSERT_EQ(smaps_field(child.pid(), region, "Rss"), "2048");
+    if (thp != "always") {  // the pages are small ones until collapsed
+        ASSERT_EQ(smaps_field(child.pid(), region, "AnonHugePages"), "0");
+    }
+    const RunResult r = vmatlas({"advise", "-o", child.hex("thp") + "=collapse", child.pid_text()});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, "collapse: 2097152 of 2097152 bytes advised (1 ranges)\n");
+    EXPECT_EQ(smaps_field(child.pid(), region, "AnonHugePages"), "2048");
+    EXPECT_EQ(smaps_field(child.pid(), region, "Rss"), "2048");
+}
+
+TEST(Advise, CollapseOfARowThatCannotHoldAHugePageIsRefusedAndTheOthersAreCollapsed) {
+    const std::string thp = thp_setting();
+    if (thp.empty() || thp == "never")
+        GTEST_SKIP() << "transparent huge pages are '" << thp << "': the kernel collapses nothing";
+    AdviseChild child;
+    const std::uint64_t random = child.at.at("random"), region = child.at.at("thp");
+    const std::string refused = fmt::format(
+        "vmatlas: the kernel refused 'collapse' on {:#x}-{:#x}: its row cannot hold a transparent "
+        "huge page, or they are disabled for it\n",
+        random, random + (64 << 10));
+    const RunResult alone =
+        vmatlas({"advise", "-o", child.hex("random") + "=collapse", child.pid_text()});
+    EXPECT_EQ(alone.status, 9) << alone.err;
+    EXPECT_EQ(alone.out, "collapse: 0 of 65536 bytes advised (1 ranges)\n");
+    EXPECT_EQ(alone.err, refused);
+
+    const RunResult both = vmatlas(
+        {"advise", "-o", child.hex("random") + "=collapse," + child.hex("thp") + "=collapse",
+         child.pid_text()});
+    EXPECT_EQ(both.status, 9) << both.err;
+    EXPECT_EQ(both.out, "collapse: 2097152 of 2162688 bytes advised (2 ranges)\n");
+    EXPECT_EQ(both.err, refused);
+    EXPECT_EQ(smaps_field(child.pid(), region, "AnonHugePages"), "2048");
+}
+
+// In the command's process, before it runs: process_madvise(2) fails with `error` for the advice
+// `madv` (or for every advice when madv is -1), as on a kernel that lacks it.
+void process_madvise_fails(int error, int madv) {
+    constexpr unsigned kNr = offsetof(seccomp_data, nr);
+    constexpr unsigned kAdvice = offsetof(seccomp_data, args) + 3 * sizeof(std::uint64_t);
+    const auto ret_error = static_cast<std::uint32_t>(SECCOMP_RET_ERRNO | error);
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kNr),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_madvise, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kAdvice),  // the low half, on little-endian x86-64
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(madv), 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, madv == -1 ? ret_error : SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, ret_error),
+    };
+    const sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
+        _exit(98);
+}
+
+TEST(Advise, AKernelWithoutProcessMadviseIsUnsupported) {
+#if !defined(__x86_64__)
+    GTEST_SKIP() << "the seccomp filter that stands for an older kernel is x86-64's";
+#endif
+    AdviseChild child;
+    const RunResult r =
+        vmatlas({"advise", "-o", child.hex("file") + "=pageout," + child.hex("shared") + "=cold",
+                 child.pid_text()},
+                {}, [] { process_madvise_fails(ENOSYS, -1); });
+    EXPECT_EQ(r.status, 7) << r.err;
+    EXPECT_EQ(r.out,
+              "pageout: 0 of 1048576 bytes advised (1 ranges)\n"
+              "cold: 0 of 1048576 bytes advised (1 ranges)\n");
+    EXPECT_EQ(r.err,
+              "vmatlas: this kernel has no process_madvise(2) (Linux 5.10 added it)\n"
+              "vmatlas: this kernel has no process_madvise(2) (Linux 5.10 added it)\n");
+    EXPECT_EQ(smaps_field(child.pid(), child.at.at("file"), "Rss"), "1024");
+}
+
+TEST(Advise, AKernelWithoutCollapseIsUnsupportedAndTheOtherAdviceIsGiven) {
+#if !defined(__x86_64__)
+    GTEST_SKIP() << "the seccomp filter that stands for an older kernel is x86-64's";
+#endif
+    AdviseChild child;
+    // What Linux 5.10 to 6.0 do: EINVAL for MADV_COLLAPSE (25), whatever the range.
+    const RunResult r =
+        vmatlas({"advise", "-o", child.hex("thp") + "=collapse," + child.hex("file") + "=pageout",
+                 child.pid_text()},
+                {}, [] { process_madvise_fails(EINVAL, 25); });
+    EXPECT_EQ(r.status, 7) << r.err;
+    EXPECT_EQ(r.out,
+              "collapse: 0 of 2097152 bytes advised (1 ranges)\n"
+              "pageout: 1048576 of 1048576 bytes advised (1 ranges)\n");
+    EXPECT_EQ(r.err,
+              "vmatlas: this kernel has no 'collapse' for process_madvise(2) (Linux 6.1 added "
+              "it)\n");
+    EXPECT_EQ(smaps_field(child.pid(), child.at.at("file"), "Rss"), "0");
+}
+
+TEST(Advise, ARangeTheKernelRefusesIsSaidAndTheOthersAreStillAdvised) {
+    // MADV_PAGEOUT and MADV_COLD refuse a locked row (EINVAL); the file row is paged out all the
+    // same, whichever side of the locked row it lies.
+    AdviseChild child({"--mlock"});
+    const std::uint64_t locked = child.at.at("locked"), file = child.at.at("file");
+    ASSERT_EQ(smaps_field(child.pid(), file, "Rss"), "1024");
+    ASSERT_EQ(smaps_field(child.pid(), locked, "Locked"), "64");
+    const RunResult r =
+        vmatlas({"advise", "-o", child.hex("locked") + "=pageout," + child.hex("file") + "=pageout",
+                 child.pid_text()});
+    EXPECT_EQ(r.status, 9) << r.err;
+    EXPECT_EQ(r.out, "pageout: 1048576 of 1114112 bytes advised (2 ranges)\n");
+    EXPECT_EQ(r.err, fmt::format("vmatlas: the kernel refused 'pageout' on {:#x}-{:#x}: Invalid "
+                                 "argument\n",
+                                 locked, locked + (64 << 10)));
+    EXPECT_EQ(smaps_field(child.pid(), file, "Rss"), "0");
+    EXPECT_EQ(smaps_field(child.pid(), locked, "Rss"), "64");
+
+    // Two advice: the refusal of one leaves the other's count whole, and the status is still 9.
+    const RunResult two = vmatlas({"advise", "-o",
+                                   child.hex("shared") + "=willneed," + child.hex("locked") +
+                                       "=cold," + child.hex("private") + "=cold",
+                                   child.pid_text()});
+    EXPECT_EQ(two.status, 9) << two.err;
+    EXPECT_EQ(two.out,
+              "willneed: 1048576 of 1048576 bytes advised (1 ranges)\n"
+              "cold: 4194304 of 4259840 bytes advised (2 ranges)\n");
+    EXPECT_EQ(two.err, fmt::format("vmatlas: the kernel refused 'cold' on {:#x}-{:#x}: Invalid "
+                                   "argument\n",
+                                   locked, locked + (64 << 10)));
 }
 
 // The command as user 65534, with no capabilities.

@@ -1,5 +1,6 @@
 // vmatlas watch on the watch child: exactly the events of what it was told to do, in order, none
-// while it is idle; its exit ends the watch with its sentence; a PID that does not exist.
+// while it is idle; its exit and its exec end the watch with their sentences; a PID that does not
+// exist.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -146,6 +147,20 @@ TEST(Watch, TheProcessExitingEndsTheWatchWithItsSentence) {
     EXPECT_TRUE(err.starts_with("vmatlas: process " + child.pid_text() + " ")) << err;
     EXPECT_TRUE(err.ends_with(": the watch is over\n")) << err;
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+TEST(Watch, AnExecEndsTheWatchWithItsSentence) {
+    vmtest::Child child({VMATLAS_WATCH_CHILD});
+    Watch watch({child.pid_text(), "--interval", "0.02"});
+    ASSERT_FALSE(watch.line().empty());
+    tell(child, "exec");
+    const std::string last = watch.line();
+    EXPECT_TRUE(last.ends_with(" exited   pid " + child.pid_text())) << last;
+    EXPECT_EQ(watch.line(1000), "");
+    const auto [status, err] = watch.finish();
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(err, "vmatlas: process " + child.pid_text() +
+                       " ran exec: the map that was watched is gone: the watch is over\n");
 }
 
 TEST(Watch, APidThatDoesNotExist) {

@@ -5,6 +5,7 @@
 //   grow    the mapping grown in place to two pages (mremap without moving)
 //   shrink  back to one page
 //   unmap   the page unmapped
+//   exec    runs itself again with exec: the new image says nothing and reads on from stdin
 //   exit    exits at once (as does the end of stdin)
 // Nothing in it allocates after "ready", so its map changes only as it is told.
 #include <sys/mman.h>
@@ -30,11 +31,15 @@ bool act(const char* command, long page) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
     const long page = sysconf(_SC_PAGESIZE);
     char line[64];
-    std::printf("ready %d\n", static_cast<int>(getpid()));
-    std::fflush(stdout);
+    // The test has stopped reading stdout after the first "ready": the new image keeps quiet.
+    const bool after_exec = argc > 1 && !std::strcmp(argv[1], "--after-exec");
+    if (!after_exec) {
+        std::printf("ready %d\n", static_cast<int>(getpid()));
+        std::fflush(stdout);
+    }
     // Read with read(2), a byte at a time: stdio's buffer is allocated on the first read.
     std::size_t n = 0;
     char c;
@@ -46,6 +51,12 @@ int main() {
         line[n] = '\0';
         n = 0;
         if (!std::strcmp(line, "exit")) return 0;
+        if (!std::strcmp(line, "exec")) {
+            char after[] = "--after-exec";
+            char* args[] = {argv[0], after, nullptr};
+            execv("/proc/self/exe", args);
+            return 1;
+        }
         if (!act(line, page)) return 1;
     }
     return 0;

@@ -80,7 +80,10 @@ int give_advice(int pid, const AdvicePlan& plan, const Request& request) {
                                  outcome.advised, outcome.requested, spans.size()));
         if (!outcome.error) continue;
         const int refused = report(*outcome.error);
-        if (status == kOk) status = refused == kBadInput ? kPartial : refused;
+        // A range the kernel refused (MalformedInput) is part of the advice not given: 9. An
+        // advice or a system call the kernel lacks (Unsupported) is 7.
+        const bool range_refused = outcome.error->kind == ErrorKind::MalformedInput;
+        if (status == kOk) status = range_refused ? kPartial : refused;
         if (refused == kPermission || refused == kExited || refused == kNoSuchTarget) break;
     }
     return status;

@@ -1,14 +1,22 @@
 // vmatlas watch PID [--interval SECONDS] [--count N] [--json]: the changes of a live map as they
-// happen. Each poll asks the map's generation (vmatlas/map_walk.hpp); only when it moved is the
-// named map read again and compared with the last one (watch_events.hpp).
+// happen. Each poll reads the map's text and compares it with the last poll's (MapTextPoll);
+// only when it differs is the named map read again and compared with the last one
+// (watch_events.hpp).
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -17,6 +25,8 @@
 #include "exit_status.hpp"
 #include "output.hpp"
 #include "render/safe_text.hpp"
+#include "sources/proc_stream.hpp"
+#include "sources/procmap_query.hpp"
 #include "vmatlas/map_walk.hpp"
 #include "vmatlas/named_map.hpp"
 #include "vmatlas/procfs.hpp"
@@ -147,6 +157,81 @@ class WatchWriter {
     pid_t pid_;
 };
 
+// Whether a live map changed since the last poll, exactly: each poll reads the kernel's whole
+// text of /proc/PID/maps with read(2) into a buffer kept from poll to poll, and compares it byte
+// for byte with the last poll's. The text holds every field of every row, so equal texts are
+// equal maps. A change the read raced with shows at the latest in the next poll's text, which is
+// compared with this one's: no change is missed, and one undone between two polls shows nothing.
+// The descriptor is opened once and names the map the process had then: once the process exits
+// or runs exec that map is gone and the text reads empty, which is an error (ProcessExited,
+// with the sentence that says which), never a change.
+class MapTextPoll {
+  public:
+    static Result<MapTextPoll> open(pid_t pid) {
+        auto maps = ProcmapQuery::open(pid);  // typed errors: no such process, permission
+        if (!maps) return maps.error();
+        return MapTextPoll(pid, maps->release());
+    }
+    MapTextPoll(MapTextPoll&& o) noexcept
+        : pid_(o.pid_),
+          fd_(std::exchange(o.fd_, -1)),
+          last_(std::move(o.last_)),
+          now_(std::move(o.now_)) {}
+    MapTextPoll& operator=(MapTextPoll&&) = delete;
+    ~MapTextPoll() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    // Reads the text now: whether it differs from the last poll's (the first poll's always does).
+    Result<bool> changed() {
+        if (::lseek(fd_, 0, SEEK_SET) < 0) return read_error();
+        now_.size = 0;
+        for (;;) {
+            if (now_.size == now_.bytes.size())
+                now_.bytes.resize(std::max<std::size_t>(2 * now_.bytes.size(), 1 << 20));
+            const ssize_t r =
+                ::read(fd_, now_.bytes.data() + now_.size, now_.bytes.size() - now_.size);
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                return read_error();
+            }
+            if (r == 0) break;
+            now_.size += static_cast<std::size_t>(r);
+        }
+        if (now_.size == 0) return gone();
+        const bool differs = now_.size != last_.size ||
+                             std::memcmp(now_.bytes.data(), last_.bytes.data(), now_.size) != 0;
+        std::swap(now_, last_);
+        return differs;
+    }
+
+  private:
+    struct Text {
+        std::vector<char> bytes;  // grown, never shrunk: read into the same pages every poll
+        std::size_t size = 0;
+    };
+
+    MapTextPoll(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+
+    // An empty text: the process exited, is a zombie or a kernel thread, or ran exec.
+    Error gone() const {
+        Error e = explain_missing_map(pid_);
+        if (e.kind == ErrorKind::UnreadableInput)  // alive, with a map: not the one opened
+            return make_error(
+                ErrorKind::ProcessExited,
+                fmt::format("process {} ran exec: the map that was watched is gone", pid_));
+        return e;
+    }
+    Error read_error() const {
+        return make_error(ErrorKind::UnreadableInput,
+                          fmt::format("cannot read /proc/{}/maps: {}", pid_, std::strerror(errno)));
+    }
+
+    pid_t pid_;
+    int fd_;
+    Text last_, now_;
+};
+
 // The process is gone (exited, a zombie, or another exec): the watch is over, not failed.
 bool is_gone(const Error& e) {
     return e.kind == ErrorKind::ProcessExited || e.kind == ErrorKind::NoSuchProcess;
@@ -161,8 +246,8 @@ int run_watch(int argc, char** argv) {
         "map's generation (it changes only when the map did), the row and its name.",
         "vmatlas watch"};
     app.footer(
-        "The map is polled: each poll walks it with PROCMAP_QUERY (or reads its text) for its\n"
-        "generation, and reads the named map again only when that moved. The watch ends after\n"
+        "The map is polled: each poll reads its text and compares it with the last poll's,\n"
+        "and reads the named map again only when it differs. The watch ends after\n"
         "--count changes, or when the process exits (an 'exited' line, and a sentence on\n"
         "stderr). Exit status: 0 after --count changes or the process's exit, 2 usage, 3 no\n"
         "such process, 4 permission denied, 5 the process is a zombie, 6 kernel thread,\n"
@@ -189,8 +274,11 @@ int run_watch(int argc, char** argv) {
     if (!process) return report(process.error());
     const pid_t pid = process->pid;
     const std::string pid_text = std::to_string(pid);
-    auto walk = MapWalk::open(pid);
-    if (!walk) return report(walk.error());
+    // The text is read before the named map, so that a change in between shows in the first
+    // poll (as a reread that finds nothing new) instead of being missed.
+    auto poll = MapTextPoll::open(pid);
+    if (!poll) return report(poll.error());
+    if (auto first = poll->changed(); !first) return report(first.error());
     auto before = open_named_map(pid_text);
     if (!before) return report(before.error());
     if (before->space.loss() == Loss::Exited)
@@ -210,11 +298,11 @@ int run_watch(int argc, char** argv) {
     };
     for (;;) {
         std::this_thread::sleep_for(*interval);
-        auto now = walk->generation();
-        if (!now)
-            return is_gone(now.error()) ? gone(now.error().message)
-                                        : finish_stdout(report(now.error()));
-        if (*now == generation) continue;
+        auto changed = poll->changed();
+        if (!changed)
+            return is_gone(changed.error()) ? gone(changed.error().message)
+                                            : finish_stdout(report(changed.error()));
+        if (!*changed) continue;
         auto after = open_named_map(pid_text);
         if (!after)
             return is_gone(after.error()) ? gone(after.error().message)
