@@ -27,10 +27,12 @@ constexpr TraceField kFields[] = {
                                         .known = r.instr_count.has_value()};
                        }),
     TraceField::text("process", "process", [](const TraceRow& r) { return text(r.process); }),
-    TraceField::number("pid", "pid", Spelling::Decimal,
-                       [](const TraceRow& r) { return Value{.n = static_cast<std::uint64_t>(r.pid)}; }),
-    TraceField::number("tid", "tid", Spelling::Decimal,
-                       [](const TraceRow& r) { return Value{.n = static_cast<std::uint64_t>(r.tid)}; }),
+    TraceField::number(
+        "pid", "pid", Spelling::Decimal,
+        [](const TraceRow& r) { return Value{.n = static_cast<std::uint64_t>(r.pid)}; }),
+    TraceField::number(
+        "tid", "tid", Spelling::Decimal,
+        [](const TraceRow& r) { return Value{.n = static_cast<std::uint64_t>(r.tid)}; }),
     TraceField{"in_kernel", "in_kernel", Align::Left, Type::Bool, Spelling::Plain,
                [](const TraceRow& r) {
                    return Value{.n = r.in_kernel, .s = r.in_kernel ? "true" : "false"};
@@ -47,10 +49,9 @@ constexpr TraceField kFields[] = {
     // vmatlas's own.
     TraceField::text("segment", "segment", [](const TraceRow& r) { return text(r.segment); }),
     TraceField::text("symbol", "symbol", [](const TraceRow& r) { return text(r.symbol); }),
-    TraceField::number("symbol_offset", "symbol_offset", Spelling::PrefixedHex,
-                       [](const TraceRow& r) {
-                           return Value{.n = r.symbol_offset, .known = !r.symbol.empty()};
-                       }),
+    TraceField::number(
+        "symbol_offset", "symbol_offset", Spelling::PrefixedHex,
+        [](const TraceRow& r) { return Value{.n = r.symbol_offset, .known = !r.symbol.empty()}; }),
     word("syscall", [](const TraceRow& r) { return text(r.syscall); }),
     TraceField::number("generation", "generation", Spelling::Decimal,
                        [](const TraceRow& r) { return Value{.n = r.generation}; }),

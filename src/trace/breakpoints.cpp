@@ -81,7 +81,8 @@ void Breakpoints::disarm(Addr a) {
 }
 
 bool Breakpoints::armed(Addr a) const {
-    return software_.contains(a) || std::find(hardware_.begin(), hardware_.end(), a) != hardware_.end();
+    return software_.contains(a) ||
+           std::find(hardware_.begin(), hardware_.end(), a) != hardware_.end();
 }
 
 bool Breakpoints::in_memory(Addr a) const {

@@ -43,8 +43,8 @@ void TraceMap::describe(Addr pc, TraceRow& row) {
     row.image_name = answer_.image_name;
     row.image_path = answer_.image_path;
     row.image_base = answer_.image_base;
-    row.segment = answer_.row ? std::string_view(map_->notes.labels[*answer_.row].name)
-                              : std::string_view();
+    row.segment =
+        answer_.row ? std::string_view(map_->notes.labels[*answer_.row].name) : std::string_view();
     row.symbol = answer_.symbol.name;
     row.symbol_offset = answer_.symbol.offset;
 }

@@ -71,8 +71,8 @@ struct Space {
 
 struct Process {
     pid_t pid = 0;
-    bool reported = false;  // rows are written for it
-    bool first = false;     // the command, or the process attached to
+    bool reported = false;       // rows are written for it
+    bool first = false;          // the command, or the process attached to
     bool shares_memory = false;  // a vfork child, in its parent's memory until it execs
     std::shared_ptr<Space> space;
 };
@@ -272,8 +272,7 @@ std::vector<pid_t> Tracer::Impl::hold_others(pid_t except) {
 void Tracer::Impl::release(const std::vector<pid_t>& held) {
     for (const pid_t tid : held) {
         auto it = threads.find(tid);
-        if (it != threads.end() && !it->second.pending && !it->second.running)
-            resume(it->second);
+        if (it != threads.end() && !it->second.pending && !it->second.running) resume(it->second);
     }
 }
 
@@ -386,8 +385,7 @@ void Tracer::Impl::on_step(Thread& t) {
 // number or its pc was asked for, or every instruction was.
 void Tracer::Impl::at_instruction(Thread& t) {
     const std::uint64_t number = executed + 1;
-    const bool counted =
-        next_count < options.counts.size() && options.counts[next_count] == number;
+    const bool counted = next_count < options.counts.size() && options.counts[next_count] == number;
     if (counted) ++next_count;
     const bool points = !t.process->space->point_addresses.empty();
     if (counted || options.every_instruction || points) {
@@ -415,8 +413,7 @@ void Tracer::Impl::stop_stepping(Thread& current) {
 
 void Tracer::Impl::on_syscall_stop(Thread& t) {
     __ptrace_syscall_info info{};
-    if (::ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, reinterpret_cast<void*>(sizeof info), &info) <=
-        0)
+    if (::ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, reinterpret_cast<void*>(sizeof info), &info) <= 0)
         return resume(t);
     if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
         const long nr = static_cast<long>(info.entry.nr);
@@ -431,16 +428,14 @@ void Tracer::Impl::on_syscall_stop(Thread& t) {
             t.map_call = false;
             map_changed(t);
         }
-        if (std::exchange(t.exec_exit, false) && stepping && t.process->reported)
-            at_instruction(t);
+        if (std::exchange(t.exec_exit, false) && stepping && t.process->reported) at_instruction(t);
     }
     if (threads.contains(t.tid) && !t.running) resume(t);
 }
 
 void Tracer::Impl::on_seccomp(Thread& t) {
     __ptrace_syscall_info info{};
-    if (::ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, reinterpret_cast<void*>(sizeof info), &info) <=
-        0)
+    if (::ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, reinterpret_cast<void*>(sizeof info), &info) <= 0)
         return resume(t);
     unsigned long why = 0;
     ::ptrace(PTRACE_GETEVENTMSG, t.tid, nullptr, &why);
@@ -666,7 +661,8 @@ Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options, int* 
                               fmt::format("pipe: {}", std::strerror(errno)));
         const pid_t child = ::fork();
         if (child < 0)
-            return make_error(ErrorKind::Unsupported, fmt::format("fork: {}", std::strerror(errno)));
+            return make_error(ErrorKind::Unsupported,
+                              fmt::format("fork: {}", std::strerror(errno)));
         if (child == 0) {
             // Waits until the tracer holds it, so that the exec is its first traced event.
             char c;
@@ -711,7 +707,8 @@ Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options, int* 
                 return exec_error(options.command[0], err);
             }
             if ((status >> 16) == PTRACE_EVENT_EXEC) break;
-            const int sig = (status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP ? WSTOPSIG(status) : 0;
+            const int sig =
+                (status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP ? WSTOPSIG(status) : 0;
             ::ptrace(PTRACE_CONT, child, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
         }
         ::close(failed[0]);

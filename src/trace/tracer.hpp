@@ -37,13 +37,13 @@ namespace vmatlas::trace {
 enum class OnExit { Kill, Detach };
 
 struct TraceOptions {
-    std::vector<std::string> command;  // argv of the command to start; or
-    pid_t pid = 0;                     // the process to attach to
-    std::vector<Point> points;         // --pcs
-    std::vector<std::uint64_t> counts; // --counts: ascending, each once
-    bool every_instruction = false;    // neither points nor counts: a row per instruction
-    bool syscalls = false;             // a row at each system call's entry too
-    bool follow_forks = false;         // rows of child processes too
+    std::vector<std::string> command;   // argv of the command to start; or
+    pid_t pid = 0;                      // the process to attach to
+    std::vector<Point> points;          // --pcs
+    std::vector<std::uint64_t> counts;  // --counts: ascending, each once
+    bool every_instruction = false;     // neither points nor counts: a row per instruction
+    bool syscalls = false;              // a row at each system call's entry too
+    bool follow_forks = false;          // rows of child processes too
     OnExit on_exit = OnExit::Kill;
 };
 

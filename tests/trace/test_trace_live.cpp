@@ -164,7 +164,8 @@ std::string read_lines(int fd, std::size_t lines) {
 std::string read_all(int fd) {
     std::string text;
     char buf[4096];
-    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+        text.append(buf, static_cast<std::size_t>(n));
     return text;
 }
 
@@ -215,10 +216,11 @@ TEST(Counts, SeveralCountsAndTheTextLine) {
     const std::uint64_t counts[] = {1, 8, 32};
     for (std::size_t k = 0; k < 3; ++k) {
         // PANDA's nine fields first, in its order.
-        const std::string head = fmt::format("pc={:#x} instr_count={} process=", bare[counts[k] - 1],
-                                             counts[k]);
+        const std::string head =
+            fmt::format("pc={:#x} instr_count={} process=", bare[counts[k] - 1], counts[k]);
         EXPECT_TRUE(lines[k].starts_with(head)) << lines[k] << "\nwanted " << head;
-        const auto in_kernel = lines[k].find(" in_kernel=false image_name=vmatlas-trace-count-child ");
+        const auto in_kernel =
+            lines[k].find(" in_kernel=false image_name=vmatlas-trace-count-child ");
         EXPECT_NE(in_kernel, std::string::npos) << lines[k];
         EXPECT_NE(lines[k].find(" generation=1"), std::string::npos) << lines[k];
     }
@@ -247,8 +249,8 @@ TEST(Syscalls, EachCallIsARowInTheKernel) {
 // ---- points ----
 
 TEST(Points, ALibraryPointFiresOnceTheLibraryIsLoaded) {
-    const RunResult r =
-        run({kVmatlas, "trace", "--json", "--pcs", "lib_point,point_a", "--", kChild, "dlopen", kLib});
+    const RunResult r = run(
+        {kVmatlas, "trace", "--json", "--pcs", "lib_point,point_a", "--", kChild, "dlopen", kLib});
     EXPECT_EQ(r.status, 0) << r.err;
     const auto rows = rows_of(r);
     ASSERT_EQ(rows.size(), 4u) << r.out;
@@ -269,8 +271,8 @@ TEST(Points, ALibraryPointFiresOnceTheLibraryIsLoaded) {
 TEST(Points, ObjectPlusOffset) {
     const std::string name = std::filesystem::path(kLib).filename();
     const std::string offset = fmt::format("{:#x}", nm_value(kLib, "lib_point"));
-    const RunResult r = run({kVmatlas, "trace", "--json", "--pcs", name + "+" + offset, "--",
-                             kChild, "dlopen", kLib});
+    const RunResult r = run(
+        {kVmatlas, "trace", "--json", "--pcs", name + "+" + offset, "--", kChild, "dlopen", kLib});
     EXPECT_EQ(r.status, 0) << r.err;
     const auto rows = rows_of(r);
     ASSERT_EQ(rows.size(), 3u) << r.out;
@@ -278,8 +280,8 @@ TEST(Points, ObjectPlusOffset) {
 }
 
 TEST(Points, EachMapChangeIsAGeneration) {
-    const RunResult r = run({kVmatlas, "trace", "--json", "--pcs", "point_a,point_b,point_c", "--",
-                             kChild, "maps"});
+    const RunResult r = run(
+        {kVmatlas, "trace", "--json", "--pcs", "point_a,point_b,point_c", "--", kChild, "maps"});
     EXPECT_EQ(r.status, 0) << r.err;
     const auto rows = rows_of(r);
     ASSERT_EQ(rows.size(), 3u) << r.out;
@@ -321,9 +323,9 @@ TEST(Points, HardwarePointsLeaveTheCodeAsItIs) {
 }
 
 TEST(Points, MoreThanFourPointsUseInt3AndStepOverThem) {
-    const RunResult r = run({kVmatlas, "trace", "--json", "--pcs",
-                             "point_a,point_b,point_c,point_d,point_e,point_f", "--", kChild,
-                             "checksum"});
+    const RunResult r =
+        run({kVmatlas, "trace", "--json", "--pcs",
+             "point_a,point_b,point_c,point_d,point_e,point_f", "--", kChild, "checksum"});
     EXPECT_EQ(r.status, 0) << r.err;
     const auto rows = rows_of(r);
     ASSERT_EQ(rows.size(), 600u);
@@ -371,7 +373,8 @@ TEST(Processes, AnExecIsANewImage) {
 }
 
 TEST(Processes, AKilledTraceeGivesItsSignal) {
-    const RunResult r = run({kVmatlas, "trace", "--json", "--pcs", "point_a", "--", kChild, "kill"});
+    const RunResult r =
+        run({kVmatlas, "trace", "--json", "--pcs", "point_a", "--", kChild, "kill"});
     EXPECT_EQ(r.status, 128 + SIGKILL) << r.err;
     EXPECT_EQ(rows_of(r).size(), 1u);
 }

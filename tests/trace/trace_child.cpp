@@ -19,13 +19,27 @@ volatile int g_sink;
 }
 
 extern "C" {
-__attribute__((noinline)) void point_a() { g_sink = g_sink + 1; }
-__attribute__((noinline)) void point_b() { g_sink = g_sink + 2; }
-__attribute__((noinline)) void point_c() { g_sink = g_sink + 3; }
-__attribute__((noinline)) void point_d() { g_sink = g_sink + 4; }
-__attribute__((noinline)) void point_e() { g_sink = g_sink + 5; }
-__attribute__((noinline)) void point_f() { g_sink = g_sink + 6; }
-__attribute__((noinline)) void thread_point() { g_sink = g_sink + 7; }
+__attribute__((noinline)) void point_a() {
+    g_sink = g_sink + 1;
+}
+__attribute__((noinline)) void point_b() {
+    g_sink = g_sink + 2;
+}
+__attribute__((noinline)) void point_c() {
+    g_sink = g_sink + 3;
+}
+__attribute__((noinline)) void point_d() {
+    g_sink = g_sink + 4;
+}
+__attribute__((noinline)) void point_e() {
+    g_sink = g_sink + 5;
+}
+__attribute__((noinline)) void point_f() {
+    g_sink = g_sink + 6;
+}
+__attribute__((noinline)) void thread_point() {
+    g_sink = g_sink + 7;
+}
 }
 
 namespace {
@@ -78,7 +92,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(mode, "maps")) {
         // Between two points, one map change each: mapped, then unmapped.
         point_a();
-        void* p = mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void* p =
+            mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         point_b();
         munmap(p, 1 << 20);
         point_c();
@@ -137,6 +152,7 @@ int main(int argc, char** argv) {
         say("checksum_end", code_checksum());
         return 0;
     }
-    std::fprintf(stderr, "usage: trace_child dlopen LIB|maps|threads|checksum|fork|exec PROG|kill|loop\n");
+    std::fprintf(stderr,
+                 "usage: trace_child dlopen LIB|maps|threads|checksum|fork|exec PROG|kill|loop\n");
     return 2;
 }

@@ -81,12 +81,14 @@ int run_trace(int argc, char** argv) {
         "PANDA memorymap's rows for a live program: at chosen instructions (by address, "
         "OBJECT+OFFSET or symbol, or by count), the process, thread and image, then the "
         "segment, symbol and the map's generation. Runs CMD under ptrace, or attaches to PID.",
-        "vmatlas trace [OPTIONS] -- CMD [ARGS] | vmatlas trace [OPTIONS] --pid PID"};
+        "vmatlas trace"};
+    app.rest("-- CMD [ARGS]", "the program to run and trace, with its arguments (or --pid PID)");
     app.footer(
         "Points (--pcs) are breakpoints: the CPU's debug registers for the first four, an int3\n"
         "for more. Counts (--counts) single-step until the last one; with neither, every\n"
-        "instruction is a row (slow: about 60,000 a second). The map is read again only after\n"
-        "a system call that can change it. Ctrl-C ends the trace without leaving a breakpoint.\n"
+        "instruction is a row (slow: as fast as the machine single-steps, some 15,000 to\n"
+        "60,000 a second). The map is read again only after a system call that can change\n"
+        "it. Ctrl-C ends the trace without leaving a breakpoint.\n"
         "Exit status: CMD's (or PID's) own, 128+N when it was killed by signal N, 130 after\n"
         "Ctrl-C; before it runs: 2 usage, 3 no such process, 4 permission denied, 126 CMD is\n"
         "not executable, 127 CMD not found, 10 the output cannot be written.");
@@ -135,8 +137,7 @@ int run_trace(int argc, char** argv) {
     else if (on_exit_text == "detach")
         options.on_exit = trace::OnExit::Detach;
     else if (!on_exit_text.empty())
-        return usage_error(
-            fmt::format("--on-exit takes kill or detach, not '{}'", on_exit_text));
+        return usage_error(fmt::format("--on-exit takes kill or detach, not '{}'", on_exit_text));
 
     catch_signals();
     int exec_errno = 0;
