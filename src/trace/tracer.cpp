@@ -289,8 +289,10 @@ void Tracer::Impl::handle(pid_t tid, int status) {
     const int sig = WSTOPSIG(status);
     const int event = status >> 16;
     if (t.starting) {
-        // Its first stop: the debug registers are set before it runs an instruction.
+        // Its first stop: the debug registers are set before it runs an instruction. A signal
+        // that came before it is handed over.
         t.starting = false;
+        if (event == 0) t.deliver = sig;
         return adopt(t);
     }
     if (sig == (SIGTRAP | 0x80)) return on_syscall_stop(t);
@@ -428,7 +430,10 @@ void Tracer::Impl::on_syscall_stop(Thread& t) {
             t.map_call = false;
             map_changed(t);
         }
-        if (std::exchange(t.exec_exit, false) && stepping && t.process->reported) at_instruction(t);
+        if (std::exchange(t.exec_exit, false) && stepping && t.process->reported) {
+            ++executed;  // the exec's own instruction, as a single step would have counted it
+            at_instruction(t);
+        }
     }
     if (threads.contains(t.tid) && !t.running) resume(t);
 }
@@ -619,9 +624,10 @@ void Tracer::Impl::finish() {
         return;
     }
     for (auto& [tid, t] : threads) {
+        // A signal the tracee was about to receive is handed over; a trap of ours is not.
         int sig = t.deliver;
         if (t.pending && WIFSTOPPED(*t.pending) && (*t.pending >> 16) == 0 &&
-            WSTOPSIG(*t.pending) != SIGTRAP)
+            WSTOPSIG(*t.pending) != SIGTRAP && WSTOPSIG(*t.pending) != (SIGTRAP | 0x80))
             sig = WSTOPSIG(*t.pending);
         ::ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
     }
@@ -784,7 +790,7 @@ void Tracer::stop(int signal) {
     g_stop_signal = signal;
 }
 
-TraceEnd Tracer::run(const RowSink& sink) {
+TraceEnd Tracer::run(const RowSink& sink, const std::function<void()>& idle) {
     Impl& m = *impl_;
     m.sink = &sink;
     // Every thread is stopped: the first reading of the map, the points armed, the row of the
@@ -807,7 +813,12 @@ TraceEnd Tracer::run(const RowSink& sink) {
             tid = pending->first;
             status = *std::exchange(pending->second.pending, std::nullopt);
         } else {
-            tid = ::waitpid(-1, &status, __WALL);
+            // Nothing to do until the next stop: the rows so far go out first.
+            tid = ::waitpid(-1, &status, __WALL | WNOHANG);
+            if (tid == 0) {
+                if (idle) idle();
+                tid = ::waitpid(-1, &status, __WALL);
+            }
             if (tid < 0) {
                 if (errno == EINTR) continue;
                 break;  // ECHILD: nothing left to wait for

@@ -68,8 +68,9 @@ class Tracer {
                                                  int* exec_errno = nullptr);
     ~Tracer();
 
-    // Traces until the end, writing rows to sink.
-    TraceEnd run(const RowSink& sink);
+    // Traces until the end, writing rows to sink. idle is called whenever the tracer is about
+    // to wait for the tracee with no stop at hand (rows gathered so far can go out then).
+    TraceEnd run(const RowSink& sink, const std::function<void()>& idle = {});
 
     // Ends the trace at the next chance (async-signal-safe: sets a flag).
     static void stop(int signal);

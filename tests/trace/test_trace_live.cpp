@@ -420,6 +420,53 @@ TEST(Processes, AttachedWithInt3sAndDetachedNothingIsLeft) {
     EXPECT_EQ(end.find("checksum_end")->second, checksum);
 }
 
+TEST(Processes, AttachedCountsAndTheProcessEndsTheTrace) {
+    Spawned child({kChild, "loop"});
+    const auto ready = said(read_lines(child.err, 2));
+    ASSERT_TRUE(ready.contains("ready"));
+    const auto pid = ready.find("ready")->second;
+    Spawned v({kVmatlas, "trace", "--json", "--counts", "1,2,3", "--pid", std::to_string(pid)});
+    const std::string rows = read_lines(v.out, 3);
+    ASSERT_EQ(vmtest::lines(rows).size(), 3u) << rows;
+    for (std::size_t k = 0; k < 3; ++k) {
+        const json row = json::parse(vmtest::lines(rows)[k]);
+        EXPECT_EQ(row["instr_count"], k + 1);
+        EXPECT_EQ(row["pid"], pid);
+    }
+    // Past the last count it runs free, until it exits: its status is vmatlas's.
+    child.close_stdin();
+    EXPECT_EQ(v.wait(), 0);
+}
+
+TEST(Processes, AttachedEachSystemCallIsSeen) {
+    Spawned child({kChild, "loop"});
+    const auto ready = said(read_lines(child.err, 2));
+    ASSERT_TRUE(ready.contains("ready"));
+    const auto pid = ready.find("ready")->second;
+    Spawned v({kVmatlas, "trace", "--json", "--syscalls", "--pcs", "point_a", "--pid",
+               std::to_string(pid)});
+    const std::string text = read_lines(v.out, 12);
+    const auto lines = vmtest::lines(text);
+    ASSERT_GE(lines.size(), 12u);
+    // The loop: the points, then a wait on its stdin; nothing else.
+    std::size_t calls = 0, points = 0;
+    for (const std::string& line : lines) {
+        const json row = json::parse(line);
+        if (row["in_kernel"] == true) {
+            ++calls;
+            EXPECT_TRUE(row["syscall"] == "select" || row["syscall"] == "pselect6") << line;
+            EXPECT_TRUE(row["instr_count"].is_null());
+        } else {
+            ++points;
+            EXPECT_EQ(row["symbol"], "point_a") << line;
+        }
+    }
+    EXPECT_GE(calls, 5u);
+    EXPECT_GE(points, 5u);
+    kill(v.pid, SIGINT);
+    EXPECT_EQ(v.wait(), 130);
+}
+
 // ---- errors ----
 
 TEST(Errors, SentencesAndStatuses) {

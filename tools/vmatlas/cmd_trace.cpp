@@ -44,7 +44,8 @@ void catch_signals() {
     ::signal(SIGPIPE, SIG_IGN);
 }
 
-// The rows, gathered and written in large writes; at once to a terminal.
+// The rows, gathered and written in large writes: when 64 KiB are gathered, when the tracee
+// runs on without a stop at hand, and at once to a terminal.
 class RowWriter {
   public:
     RowWriter(TraceStyle style) : style_(style), terminal_(::isatty(STDOUT_FILENO) == 1) {}
@@ -148,8 +149,8 @@ int run_trace(int argc, char** argv) {
         return exec_errno == ENOENT ? kCommandNotFound : kCommandNotExecutable;
     }
     RowWriter writer(json ? TraceStyle::Json : TraceStyle::Pairs);
-    const trace::TraceEnd end =
-        (*tracer)->run([&](const trace::TraceRow& row) { return writer(row); });
+    const trace::TraceEnd end = (*tracer)->run(
+        [&](const trace::TraceRow& row) { return writer(row); }, [&] { writer.flush(); });
     writer.flush();
     for (const std::string& w : end.warnings) fmt::print(stderr, "vmatlas: warning: {}\n", w);
     int status = end.status.value_or(0);
