@@ -38,11 +38,6 @@ Breakpoints Breakpoints::copy_for(int pid) const {
     return b;
 }
 
-void Breakpoints::reopen() {
-    if (mem_ >= 0) ::close(mem_);
-    mem_ = -1;
-}
-
 bool Breakpoints::read_byte(Addr a, std::uint8_t& b) {
     if (mem_ < 0)
         mem_ = ::open(("/proc/" + std::to_string(pid_) + "/mem").c_str(), O_RDWR | O_CLOEXEC);
@@ -76,7 +71,7 @@ void Breakpoints::disarm(Addr a) {
         if (slot == a) slot.reset();
     const auto it = software_.find(a);
     if (it == software_.end()) return;
-    if (it->second.written) write_byte(a, it->second.original);
+    if (it->second.written) restore(a, it->second.original);
     software_.erase(it);
 }
 
@@ -152,8 +147,15 @@ void Breakpoints::rewrite() {
 
 void Breakpoints::remove_from_memory() {
     for (auto& [a, s] : software_) {
-        if (s.written && write_byte(a, s.original)) s.written = false;
+        if (s.written && restore(a, s.original)) s.written = false;
     }
+}
+
+bool Breakpoints::restore(Addr a, std::uint8_t original) {
+    // A mapping that replaced ours since holds its own byte there: it is left as it is.
+    std::uint8_t b = 0;
+    if (!read_byte(a, b)) return true;  // no longer mapped: nothing of ours is left
+    return b != kInt3 || write_byte(a, original);
 }
 
 }  // namespace vmatlas::trace

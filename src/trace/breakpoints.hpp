@@ -2,8 +2,10 @@
 // registers: nothing in the tracee's memory changes, so a tracee that reads or checksums its own
 // code, or maps the same file again, sees its own bytes. Beyond four, an int3 (0xCC) is written
 // over the instruction's first byte through /proc/PID/mem, which copies the page on write: the
-// file and every other mapping of it keep their bytes. The original byte is kept and written
-// back when the point is lifted (to step over it) and when the trace ends.
+// file and every other private mapping of it keep their bytes (a shared, writable mapping of the
+// code, as some JITs make, would show the int3 to its other mappings too). The original byte is
+// kept and written back when the point is lifted (to step over it) and when the trace ends, only
+// where the int3 still is.
 #pragma once
 
 #include <array>
@@ -54,15 +56,14 @@ class Breakpoints {
     // rewrite() puts them back).
     void remove_from_memory();
 
-    // The memory file of the process, opened again (after an exec the old one reads nothing).
-    void reopen();
-
   private:
     struct Software {
         std::uint8_t original = 0;
         bool written = false;
     };
     bool read_byte(Addr a, std::uint8_t& b);
+    // Writes the instruction's own byte back where our int3 still is. False when it could not.
+    bool restore(Addr a, std::uint8_t original);
     bool write_byte(Addr a, std::uint8_t b);
 
     int pid_;

@@ -1,5 +1,7 @@
 #include "trace/trace_map.hpp"
 
+#include "vmatlas/procfs.hpp"
+
 #include <cstdint>
 #include <fstream>
 #include <string>
@@ -18,8 +20,22 @@ std::string read_comm(int pid) {
 
 }  // namespace
 
+bool TraceMap::check_changed() {
+    auto text = read_proc_file("/proc/" + std::to_string(pid_) + "/maps");
+    if (!text || *text == text_) return false;
+    text_ = std::move(*text);
+    ++generation_;
+    stale_ = true;
+    return true;
+}
+
 Result<bool> TraceMap::refresh() {
     if (!stale_) return false;
+    const bool first = !map_;
+    if (first) {
+        auto text = read_proc_file("/proc/" + std::to_string(pid_) + "/maps");
+        if (text) text_ = std::move(*text);
+    }
     auto map = open_named_map(std::to_string(pid_));
     if (!map) return map.error();
     // The locator points into the map: drop it before the map it was made from.
@@ -28,11 +44,8 @@ Result<bool> TraceMap::refresh() {
     locator_ = std::make_unique<Locator>(*map_, LocatorOptions{.lines = false});
     comm_ = read_comm(pid_);
     stale_ = false;
-    const std::uint64_t digest = map_->space.generation();
-    const bool changed = generation_ == 0 || digest != digest_;
-    digest_ = digest;
-    if (changed) ++generation_;
-    return changed;
+    if (first) ++generation_;
+    return first;
 }
 
 void TraceMap::describe(Addr pc, TraceRow& row) {
@@ -60,12 +73,6 @@ std::optional<Addr> TraceMap::resolve(const Point& point) {
     auto base = locator_->resolve(point.object + "+0");
     if (!base || *base > UINT64_MAX - point.value) return std::nullopt;
     return *base + point.value;
-}
-
-bool TraceMap::executable(Addr a) const {
-    if (!map_) return false;
-    const auto row = map_->space.find(a);
-    return row && map_->space[*row].perms.executable();
 }
 
 }  // namespace vmatlas::trace

@@ -1,5 +1,7 @@
-// The map of one traced process, read again only when it may have changed: a map-changing system
-// call finished, or an exec. Each reading that differs from the one before is a new generation.
+// The map of one traced process. Its generation counts its changes: after each map-changing
+// system call its text (/proc/PID/maps) is read and compared with the last one's, and a
+// difference is a new generation, whatever rows or points are asked for. The named map (names,
+// objects, symbols) is read again only when a row or a point needs it after such a change.
 // Answers what a trace row says of a pc (its image, row name and symbol) and where a point of
 // --pcs is in this map.
 #pragma once
@@ -20,15 +22,17 @@ namespace vmatlas::trace {
 
 class TraceMap {
   public:
-    explicit TraceMap(int pid) : pid_(pid) {}
+    // generation: the count the first reading follows (an exec's new image goes on counting).
+    explicit TraceMap(int pid, std::uint64_t generation = 0) : pid_(pid), generation_(generation) {}
 
     int pid() const { return pid_; }
 
-    // The map is to be read again before its next use.
-    void invalidate() { stale_ = true; }
+    // A map-changing call returned: compares the map's text with the last reading's. True when
+    // it changed (a new generation; the named map is then read again before its next use).
+    bool check_changed();
     bool stale() const { return stale_; }
 
-    // Reads the map when stale. True when this reading is a new generation; an error when the
+    // Reads the named map when stale (the first time: a new generation). An error when the
     // process cannot be read (it exited, or we may not).
     Result<bool> refresh();
 
@@ -42,15 +46,13 @@ class TraceMap {
     // is not mapped. A number is an address in any map.
     std::optional<Addr> resolve(const Point& point);
 
-    // Whether a is in a mapping with execute permission.
-    bool executable(Addr a) const;
-
   private:
     int pid_;
     bool stale_ = true;
     std::optional<NamedMap> map_;
     std::unique_ptr<Locator> locator_;
-    std::uint64_t generation_ = 0, digest_ = 0;
+    std::uint64_t generation_ = 0;
+    std::string text_;  // the maps text of the last reading
     std::string comm_;
     WhereAnswer answer_;
 };

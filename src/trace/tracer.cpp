@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -29,6 +30,8 @@ namespace vmatlas::trace {
 namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
+// The first process, interrupted by stop() so that a wait already under way returns at once.
+volatile pid_t g_first_pid = 0;
 
 // The length of the instructions that enter the kernel (syscall, sysenter, int 0x80): a call's
 // row is at the instruction, two bytes before the pc the kernel reports.
@@ -47,6 +50,25 @@ pid_t thread_group_of(pid_t tid) {
     return 0;
 }
 
+// Whether a thread can no longer run: a zombie (a leader that called pthread_exit while its
+// threads go on), or dead. Such a thread reports no stop until the others have exited.
+bool is_zombie(pid_t tid) {
+    std::ifstream in("/proc/" + std::to_string(tid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto paren = text.rfind(')');
+    return paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] == 'Z' ||
+           text[paren + 2] == 'X';
+}
+
+// Whether this process traces tid already (a thread auto-attached as it was cloned).
+bool traced_by_us(pid_t tid) {
+    std::ifstream in("/proc/" + std::to_string(tid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.starts_with("TracerPid:")) return std::stol(line.substr(10)) == ::getpid();
+    return false;
+}
+
 std::vector<pid_t> tasks_of(pid_t pid) {
     std::vector<pid_t> out;
     DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
@@ -61,12 +83,14 @@ std::vector<pid_t> tasks_of(pid_t pid) {
 
 // One address space: its map, its breakpoints and where each point is in it.
 struct Space {
-    explicit Space(pid_t pid) : map(pid), breakpoints(pid) {}
+    explicit Space(pid_t pid, std::uint64_t generation = 0)
+        : map(pid, generation), breakpoints(pid) {}
     Space(pid_t pid, Breakpoints b) : map(pid), breakpoints(std::move(b)) {}
     TraceMap map;
     Breakpoints breakpoints;
     std::vector<std::optional<Addr>> resolved;  // parallel to the options' points
     std::set<Addr> point_addresses;             // the resolved ones, for the steps' pcs
+    std::vector<Addr> point_order;              // the same, each once, in the order given
 };
 
 struct Process {
@@ -81,12 +105,13 @@ struct Thread {
     pid_t tid = 0;
     std::shared_ptr<Process> process;
     bool running = false;
-    bool starting = false;       // its first stop (of an auto-attach) is still to come
-    std::optional<int> pending;  // a stop taken while the others were held, still to handle
-    bool map_call = false;       // a map-changing system call is under way
-    bool syscall_exit = false;   // resume with PTRACE_SYSCALL to see that call return
-    bool exec_exit = false;      // that call is an exec: its return is the new image's start
-    int deliver = 0;             // the signal to hand over when it resumes
+    bool starting = false;         // its first stop (of an auto-attach) is still to come
+    std::optional<int> pending;    // a stop taken while the others were held, still to handle
+    bool map_call = false;         // a map-changing system call is under way
+    bool to_syscall_exit = false;  // resumed with PTRACE_SYSCALL once, to see that call return
+    bool exec_exit = false;        // that call is an exec: its return is the new image's start
+    int deliver = 0;               // the signal to hand over when it resumes
+    bool in_vfork = false;         // waits for its vfork child (no stop comes until it is done)
 };
 
 }  // namespace
@@ -139,7 +164,7 @@ struct Tracer::Impl {
 
 unsigned long Tracer::Impl::ptrace_options() const {
     unsigned long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
-                      PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+                      PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACECLONE;
     if (filtered) o |= PTRACE_O_TRACESECCOMP;
     if (options.on_exit == OnExit::Kill) o |= PTRACE_O_EXITKILL;
     return o;
@@ -187,25 +212,27 @@ void Tracer::Impl::update_points(Process& p, Thread* current) {
     Space& s = *p.space;
     s.resolved.resize(options.points.size());
     s.point_addresses.clear();
+    s.point_order.clear();
     for (std::size_t i = 0; i < options.points.size(); ++i) {
         s.resolved[i] = s.map.resolve(options.points[i]);
-        if (s.resolved[i]) s.point_addresses.insert(*s.resolved[i]);
+        if (s.resolved[i] && s.point_addresses.insert(*s.resolved[i]).second)
+            s.point_order.push_back(*s.resolved[i]);
     }
     sync_breakpoints(p, current);
 }
 
-// Arms the resolved points and disarms the others (none while single-stepping: then each step's
-// pc is compared). A change of the debug registers is made in every thread of the process, with
-// the others held stopped meanwhile.
+// Arms the resolved points, in the order given (the first four get the debug registers), and
+// disarms the others; none while single-stepping (then each step's pc is compared). A change of
+// the debug registers is made in every thread of the process, the others held stopped meanwhile.
 void Tracer::Impl::sync_breakpoints(Process& p, Thread* current) {
     Space& s = *p.space;
     Breakpoints& b = s.breakpoints;
     const std::vector<Addr> before = b.addresses();
-    std::set<Addr> wanted;
-    if (!stepping) wanted = s.point_addresses;
+    const std::set<Addr> wanted = stepping ? std::set<Addr>{} : s.point_addresses;
     for (const Addr a : before)
         if (!wanted.contains(a)) b.disarm(a);
-    for (const Addr a : wanted) b.arm(a);
+    if (!stepping)
+        for (const Addr a : s.point_order) b.arm(a);
     b.rewrite();
     std::vector<Addr> after = b.addresses();
     if (after == before) return;
@@ -215,12 +242,12 @@ void Tracer::Impl::sync_breakpoints(Process& p, Thread* current) {
     release(held);
 }
 
-// A map-changing system call returned: the map is read again now when the points may move or an
-// int3 may have been replaced, else before the next row.
+// A map-changing system call returned: when the map did change, a new generation, and the named
+// map is read again now when points may have moved or an int3 been replaced, else before the
+// next row.
 void Tracer::Impl::map_changed(Thread& t) {
     Process& p = *t.process;
-    p.space->map.invalidate();
-    if (!p.reported || options.points.empty()) return;
+    if (!p.reported || !p.space->map.check_changed() || options.points.empty()) return;
     update_points(p, &t);
 }
 
@@ -228,7 +255,7 @@ void Tracer::Impl::map_changed(Thread& t) {
 
 void Tracer::Impl::resume(Thread& t) {
     int request = PTRACE_CONT;
-    if (t.syscall_exit)
+    if (t.to_syscall_exit)
         request = PTRACE_SYSCALL;
     else if (stepping && t.process->reported)
         request = PTRACE_SINGLESTEP;
@@ -246,9 +273,12 @@ void Tracer::Impl::resume(Thread& t) {
 // after. Returns the threads held by this call, to release().
 std::vector<pid_t> Tracer::Impl::hold_others(pid_t except) {
     std::vector<pid_t> asked;
-    for (auto& [tid, t] : threads)
-        if (tid != except && t.running && ::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0)
-            asked.push_back(tid);
+    for (auto& [tid, t] : threads) {
+        // A vfork parent and a zombie leader cannot run, and would not stop until the threads
+        // held here go on: they are left as they are.
+        if (tid == except || !t.running || t.in_vfork || is_zombie(tid)) continue;
+        if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) asked.push_back(tid);
+    }
     std::vector<pid_t> held;
     for (const pid_t tid : asked) {
         int status = 0;
@@ -301,10 +331,14 @@ void Tracer::Impl::handle(pid_t tid, int status) {
             return on_seccomp(t);
         case PTRACE_EVENT_EXEC:
             return on_exec(t);
+        case PTRACE_EVENT_VFORK_DONE:
+            t.in_vfork = false;
+            return resume(t);
         case PTRACE_EVENT_FORK:
         case PTRACE_EVENT_VFORK:
         case PTRACE_EVENT_CLONE:
             on_new_tracee(t, event);
+            t.in_vfork = event == PTRACE_EVENT_VFORK;
             if (threads.contains(t.tid) && !t.running && !t.pending) resume(t);
             return;
         case PTRACE_EVENT_STOP:
@@ -352,7 +386,11 @@ void Tracer::Impl::on_trap(Thread& t) {
         return resume(t);
     }
     if (info.si_code == TRAP_TRACE || info.si_code == TRAP_BRKPT) {
-        // A single step begun before the stepping ended.
+        // A single step begun before the stepping ended; a call it ran may have changed the map.
+        if (t.map_call) {
+            t.map_call = false;
+            map_changed(t);
+        }
         return resume(t);
     }
     t.deliver = SIGTRAP;  // the tracee's own (its int3, a kill)
@@ -425,7 +463,7 @@ void Tracer::Impl::on_syscall_stop(Thread& t) {
                       call_name(nr, false));
         if (changes_map(nr)) t.map_call = true;
     } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
-        t.syscall_exit = false;
+        t.to_syscall_exit = false;
         if (t.map_call) {
             t.map_call = false;
             map_changed(t);
@@ -455,7 +493,7 @@ void Tracer::Impl::on_seccomp(Thread& t) {
     if ((other_abi || changes_map(nr)) && t.process->reported) {
         t.map_call = true;
         // Stepping, the step that ends with the call's return says so; running, its exit stop.
-        if (!stepping) t.syscall_exit = true;
+        if (!stepping) t.to_syscall_exit = true;
     }
     resume(t);
 }
@@ -482,7 +520,7 @@ void Tracer::Impl::on_exec(Thread& t) {
     }
     Thread& self = threads.at(t.tid);
     self.map_call = false;
-    self.syscall_exit = false;
+    self.to_syscall_exit = false;
     if (!p->reported && !filtered) {
         // A child not followed, kept only until its exec (a vfork shares its parent's int3s).
         ::ptrace(PTRACE_DETACH, self.tid, nullptr, nullptr);
@@ -490,14 +528,14 @@ void Tracer::Impl::on_exec(Thread& t) {
         return;
     }
     p->shares_memory = false;
-    p->space = std::make_shared<Space>(p->pid);
+    p->space = std::make_shared<Space>(p->pid, p->space->map.generation());
     p->space->breakpoints.apply(self.tid);  // no hardware point in the new image yet
     if (p->reported) {
         fresh(*p);
         update_points(*p, &self);
     }
     // The exec's own return comes next: the new image's first instruction is the next one run.
-    self.syscall_exit = true;
+    self.to_syscall_exit = true;
     self.exec_exit = true;
     if (threads.contains(self.tid) && !self.running && !self.pending) resume(self);
 }
@@ -525,6 +563,7 @@ void Tracer::Impl::on_new_tracee(Thread& t, int event) {
             p->space = std::make_shared<Space>(child, parent.space->breakpoints.copy_for(child));
             p->space->resolved = parent.space->resolved;
             p->space->point_addresses = parent.space->point_addresses;
+            p->space->point_order = parent.space->point_order;
         }
         c.process = p;
     }
@@ -544,14 +583,19 @@ void Tracer::Impl::adopt(Thread& child) {
     if (p.pid == child.tid && !p.reported && !p.shares_memory) {
         p.space->breakpoints.remove_from_memory();
         p.space->point_addresses.clear();
+        p.space->point_order.clear();
         if (!filtered) {
-            ::ptrace(PTRACE_DETACH, child.tid, nullptr, nullptr);
+            ::ptrace(PTRACE_DETACH, child.tid, nullptr,
+                     reinterpret_cast<void*>(static_cast<long>(child.deliver)));
             threads.erase(child.tid);
             return;
         }
     }
-    if (p.reported) p.space->breakpoints.apply(child.tid);
-    resume(child);
+    if (p.reported) {
+        p.space->breakpoints.apply(child.tid);
+        if (stepping) at_instruction(child);  // its first instruction, before it runs
+    }
+    if (threads.contains(child.tid) && !child.running) resume(child);
 }
 
 // Runs the instruction at an int3 point with its own byte, every other thread held meanwhile.
@@ -586,6 +630,8 @@ void Tracer::Impl::step_over(Thread& t, Addr a) {
             done = true;
         } else if (event == 0) {
             deferred = sig;  // a signal that came first: handed over when it resumes
+        } else if (event == PTRACE_EVENT_STOP && !is_stopping_signal(sig)) {
+            continue;  // an interrupt asked for earlier, still owed: the step is asked again
         } else {
             t.pending = status;  // an event of the instruction (fork, exec): handled next
             break;
@@ -602,7 +648,20 @@ void Tracer::Impl::step_over(Thread& t, Addr a) {
 
 void Tracer::Impl::finish() {
     // Everything stopped, every breakpoint out of every process, then killed or let go.
+    g_first_pid = 0;
     hold_others(0);
+    // A thread whose stop still to handle is one of our int3s is put back on its instruction.
+    for (auto& [tid, t] : threads) {
+        if (!t.pending || !WIFSTOPPED(*t.pending) || WSTOPSIG(*t.pending) != SIGTRAP ||
+            (*t.pending >> 16) != 0)
+            continue;
+        user_regs_struct regs{};
+        if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) continue;
+        if (!t.process->space->breakpoints.in_memory(regs.rip - 1)) continue;
+        regs.rip -= 1;
+        ::ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+        t.pending.reset();
+    }
     std::set<Space*> cleaned;
     for (auto& [tid, t] : threads) {
         Space& s = *t.process->space;
@@ -661,20 +720,30 @@ Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options, int* 
         std::vector<char*> argv;
         for (const std::string& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
-        int go[2], failed[2];
-        if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(failed, O_CLOEXEC) != 0)
-            return make_error(ErrorKind::Unsupported,
-                              fmt::format("pipe: {}", std::strerror(errno)));
+        int go[2] = {-1, -1}, failed[2] = {-1, -1};
+        auto close_all = [&] {
+            for (const int fd : {go[0], go[1], failed[0], failed[1]})
+                if (fd >= 0) ::close(fd);
+        };
+        if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(failed, O_CLOEXEC) != 0) {
+            const int err = errno;
+            close_all();
+            return make_error(ErrorKind::Unsupported, fmt::format("pipe: {}", std::strerror(err)));
+        }
         const pid_t child = ::fork();
-        if (child < 0)
-            return make_error(ErrorKind::Unsupported,
-                              fmt::format("fork: {}", std::strerror(errno)));
+        if (child < 0) {
+            const int err = errno;
+            close_all();
+            return make_error(ErrorKind::Unsupported, fmt::format("fork: {}", std::strerror(err)));
+        }
         if (child == 0) {
             // Waits until the tracer holds it, so that the exec is its first traced event.
             char c;
             ::close(go[1]);
             while (::read(go[0], &c, 1) < 0 && errno == EINTR) {
             }
+            // The command starts with the dispositions a shell would give it.
+            ::signal(SIGPIPE, SIG_DFL);
             int err = 0;
             if (impl->filtered) err = install_filter_quietly(program).error;
             if (err == 0) {
@@ -752,7 +821,8 @@ Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options, int* 
                 if (impl->threads.contains(tid)) continue;
                 if (::ptrace(PTRACE_SEIZE, tid, nullptr,
                              reinterpret_cast<void*>(impl->ptrace_options())) != 0) {
-                    if (errno == ESRCH) continue;
+                    // Gone, or cloned by a thread seized already: its clone event brings it.
+                    if (errno == ESRCH || traced_by_us(tid)) continue;
                     const int err = errno;
                     impl->finish();
                     if (err == EPERM)
@@ -780,7 +850,10 @@ Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options, int* 
 }
 
 Tracer::Tracer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Tracer::~Tracer() = default;
+Tracer::~Tracer() {
+    // A trace not run to its end (run() not called, or left by an exception) leaves nothing.
+    if (impl_ && !impl_->threads.empty()) impl_->finish();
+}
 
 pid_t Tracer::pid() const {
     return impl_->first->pid;
@@ -788,6 +861,8 @@ pid_t Tracer::pid() const {
 
 void Tracer::stop(int signal) {
     g_stop_signal = signal;
+    // A stop of the tracee wakes the tracer's wait, even one that began just before the flag.
+    if (g_first_pid > 0) ::ptrace(PTRACE_INTERRUPT, g_first_pid, nullptr, nullptr);
 }
 
 TraceEnd Tracer::run(const RowSink& sink, const std::function<void()>& idle) {
@@ -799,8 +874,11 @@ TraceEnd Tracer::run(const RowSink& sink, const std::function<void()>& idle) {
     m.fresh(first);
     Thread& lead = m.threads.begin()->second;
     m.update_points(first, &lead);
-    for (auto& [tid, t] : m.threads) first.space->breakpoints.apply(tid);
-    if (m.stepping) m.at_instruction(lead);
+    for (auto& [tid, t] : m.threads) {
+        first.space->breakpoints.apply(tid);
+        if (m.stepping) m.at_instruction(t);
+    }
+    g_first_pid = first.pid;
     for (auto& [tid, t] : m.threads)
         if (!t.running && !t.pending) m.resume(t);
 

@@ -49,8 +49,8 @@ struct TraceOptions {
 
 // How the trace ended.
 struct TraceEnd {
-    // The first process's end: its exit status, or 128 + the signal that killed it. Nothing
-    // when the trace was stopped (stop(), a failed sink) before it ended.
+    // The first process's end, when it ended before the trace did: its exit status, or 128 +
+    // the signal that killed it.
     std::optional<int> status;
     int stopped_by_signal = 0;  // the signal stop() was called for; 0 when none
     std::vector<std::string> warnings;

@@ -76,6 +76,18 @@ void* thread_main(void*) {
     return nullptr;
 }
 
+// Every point 50 times, in each of three threads at once.
+void* busy_thread(void*) {
+    say("tid", static_cast<unsigned long long>(syscall(SYS_gettid)));
+    all_points(50);
+    return nullptr;
+}
+
+void* last_thread(void*) {
+    all_points(3);
+    return nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,11 +117,44 @@ int main(int argc, char** argv) {
         for (auto& x : t) pthread_join(x, nullptr);
         return 0;
     }
+    if (!std::strcmp(mode, "threads6")) {
+        pthread_t t[3];
+        for (auto& x : t) pthread_create(&x, nullptr, busy_thread, nullptr);
+        for (auto& x : t) pthread_join(x, nullptr);
+        return 0;
+    }
+    if (!std::strcmp(mode, "leader_exit")) {
+        // The main thread ends first: a zombie leader while its last thread runs the points.
+        pthread_t t;
+        pthread_create(&t, nullptr, last_thread, nullptr);
+        pthread_exit(nullptr);
+    }
+    if (!std::strcmp(mode, "vfork")) {
+        // The vfork child runs point_e in its parent's memory, then the parent runs point_a.
+        const pid_t child = vfork();
+        if (child == 0) {
+            point_e();
+            _exit(0);
+        }
+        int status = 0;
+        waitpid(child, &status, 0);
+        point_a();
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 9;
+    }
     if (!std::strcmp(mode, "checksum")) {
         const unsigned long long before = code_checksum();
         all_points(100);
         say("checksum_before", before);
         say("checksum_after", code_checksum());
+        return 0;
+    }
+    if (!std::strcmp(mode, "bytes")) {
+        // The first byte of each point's code, as this process reads it, then each point once.
+        void (*const points[])() = {point_a, point_b, point_c, point_d, point_e, point_f};
+        const char* names[] = {"byte_a", "byte_b", "byte_c", "byte_d", "byte_e", "byte_f"};
+        for (int i = 0; i < 6; ++i)
+            say(names[i], *reinterpret_cast<const volatile unsigned char*>(points[i]));
+        all_points(1);
         return 0;
     }
     if (!std::strcmp(mode, "fork")) {
@@ -152,7 +197,9 @@ int main(int argc, char** argv) {
         say("checksum_end", code_checksum());
         return 0;
     }
-    std::fprintf(stderr,
-                 "usage: trace_child dlopen LIB|maps|threads|checksum|fork|exec PROG|kill|loop\n");
+    std::fprintf(
+        stderr,
+        "usage: trace_child dlopen LIB|maps|threads|threads6|leader_exit|vfork|checksum|bytes|"
+        "fork|exec PROG|kill|loop\n");
     return 2;
 }

@@ -155,9 +155,13 @@ int run_trace(int argc, char** argv) {
     for (const std::string& w : end.warnings) fmt::print(stderr, "vmatlas: warning: {}\n", w);
     int status = end.status.value_or(0);
     if (end.stopped_by_signal != 0) {
-        fmt::print(stderr, "vmatlas: the trace was stopped ({}); process {} was {}\n",
-                   strsignal(end.stopped_by_signal), (*tracer)->pid(),
-                   options.on_exit == trace::OnExit::Kill ? "killed" : "detached, unchanged");
+        if (end.status)
+            fmt::print(stderr, "vmatlas: the trace was stopped ({})\n",
+                       strsignal(end.stopped_by_signal));
+        else
+            fmt::print(stderr, "vmatlas: the trace was stopped ({}); process {} was {}\n",
+                       strsignal(end.stopped_by_signal), (*tracer)->pid(),
+                       options.on_exit == trace::OnExit::Kill ? "killed" : "detached, unchanged");
         status = 128 + end.stopped_by_signal;
     } else if (!end.status) {
         // The rows' reader went away: the tracee was killed or let go, as --on-exit says.
