@@ -742,8 +742,8 @@ Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options, int* 
             ::close(go[1]);
             while (::read(go[0], &c, 1) < 0 && errno == EINTR) {
             }
-            // The command starts with the dispositions a shell would give it.
-            ::signal(SIGPIPE, SIG_DFL);
+            // The command starts with the disposition vmatlas was started with.
+            ::signal(SIGPIPE, options.command_ignores_sigpipe ? SIG_IGN : SIG_DFL);
             int err = 0;
             if (impl->filtered) err = install_filter_quietly(program).error;
             if (err == 0) {

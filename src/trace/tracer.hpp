@@ -45,6 +45,9 @@ struct TraceOptions {
     bool syscalls = false;              // a row at each system call's entry too
     bool follow_forks = false;          // rows of child processes too
     OnExit on_exit = OnExit::Kill;
+    // Whether the command starts with SIGPIPE ignored: as vmatlas itself was started, before it
+    // ignored SIGPIPE for its own writes.
+    bool command_ignores_sigpipe = false;
 };
 
 // How the trace ended.

@@ -210,6 +210,21 @@ TEST(Counts, EveryInstructionIsTheBareLoopsSequence) {
     }
 }
 
+TEST(Counts, WithoutTheFilterTheSameSequence) {
+    // --on-exit detach: no seccomp filter; each step's trap tells a system call instead.
+    const std::vector<std::uint64_t> bare = bare_single_step({kCountChild});
+    const RunResult r =
+        run({kVmatlas, "trace", "--json", "--syscalls", "--on-exit", "detach", "--", kCountChild});
+    EXPECT_EQ(r.status, 7) << r.err;
+    std::vector<json> steps, calls;
+    for (const json& row : rows_of(r)) (row["in_kernel"] == true ? calls : steps).push_back(row);
+    ASSERT_EQ(steps.size(), bare.size());
+    for (std::size_t k = 0; k < steps.size(); ++k) ASSERT_EQ(hex(steps[k]["pc"]), bare[k]) << k + 1;
+    // The write is seen from the trap of its step; exit_group ends the process first.
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0]["syscall"], "write");
+}
+
 TEST(Counts, SeveralCountsAndTheTextLine) {
     const std::vector<std::uint64_t> bare = bare_single_step({kCountChild});
     ASSERT_GT(bare.size(), 40u);
@@ -450,6 +465,17 @@ TEST(Processes, AnExecIsANewImage) {
     // The name is the kernel's, 15 characters at most: the same for both programs here.
     EXPECT_EQ(rows[0]["process"], "vmatlas-trace-c");
     EXPECT_EQ(rows[1]["process"], "vmatlas-trace-c");
+}
+
+TEST(Processes, TheCommandStartsWithTheShellsDispositions) {
+    // vmatlas ignores SIGPIPE for itself; the command it runs gets what vmatlas was given: the
+    // default here, as a shell gives it.
+    const auto shell_like = [] { signal(SIGPIPE, SIG_DFL); };
+    const RunResult r =
+        run({kVmatlas, "trace", "--pcs", "0x1", "--", "/bin/grep", "SigIgn", "/proc/self/status"},
+            {}, shell_like);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "SigIgn:\t0000000000000000\n");
 }
 
 TEST(Processes, AKilledTraceeGivesItsSignal) {

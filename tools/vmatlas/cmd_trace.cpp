@@ -34,14 +34,15 @@ void on_signal(int sig) {
 }
 
 // Ctrl-C, SIGTERM and SIGHUP end the trace (the tracer cleans up and kills or detaches); a
-// closed pipe is a failed write, not the end of vmatlas, so that nothing is left behind.
-void catch_signals() {
+// closed pipe is a failed write, not the end of vmatlas, so that nothing is left behind. Returns
+// whether SIGPIPE was ignored before (the command gets that back).
+bool catch_signals() {
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // no SA_RESTART: the tracer's wait returns to see the flag
     for (const int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
+    return ::signal(SIGPIPE, SIG_IGN) == SIG_IGN;
 }
 
 // The rows, gathered and written in large writes: when 64 KiB are gathered, when the tracee
@@ -140,7 +141,7 @@ int run_trace(int argc, char** argv) {
     else if (!on_exit_text.empty())
         return usage_error(fmt::format("--on-exit takes kill or detach, not '{}'", on_exit_text));
 
-    catch_signals();
+    options.command_ignores_sigpipe = catch_signals();
     int exec_errno = 0;
     auto tracer = trace::Tracer::start(options, &exec_errno);
     if (!tracer) {
