@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks that the library's includes run down the pipeline only:
 
-    model -> sources -> annotate -> symbolize -> query -> render
+    model -> sources -> annotate -> symbolize -> trace -> query -> render
 
 A file of one stage (src/<stage>/, or a public header in include/vmatlas/ of that stage) may
 include headers of its own stage and of earlier ones, never of a later one. The examples use the
@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-STAGES = ["model", "sources", "annotate", "symbolize", "query", "render"]
+STAGES = ["model", "sources", "annotate", "symbolize", "trace", "query", "render"]
 
 # The stage of each public header. A header missing here is an error: a new one must say where it
 # belongs.

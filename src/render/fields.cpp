@@ -44,6 +44,24 @@ std::size_t append_cell(std::string& out, Type type, Spelling spelling, const Va
     return append_elfdump(out, type, v);
 }
 
+void append_pair(std::string& out, std::string_view key, Type type, Spelling spelling,
+                 const Value& v, const TableStyle& style) {
+    if (!out.empty() && out.back() != '\n') out.push_back(' ');
+    out += key;
+    out.push_back('=');
+    const std::size_t at = out.size();
+    append_cell(out, type, spelling, v, style);
+    const std::string_view cell(out.data() + at, out.size() - at);
+    if (!cell.empty() && cell.find_first_of(" \t\"=") == std::string_view::npos) return;
+    std::string quoted = "\"";
+    for (const char c : cell) {
+        if (c == '"') quoted.push_back('\\');
+        quoted.push_back(c);
+    }
+    quoted.push_back('"');
+    out.replace(at, std::string::npos, quoted);
+}
+
 void json_value(JsonWriter& w, Type type, const Value& v) {
     if (!v.known) {
         w.null();

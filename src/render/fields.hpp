@@ -155,6 +155,12 @@ struct TableStyle {
 std::size_t append_cell(std::string& out, Type type, Spelling spelling, const Value& v,
                         const TableStyle& style);
 
+// Appends " key=value" (no blank before the first pair of a line, when out is empty or ends in a
+// newline): the value as append_cell() spells it, in double quotes, each '"' in it written '\"',
+// when it holds a blank, '"' or '=' or is empty. The pairs of where's and trace's lines.
+void append_pair(std::string& out, std::string_view key, Type type, Spelling spelling,
+                 const Value& v, const TableStyle& style);
+
 // Adds v to the current row of t as its next cell, as append_cell() spells it. (Inline, below:
 // FieldTable folds it for each field.)
 inline void table_cell(Table& t, Type type, Spelling spelling, const Value& v,

@@ -23,6 +23,7 @@ inline constexpr std::string_view kMappings = "vmatlas.mappings/1";
 inline constexpr std::string_view kWhere = "vmatlas.where/1";
 inline constexpr std::string_view kElf = "vmatlas.elf/1";
 inline constexpr std::string_view kDiff = "vmatlas.diff/1";
+inline constexpr std::string_view kTrace = "vmatlas.trace/1";
 }  // namespace schema
 
 // Opens a document's top-level object and writes its "schema" key, the first.

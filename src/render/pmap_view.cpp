@@ -164,28 +164,39 @@ enum class Title { None, Solaris /* "PID: ARGS" */, Procps /* "PID:   ARGS" */ }
 struct PmapLayout {
     std::string_view name;  // JSON "view"
     const MappingTable& table;
-    bool column_header;            // a line of column headers
-    Title title;                   // the line that names the process, first
+    bool column_header = true;     // a line of column headers
+    Title title = Title::Solaris;  // the line that names the process, first
     std::string_view total_label;  // the totals line's first cell; "" for no totals
-    bool dashes;                   // a line of dashes above the totals
+    bool dashes = false;           // a line of dashes above the totals
     bool device_footer = false;    // procps -d's "mapped: NK    writeable/private: ..." last
     // The JSON document's "schema": every variant of pmap shares one.
     std::string_view schema = schema::kPmap;
 };
 
-constexpr PmapLayout kPmap{"pmap", kMappingTable<kPmapFields>, false, Title::Solaris, " total",
-                           false};
-constexpr PmapLayout kPmapX{
-    "pmap -x", kMappingTable<kPmapXFields>, true, Title::Solaris, "total Kb", true};
-constexpr PmapLayout kPmapXX{
-    "pmap -X", kMappingTable<kPmapXXFields>, true, Title::Solaris, "total Kb", true};
-constexpr PmapLayout kPmapS{
-    "pmap -S", kMappingTable<kPmapSFields>, true, Title::Solaris, "total Kb", true};
-constexpr PmapLayout kPmapD{"pmap -d", kMappingTable<kPmapDFields>, true, Title::Procps, "", false,
-                            true};
-constexpr PmapLayout kMappings{
-    "mappings",       kMappingTable<kMappingsFields>, true, Title::None, "", false, false,
-    schema::kMappings};
+constexpr PmapLayout kPmap{.name = "pmap",
+                           .table = kMappingTable<kPmapFields>,
+                           .column_header = false,
+                           .total_label = " total"};
+constexpr PmapLayout kPmapX{.name = "pmap -x",
+                            .table = kMappingTable<kPmapXFields>,
+                            .total_label = "total Kb",
+                            .dashes = true};
+constexpr PmapLayout kPmapXX{.name = "pmap -X",
+                             .table = kMappingTable<kPmapXXFields>,
+                             .total_label = "total Kb",
+                             .dashes = true};
+constexpr PmapLayout kPmapS{.name = "pmap -S",
+                            .table = kMappingTable<kPmapSFields>,
+                            .total_label = "total Kb",
+                            .dashes = true};
+constexpr PmapLayout kPmapD{.name = "pmap -d",
+                            .table = kMappingTable<kPmapDFields>,
+                            .title = Title::Procps,
+                            .device_footer = true};
+constexpr PmapLayout kMappings{.name = "mappings",
+                               .table = kMappingTable<kMappingsFields>,
+                               .title = Title::None,
+                               .schema = schema::kMappings};
 
 // Hex digits of an address column: Solaris pads to the data model.
 int address_digits(const AddressSpace& space) {

@@ -209,22 +209,6 @@ std::string_view demangled(std::string_view name, std::string& buf) {
     return buf;
 }
 
-// The value of a key=value pair, a cell append_cell() wrote (where a backslash is already
-// "\\"): as it is when it holds no blank, '"' or '=' and is not empty; else in double quotes,
-// each '"' in it written '\"'.
-void append_pair_value(std::string& out, std::string_view cell) {
-    if (!cell.empty() && cell.find_first_of(" \t\"=") == std::string_view::npos) {
-        out += cell;
-        return;
-    }
-    out.push_back('"');
-    for (const char c : cell) {
-        if (c == '"') out.push_back('\\');
-        out.push_back(c);
-    }
-    out.push_back('"');
-}
-
 }  // namespace
 
 struct WhereView::Impl {
@@ -353,15 +337,8 @@ void WhereView::Impl::write(const WhereRow& row, std::string& out) {
 
 // The fields known, as key=value pairs on one line (PANDA's four always, for an address).
 void WhereView::Impl::write_pairs(const WhereRow& row, std::string& out) {
-    bool first = true;
     auto pair = [&](const WhereField& f, const Value& value) {
-        if (!first) out.push_back(' ');
-        first = false;
-        out += f.key;
-        out.push_back('=');
-        cell.clear();
-        append_cell(cell, f.type, f.spelling, value, style);
-        append_pair_value(out, cell);
+        append_pair(out, f.key, f.type, f.spelling, value, style);
     };
     if (row.a == nullptr && !chosen) {
         pair(*field_named("input"), Value{.s = row.input});

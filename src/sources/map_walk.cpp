@@ -28,13 +28,6 @@ WalkEntry to_entry(ProcmapQuery::Vma&& v) {
     return e;
 }
 
-// A process whose map reads as nothing has exited, is a zombie or is a kernel thread: the
-// sentence says which.
-Error no_map(pid_t pid, const Error& error) {
-    if (error.kind == ErrorKind::ProcessExited) return explain_missing_map(pid);
-    return error;
-}
-
 // A walk that found nothing: the process exited, is a zombie or a kernel thread, or ran exec
 // (the descriptor still names the map it had when opened, which is gone).
 Error no_entries(pid_t pid) {
@@ -44,6 +37,13 @@ Error no_entries(pid_t pid) {
             ErrorKind::ProcessExited,
             fmt::format("process {} ran exec: the map that was watched is gone", pid));
     return e;
+}
+
+// A process whose map reads as nothing has exited, is a zombie, is a kernel thread or ran exec:
+// the sentence says which.
+Error no_map(pid_t pid, const Error& error) {
+    if (error.kind == ErrorKind::ProcessExited) return no_entries(pid);
+    return error;
 }
 
 }  // namespace

@@ -274,5 +274,17 @@ TEST(JsonSchemas, WatchLines) {
     docs.check();
 }
 
+// vmatlas trace --json: its rows at points, counts and system calls (in_kernel), on the trace
+// tests' program without a C library, which exits with status 7.
+TEST(JsonSchemas, TraceRows) {
+    if (!why_unchecked().empty()) GTEST_SKIP() << why_unchecked();
+    const std::string program = VMATLAS_TRACE_COUNT_CHILD;
+    Documents docs;
+    docs.add("vmatlas.trace/1",
+             {"trace", "--json", "--syscalls", "--pcs", "known_point", "--", program}, 7);
+    docs.add("vmatlas.trace/1", {"trace", "--json", "--counts", "1-5", "--", program}, 7);
+    docs.check();
+}
+
 }  // namespace
 }  // namespace vmtest

@@ -153,6 +153,28 @@ TEST(MapWalk, ANewWalkAfterAChangeEndsCleanly) {
     EXPECT_EQ(entries, truth_without_gate_area(child.pid()).size());
 }
 
+TEST(MapWalk, AnExecIsTheEndOfTheWalkedMap) {
+    vmtest::Child child({VMATLAS_WATCH_CHILD});
+    auto walk = MapWalk::open(child.pid());
+    ASSERT_TRUE(walk);
+    ASSERT_TRUE(walk->generation());
+    tell(child, "exec");
+    // The new image runs with "--after-exec" in its command line.
+    const std::string cmdline = "/proc/" + std::to_string(child.pid()) + "/cmdline";
+    for (int i = 0; i < 1000 && vmtest::slurp(cmdline).find("--after-exec") == std::string::npos;
+         ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_NE(vmtest::slurp(cmdline).find("--after-exec"), std::string::npos);
+    auto now = walk->generation();
+    ASSERT_FALSE(now);
+    EXPECT_EQ(now.error().kind, vmatlas::ErrorKind::ProcessExited);
+    EXPECT_EQ(now.error().message, "process " + std::to_string(child.pid()) +
+                                       " ran exec: the map that was watched is gone");
+    auto step = walk->next({});
+    ASSERT_FALSE(step);
+    EXPECT_EQ(step.error().kind, vmatlas::ErrorKind::ProcessExited);
+}
+
 TEST(MapWalk, APidThatDoesNotExist) {
     auto walk = MapWalk::open(2147483647);
     ASSERT_FALSE(walk);

@@ -249,13 +249,15 @@ std::string ArgParser::help() const {
             out += fmt::format("  {:{}}  ", left, width);
         out += wrapped(help, width + 4);
     };
+    if (!rest_.empty()) usage += " " + rest_;
     std::string out = wrapped(description_, 0);
     out += fmt::format("\nUsage: {}\n", usage);
-    if (std::any_of(args_.begin(), args_.end(),
-                    [](const Arg& a) { return !a.positional_.empty(); }))
+    if (!rest_.empty() || std::any_of(args_.begin(), args_.end(),
+                                      [](const Arg& a) { return !a.positional_.empty(); }))
         out += "\nArguments:\n";
     for (const Arg& a : args_)
         if (!a.positional_.empty()) line(out, a.positional_, a.help_);
+    if (!rest_.empty()) line(out, rest_, rest_help_);
     out += "\nOptions:\n";
     line(out, "-h, --help", "this help");
     for (const Arg& a : args_)

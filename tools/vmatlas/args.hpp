@@ -71,6 +71,13 @@ class ArgParser {
     // Printed at the end of the help.
     void footer(std::string text) { footer_ = std::move(text); }
 
+    // What follows the options on the usage line and in the arguments' list when the command
+    // reads it from argv itself (trace's "-- CMD [ARGS]", everything after the `--`).
+    void rest(std::string usage, std::string help) {
+        rest_ = std::move(usage);
+        rest_help_ = std::move(help);
+    }
+
     // names: "-w,--writable", "-b" or "--json"; for an option, what its value is may follow a
     // space ("-o,--output FILE"; else N for a number, VALUE for text). A positional has one name
     // without a dash, which is what the help and the messages call it ("TARGET").
@@ -100,7 +107,7 @@ class ArgParser {
     // Whether -h or --help comes before any `--`, alone or in a bundle of short flags.
     bool asks_for_help(int argc, char** argv);
 
-    std::string description_, name_, footer_;
+    std::string description_, name_, footer_, rest_, rest_help_;
     std::deque<Arg> args_;  // in declaration order; a deque, so that Arg* stay valid
 };
 

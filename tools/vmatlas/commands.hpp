@@ -13,5 +13,6 @@ int run_save(int argc, char** argv);      // vmatlas save TARGET [-o FILE] (a JS
 int run_advise(int argc, char** argv);    // vmatlas advise [-o SEL=ADVICE,...] [-v] PID
 int run_where(int argc, char** argv);     // vmatlas where TARGET ADDR... (what is at an address)
 int run_watch(int argc, char** argv);     // vmatlas watch PID (the changes of a live map)
+int run_trace(int argc, char** argv);     // vmatlas trace -- CMD (PANDA memorymap under ptrace)
 
 }  // namespace vmatlas::cli

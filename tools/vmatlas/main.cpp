@@ -39,6 +39,8 @@ constexpr Command kCommands[] = {
     {"diff", "what was added, removed or changed between two maps", run_diff},
     {"watch", "a live map's changes as they happen: mapped, unmapped, perms, grew, shrank",
      run_watch},
+    {"trace", "PANDA memorymap under ptrace: process, thread, image at chosen instructions",
+     run_trace},
     {"advise", "Solaris pmadvise: cold, pageout, willneed, collapse by process_madvise(2)",
      run_advise},
     {"save", "a JSON snapshot of the named map, which every command reads back", run_save},

@@ -22,6 +22,10 @@ void write_stdout(std::string_view s) {
     g_stdout_error = write_all(STDOUT_FILENO, s);
 }
 
+bool stdout_failed() {
+    return g_stdout_error != 0;
+}
+
 int finish_stdout(int status) {
     if (::close(STDOUT_FILENO) != 0 && g_stdout_error == 0 && errno != EBADF)
         g_stdout_error = errno;

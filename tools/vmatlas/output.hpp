@@ -17,6 +17,9 @@ namespace vmatlas::cli {
 // ends quietly at the first write after it).
 void write_stdout(std::string_view s);
 
+// Whether a write to standard output failed (a closed pipe included): what follows is dropped.
+bool stdout_failed();
+
 // Called once the command is done: closes standard output, which reports a failure the writes
 // could not (a file system that writes back late), and says the first failure in one sentence
 // on stderr. Returns status when every byte was written, else kWriteFailed.
