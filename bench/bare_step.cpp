@@ -2,7 +2,8 @@
 // measured against (bench/compare_trace.py). It forks; the child asks to be traced and execs PROG;
 // the parent then repeats PTRACE_SINGLESTEP and waitpid until the child ends, and prints the
 // number of steps on stdout, one line: every user-space instruction PROG ran from its first to
-// the one that ended it (that last one, exit_group, is a step too).
+// the one that ended it (that last one, exit_group, is a step too). Only PROG's first thread is
+// traced: a program that starts threads or children is counted in that thread alone.
 //
 // Nothing else: no registers read, no map, no seccomp filter. A signal other than the steps' own
 // SIGTRAP is handed to the child with the next step, as a debugger would. Exit status: PROG's,

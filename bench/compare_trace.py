@@ -18,8 +18,8 @@ start-up. Its instruction count C is learnt first from vmatlas-bare-step, which 
   (d) vmatlas trace --counts C --pcs hot_point   the same N rows, by single-stepping to the end
   (e) vmatlas trace --pcs hot_point,point_2..point_6   six points: four debug registers and
       two int3s, 6N rows; beside it the first four only (debug registers, 4N rows) and --pcs
-      main (one row: the trace's start-up and the run without hits), to share the time out
-      a hit
+      main (one row: the trace's start-up and the run without hits), so that the differences
+      tell the cost of a hit
 
 each with stdout to /dev/null. Before the rounds every run is made once with its rows kept, to
 check that each printed the rows it should (a wrong count or a missing hit fails the script).
