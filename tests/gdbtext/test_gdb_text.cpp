@@ -128,6 +128,26 @@ TEST(GdbText, RecognizedByItsFirstBytes) {
     EXPECT_EQ(t->space.size(), 25u);
 }
 
+// A 32-bit process's rows begin with a tab ("\t%10s %10s %10s %10s %s"), and older cores head
+// the offset column "File off.": the header decides only whether Perms is there.
+TEST(GdbText, ThirtyTwoBitRowsAndFileOffHeader) {
+    const AddressSpace space =
+        gdb("Mapped address spaces:\n"
+            "\n"
+            "\tStart Addr   End Addr       Size  File off. objfile\n"
+            "\t 0x8048000  0x8049000     0x1000        0x0 /usr/bin/true\n"
+            "\t 0x8049000  0x804b000     0x2000     0x1000 /usr/bin/true\n"
+            "\t0xf7d00000 0xf7d01000     0x1000     0x5000 /tmp/a lib.so (deleted)\n");
+    EXPECT_TRUE(space.diagnostics().empty());
+    ASSERT_EQ(space.size(), 3u);
+    EXPECT_EQ(space[1].start, 0x8049000u);
+    EXPECT_EQ(space[1].end, 0x804b000u);
+    EXPECT_EQ(raw(space[1].offset), 0x1000u);
+    EXPECT_EQ(space[1].perms, kUnknown);
+    EXPECT_EQ(space.path(space[2]), "/tmp/a lib.so");
+    EXPECT_TRUE(space[2].deleted());
+}
+
 // Any cut of the text into pieces gives the same rows.
 TEST(GdbText, PiecesOfAnySize) {
     const std::string text = fixture("live-mappings.gdb") + fixture("core-sections.gdb");
