@@ -12,10 +12,11 @@
 //
 // Rows are read by position: four 0x-hex numbers, the permissions when the column header has
 // them, then the objfile is the rest of the row, spaces and all. A row without the Perms column
-// has its permissions unknown ("????"): never guessed. Lines gdb prints around its tables
-// ("[Inferior 1 (process N) detached]", the frame it stopped in) are skipped before the first
-// column header and, when bracketed, anywhere. A malformed row is reported with its line and
-// column, counted as rejected, and skipped; the other rows are kept.
+// has its permissions unknown ("????"): never guessed. A row is a line that begins with "0x" in
+// a table of mappings, with '[' in a table of sections; the lines gdb prints around its tables
+// ("[Inferior 1 (process N) detached]", "Saved corefile ...", the frame it stopped in) are not,
+// nor is anything before the first header. A malformed row is reported with its line and column,
+// counted as rejected, and skipped; the other rows are kept.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,7 @@
 // Parses gdb's own text by position (vmatlas/gdb_text.hpp has the layouts). A line is, in order:
 // a column header or a file line (which set what the next rows are), a line gdb prints around
-// its tables (skipped), or a row of the current table.
+// its tables (skipped), or a row of the current table: one that begins with "0x" in a table of
+// mappings, with '[' in a table of sections. Every such line is a row, kept or told as bad.
 #include "vmatlas/gdb_text.hpp"
 
 #include <optional>
@@ -274,6 +275,9 @@ void GdbTextParser::line(std::string_view text) {
         return;
     }
     if (t == "Mapped address spaces:" || is_process_line(t)) return;
+    // gdb begins every row of its tables so; any other line is gdb's own talk ("Saved corefile
+    // ...", a frame, a warning), or another command's output, and is no row.
+    if (s.table == Table::Mappings ? !text::has_hex_prefix(t) : !t.starts_with('[')) return;
     FieldError err;
     switch (s.table) {
         case Table::None:
