@@ -30,6 +30,7 @@ PUBLIC = {
     "threads.hpp": "sources",
     "procfs.hpp": "sources",
     "maps_text.hpp": "sources",
+    "gdb_text.hpp": "sources",
     "smaps.hpp": "sources",
     "core.hpp": "sources",
     "regions.hpp": "sources",

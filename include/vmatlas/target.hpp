@@ -8,6 +8,8 @@
 //   a JSON snapshot (vmatlas save)     -> the snapshot, names and all
 //   a regions file                     -> regions added by hand (pwndbg's vmmap-add)
 //   a file holding maps or smaps text  -> maps text, or smaps text with its figures
+//   a file holding gdb's text          -> maps text: info proc mappings, or maintenance info
+//                                         sections of a core (vmatlas/gdb_text.hpp)
 //
 // Files are recognized by their first bytes, never by their names.
 #pragma once
@@ -27,7 +29,7 @@ namespace vmatlas {
 
 enum class TargetKind : std::uint8_t {
     Process,   // a live process
-    MapsText,  // saved /proc/PID/maps text (or smaps text)
+    MapsText,  // saved /proc/PID/maps text (or smaps text, or gdb's text)
     Core,      // an ELF core file
     Snapshot,  // a JSON snapshot written by vmatlas save
     ElfImage,  // an executable or shared object, as the map it would create

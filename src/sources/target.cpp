@@ -11,11 +11,13 @@
 #include <fmt/format.h>
 
 #include "sources/file_error.hpp"
+#include "sources/path_objects.hpp"
 #include "sources/regions_lines.hpp"
 #include "sources/smaps_lines.hpp"
 #include "sources/text_input.hpp"
 #include "vmatlas/core.hpp"
 #include "vmatlas/elf_image.hpp"
+#include "vmatlas/gdb_text.hpp"
 #include "vmatlas/maps_text.hpp"
 #include "vmatlas/procfs.hpp"
 #include "vmatlas/regions.hpp"
@@ -43,13 +45,33 @@ bool is_core(std::string_view bytes) {
     return type == ET_CORE;
 }
 
-// The rows of a text target, read as a stream into the parser its first bytes call for: regions
-// first (a regions line never looks like a maps row, but the maps parser would take a regions
-// file for bad rows), then smaps, then maps text.
+// The rows of a text target, read as a stream into the parser its first bytes call for: gdb's
+// text first (the lines gdb prints before its tables can look like regions), then regions (a
+// regions line never looks like a maps row, but the maps parser would take a regions file for bad
+// rows), then smaps, then maps text.
 Result<Target> from_text(TextInput& in, std::string_view head, const std::string& origin) {
     Target t;
     std::optional<Error> failed;
-    if (looks_like_regions(head)) {
+    if (looks_like_gdb_text(head)) {
+        // A map like maps text, named by the same stages; its files are read by their paths, as
+        // it has no device and inode to check them by.
+        t.kind = TargetKind::MapsText;
+        t.objects = make_path_object_reader();
+        AddressSpaceBuilder builder(SourceInfo{SourceKind::MapsText, origin});
+        GdbTextParser parser(builder);
+        failed = read_rows(
+            in, builder, "a memory map", [&](std::string_view piece) { parser.feed(piece); },
+            [&] { parser.finish(); });
+        t.space = std::move(builder).build();
+        if (!failed && t.space.empty() && t.space.rows().rejected == 0 &&
+            parser.sections_without_core())
+            return make_error(ErrorKind::UnreadableInput,
+                              fmt::format("{} holds gdb's maintenance info sections of objects, "
+                                          "which are sections, not the process's mappings: save "
+                                          "gdb's info proc mappings, or its sections of a core "
+                                          "file",
+                                          in.name()));
+    } else if (looks_like_regions(head)) {
         t.kind = TargetKind::Regions;
         AddressSpaceBuilder builder(SourceInfo{SourceKind::Regions, origin});
         detail::RegionLines lines(builder, nullptr, "");
