@@ -28,6 +28,7 @@
 
 #include "sources/page_tables.hpp"
 #include "vmatlas/result.hpp"
+#include "vmatlas/target.hpp"
 
 namespace vmatlas::guest {
 
@@ -77,5 +78,12 @@ paging::WalkInput walk_input(const CpuState& cpu, paging::Half half = paging::Ha
 
 // CR0.PG: whether the CPU had paging on.
 inline constexpr std::uint64_t kCr0Paging = 1ULL << 31;
+
+// The dump as a target: the rows CPU cpu's page tables make, both halves. Each row is named by its
+// rights at every level: "[user]" when user-mode code may reach it, else "[supervisor]", with
+// " global" inside the brackets when its pages are global. Perms are r, w when writable, x when
+// not NX, and p. What the dump or the walk could not read is a loss of Input (the map is partial);
+// facts about the tables (reserved bits, a table on its own path) are warnings.
+Result<Target> read_guest_dump(const std::string& path, std::size_t cpu = 0);
 
 }  // namespace vmatlas::guest
