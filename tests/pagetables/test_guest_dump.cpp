@@ -10,6 +10,8 @@
 #include "pagetables/guest_dump_file.hpp"
 #include "sources/guest_dump.hpp"
 #include "support/files.hpp"
+#include "vmatlas/address_space.hpp"
+#include "vmatlas/target.hpp"
 
 namespace {
 
@@ -110,6 +112,31 @@ TEST(GuestDump, CpusAndMemoryAndTheWalk) {
     auto user =
         vmatlas::paging::walk_page_tables(d, vmatlas::guest::walk_input(d.cpus()[0], Half::Kernel));
     EXPECT_EQ(user.runs, (std::vector<PageRun>{kernel}));
+}
+
+TEST(GuestDump, AsATarget) {
+    vmtest::TempDir dir;
+    const std::string path = dir / "guest.core";
+    write_file(path,
+               make_guest_dump(spec_of(two_processes(), {GuestCpu{{kCr0, 0, 0, 0x5000, kCr4}}})));
+    auto t = vmatlas::open_target(path);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    EXPECT_EQ(t->kind, vmatlas::TargetKind::GuestDump);
+    EXPECT_EQ(t->space.source().kind, vmatlas::SourceKind::GuestDump);
+    EXPECT_EQ(vmatlas::check_invariants(t->space), std::vector<std::string>{});
+    ASSERT_EQ(t->space.size(), 2u);
+    EXPECT_EQ(t->space.path(t->space[0]), "[user]");
+    EXPECT_EQ(t->space[0].perms.view(), "r-xp");
+    EXPECT_EQ(t->space.path(t->space[1]), "[supervisor global]");
+    EXPECT_EQ(t->space[1].perms.view(), "rwxp");
+    // The PD outside the dump: the map is partial, and says why.
+    EXPECT_EQ(t->space.loss(), vmatlas::Loss::Input);
+    ASSERT_EQ(t->space.diagnostics().size(), 1u);
+    EXPECT_EQ(t->space.diagnostics()[0].message,
+              "the PD at physical address 0x20000000 is not in the memory: "
+              "0x40000000-0x80000000 is left out");
+    ASSERT_TRUE(t->names.has_value());
+    EXPECT_EQ(t->names->labels.size(), 2u);
 }
 
 TEST(GuestDump, SeveralBlocks) {
