@@ -73,6 +73,7 @@ enum class SourceKind : std::uint8_t {
     Core,       // "core": an ELF core file's headers and notes
     ElfImage,   // "elf image": the map an ELF file would create when loaded
     Regions,    // "regions": regions described by hand
+    GuestDump,  // "guest dump": a QEMU guest memory dump's page tables (docs/page-tables.md)
 };
 
 std::string_view to_string(SourceKind kind);

@@ -3,7 +3,8 @@
 //
 //   a PID, "self", or a process name   -> live process (procfs)
 //   "-"                                -> maps, smaps or regions text, or a snapshot, on stdin
-//   an ELF core file (ET_CORE)         -> core: PT_LOAD headers joined with the NT_FILE note
+//   an ELF core file with a QEMU note  -> guest dump: the page tables of its first CPU
+//   another ELF core file (ET_CORE)    -> core: PT_LOAD headers joined with the NT_FILE note
 //   another ELF file                   -> the map it would create when loaded (ELF image)
 //   a JSON snapshot (vmatlas save)     -> the snapshot, names and all
 //   a regions file                     -> regions added by hand (pwndbg's vmmap-add)
@@ -28,12 +29,13 @@
 namespace vmatlas {
 
 enum class TargetKind : std::uint8_t {
-    Process,   // a live process
-    MapsText,  // saved /proc/PID/maps text (or smaps text, or gdb's text)
-    Core,      // an ELF core file
-    Snapshot,  // a JSON snapshot written by vmatlas save
-    ElfImage,  // an executable or shared object, as the map it would create
-    Regions,   // a regions file
+    Process,    // a live process
+    MapsText,   // saved /proc/PID/maps text (or smaps text, or gdb's text)
+    Core,       // an ELF core file
+    Snapshot,   // a JSON snapshot written by vmatlas save
+    ElfImage,   // an executable or shared object, as the map it would create
+    Regions,    // a regions file
+    GuestDump,  // a QEMU guest memory dump, as the map its first CPU's page tables make
 };
 
 std::string_view to_string(TargetKind kind);  // "process", "maps text", "core", ...

@@ -34,6 +34,8 @@ std::string_view to_string(SourceKind kind) {
             return "elf image";
         case SourceKind::Regions:
             return "regions";
+        case SourceKind::GuestDump:
+            return "guest dump";
     }
     return "";
 }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "sources/file_error.hpp"
+#include "sources/guest_dump.hpp"
 #include "sources/path_objects.hpp"
 #include "sources/regions_lines.hpp"
 #include "sources/smaps_lines.hpp"
@@ -132,7 +133,8 @@ Result<Target> open_input(const std::string& name, const TargetOptions& options)
                               fmt::format("{} holds an ELF file: give core files and ELF images "
                                           "as files, not through a pipe or standard input",
                                           in->name()));
-        if (is_core(*head)) return read_core(name);
+        if (is_core(*head))
+            return guest::has_qemu_note(name) ? guest::read_guest_dump(name) : read_core(name);
         return open_elf_file(name, options);
     }
     if (looks_like_snapshot(*head))
@@ -169,6 +171,8 @@ std::string_view to_string(TargetKind kind) {
             return "elf image";
         case TargetKind::Regions:
             return "regions";
+        case TargetKind::GuestDump:
+            return "guest dump";
     }
     return "";
 }
