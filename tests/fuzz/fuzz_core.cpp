@@ -6,9 +6,6 @@
 // - annotating it gives one label and one role per row;
 // - threads have stack pointers only where the registers were decoded.
 // Any broken property aborts with a sentence on stderr, which libFuzzer reports as a crash.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "input_file.hpp"
 #include "vmatlas/annotate.hpp"
 #include "vmatlas/annotations.hpp"
 #include "vmatlas/core.hpp"
@@ -28,20 +26,11 @@ namespace {
     std::abort();
 }
 
-// One memfd for the whole run: rewritten for each input.
-int input_fd() {
-    static const int fd = memfd_create("fuzz_core", MFD_CLOEXEC);
-    return fd;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const int fd = input_fd();
-    if (fd < 0) fail("memfd_create failed");
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != static_cast<ssize_t>(size))
-        fail("cannot write the input to the memfd");
-    auto core = vmatlas::read_core(fmt::format("/proc/self/fd/{}", fd));
+    const std::string path = vmfuzz::input_file("fuzz_core", data, size);
+    auto core = vmatlas::read_core(path);
     if (!core.ok()) {
         if (core.error().message.empty()) fail("an error without a sentence");
         return 0;

@@ -6,9 +6,6 @@
 // - a read answers only for bytes inside a segment;
 // - the walk of each CPU (the first four) keeps its bounds.
 // Any broken property aborts with a sentence on stderr, which libFuzzer reports as a crash.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "input_file.hpp"
 #include "sources/guest_dump.hpp"
 
 namespace {
@@ -27,19 +25,10 @@ namespace {
     std::abort();
 }
 
-int input_fd() {
-    static const int fd = memfd_create("fuzz_guest_dump", MFD_CLOEXEC);
-    return fd;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const int fd = input_fd();
-    if (fd < 0) fail("memfd_create failed");
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != static_cast<ssize_t>(size))
-        fail("cannot write the input to the memfd");
-    const std::string path = fmt::format("/proc/self/fd/{}", fd);
+    const std::string path = vmfuzz::input_file("fuzz_guest_dump", data, size);
     const bool qemu = vmatlas::guest::has_qemu_note(path);
     auto opened = vmatlas::guest::GuestDump::open(path);
     if (!opened.ok()) {
