@@ -508,10 +508,9 @@ std::string_view Tracer::Impl::call_name(long nr, bool other_abi) {
 }
 
 void Tracer::Impl::on_exec(Thread& t) {
-    unsigned long former = 0;
-    ::ptrace(PTRACE_GETEVENTMSG, t.tid, nullptr, &former);
     std::shared_ptr<Process> p = t.process;
-    // Every other thread of the process is gone; the one that ran exec now has the pid as tid.
+    // Every other thread of the process is gone. The one that ran exec now has the pid as its
+    // tid: the leader's entry stands for it, with nothing of the old leader's state kept.
     for (auto it = threads.begin(); it != threads.end();) {
         if (it->second.process == p && it->first != t.tid)
             it = threads.erase(it);
@@ -521,6 +520,9 @@ void Tracer::Impl::on_exec(Thread& t) {
     Thread& self = threads.at(t.tid);
     self.map_call = false;
     self.to_syscall_exit = false;
+    self.pending.reset();
+    self.deliver = 0;
+    self.in_vfork = false;
     if (!p->reported && !filtered) {
         // A child not followed, kept only until its exec (a vfork shares its parent's int3s).
         ::ptrace(PTRACE_DETACH, self.tid, nullptr, nullptr);
