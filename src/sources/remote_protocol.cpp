@@ -313,7 +313,7 @@ Result<std::string> RemoteConnection::request(std::string_view payload) {
 }
 
 Result<std::string> RemoteConnection::handshake() {
-    // gdb starts with a '+': a stub that waits for one before its first packet then goes on.
+    // gdb's first byte is a '+' too: a stub takes it as an acknowledgment of nothing.
     if (auto e = send_all("+")) return *e;
     auto supported = request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
     if (!supported) return supported.error();
