@@ -3,6 +3,8 @@
 //
 //   a PID, "self", or a process name   -> live process (procfs)
 //   "-"                                -> maps, smaps or regions text, or a snapshot, on stdin
+//   "tcp:HOST:PORT"                    -> maps text: the /proc/PID/maps of the process the
+//                                         gdbserver there debugs, read through it (docs/remote.md)
 //   an ELF core file with a QEMU note  -> guest dump: the page tables of its first CPU
 //   another ELF core file (ET_CORE)    -> core: PT_LOAD headers joined with the NT_FILE note
 //   another ELF file                   -> the map it would create when loaded (ELF image)
@@ -12,7 +14,8 @@
 //   a file holding gdb's text          -> maps text: info proc mappings, or maintenance info
 //                                         sections of a core (vmatlas/gdb_text.hpp)
 //
-// Files are recognized by their first bytes, never by their names.
+// Files are recognized by their first bytes, never by their names (a file named tcp:... is
+// given as ./tcp:...).
 #pragma once
 
 #include <memory>

@@ -14,6 +14,7 @@
 #include "sources/guest_dump.hpp"
 #include "sources/path_objects.hpp"
 #include "sources/regions_lines.hpp"
+#include "sources/remote_files.hpp"
 #include "sources/smaps_lines.hpp"
 #include "sources/text_input.hpp"
 #include "vmatlas/core.hpp"
@@ -180,6 +181,8 @@ std::string_view to_string(TargetKind kind) {
 Result<Target> open_target(std::string_view spec, const TargetOptions& options) {
     if (spec.empty()) return make_error(ErrorKind::Usage, "the target is empty");
     if (spec == "-") return open_input("-", options);
+    // Always a gdbserver: a file of that name is given as ./tcp:..., a process by its PID.
+    if (spec.starts_with("tcp:")) return remote::open_remote_target(spec);
     if (looks_like_pid(spec)) return open_process(spec, options.live_figures);
     const std::string name(spec);
     struct stat st;

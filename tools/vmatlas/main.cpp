@@ -95,9 +95,10 @@ std::string top_help() {
     for (const Command& c : kCommands) out += fmt::format("  {:<9} {}\n", c.name, c.summary);
     out +=
         "\nTARGET is a PID, 'self', a process name matching exactly one process, a core file, an\n"
-        "ELF file, a snapshot, a regions file, or a file holding maps text or gdb's info proc\n"
-        "mappings ('-': standard input). A process or file named like a command is reached with\n"
-        "'vmatlas map NAME' or 'vmatlas -- NAME'.\n\n"
+        "ELF file, a snapshot, a regions file, a file holding maps text or gdb's info proc\n"
+        "mappings ('-': standard input), or tcp:HOST:PORT for the process a gdbserver there\n"
+        "debugs. A process or file named like a command is reached with 'vmatlas map NAME' or\n"
+        "'vmatlas -- NAME'.\n\n"
         "Options of every command: --help, --json, --csv (tables), --color=auto|always|never.\n"
         "Run 'vmatlas help map' for the default command's options.\n\n"
         "Exit status: 0 ok, 1 no match (or the maps differ), 2 usage, 3 no such process or file,\n"

@@ -1,0 +1,267 @@
+// Host I/O through a gdbserver, and the map of its inferior read with it (remote_files.hpp).
+#include "sources/remote_files.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "vmatlas/maps_text.hpp"
+
+namespace vmatlas::remote {
+
+namespace {
+
+// gdb's File-I/O errno values (gdb's manual, "Errno Values") as this machine's. They are Linux's
+// but for ENAMETOOLONG.
+int local_errno(long remote) {
+    constexpr long kSame[] = {1, 2, 4, 9, 13, 14, 16, 17, 19, 20, 21, 22, 23, 24, 27, 28, 29, 30};
+    if (remote == 91) return ENAMETOOLONG;
+    for (const long e : kSame)
+        if (remote == e) return static_cast<int>(e);
+    return 0;  // EUNKNOWN (9999) and what gdb does not define
+}
+
+std::string describe_errno(long remote) {
+    const int e = local_errno(remote);
+    return e != 0 ? fmt::format("{} (errno {})", std::strerror(e), remote)
+                  : fmt::format("an unknown error (errno {})", remote);
+}
+
+// A hex number with an optional '-', as host I/O replies write them.
+std::optional<long long> parse_hex(std::string_view text) {
+    bool negative = false;
+    if (!text.empty() && text[0] == '-') negative = true, text.remove_prefix(1);
+    if (text.empty() || text.size() > 15) return std::nullopt;
+    long long v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return negative ? -v : v;
+}
+
+// A host I/O reply: "F" result ["," errno] [";" attachment].
+struct FileReply {
+    long long result = 0;
+    long errno_value = 0;
+    std::string_view attachment;
+};
+
+std::optional<FileReply> parse_file_reply(std::string_view reply) {
+    if (reply.empty() || reply[0] != 'F') return std::nullopt;
+    reply.remove_prefix(1);
+    FileReply r;
+    if (const auto semi = reply.find(';'); semi != std::string_view::npos) {
+        r.attachment = reply.substr(semi + 1);
+        reply = reply.substr(0, semi);
+    }
+    std::string_view result = reply;
+    if (const auto comma = reply.find(','); comma != std::string_view::npos) {
+        const auto e = parse_hex(reply.substr(comma + 1));
+        if (!e) return std::nullopt;
+        r.errno_value = static_cast<long>(*e);
+        result = reply.substr(0, comma);
+    }
+    const auto v = parse_hex(result);
+    if (!v) return std::nullopt;
+    r.result = *v;
+    return r;
+}
+
+std::string hex_text(std::string_view bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (const char c : bytes) {
+        out += kHex[static_cast<unsigned char>(c) >> 4];
+        out += kHex[static_cast<unsigned char>(c) & 0xf];
+    }
+    return out;
+}
+
+Error refused(const RemoteConnection& stub, std::string_view what, std::string_view path,
+              long remote_errno) {
+    const int e = local_errno(remote_errno);
+    const ErrorKind kind = e == ENOENT && path.starts_with("/proc/") ? ErrorKind::NoSuchProcess
+                           : e == EACCES || e == EPERM               ? ErrorKind::PermissionDenied
+                                                                     : ErrorKind::UnreadableInput;
+    return make_error(kind, fmt::format("{} cannot {} {}: {}", stub.name(), what, path,
+                                        describe_errno(remote_errno)));
+}
+
+Error bad_reply(RemoteConnection& stub, std::string_view request, std::string_view reply) {
+    stub.close();
+    if (reply.empty())
+        return make_error(ErrorKind::Unsupported,
+                          fmt::format("{} does not support {} (its reply is empty): it reads no "
+                                      "files for its clients",
+                                      stub.name(), request));
+    return make_error(
+        ErrorKind::UnreadableInput,
+        fmt::format("{} answered {} with '{}', which is no host I/O reply", stub.name(), request,
+                    reply.substr(0, std::min<std::size_t>(reply.size(), 40))));
+}
+
+// The most data one vFile:pread asks for: what fits in the stub's packets escaped (each byte at
+// most two), with room for the reply's "F<len>;".
+std::size_t pread_size(const RemoteConnection& stub) {
+    std::size_t packet = 4096;
+    const std::string& s = stub.supported();
+    if (const auto at = s.find("PacketSize="); at != std::string::npos) {
+        const auto end = s.find(';', at);
+        if (const auto v = parse_hex(std::string_view(s).substr(at + 11, end - at - 11));
+            v && *v >= 256)
+            packet = static_cast<std::size_t>(std::min<long long>(*v, 1 << 20));
+    }
+    return (packet - 32) / 2;
+}
+
+// A thread id "p<pid>.<tid>" or "<tid>" (hex) as the process it is in.
+std::optional<long long> pid_of_thread(std::string_view id) {
+    if (id.starts_with('p')) {
+        id.remove_prefix(1);
+        id = id.substr(0, id.find('.'));
+    }
+    return parse_hex(id);
+}
+
+}  // namespace
+
+Result<std::string> read_remote_file(RemoteConnection& stub, std::string_view path,
+                                     std::size_t max_bytes) {
+    // Flags and mode are gdb's File-I/O values: O_RDONLY is 0.
+    const std::string open = fmt::format("vFile:open:{},0,0", hex_text(path));
+    auto opened = stub.request(open);
+    if (!opened) return opened.error();
+    const auto fd = parse_file_reply(*opened);
+    if (!fd) return bad_reply(stub, "vFile:open", *opened);
+    if (fd->result < 0) return refused(stub, "open", path, fd->errno_value);
+
+    const std::size_t chunk = pread_size(stub);
+    std::string text;
+    std::optional<Error> failed;
+    for (;;) {
+        auto got =
+            stub.request(fmt::format("vFile:pread:{:x},{:x},{:x}", fd->result, chunk, text.size()));
+        if (!got) return got.error();
+        const auto reply = parse_file_reply(*got);
+        if (!reply) return bad_reply(stub, "vFile:pread", *got);
+        if (reply->result < 0) {
+            failed = refused(stub, "read", path, reply->errno_value);
+            break;
+        }
+        auto data = unescape(reply->attachment);
+        if (!data)
+            return make_error(ErrorKind::UnreadableInput,
+                              fmt::format("{} sent a malformed read of {}: {}", stub.name(), path,
+                                          data.error().message));
+        if (static_cast<long long>(data->size()) != reply->result)
+            return make_error(
+                ErrorKind::UnreadableInput,
+                fmt::format("{} said it read {} bytes of {} at offset {} but sent {}", stub.name(),
+                            reply->result, path, text.size(), data->size()));
+        if (data->empty()) break;
+        if (data->size() > max_bytes - text.size())
+            return make_error(
+                ErrorKind::UnreadableInput,
+                fmt::format("{} on {} is larger than {} bytes", path, stub.name(), max_bytes));
+        text += *data;
+    }
+    auto closed = stub.request(fmt::format("vFile:close:{:x}", fd->result));
+    if (!closed) return closed.error();
+    if (failed) return *failed;
+    return text;
+}
+
+Result<int> remote_pid(RemoteConnection& stub) {
+    auto current = stub.request("qC");
+    if (!current) return current.error();
+    std::optional<long long> pid;
+    if (current->starts_with("QC")) pid = pid_of_thread(std::string_view(*current).substr(2));
+    if (!pid || *pid <= 0) {
+        auto threads = stub.request("qfThreadInfo");
+        if (!threads) return threads.error();
+        if (threads->starts_with('m')) {
+            const std::string_view list = std::string_view(*threads).substr(1);
+            pid = pid_of_thread(list.substr(0, list.find(',')));
+        }
+    }
+    if (!pid || *pid <= 0 || *pid > 0x7fffffff) {
+        stub.close();
+        return make_error(ErrorKind::NoSuchProcess,
+                          fmt::format("{} debugs no process (its qC reply is '{}'): start "
+                                      "gdbserver with a program or --attach PID",
+                                      stub.name(), current->substr(0, 40)));
+    }
+    return static_cast<int>(*pid);
+}
+
+bool split_remote_spec(std::string_view spec, std::string& host, std::string& port) {
+    if (!spec.starts_with("tcp:")) return false;
+    spec.remove_prefix(4);
+    std::string_view h, p;
+    if (spec.starts_with('[')) {
+        const auto close = spec.find(']');
+        if (close == std::string_view::npos || spec.substr(close + 1, 1) != ":") return false;
+        h = spec.substr(1, close - 1);
+        p = spec.substr(close + 2);
+    } else {
+        const auto colon = spec.rfind(':');
+        if (colon == std::string_view::npos) return false;
+        h = spec.substr(0, colon);
+        p = spec.substr(colon + 1);
+        if (h.find(':') != std::string_view::npos) return false;  // IPv6 goes in brackets
+    }
+    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string_view::npos)
+        return false;
+    host = h.empty() ? "localhost" : std::string(h);
+    port = std::string(p);
+    return true;
+}
+
+Result<Target> open_remote_target(std::string_view spec, const ConnectionOptions& options) {
+    std::string host, port;
+    if (!split_remote_spec(spec, host, port))
+        return make_error(ErrorKind::Usage,
+                          fmt::format("'{}' is no remote target: give tcp:HOST:PORT (tcp:[ADDR]:"
+                                      "PORT for an IPv6 address), as gdbserver listens on",
+                                      spec));
+    auto stub = RemoteConnection::connect(host, port, options);
+    if (!stub) return stub.error();
+    auto pid = remote_pid(*stub);
+    if (!pid) return pid.error();
+    const std::string path = fmt::format("/proc/{}/maps", *pid);
+    auto text = read_remote_file(*stub, path);
+    if (!text) return text.error();
+    // The name is a courtesy: a stub that cannot read it still gives the map.
+    std::string name;
+    if (auto comm = read_remote_file(*stub, fmt::format("/proc/{}/comm", *pid), 4096)) {
+        name = std::move(*comm);
+        if (name.ends_with('\n')) name.pop_back();
+    } else if (!stub->connected()) {
+        return comm.error();
+    }
+    // Closed without a 'D': gdbserver then keeps its inferior stopped as it was and waits for
+    // its next client, where a detach would let the inferior run on (or end gdbserver).
+    stub->close();
+
+    Target t;
+    t.kind = TargetKind::MapsText;
+    SourceInfo source{SourceKind::MapsText, fmt::format("{}:{}", stub->name(), path), *pid,
+                      std::move(name)};
+    AddressSpaceBuilder builder(std::move(source));
+    // One row a line, as the kernel writes it; names marked " (deleted)" are the kernel's, as
+    // for saved text: the files are on another machine's view of the process.
+    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false, .live_pid = 0});
+    parser.feed(*text);
+    parser.finish();
+    t.space = std::move(builder).build();
+    if (t.space.empty() && t.space.rows().rejected == 0)
+        return make_error(ErrorKind::ProcessExited,
+                          fmt::format("{} on {} holds no rows: process {} has no memory map (it "
+                                      "has exited, or is a kernel thread)",
+                                      path, stub->name(), *pid));
+    return t;
+}
+
+}  // namespace vmatlas::remote

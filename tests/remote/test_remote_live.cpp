@@ -1,0 +1,202 @@
+// A real gdbserver attached to the demo, read through the command as tcp:localhost:PORT: every
+// row equal to the demo's /proc/PID/maps read by the test's own reader, through the default view
+// and through pmap; gdbserver serving on after each client, its inferior left stopped. Then the
+// ways a connection fails: nothing listening, and a stub that closes before it replies.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "sources/remote_protocol.hpp"
+#include "support/harness.hpp"
+
+namespace vmtest {
+namespace {
+
+// gdbserver --attach on a port the kernel picks; killed and reaped on destruction.
+class GdbServer {
+  public:
+    explicit GdbServer(pid_t inferior) : inferior_(inferior) {
+        int err[2];
+        if (pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
+        const std::string pid = std::to_string(inferior);
+        pid_ = fork();
+        if (pid_ < 0) throw std::runtime_error("fork");
+        if (pid_ == 0) {
+            dup2(err[1], 1);
+            dup2(err[1], 2);
+            execlp("gdbserver", "gdbserver", "--attach", "localhost:0", pid.c_str(), nullptr);
+            _exit(127);
+        }
+        close(err[1]);
+        for (int i = 0; i < 20 && port_.empty(); ++i) {
+            const std::string line = read_line(err[0]);
+            if (line.empty()) break;
+            output_ += line + "\n";
+            if (line.starts_with("Listening on port ")) port_ = line.substr(18);
+        }
+        out_ = err[0];
+        if (port_.empty()) {
+            stop();
+            throw std::runtime_error("gdbserver did not listen: " + output_);
+        }
+    }
+    ~GdbServer() { stop(); }
+    const std::string& port() const { return port_; }
+    std::string target() const { return "tcp:localhost:" + port_; }
+
+  private:
+    void stop() {
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+            pid_ = 0;
+            kill(inferior_,
+                 SIGCONT);  // stopped when gdbserver attached: let it see its stdin close
+        }
+        if (out_ >= 0) close(out_), out_ = -1;
+    }
+    pid_t inferior_, pid_ = 0;
+    int out_ = -1;
+    std::string port_, output_;
+};
+
+char process_state(pid_t pid) {
+    const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    const auto paren = stat.rfind(')');
+    return paren + 2 < stat.size() ? stat[paren + 2] : '?';
+}
+
+std::vector<std::string> without_first_line(const std::string& text) {
+    auto all = lines(text);
+    if (!all.empty()) all.erase(all.begin());
+    return all;
+}
+
+TEST(RemoteLive, TheMapThroughGdbserverIsProcMaps) {
+    const TempDir dir("vmatlas remote");
+    Demo demo({}, {.dir = dir.path().string()});
+    GdbServer server(demo.pid());
+    const std::vector<ProcRow> rows = read_proc_maps(demo.pid());
+    const std::string maps_text = slurp("/proc/" + demo.pid_text() + "/maps");
+
+    const RunResult r = vmatlas({"--json", server.target()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = parse_json(r);
+    EXPECT_EQ(j["source"]["kind"], "maps text");
+    EXPECT_EQ(j["source"]["pid"], demo.pid());
+    EXPECT_EQ(j["source"]["origin"], server.target() + ":/proc/" + demo.pid_text() + "/maps");
+    EXPECT_EQ(j["source"]["process"], "vmatlas-demo");
+    EXPECT_EQ(j["partial"], false);
+    EXPECT_EQ(j["rows"]["rejected"], 0);
+    const auto& ms = j["mappings"];
+    ASSERT_EQ(ms.size(), rows.size());
+    std::size_t deleted = 0, spaced = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        SCOPED_TRACE("row " + std::to_string(i) + ": " + to_hex(rows[i].start) + " " +
+                     rows[i].path);
+        expect_json_row(ms[i], rows[i]);
+        deleted += rows[i].deleted;
+        spaced += rows[i].path.find(' ') != std::string::npos;
+    }
+    EXPECT_GT(deleted, 0u);  // the demo's deleted file, read as the kernel marked it
+    EXPECT_GT(spaced, 0u);   // and names with spaces
+
+    // The same map as the maps text saved here, through pmap; gdbserver took a second client.
+    const std::string saved = dir / "maps.txt";
+    write_text(saved, maps_text);
+    const RunResult remote_pmap = vmatlas({"pmap", server.target()});
+    const RunResult local_pmap = vmatlas({"pmap", saved});
+    ASSERT_EQ(remote_pmap.status, 0) << remote_pmap.err;
+    ASSERT_EQ(local_pmap.status, 0) << local_pmap.err;
+    EXPECT_EQ(without_first_line(remote_pmap.out), without_first_line(local_pmap.out));
+    EXPECT_GT(lines(remote_pmap.out).size(), rows.size());
+
+    // Nothing was resumed: the demo is still stopped under gdbserver, its map as it was.
+    EXPECT_EQ(process_state(demo.pid()), 't');
+    EXPECT_EQ(slurp("/proc/" + demo.pid_text() + "/maps"), maps_text);
+}
+
+// A port nothing listens on: bound, then closed.
+std::string free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        throw std::runtime_error("bind");
+    close(fd);
+    return std::to_string(ntohs(a.sin_port));
+}
+
+TEST(RemoteLive, NothingListening) {
+    const std::string port = free_port();
+    const RunResult r = vmatlas({"tcp:127.0.0.1:" + port});
+    EXPECT_EQ(r.status, 7);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "vmatlas: cannot connect to a gdbserver at tcp:127.0.0.1:" + port +
+                         ": Connection refused\n");
+}
+
+TEST(RemoteLive, AStubThatClosesBeforeItReplies) {
+    const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(listen(listener, 1), 0);
+    ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    const std::string port = std::to_string(ntohs(a.sin_port));
+    // It answers qSupported, then closes when asked anything else.
+    std::thread stub([listener] {
+        const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        std::string buffer;
+        char chunk[4096];
+        for (ssize_t n; fd >= 0 && (n = read(fd, chunk, sizeof chunk)) > 0;) {
+            buffer.append(chunk, static_cast<std::size_t>(n));
+            for (auto d = vmatlas::remote::decode_frame(buffer);
+                 d.kind != vmatlas::remote::Frame::Incomplete;
+                 d = vmatlas::remote::decode_frame(buffer)) {
+                const bool qsupported =
+                    d.kind == vmatlas::remote::Frame::Packet && d.payload.starts_with("qSupported");
+                const bool other = d.kind == vmatlas::remote::Frame::Packet && !qsupported;
+                buffer.erase(0, d.consumed);
+                if (other) {
+                    close(fd);
+                    return;
+                }
+                if (qsupported) {
+                    const std::string reply = "+" + vmatlas::remote::frame("PacketSize=4000");
+                    if (write(fd, reply.data(), reply.size()) < 0) return;
+                }
+            }
+        }
+        if (fd >= 0) close(fd);
+    });
+    const RunResult r = vmatlas({"tcp:127.0.0.1:" + port});
+    stub.join();
+    close(listener);
+    EXPECT_EQ(r.status, 7);
+    EXPECT_EQ(r.err,
+              "vmatlas: tcp:127.0.0.1:" + port + " closed the connection before it replied\n");
+}
+
+TEST(RemoteLive, ATargetThatIsNoHostAndPort) {
+    const RunResult r = vmatlas({"tcp:localhost"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("give tcp:HOST:PORT"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace vmtest
