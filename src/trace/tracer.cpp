@@ -88,9 +88,8 @@ struct Space {
     Space(pid_t pid, Breakpoints b) : map(pid), breakpoints(std::move(b)) {}
     TraceMap map;
     Breakpoints breakpoints;
-    std::vector<std::optional<Addr>> resolved;  // parallel to the options' points
-    std::set<Addr> point_addresses;             // the resolved ones, for the steps' pcs
-    std::vector<Addr> point_order;              // the same, each once, in the order given
+    std::set<Addr> point_addresses;  // where the points are, for the steps' pcs
+    std::vector<Addr> point_order;   // the same, each once, in the order given
 };
 
 struct Process {
@@ -210,13 +209,11 @@ void Tracer::Impl::update_points(Process& p, Thread* current) {
     if (options.points.empty() || !p.reported) return;
     if (!fresh(p)) return;
     Space& s = *p.space;
-    s.resolved.resize(options.points.size());
     s.point_addresses.clear();
     s.point_order.clear();
-    for (std::size_t i = 0; i < options.points.size(); ++i) {
-        s.resolved[i] = s.map.resolve(options.points[i]);
-        if (s.resolved[i] && s.point_addresses.insert(*s.resolved[i]).second)
-            s.point_order.push_back(*s.resolved[i]);
+    for (const Point& point : options.points) {
+        const std::optional<Addr> a = s.map.resolve(point);
+        if (a && s.point_addresses.insert(*a).second) s.point_order.push_back(*a);
     }
     sync_breakpoints(p, current);
 }
@@ -563,7 +560,6 @@ void Tracer::Impl::on_new_tracee(Thread& t, int event) {
         } else {
             // A fork's memory is a copy of its parent's, int3s included.
             p->space = std::make_shared<Space>(child, parent.space->breakpoints.copy_for(child));
-            p->space->resolved = parent.space->resolved;
             p->space->point_addresses = parent.space->point_addresses;
             p->space->point_order = parent.space->point_order;
         }
