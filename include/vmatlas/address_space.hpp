@@ -74,6 +74,7 @@ enum class SourceKind : std::uint8_t {
     ElfImage,   // "elf image": the map an ELF file would create when loaded
     Regions,    // "regions": regions described by hand
     GuestDump,  // "guest dump": a QEMU guest memory dump's page tables (docs/page-tables.md)
+    LiveGuest,  // "live guest": a running QEMU guest's page tables, read through its gdbstub
 };
 
 std::string_view to_string(SourceKind kind);

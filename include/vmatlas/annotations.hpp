@@ -51,6 +51,11 @@ struct Annotations {
     // Optional (-v): the ELF sections each mapping covers, ".text .plt .plt.got"; empty when not
     // asked for, else parallel to mappings().
     std::vector<std::string> sections;
+    // Optional (-v): what the page tables say of a page-table target's row, as words: "user" or
+    // "supervisor", "global", the page sizes ("4K 2M"), "phys=0x..." (its first page's physical
+    // address) and "contiguous" or "scattered" (docs/page-tables.md). Empty when not asked for,
+    // else parallel to mappings().
+    std::vector<std::string> pages;
     // What an annotator could not do, once each ("no permission to read thread registers; ...").
     std::vector<std::string> warnings;
 };

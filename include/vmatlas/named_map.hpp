@@ -47,6 +47,8 @@ struct NamedMapOptions {
     bool by_sections = false;
     // Regions files added to the target, in order, before its rows are named (docs/regions.md).
     std::vector<std::string> add;
+    // A guest's page tables: which CPU and tables, and the kernel's symbols.
+    PageTableOptions page_tables;
 };
 
 struct ObjectTable;  // internal to the library (src/annotate/objects.hpp)

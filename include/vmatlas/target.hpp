@@ -5,6 +5,8 @@
 //   "-"                                -> maps, smaps or regions text, or a snapshot, on stdin
 //   "tcp:HOST:PORT"                    -> maps text: the /proc/PID/maps of the process the
 //                                         gdbserver there debugs, read through it (docs/remote.md)
+//   "tcp:HOST:PORT" of QEMU's gdbstub  -> live guest: the page tables of its first CPU, read
+//                                         through the stub (docs/page-tables.md)
 //   an ELF core file with a QEMU note  -> guest dump: the page tables of its first CPU
 //   another ELF core file (ET_CORE)    -> core: PT_LOAD headers joined with the NT_FILE note
 //   another ELF file                   -> the map it would create when loaded (ELF image)
@@ -39,6 +41,7 @@ enum class TargetKind : std::uint8_t {
     ElfImage,   // an executable or shared object, as the map it would create
     Regions,    // a regions file
     GuestDump,  // a QEMU guest memory dump, as the map its first CPU's page tables make
+    LiveGuest,  // a running QEMU guest, read through QEMU's gdbstub, the same way
 };
 
 std::string_view to_string(TargetKind kind);  // "process", "maps text", "core", ...
@@ -59,6 +62,20 @@ struct Target {
     std::shared_ptr<const ObjectReader> objects;  // null: open the files named in the rows
 };
 
+// Which page tables of a guest to walk, and how to name the kernel's rows (a guest dump or a
+// live guest; docs/page-tables.md).
+struct PageTableOptions {
+    std::size_t cpu = 0;      // whose registers: the guest's CPUs, numbered from 0
+    std::optional<Addr> cr3;  // these tables instead of the CPU's CR3
+    // With page-table isolation (KPTI) a process has two top-level tables in one 8 KB block: the
+    // kernel's copy (bit 12 of CR3 clear) and the user copy (bit 12 set). AsLoaded walks the one
+    // CR3 names.
+    enum class Kpti : std::uint8_t { AsLoaded, User, Kernel } kpti = Kpti::AsLoaded;
+    // The guest's /proc/kallsyms or System.map: names the kernel's text, data, direct map,
+    // vmalloc and vmemmap rows. Empty: only the kernel regions at fixed addresses are named.
+    std::string kallsyms;
+};
+
 struct TargetOptions {
     // Read a live process's /proc/PID/smaps (rows and figures) instead of its maps.
     bool live_figures = false;
@@ -66,6 +83,7 @@ struct TargetOptions {
     // whether to map its allocated sections instead of its program headers (bare metal).
     std::optional<Addr> base;
     bool by_sections = false;
+    PageTableOptions page_tables;
 };
 
 Result<Target> open_target(std::string_view spec, const TargetOptions& options = {});

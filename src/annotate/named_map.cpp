@@ -13,7 +13,10 @@ NamedMap name_target(Target target, bool sections) {
     std::shared_ptr<ObjectTable> objects;
     if (target.names) {
         notes = std::move(*target.names);
-        if (!sections) notes.sections.clear();
+        if (!sections) {
+            notes.sections.clear();
+            notes.pages.clear();
+        }
         // Rows a regions file added to the target have no name yet: they get a regions file's.
         stages::name_kernel(target.space, notes);
         assign_roles(target.space, notes);
@@ -36,7 +39,8 @@ NamedMap name_target(Target target, bool sections) {
 Result<NamedMap> open_named_map(std::string_view spec, const NamedMapOptions& options) {
     auto opened = open_target(spec, {.live_figures = options.figures,
                                      .base = options.base,
-                                     .by_sections = options.by_sections});
+                                     .by_sections = options.by_sections,
+                                     .page_tables = options.page_tables});
     if (!opened) return opened.error();
     for (const std::string& file : options.add)
         if (auto added = add_regions_file(*opened, file); !added) return added.error();

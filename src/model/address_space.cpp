@@ -36,6 +36,8 @@ std::string_view to_string(SourceKind kind) {
             return "regions";
         case SourceKind::GuestDump:
             return "guest dump";
+        case SourceKind::LiveGuest:
+            return "live guest";
     }
     return "";
 }

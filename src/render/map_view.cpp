@@ -14,11 +14,15 @@ namespace vmatlas {
 
 namespace {
 
+// What -v adds to the table: the ELF sections each row covers, or a page-table target's facts.
+enum class Detail : std::uint8_t { None, Sections, Pages };
+
 // The table shows Start End Perm Size Offset, InCore for a core file's map, Name File, and the
-// Sections when they were asked for (-v); JSON and CSV every fact of the row.
-template <bool kCore, bool kWithSections>
+// detail -v asked for; JSON and CSV every fact of the row.
+template <bool kCore, Detail kDetail>
 constexpr auto map_fields() {
-    std::array<MappingField, 15 + kCore + 2 * kWithSections> fields{};  // as many as add() is given
+    constexpr std::size_t kDetailFields = kDetail == Detail::None ? 0 : 2;
+    std::array<MappingField, 15 + kCore + kDetailFields> fields{};  // as many as add() is given
     std::size_t k = 0;
     auto add = [&](std::initializer_list<MappingField> more) {
         for (const MappingField& f : more) fields[k++] = f;
@@ -26,21 +30,26 @@ constexpr auto map_fields() {
     add({kStart, kEnd, kPerms, kSize, kOffset});
     if (kCore) add({kInCore.only(kInTable)});
     add({kDev, kInode, kName, kFile});
-    if (kWithSections) add({kSections, kSectionNames});
+    if (kDetail == Detail::Sections) add({kSections, kSectionNames});
+    if (kDetail == Detail::Pages) add({kPages, kPageWords});
     add({kPath, kFileDeleted, kObject, kNameSource, kRole, kInCore.only(kInData)});
     if (k != fields.size()) throw "map_fields(): the array is not as long as the list";
     return fields;
 }
 
-template <bool kCore, bool kWithSections>
-constexpr auto kMapFields = map_fields<kCore, kWithSections>();
+template <bool kCore, Detail kDetail>
+constexpr auto kMapFields = map_fields<kCore, kDetail>();
 
-// The table for a core file's map or not, with the sections or not.
-const MappingTable& map_table(bool core, bool sections) {
-    static constexpr const MappingTable* kTables[2][2] = {
-        {&kMappingTable<kMapFields<false, false>>, &kMappingTable<kMapFields<false, true>>},
-        {&kMappingTable<kMapFields<true, false>>, &kMappingTable<kMapFields<true, true>>}};
-    return *kTables[core][sections];
+// The table for a core file's map or not, with its detail.
+const MappingTable& map_table(bool core, Detail detail) {
+    static constexpr const MappingTable* kTables[2][3] = {
+        {&kMappingTable<kMapFields<false, Detail::None>>,
+         &kMappingTable<kMapFields<false, Detail::Sections>>,
+         &kMappingTable<kMapFields<false, Detail::Pages>>},
+        {&kMappingTable<kMapFields<true, Detail::None>>,
+         &kMappingTable<kMapFields<true, Detail::Sections>>,
+         &kMappingTable<kMapFields<true, Detail::Pages>>}};
+    return *kTables[core][static_cast<std::size_t>(detail)];
 }
 
 std::string hole_line(const Selection::Hole& h, Addr a) {
@@ -73,7 +82,10 @@ void json_filter(JsonWriter& w, const Selection& sel, const FilterSpec& filter) 
 void render_map(const AddressSpace& space, const Annotations& notes, const Selection& sel,
                 const FilterSpec& filter, Format format, const Palette& palette, std::string& out,
                 const Flush& flush) {
-    const MappingTable& shape = map_table(is_core(space), !notes.sections.empty());
+    const Detail detail = !notes.pages.empty()      ? Detail::Pages
+                          : !notes.sections.empty() ? Detail::Sections
+                                                    : Detail::None;
+    const MappingTable& shape = map_table(is_core(space), detail);
     const std::span<const MappingField> fields = shape.fields;
     std::string scratch;
     auto row_at = [&](std::size_t k) { return mapping_row(space, notes, sel.rows[k], scratch); };

@@ -134,6 +134,16 @@ inline constexpr MappingField kSectionNames =
     MappingField::text("", "sections", mapping_values::section_names)
         .typed(Type::Words)
         .only(kInData);
+// What the page tables say of a page-table target's row (-v): the table's text, and in JSON and
+// CSV the words ("supervisor global 2M phys=0x1000000 contiguous").
+inline constexpr MappingField kPages = MappingField::text("Pages", "", [](const MappingRow& r) {
+                                           return Value{.s = r.notes.pages[r.i]};
+                                       }).only(kInTable);
+inline constexpr MappingField kPageWords =
+    MappingField::text("", "pages",
+                       [](const MappingRow& r) { return Value{.s = r.notes.pages[r.i]}; })
+        .typed(Type::Words)
+        .only(kInData);
 inline constexpr MappingField kPath =
     MappingField::text("", "path", mapping_values::path).only(kInData);
 inline constexpr MappingField kFileDeleted{

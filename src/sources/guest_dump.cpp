@@ -283,19 +283,21 @@ bool has_qemu_note(const std::string& path) {
     return parsed && parsed->qemu_note;
 }
 
+paging::CpuRegisters registers_of(const CpuState& cpu) {
+    return {.cr0 = cpu.cr[0], .cr3 = cpu.cr[3], .cr4 = cpu.cr[4]};
+}
+
 paging::WalkInput walk_input(const CpuState& cpu, paging::Half half) {
-    paging::WalkInput in;
-    in.cr3 = cpu.cr[3];
-    in.cr4 = cpu.cr[4];
-    in.nxe = true;
+    paging::WalkInput in = paging::walk_input(registers_of(cpu), {});
     in.half = half;
     return in;
 }
 
-Result<Target> read_guest_dump(const std::string& path, std::size_t cpu) {
+Result<Target> read_guest_dump(const std::string& path, const PageTableOptions& options) {
     auto opened = GuestDump::open(path);
     if (!opened) return opened.error();
     GuestDump& dump = **opened;
+    const std::size_t cpu = options.cpu;
     if (cpu >= dump.cpus().size())
         return make_error(
             ErrorKind::UnreadableInput,
@@ -303,46 +305,10 @@ Result<Target> read_guest_dump(const std::string& path, std::size_t cpu) {
                 ? fmt::format("{} holds no CPU state that can be read", path)
                 : fmt::format("{} holds the state of {} CPU{}: there is no CPU {}", path,
                               dump.cpus().size(), dump.cpus().size() == 1 ? "" : "s", cpu));
-    const CpuState& state = dump.cpus()[cpu];
-    if (!(state.cr[0] & kCr0Paging))
-        return make_error(ErrorKind::Unsupported,
-                          fmt::format("{}: CPU {} has paging off (CR0 is {:#x}): its addresses "
-                                      "are physical, and there are no page tables to walk",
-                                      path, cpu, state.cr[0]));
-    if (!(state.cr[4] & paging::kCr4Pae))
-        return make_error(ErrorKind::Unsupported,
-                          fmt::format("{}: CPU {} has PAE off (CR4 is {:#x}): not the 4- or "
-                                      "5-level paging of long mode, the only paging vmatlas walks",
-                                      path, cpu, state.cr[4]));
-    AddressSpaceBuilder out(SourceInfo{SourceKind::GuestDump, path});
-    for (const std::string& p : dump.problems()) out.lose({0, 0, p});
-    const paging::WalkResult walk = paging::walk_page_tables(dump, walk_input(state));
-    for (const paging::WalkProblem& p : walk.problems) {
-        if (p.lost)
-            out.lose({0, 0, p.message});
-        else
-            out.warn({0, 0, p.message});
-    }
-    out.reserve(walk.runs.size());
-    const PathId names[2][2] = {{out.intern("[supervisor]"), out.intern("[supervisor global]")},
-                                {out.intern("[user]"), out.intern("[user global]")}};
-    for (const paging::PageRun& run : walk.runs) {
-        Mapping m;
-        m.start = run.start;
-        m.end = run.end();
-        std::uint8_t bits = Perms::kRead;
-        if (run.writable) bits |= Perms::kWrite;
-        if (run.executable) bits |= Perms::kExec;
-        m.perms = Perms(bits);
-        m.path = names[run.user][run.global];
-        out.add(m);
-    }
-    Target t;
-    t.kind = TargetKind::GuestDump;
-    t.space = std::move(out).build();
-    // The names are the rows' own; no annotator reads a guest's memory for more.
-    t.names.emplace();
-    t.names->labels.resize(t.space.size());
+    auto t = paging::page_table_target(
+        dump, registers_of(dump.cpus()[cpu]), options, SourceInfo{SourceKind::GuestDump, path},
+        [&] { return dump.problems(); }, fmt::format("{}: CPU {}", path, cpu));
+    if (t) t->kind = TargetKind::GuestDump;
     return t;
 }
 

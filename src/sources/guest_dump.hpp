@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sources/page_table_target.hpp"
 #include "sources/page_tables.hpp"
 #include "vmatlas/result.hpp"
 #include "vmatlas/target.hpp"
@@ -73,17 +74,15 @@ class GuestDump final : public paging::PhysicalMemory {
 // notes. False for any file it cannot read so.
 bool has_qemu_note(const std::string& path);
 
-// The walk of a CPU's tables: its CR3 and CR4, EFER.NXE assumed set (see above).
+// The registers a CPU's note gives; EFER is not among them (see above).
+paging::CpuRegisters registers_of(const CpuState& cpu);
+
+// The walk of a CPU's own tables, of one half or both.
 paging::WalkInput walk_input(const CpuState& cpu, paging::Half half = paging::Half::Both);
 
-// CR0.PG: whether the CPU had paging on.
-inline constexpr std::uint64_t kCr0Paging = 1ULL << 31;
-
-// The dump as a target: the rows CPU cpu's page tables make, both halves. Each row is named by its
-// rights at every level: "[user]" when user-mode code may reach it, else "[supervisor]", with
-// " global" inside the brackets when its pages are global. Perms are r, w when writable, x when
-// not NX, and p. What the dump or the walk could not read is a loss of Input (the map is partial);
-// facts about the tables (reserved bits, a table on its own path) are warnings.
-Result<Target> read_guest_dump(const std::string& path, std::size_t cpu = 0);
+// The dump as a target: the rows the page tables of the CPU options.cpu (the notes' order, from
+// 0) make, both halves, as page_table_target() names them. What the dump could not give (a
+// note or a segment cut short) is a loss of Input: the map is partial.
+Result<Target> read_guest_dump(const std::string& path, const PageTableOptions& options = {});
 
 }  // namespace vmatlas::guest

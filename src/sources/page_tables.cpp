@@ -246,4 +246,24 @@ WalkResult walk_page_tables(PhysicalMemory& memory, const WalkInput& input) {
     return out;
 }
 
+std::optional<std::uint64_t> translate(PhysicalMemory& memory, const WalkInput& input,
+                                       std::uint64_t vaddr) {
+    if (!(input.cr4 & kCr4Pae)) return std::nullopt;
+    std::uint64_t table = input.cr3 & kAddressBits;
+    for (int level = input.cr4 & kCr4La57 ? 5 : 4; level >= 1; --level) {
+        const unsigned shift = shift_of(level);
+        std::uint8_t bytes[8];
+        if (!memory.read(table + ((vaddr >> shift) & (kEntries - 1)) * 8, bytes, sizeof bytes))
+            return std::nullopt;
+        const std::uint64_t entry = load_le64(bytes);
+        if (!(entry & kPresent)) return std::nullopt;
+        if (level == 1 || (level <= 3 && (entry & kLarge))) {
+            const std::uint64_t within = (1ULL << shift) - 1;
+            return (entry & kAddressBits & ~within) | (vaddr & within);
+        }
+        table = entry & kAddressBits;
+    }
+    return std::nullopt;
+}
+
 }  // namespace vmatlas::paging

@@ -38,6 +38,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -105,5 +106,12 @@ struct WalkResult {
 
 // The rows the tables CR3 names map, or only a problem when the walk is refused (CR4.PAE clear).
 WalkResult walk_page_tables(PhysicalMemory& memory, const WalkInput& input);
+
+// The physical address the tables CR3 names translate vaddr to, down the same path the walk
+// takes (CR3's and the entries' bits 51:12, PS at the PDPT and PD levels), rights not checked;
+// nothing when a level's entry is not present or a table cannot be read. Reserved bits are not
+// checked either: use it to read what a kernel keeps in its own memory, not to decide a row.
+std::optional<std::uint64_t> translate(PhysicalMemory& memory, const WalkInput& input,
+                                       std::uint64_t vaddr);
 
 }  // namespace vmatlas::paging

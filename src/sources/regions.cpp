@@ -358,6 +358,8 @@ RegionsAdded merge_regions(Target& target, const AddressSpace& regions, std::str
             merge_parallel(names.roles, std::vector<Role>(regions.size()), old, merged);
         if (!names.sections.empty() && names.sections.size() == old.size())
             merge_parallel(names.sections, std::vector<std::string>(regions.size()), old, merged);
+        if (!names.pages.empty() && names.pages.size() == old.size())
+            merge_parallel(names.pages, std::vector<std::string>(regions.size()), old, merged);
     }
     const RegionsAdded result{regions.size(), regions.rows().rejected};
     target.space = std::move(merged);

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "sources/guest_stub.hpp"
 #include "vmatlas/maps_text.hpp"
 
 namespace vmatlas::remote {
@@ -219,7 +220,8 @@ bool split_remote_spec(std::string_view spec, std::string& host, std::string& po
     return true;
 }
 
-Result<Target> open_remote_target(std::string_view spec, const ConnectionOptions& options) {
+Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target_options,
+                                  const ConnectionOptions& options) {
     std::string host, port;
     if (!split_remote_spec(spec, host, port))
         return make_error(ErrorKind::Usage,
@@ -228,6 +230,9 @@ Result<Target> open_remote_target(std::string_view spec, const ConnectionOptions
                                       spec));
     auto stub = RemoteConnection::connect(host, port, options);
     if (!stub) return stub.error();
+    auto qemu = guest::is_qemu_system_stub(*stub);
+    if (!qemu) return qemu.error();
+    if (*qemu) return guest::read_live_guest(*stub, target_options.page_tables);
     auto pid = remote_pid(*stub);
     if (!pid) return pid.error();
     const std::string path = fmt::format("/proc/{}/maps", *pid);

@@ -32,6 +32,9 @@ bool split_remote_spec(std::string_view spec, std::string& host, std::string& po
 // text, so that it is named as maps text is (a file's segments only when the file here has the
 // device and inode the row names). The connection is closed, not detached: the stub keeps the
 // inferior as it was and waits for its next client.
-Result<Target> open_remote_target(std::string_view spec, const ConnectionOptions& options = {});
+// A stub that is QEMU's system-mode gdbstub gives the live guest's page tables instead
+// (guest_stub.hpp), as target_options.page_tables asks.
+Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target_options = {},
+                                  const ConnectionOptions& options = {});
 
 }  // namespace vmatlas::remote

@@ -135,7 +135,7 @@ Result<Target> open_input(const std::string& name, const TargetOptions& options)
                                           "as files, not through a pipe or standard input",
                                           in->name()));
         if (is_core(*head))
-            return guest::has_qemu_note(name) ? guest::read_guest_dump(name) : read_core(name);
+            return guest::has_qemu_note(name) ? guest::read_guest_dump(name, options.page_tables) : read_core(name);
         return open_elf_file(name, options);
     }
     if (looks_like_snapshot(*head))
@@ -174,6 +174,8 @@ std::string_view to_string(TargetKind kind) {
             return "regions";
         case TargetKind::GuestDump:
             return "guest dump";
+        case TargetKind::LiveGuest:
+            return "live guest";
     }
     return "";
 }
@@ -182,7 +184,7 @@ Result<Target> open_target(std::string_view spec, const TargetOptions& options) 
     if (spec.empty()) return make_error(ErrorKind::Usage, "the target is empty");
     if (spec == "-") return open_input("-", options);
     // Always a gdbserver: a file of that name is given as ./tcp:..., a process by its PID.
-    if (spec.starts_with("tcp:")) return remote::open_remote_target(spec);
+    if (spec.starts_with("tcp:")) return remote::open_remote_target(spec, options);
     if (looks_like_pid(spec)) return open_process(spec, options.live_figures);
     const std::string name(spec);
     struct stat st;

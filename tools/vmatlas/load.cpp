@@ -47,6 +47,19 @@ void TargetArgs::add_options_to(ArgParser& app) {
     app.add_option("--add FILE", add,
                    "a regions file to add to the target (repeatable): START SIZE PERMS [OFFSET] "
                    "[NAME] per line, docs/regions.md");
+    app.add_option("--cpu N", cpu_text,
+                   "a guest dump or live guest: the page tables of CPU N (from 0; default 0)");
+    app.add_option("--cr3 ADDR", cr3_text,
+                   "a guest dump or live guest: walk the page tables at ADDR, not the CPU's CR3");
+    app.add_flag("--kpti-user", kpti_user,
+                 "a guest dump or live guest: the user copy of the top-level table (CR3 bit 12 "
+                 "set), as page-table isolation keeps it");
+    app.add_flag("--kpti-kernel", kpti_kernel,
+                 "a guest dump or live guest: the kernel's copy of the top-level table (CR3 bit "
+                 "12 clear)");
+    app.add_option("--kallsyms FILE", kallsyms,
+                   "a guest dump or live guest: the guest kernel's /proc/kallsyms or System.map, "
+                   "to name its text, data, direct map, vmalloc and vmemmap rows");
 }
 
 std::optional<int> TargetArgs::apply(NamedMapOptions& options) const {
@@ -56,6 +69,22 @@ std::optional<int> TargetArgs::apply(NamedMapOptions& options) const {
     }
     options.by_sections = by_sections;
     options.add = add;
+    PageTableOptions& tables = options.page_tables;
+    if (!cpu_text.empty()) {
+        const auto cpu = parse_address(cpu_text);
+        if (!cpu || *cpu > 4096) return usage_error("--cpu takes a CPU number, from 0");
+        tables.cpu = static_cast<std::size_t>(*cpu);
+    }
+    if (!cr3_text.empty()) {
+        tables.cr3 = parse_address(cr3_text);
+        if (!tables.cr3) return usage_error("--cr3 takes an address, 0x-hex or decimal");
+    }
+    if (kpti_user && kpti_kernel)
+        return usage_error("--kpti-user and --kpti-kernel cannot be used together");
+    tables.kpti = kpti_user     ? PageTableOptions::Kpti::User
+                  : kpti_kernel ? PageTableOptions::Kpti::Kernel
+                                : PageTableOptions::Kpti::AsLoaded;
+    tables.kallsyms = kallsyms;
     return std::nullopt;
 }
 

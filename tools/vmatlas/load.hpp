@@ -43,6 +43,9 @@ struct TargetArgs {
     std::string base_text;
     bool by_sections = false;
     std::vector<std::string> add;  // --add FILE: regions files added to the target, in order
+    // A guest's page tables: --cpu N, --cr3 ADDR, --kpti-user or --kpti-kernel, --kallsyms FILE.
+    std::string cpu_text, cr3_text, kallsyms;
+    bool kpti_user = false, kpti_kernel = false;
 
     // Adds TARGET (required, with kTargetHelp) and the options to app.
     void add_to(ArgParser& app);
