@@ -36,7 +36,8 @@ NamedMap name_target(Target target, bool sections) {
 Result<NamedMap> open_named_map(std::string_view spec, const NamedMapOptions& options) {
     auto opened = open_target(spec, {.live_figures = options.figures,
                                      .base = options.base,
-                                     .by_sections = options.by_sections});
+                                     .by_sections = options.by_sections,
+                                     .remote_pid = options.remote_pid});
     if (!opened) return opened.error();
     for (const std::string& file : options.add)
         if (auto added = add_regions_file(*opened, file); !added) return added.error();

@@ -173,11 +173,21 @@ Result<std::string> read_remote_file(RemoteConnection& stub, std::string_view pa
     return text;
 }
 
-Result<int> remote_pid(RemoteConnection& stub) {
-    auto current = stub.request("qC");
-    if (!current) return current.error();
+namespace {
+
+// The process the stub debugs, from qC, else the first thread of qfThreadInfo; nothing when it
+// names none. `current` is qC's reply.
+//
+// A stub that debugs none is sent "!" first (extended mode, as gdb's target extended-remote
+// asks): in the plain protocol a gdbserver that debugs no process ends when its client leaves,
+// where in extended mode it waits for the next (gdbserver --multi). It changes nothing of a
+// process; the stub keeps the mode for good, and one without it is read all the same.
+Result<std::optional<int>> debugged_pid(RemoteConnection& stub, std::string& current) {
+    auto reply = stub.request("qC");
+    if (!reply) return reply.error();
+    current = std::move(*reply);
     std::optional<long long> pid;
-    if (current->starts_with("QC")) pid = pid_of_thread(std::string_view(*current).substr(2));
+    if (current.starts_with("QC")) pid = pid_of_thread(std::string_view(current).substr(2));
     if (!pid || *pid <= 0) {
         auto threads = stub.request("qfThreadInfo");
         if (!threads) return threads.error();
@@ -186,14 +196,28 @@ Result<int> remote_pid(RemoteConnection& stub) {
             pid = pid_of_thread(list.substr(0, list.find(',')));
         }
     }
-    if (!pid || *pid <= 0 || *pid > 0x7fffffff) {
-        stub.close();
-        return make_error(ErrorKind::NoSuchProcess,
-                          fmt::format("{} debugs no process (its qC reply is '{}'): start "
-                                      "gdbserver with a program or --attach PID",
-                                      stub.name(), current->substr(0, 40)));
-    }
-    return static_cast<int>(*pid);
+    if (pid && *pid > 0 && *pid <= 0x7fffffff) return std::optional<int>(static_cast<int>(*pid));
+    if (auto extended = stub.request("!"); !extended) return extended.error();
+    return std::optional<int>();
+}
+
+Error no_process(RemoteConnection& stub, std::string_view current) {
+    stub.close();
+    return make_error(ErrorKind::NoSuchProcess,
+                      fmt::format("{} debugs no process (its qC reply is '{}'): give --remote-pid "
+                                  "PID to read a process of its machine, or start gdbserver with "
+                                  "a program or --attach PID",
+                                  stub.name(), current.substr(0, 40)));
+}
+
+}  // namespace
+
+Result<int> remote_pid(RemoteConnection& stub) {
+    std::string current;
+    auto pid = debugged_pid(stub, current);
+    if (!pid) return pid.error();
+    if (!*pid) return no_process(stub, current);
+    return **pid;
 }
 
 bool split_remote_spec(std::string_view spec, std::string& host, std::string& port) {
@@ -219,7 +243,8 @@ bool split_remote_spec(std::string_view spec, std::string& host, std::string& po
     return true;
 }
 
-Result<Target> open_remote_target(std::string_view spec, const ConnectionOptions& options) {
+Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target,
+                                  const ConnectionOptions& options) {
     std::string host, port;
     if (!split_remote_spec(spec, host, port))
         return make_error(ErrorKind::Usage,
@@ -228,14 +253,19 @@ Result<Target> open_remote_target(std::string_view spec, const ConnectionOptions
                                       spec));
     auto stub = RemoteConnection::connect(host, port, options);
     if (!stub) return stub.error();
-    auto pid = remote_pid(*stub);
-    if (!pid) return pid.error();
-    const std::string path = fmt::format("/proc/{}/maps", *pid);
+    // /proc/PID of the stub's machine is read as any file there: no process need be attached.
+    // The stub is asked what it debugs all the same, so that one that debugs none stays.
+    std::string current;
+    auto debugged = debugged_pid(*stub, current);
+    if (!debugged) return debugged.error();
+    if (!*debugged && !target.remote_pid) return no_process(*stub, current);
+    const int pid = target.remote_pid ? *target.remote_pid : **debugged;
+    const std::string path = fmt::format("/proc/{}/maps", pid);
     auto text = read_remote_file(*stub, path);
     if (!text) return text.error();
     // The name is a courtesy: a stub that cannot read it still gives the map.
     std::string name;
-    if (auto comm = read_remote_file(*stub, fmt::format("/proc/{}/comm", *pid), 4096)) {
+    if (auto comm = read_remote_file(*stub, fmt::format("/proc/{}/comm", pid), 4096)) {
         name = std::move(*comm);
         if (name.ends_with('\n')) name.pop_back();
     } else if (!stub->connected()) {
@@ -247,7 +277,7 @@ Result<Target> open_remote_target(std::string_view spec, const ConnectionOptions
 
     Target t;
     t.kind = TargetKind::MapsText;
-    SourceInfo source{SourceKind::MapsText, fmt::format("{}:{}", stub->name(), path), *pid,
+    SourceInfo source{SourceKind::MapsText, fmt::format("{}:{}", stub->name(), path), pid,
                       std::move(name)};
     AddressSpaceBuilder builder(std::move(source));
     // One row a line, as the kernel writes it; names marked " (deleted)" are the kernel's, as
@@ -260,7 +290,7 @@ Result<Target> open_remote_target(std::string_view spec, const ConnectionOptions
         return make_error(ErrorKind::ProcessExited,
                           fmt::format("{} on {} holds no rows: process {} has no memory map (it "
                                       "has exited, or is a kernel thread)",
-                                      path, stub->name(), *pid));
+                                      path, stub->name(), pid));
     return t;
 }
 

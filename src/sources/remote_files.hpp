@@ -28,10 +28,12 @@ Result<int> remote_pid(RemoteConnection& stub);
 // when the text is not of that form.
 bool split_remote_spec(std::string_view spec, std::string& host, std::string& port);
 
-// The map of the process a gdbserver debugs: its /proc/PID/maps read remotely and parsed as maps
+// The map of the process a gdbserver debugs, or of target.remote_pid when given (any process of
+// the stub's machine: nothing is attached): its /proc/PID/maps read remotely and parsed as maps
 // text, so that it is named as maps text is (a file's segments only when the file here has the
 // device and inode the row names). The connection is closed, not detached: the stub keeps the
 // inferior as it was and waits for its next client.
-Result<Target> open_remote_target(std::string_view spec, const ConnectionOptions& options = {});
+Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target = {},
+                                  const ConnectionOptions& options = {});
 
 }  // namespace vmatlas::remote

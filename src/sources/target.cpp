@@ -182,7 +182,7 @@ Result<Target> open_target(std::string_view spec, const TargetOptions& options) 
     if (spec.empty()) return make_error(ErrorKind::Usage, "the target is empty");
     if (spec == "-") return open_input("-", options);
     // Always a gdbserver: a file of that name is given as ./tcp:..., a process by its PID.
-    if (spec.starts_with("tcp:")) return remote::open_remote_target(spec);
+    if (spec.starts_with("tcp:")) return remote::open_remote_target(spec, options);
     if (looks_like_pid(spec)) return open_process(spec, options.live_figures);
     const std::string name(spec);
     struct stat st;

@@ -1,7 +1,8 @@
 // A real gdbserver attached to the demo, read through the command as tcp:localhost:PORT: every
 // row equal to the demo's /proc/PID/maps read by the test's own reader, through the default view
-// and through pmap; gdbserver serving on after each client, its inferior left stopped. Then the
-// ways a connection fails: nothing listening, and a stub that closes before it replies.
+// and through pmap; gdbserver serving on after each client, its inferior left stopped. A
+// gdbserver --multi attached to nothing, read with --remote-pid. Then the ways a connection
+// fails: nothing listening, and a stub that closes before it replies.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,19 +22,29 @@
 namespace vmtest {
 namespace {
 
-// gdbserver --attach on a port the kernel picks; killed and reaped on destruction.
+// gdbserver on a port the kernel picks, attached to a process or, with --multi, to none; killed
+// and reaped on destruction.
 class GdbServer {
   public:
-    explicit GdbServer(pid_t inferior) : inferior_(inferior) {
+    struct Multi {};
+    explicit GdbServer(pid_t inferior)
+        : GdbServer({"--attach", "localhost:0", std::to_string(inferior)}, inferior) {}
+    explicit GdbServer(Multi) : GdbServer({"--multi", "localhost:0"}, 0) {}
+
+  private:
+    GdbServer(std::vector<std::string> args, pid_t inferior) : inferior_(inferior) {
         int err[2];
         if (pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
-        const std::string pid = std::to_string(inferior);
+        args.insert(args.begin(), "gdbserver");
+        std::vector<char*> argv;
+        for (std::string& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
         pid_ = fork();
         if (pid_ < 0) throw std::runtime_error("fork");
         if (pid_ == 0) {
             dup2(err[1], 1);
             dup2(err[1], 2);
-            execlp("gdbserver", "gdbserver", "--attach", "localhost:0", pid.c_str(), nullptr);
+            execvp(argv[0], argv.data());
             _exit(127);
         }
         close(err[1]);
@@ -49,9 +60,13 @@ class GdbServer {
             throw std::runtime_error("gdbserver did not listen: " + output_);
         }
     }
+
+  public:
     ~GdbServer() { stop(); }
     const std::string& port() const { return port_; }
     std::string target() const { return "tcp:localhost:" + port_; }
+    // Whether it still runs (it has not exited).
+    bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
 
   private:
     void stop() {
@@ -59,8 +74,8 @@ class GdbServer {
             kill(pid_, SIGKILL);
             waitpid(pid_, nullptr, 0);
             pid_ = 0;
-            kill(inferior_,
-                 SIGCONT);  // stopped when gdbserver attached: let it see its stdin close
+            // Stopped when gdbserver attached: let it see its stdin close.
+            if (inferior_ > 0) kill(inferior_, SIGCONT);
         }
         if (out_ >= 0) close(out_), out_ = -1;
     }
@@ -123,6 +138,70 @@ TEST(RemoteLive, TheMapThroughGdbserverIsProcMaps) {
     // Nothing was resumed: the demo is still stopped under gdbserver, its map as it was.
     EXPECT_EQ(process_state(demo.pid()), 't');
     EXPECT_EQ(slurp("/proc/" + demo.pid_text() + "/maps"), maps_text);
+}
+
+int tracer_pid(pid_t pid) {
+    const std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
+    const auto at = status.find("TracerPid:");
+    return at == std::string::npos ? -1 : std::atoi(status.c_str() + at + 10);
+}
+
+// gdbserver --multi attached to nothing: --remote-pid names the process whose map is read, a
+// child of the test's that nothing attaches to; the server serves on after each client, the one
+// that found no process too.
+TEST(RemoteLive, RemotePidThroughAMultiServer) {
+    const TempDir dir("vmatlas remote");
+    Demo demo({}, {.dir = dir.path().string()});
+    demo.pause();  // its map holds still
+    GdbServer server(GdbServer::Multi{});
+
+    const RunResult none = vmatlas({server.target()});
+    EXPECT_EQ(none.status, 3);
+    EXPECT_EQ(none.out, "");
+    EXPECT_EQ(none.err, "vmatlas: " + server.target() +
+                            " debugs no process (its qC reply is 'E01'): give --remote-pid PID "
+                            "to read a process of its machine, or start gdbserver with a program "
+                            "or --attach PID\n");
+    EXPECT_TRUE(server.running());
+
+    const std::vector<ProcRow> rows = read_proc_maps(demo.pid());
+    const RunResult r = vmatlas({"--json", "--remote-pid", demo.pid_text(), server.target()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = parse_json(r);
+    EXPECT_EQ(j["source"]["pid"], demo.pid());
+    EXPECT_EQ(j["source"]["origin"], server.target() + ":/proc/" + demo.pid_text() + "/maps");
+    EXPECT_EQ(j["source"]["process"], "vmatlas-demo");
+    EXPECT_EQ(j["partial"], false);
+    const auto& ms = j["mappings"];
+    ASSERT_EQ(ms.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        SCOPED_TRACE("row " + std::to_string(i) + ": " + to_hex(rows[i].start) + " " +
+                     rows[i].path);
+        expect_json_row(ms[i], rows[i]);
+    }
+    EXPECT_EQ(tracer_pid(demo.pid()), 0);  // read, never attached
+    EXPECT_TRUE(server.running());
+    const RunResult again = vmatlas({"--remote-pid", demo.pid_text(), server.target()});
+    EXPECT_EQ(again.status, 0) << again.err;
+}
+
+TEST(RemoteLive, RemotePidOfNoProcess) {
+    GdbServer server(GdbServer::Multi{});
+    // Above the kernel's largest pid_max (2^22): no process has it.
+    const RunResult r = vmatlas({"--remote-pid", "99999999", server.target()});
+    EXPECT_EQ(r.status, 3);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "vmatlas: " + server.target() +
+                         " cannot open /proc/99999999/maps: No such file or directory (errno 2)\n");
+}
+
+TEST(RemoteLive, RemotePidIsForGdbserverTargets) {
+    const RunResult r = vmatlas({"--remote-pid", "1", "self"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("--remote-pid is for a gdbserver target, tcp:HOST:PORT"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(vmatlas({"--remote-pid", "0", "tcp::1"}).status, 2);
 }
 
 // A port nothing listens on: bound, then closed.

@@ -47,6 +47,9 @@ void TargetArgs::add_options_to(ArgParser& app) {
     app.add_option("--add FILE", add,
                    "a regions file to add to the target (repeatable): START SIZE PERMS [OFFSET] "
                    "[NAME] per line, docs/regions.md");
+    app.add_option("--remote-pid PID", remote_pid,
+                   "a tcp: target: read the map of this process of the gdbserver's machine, not "
+                   "of the one it debugs (gdbserver --multi); nothing is attached");
 }
 
 std::optional<int> TargetArgs::apply(NamedMapOptions& options) const {
@@ -56,6 +59,13 @@ std::optional<int> TargetArgs::apply(NamedMapOptions& options) const {
     }
     options.by_sections = by_sections;
     options.add = add;
+    if (remote_pid) {
+        if (!target.starts_with("tcp:"))
+            return usage_error("--remote-pid is for a gdbserver target, tcp:HOST:PORT");
+        if (*remote_pid == 0 || *remote_pid > 0x7fffffff)
+            return usage_error("--remote-pid takes a PID, from 1 to 2147483647");
+        options.remote_pid = static_cast<int>(*remote_pid);
+    }
     return std::nullopt;
 }
 
