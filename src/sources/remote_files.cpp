@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "sources/smaps_lines.hpp"
 #include "vmatlas/maps_text.hpp"
 
 namespace vmatlas::remote {
@@ -210,6 +211,26 @@ Error no_process(RemoteConnection& stub, std::string_view current) {
                                   stub.name(), current.substr(0, 40)));
 }
 
+// The rows of maps or smaps text (as its source's kind says) as the kernel wrote it on the
+// stub's machine: names marked " (deleted)" are the kernel's, as for saved text, since the files
+// are another machine's view of the process.
+AddressSpace parse_rows(std::string_view text, SourceInfo source) {
+    const bool smaps = source.kind == SourceKind::SmapsText;
+    AddressSpaceBuilder builder(std::move(source));
+    if (smaps) {
+        detail::SmapsStream parser(builder);
+        parser.feed(text);
+        parser.finish();
+        AddressSpace space = std::move(builder).build();
+        if (!parser.saw_figures()) space.set_figures({});
+        return space;
+    }
+    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false, .live_pid = 0});
+    parser.feed(text);
+    parser.finish();
+    return std::move(builder).build();
+}
+
 }  // namespace
 
 Result<int> remote_pid(RemoteConnection& stub) {
@@ -260,7 +281,9 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
     if (!debugged) return debugged.error();
     if (!*debugged && !target.remote_pid) return no_process(*stub, current);
     const int pid = target.remote_pid ? *target.remote_pid : **debugged;
-    const std::string path = fmt::format("/proc/{}/maps", pid);
+    // smaps when the views want figures: the same rows, each with its figures.
+    const bool smaps = target.live_figures;
+    const std::string path = fmt::format("/proc/{}/{}", pid, smaps ? "smaps" : "maps");
     auto text = read_remote_file(*stub, path);
     if (!text) return text.error();
     // The name is a courtesy: a stub that cannot read it still gives the map.
@@ -277,15 +300,9 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
 
     Target t;
     t.kind = TargetKind::MapsText;
-    SourceInfo source{SourceKind::MapsText, fmt::format("{}:{}", stub->name(), path), pid,
-                      std::move(name)};
-    AddressSpaceBuilder builder(std::move(source));
-    // One row a line, as the kernel writes it; names marked " (deleted)" are the kernel's, as
-    // for saved text: the files are on another machine's view of the process.
-    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false, .live_pid = 0});
-    parser.feed(*text);
-    parser.finish();
-    t.space = std::move(builder).build();
+    t.space = parse_rows(
+        *text, SourceInfo{smaps ? SourceKind::SmapsText : SourceKind::MapsText,
+                          fmt::format("{}:{}", stub->name(), path), pid, std::move(name)});
     if (t.space.empty() && t.space.rows().rejected == 0)
         return make_error(ErrorKind::ProcessExited,
                           fmt::format("{} on {} holds no rows: process {} has no memory map (it "

@@ -140,6 +140,71 @@ TEST(RemoteLive, TheMapThroughGdbserverIsProcMaps) {
     EXPECT_EQ(slurp("/proc/" + demo.pid_text() + "/maps"), maps_text);
 }
 
+// Each row of smaps text: its start, and its Size and Rss lines in bytes.
+struct SmapsFigures {
+    std::uint64_t start = 0, size = 0, rss = 0;
+    bool operator==(const SmapsFigures&) const = default;
+};
+
+std::vector<SmapsFigures> smaps_figures(const std::string& text) {
+    std::vector<SmapsFigures> rows;
+    for (const std::string& line : lines(text)) {
+        const auto colon = line.find(':');
+        const auto dash = line.find('-');
+        if (dash != std::string::npos && (colon == std::string::npos || dash < colon)) {
+            rows.push_back({hex(line.substr(0, dash))});
+        } else if (!rows.empty() && (line.starts_with("Size:") || line.starts_with("Rss:"))) {
+            const std::uint64_t kb = std::stoull(line.substr(colon + 1));
+            (line[0] == 'S' ? rows.back().size : rows.back().rss) = kb * 1024;
+        }
+    }
+    return rows;
+}
+
+// The figures views read /proc/PID/smaps through the gdbserver: the rows and their Size and Rss
+// are those of the smaps the test reads itself, the demo stopped under gdbserver all along (so
+// its Size and Rss hold still); and
+// pmap -x shows what it shows for that smaps text saved here.
+TEST(RemoteLive, FiguresAreTheInferiorsSmaps) {
+    const TempDir dir("vmatlas remote");
+    Demo demo({}, {.dir = dir.path().string()});
+    GdbServer server(demo.pid());
+    const std::string smaps_path = "/proc/" + demo.pid_text() + "/smaps";
+    const std::string before = slurp(smaps_path);
+
+    const RunResult r = vmatlas({"pmap", "-x", "--json", server.target()});
+    const std::string after = slurp(smaps_path);
+    ASSERT_EQ(r.status, 0) << r.err;
+    // Nothing moved while it was read (Pss does: it shares pages with processes that come and
+    // go, vmatlas among them).
+    ASSERT_TRUE(smaps_figures(before) == smaps_figures(after));
+    const auto j = parse_json(r);
+    EXPECT_EQ(j["source"]["kind"], "smaps text");
+    EXPECT_EQ(j["source"]["origin"], server.target() + ":" + smaps_path);
+    EXPECT_EQ(j["source"]["pid"], demo.pid());
+    EXPECT_EQ(j["partial"], false);
+    const std::vector<SmapsFigures> want = smaps_figures(after);
+    const auto& ms = j["mappings"];
+    ASSERT_EQ(ms.size(), want.size());
+    std::uint64_t rss = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        SCOPED_TRACE("row " + std::to_string(i) + ": " + to_hex(want[i].start));
+        EXPECT_EQ(ms[i]["start"], to_hex(want[i].start));
+        EXPECT_EQ(ms[i]["size"], want[i].size);
+        EXPECT_EQ(ms[i]["rss"], want[i].rss);
+        rss += want[i].rss;
+    }
+    EXPECT_GT(rss, 0u);
+    EXPECT_EQ(j["totals"]["rss"], rss);
+
+    const std::string saved = dir / "smaps.txt";
+    write_text(saved, after);
+    const RunResult remote_pmap = vmatlas({"pmap", "-x", server.target()});
+    const RunResult local_pmap = vmatlas({"pmap", "-x", saved});
+    ASSERT_EQ(remote_pmap.status, 0) << remote_pmap.err;
+    EXPECT_EQ(without_first_line(remote_pmap.out), without_first_line(local_pmap.out));
+}
+
 int tracer_pid(pid_t pid) {
     const std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
     const auto at = status.find("TracerPid:");
