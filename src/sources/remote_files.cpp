@@ -128,8 +128,8 @@ std::optional<long long> pid_of_thread(std::string_view id) {
 
 }  // namespace
 
-Result<std::string> read_remote_file(RemoteConnection& stub, std::string_view path,
-                                     std::size_t max_bytes) {
+Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view path,
+                                    std::size_t max_bytes) {
     // Flags and mode are gdb's File-I/O values: O_RDONLY is 0.
     const std::string open = fmt::format("vFile:open:{},0,0", hex_text(path));
     auto opened = stub.request(open);
@@ -139,18 +139,16 @@ Result<std::string> read_remote_file(RemoteConnection& stub, std::string_view pa
     if (fd->result < 0) return refused(stub, "open", path, fd->errno_value);
 
     const std::size_t chunk = pread_size(stub);
-    std::string text;
-    std::optional<Error> failed;
-    for (;;) {
+    RemoteText file;
+    std::string& text = file.bytes;
+    // The next piece of the file: empty at its end.
+    auto next = [&]() -> Result<std::string> {
         auto got =
             stub.request(fmt::format("vFile:pread:{:x},{:x},{:x}", fd->result, chunk, text.size()));
         if (!got) return got.error();
         const auto reply = parse_file_reply(*got);
         if (!reply) return bad_reply(stub, "vFile:pread", *got);
-        if (reply->result < 0) {
-            failed = refused(stub, "read", path, reply->errno_value);
-            break;
-        }
+        if (reply->result < 0) return refused(stub, "read", path, reply->errno_value);
         auto data = unescape(reply->attachment);
         if (!data)
             return make_error(ErrorKind::UnreadableInput,
@@ -161,17 +159,28 @@ Result<std::string> read_remote_file(RemoteConnection& stub, std::string_view pa
                 ErrorKind::UnreadableInput,
                 fmt::format("{} said it read {} bytes of {} at offset {} but sent {}", stub.name(),
                             reply->result, path, text.size(), data->size()));
-        if (data->empty()) break;
         if (data->size() > max_bytes - text.size())
             return make_error(
                 ErrorKind::UnreadableInput,
                 fmt::format("{} on {} is larger than {} bytes", path, stub.name(), max_bytes));
+        return data;
+    };
+    std::optional<Error> failed;
+    for (;;) {
+        auto data = next();
+        if (!data) {
+            failed = data.error();
+            break;
+        }
+        if (data->empty()) break;
         text += *data;
     }
-    auto closed = stub.request(fmt::format("vFile:close:{:x}", fd->result));
-    if (!closed) return closed.error();
-    if (failed) return *failed;
-    return text;
+    // The bytes are whole whatever the close gives; a stub that went away is seen by the next
+    // request.
+    if (stub.connected()) (void)stub.request(fmt::format("vFile:close:{:x}", fd->result));
+    if (failed && text.empty()) return *failed;
+    file.cut = std::move(failed);
+    return file;
 }
 
 namespace {
@@ -211,12 +220,31 @@ Error no_process(RemoteConnection& stub, std::string_view current) {
                                   stub.name(), current.substr(0, 40)));
 }
 
+// The text up to the end of its last whole row, for a read cut short: it may end inside a line,
+// and smaps text inside a row's figures, which end with its VmFlags line. A row of smaps text
+// starts with its addresses (a digit or a-f), a figure line with a capital letter.
+std::string_view whole_rows(std::string_view text, bool smaps) {
+    text = text.substr(0, text.rfind('\n') + 1);  // npos + 1 is 0: no whole line
+    if (!smaps) return text;
+    for (std::size_t end = text.size(); end > 0;) {
+        const std::size_t newline = end >= 2 ? text.rfind('\n', end - 2) : std::string_view::npos;
+        const std::size_t start = newline == std::string_view::npos ? 0 : newline + 1;
+        const std::string_view line = text.substr(start, end - start);
+        if (line.starts_with("VmFlags:")) return text.substr(0, end);
+        const char c = line.empty() ? '\0' : line[0];
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) return text.substr(0, start);
+        end = start;
+    }
+    return {};
+}
+
 // The rows of maps or smaps text (as its source's kind says) as the kernel wrote it on the
-// stub's machine: names marked " (deleted)" are the kernel's, as for saved text, since the files
-// are another machine's view of the process.
-AddressSpace parse_rows(std::string_view text, SourceInfo source) {
+// stub's machine, with `lost`, when given, as what the input lost. Names marked " (deleted)" are
+// the kernel's, as for saved text, since the files are another machine's view of the process.
+AddressSpace parse_rows(std::string_view text, SourceInfo source, std::optional<std::string> lost) {
     const bool smaps = source.kind == SourceKind::SmapsText;
     AddressSpaceBuilder builder(std::move(source));
+    if (lost) builder.lose({0, 0, std::move(*lost)});
     if (smaps) {
         detail::SmapsStream parser(builder);
         parser.feed(text);
@@ -284,30 +312,38 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
     // smaps when the views want figures: the same rows, each with its figures.
     const bool smaps = target.live_figures;
     const std::string path = fmt::format("/proc/{}/{}", pid, smaps ? "smaps" : "maps");
-    auto text = read_remote_file(*stub, path);
-    if (!text) return text.error();
-    // The name is a courtesy: a stub that cannot read it still gives the map.
+    auto file = read_remote_file(*stub, path);
+    if (!file) return file.error();
+    const std::string_view text = file->cut ? whole_rows(file->bytes, smaps) : file->bytes;
+    // The name is a courtesy: a stub that cannot give it still gives the map.
     std::string name;
-    if (auto comm = read_remote_file(*stub, fmt::format("/proc/{}/comm", pid), 4096)) {
-        name = std::move(*comm);
-        if (name.ends_with('\n')) name.pop_back();
-    } else if (!stub->connected()) {
-        return comm.error();
-    }
+    if (stub->connected())
+        if (auto comm = read_remote_file(*stub, fmt::format("/proc/{}/comm", pid), 4096);
+            comm && !comm->cut) {
+            name = std::move(comm->bytes);
+            if (name.ends_with('\n')) name.pop_back();
+        }
     // Closed without a 'D': gdbserver then keeps its inferior stopped as it was and waits for
     // its next client, where a detach would let the inferior run on (or end gdbserver).
     stub->close();
 
+    std::optional<std::string> lost;
+    if (file->cut)
+        lost = fmt::format("{}: {} was read to offset {:#x}, and the rows after it are missing",
+                           file->cut->message, path, text.size());
     Target t;
     t.kind = TargetKind::MapsText;
-    t.space = parse_rows(
-        *text, SourceInfo{smaps ? SourceKind::SmapsText : SourceKind::MapsText,
-                          fmt::format("{}:{}", stub->name(), path), pid, std::move(name)});
-    if (t.space.empty() && t.space.rows().rejected == 0)
+    t.space = parse_rows(text,
+                         SourceInfo{smaps ? SourceKind::SmapsText : SourceKind::MapsText,
+                                    fmt::format("{}:{}", stub->name(), path), pid, std::move(name)},
+                         std::move(lost));
+    if (t.space.empty() && t.space.rows().rejected == 0) {
+        if (file->cut) return *file->cut;  // not one whole row came
         return make_error(ErrorKind::ProcessExited,
                           fmt::format("{} on {} holds no rows: process {} has no memory map (it "
                                       "has exited, or is a kernel thread)",
                                       path, stub->name(), pid));
+    }
     return t;
 }
 

@@ -2,7 +2,7 @@
 // row equal to the demo's /proc/PID/maps read by the test's own reader, through the default view
 // and through pmap; gdbserver serving on after each client, its inferior left stopped. A
 // gdbserver --multi attached to nothing, read with --remote-pid. Then the ways a connection
-// fails: nothing listening, and a stub that closes before it replies.
+// fails: nothing listening, a stub that closes before it replies, and one that closes mid-read.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "remote/fake_stub.hpp"
 #include "sources/remote_protocol.hpp"
 #include "support/harness.hpp"
 
@@ -334,6 +335,39 @@ TEST(RemoteLive, AStubThatClosesBeforeItReplies) {
     EXPECT_EQ(r.status, 7);
     EXPECT_EQ(r.err,
               "vmatlas: tcp:127.0.0.1:" + port + " closed the connection before it replied\n");
+}
+
+// A stub that sends the first 100 bytes of a maps text (two rows and part of a third) and then
+// closes the connection: the two rows are shown, a warning says what is missing, and the status
+// is that of partial input.
+TEST(RemoteLive, AStubThatGoesAwayMidReadGivesThePartialMap) {
+    const std::string maps =
+        "10000-11000 rw-p 00000000 00:00 0\n"
+        "12000-13000 r--p 00000000 00:00 0\n"
+        "14000-15000 rw-p 00000000 00:00 0\n"
+        "16000-17000 rw-p 00000000 00:00 0\n";
+    vmtest::FakeStub stub(vmtest::FakeStub::Tcp{}, [&, preads = 0](const std::string& p) mutable {
+        using vmatlas::remote::frame;
+        std::optional<std::string> reply = frame("");
+        if (p.starts_with("qSupported")) reply = frame("PacketSize=1000");
+        if (p == "qC") reply = frame("QCp2a.2a");
+        if (p == "vFile:open:2f70726f632f34322f6d617073,0,0") reply = frame("F7");
+        if (p.starts_with("vFile:pread:7,") && ++preads == 1)
+            reply = frame("F64;" + vmatlas::remote::escape(maps.substr(0, 100)));
+        if (p.starts_with("vFile:pread:7,") && preads > 1) reply = std::nullopt;
+        return reply;
+    });
+    const std::string target = "tcp:127.0.0.1:" + stub.port();
+    const RunResult r = vmatlas({"--json", target});
+    EXPECT_EQ(r.status, 9);
+    EXPECT_EQ(r.err, "vmatlas: warning: " + target +
+                         " closed the connection before it replied: /proc/42/maps was read to "
+                         "offset 0x44, and the rows after it are missing\n");
+    const auto j = parse_json(r);
+    EXPECT_EQ(j["partial"], true);
+    ASSERT_EQ(j["mappings"].size(), 2u);
+    EXPECT_EQ(j["mappings"][0]["start"], "0x10000");
+    EXPECT_EQ(j["mappings"][1]["start"], "0x12000");
 }
 
 TEST(RemoteLive, ATargetThatIsNoHostAndPort) {
