@@ -45,6 +45,8 @@ struct NamedMapOptions {
     // An ELF image target: the load bias of an ET_DYN, and whether to map its allocated sections.
     std::optional<Addr> base;
     bool by_sections = false;
+    // A gdbserver target: the PID whose map is read there (TargetOptions::remote_pid).
+    std::optional<int> remote_pid;
     // Regions files added to the target, in order, before its rows are named (docs/regions.md).
     std::vector<std::string> add;
     // A guest's page tables: which CPU and tables, and the kernel's symbols.

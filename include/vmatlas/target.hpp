@@ -83,6 +83,9 @@ struct TargetOptions {
     // whether to map its allocated sections instead of its program headers (bare metal).
     std::optional<Addr> base;
     bool by_sections = false;
+    // A gdbserver target: the process of the server's machine whose map is read, instead of the
+    // one the server debugs (a `gdbserver --multi` may debug none). Only read: not attached.
+    std::optional<int> remote_pid;
     PageTableOptions page_tables;
 };
 

@@ -40,6 +40,7 @@ Result<NamedMap> open_named_map(std::string_view spec, const NamedMapOptions& op
     auto opened = open_target(spec, {.live_figures = options.figures,
                                      .base = options.base,
                                      .by_sections = options.by_sections,
+                                     .remote_pid = options.remote_pid,
                                      .page_tables = options.page_tables});
     if (!opened) return opened.error();
     for (const std::string& file : options.add)

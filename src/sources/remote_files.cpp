@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "sources/guest_stub.hpp"
+#include "sources/smaps_lines.hpp"
 #include "vmatlas/maps_text.hpp"
 
 namespace vmatlas::remote {
@@ -128,8 +129,8 @@ std::optional<long long> pid_of_thread(std::string_view id) {
 
 }  // namespace
 
-Result<std::string> read_remote_file(RemoteConnection& stub, std::string_view path,
-                                     std::size_t max_bytes) {
+Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view path,
+                                    std::size_t max_bytes) {
     // Flags and mode are gdb's File-I/O values: O_RDONLY is 0.
     const std::string open = fmt::format("vFile:open:{},0,0", hex_text(path));
     auto opened = stub.request(open);
@@ -139,18 +140,16 @@ Result<std::string> read_remote_file(RemoteConnection& stub, std::string_view pa
     if (fd->result < 0) return refused(stub, "open", path, fd->errno_value);
 
     const std::size_t chunk = pread_size(stub);
-    std::string text;
-    std::optional<Error> failed;
-    for (;;) {
+    RemoteText file;
+    std::string& text = file.bytes;
+    // The next piece of the file: empty at its end.
+    auto next = [&]() -> Result<std::string> {
         auto got =
             stub.request(fmt::format("vFile:pread:{:x},{:x},{:x}", fd->result, chunk, text.size()));
         if (!got) return got.error();
         const auto reply = parse_file_reply(*got);
         if (!reply) return bad_reply(stub, "vFile:pread", *got);
-        if (reply->result < 0) {
-            failed = refused(stub, "read", path, reply->errno_value);
-            break;
-        }
+        if (reply->result < 0) return refused(stub, "read", path, reply->errno_value);
         auto data = unescape(reply->attachment);
         if (!data)
             return make_error(ErrorKind::UnreadableInput,
@@ -161,24 +160,45 @@ Result<std::string> read_remote_file(RemoteConnection& stub, std::string_view pa
                 ErrorKind::UnreadableInput,
                 fmt::format("{} said it read {} bytes of {} at offset {} but sent {}", stub.name(),
                             reply->result, path, text.size(), data->size()));
-        if (data->empty()) break;
         if (data->size() > max_bytes - text.size())
             return make_error(
                 ErrorKind::UnreadableInput,
                 fmt::format("{} on {} is larger than {} bytes", path, stub.name(), max_bytes));
+        return data;
+    };
+    std::optional<Error> failed;
+    for (;;) {
+        auto data = next();
+        if (!data) {
+            failed = data.error();
+            break;
+        }
+        if (data->empty()) break;
         text += *data;
     }
-    auto closed = stub.request(fmt::format("vFile:close:{:x}", fd->result));
-    if (!closed) return closed.error();
-    if (failed) return *failed;
-    return text;
+    // The bytes are whole whatever the close gives; a stub that went away is seen by the next
+    // request.
+    if (stub.connected()) (void)stub.request(fmt::format("vFile:close:{:x}", fd->result));
+    if (failed && text.empty()) return *failed;
+    file.cut = std::move(failed);
+    return file;
 }
 
-Result<int> remote_pid(RemoteConnection& stub) {
-    auto current = stub.request("qC");
-    if (!current) return current.error();
+namespace {
+
+// The process the stub debugs, from qC, else the first thread of qfThreadInfo; nothing when it
+// names none. `current` is qC's reply.
+//
+// A stub that debugs none is sent "!" first (extended mode, as gdb's target extended-remote
+// asks): in the plain protocol a gdbserver that debugs no process ends when its client leaves,
+// where in extended mode it waits for the next (gdbserver --multi). It changes nothing of a
+// process; the stub keeps the mode for good, and one without it is read all the same.
+Result<std::optional<int>> debugged_pid(RemoteConnection& stub, std::string& current) {
+    auto reply = stub.request("qC");
+    if (!reply) return reply.error();
+    current = std::move(*reply);
     std::optional<long long> pid;
-    if (current->starts_with("QC")) pid = pid_of_thread(std::string_view(*current).substr(2));
+    if (current.starts_with("QC")) pid = pid_of_thread(std::string_view(current).substr(2));
     if (!pid || *pid <= 0) {
         auto threads = stub.request("qfThreadInfo");
         if (!threads) return threads.error();
@@ -187,14 +207,67 @@ Result<int> remote_pid(RemoteConnection& stub) {
             pid = pid_of_thread(list.substr(0, list.find(',')));
         }
     }
-    if (!pid || *pid <= 0 || *pid > 0x7fffffff) {
-        stub.close();
-        return make_error(ErrorKind::NoSuchProcess,
-                          fmt::format("{} debugs no process (its qC reply is '{}'): start "
-                                      "gdbserver with a program or --attach PID",
-                                      stub.name(), current->substr(0, 40)));
+    if (pid && *pid > 0 && *pid <= 0x7fffffff) return std::optional<int>(static_cast<int>(*pid));
+    if (auto extended = stub.request("!"); !extended) return extended.error();
+    return std::optional<int>();
+}
+
+Error no_process(RemoteConnection& stub, std::string_view current) {
+    stub.close();
+    return make_error(ErrorKind::NoSuchProcess,
+                      fmt::format("{} debugs no process (its qC reply is '{}'): give --remote-pid "
+                                  "PID to read a process of its machine, or start gdbserver with "
+                                  "a program or --attach PID",
+                                  stub.name(), current.substr(0, 40)));
+}
+
+// The text up to the end of its last whole row, for a read cut short: it may end inside a line,
+// and smaps text inside a row's figures, which end with its VmFlags line. A row of smaps text
+// starts with its addresses (a digit or a-f), a figure line with a capital letter.
+std::string_view whole_rows(std::string_view text, bool smaps) {
+    text = text.substr(0, text.rfind('\n') + 1);  // npos + 1 is 0: no whole line
+    if (!smaps) return text;
+    for (std::size_t end = text.size(); end > 0;) {
+        const std::size_t newline = end >= 2 ? text.rfind('\n', end - 2) : std::string_view::npos;
+        const std::size_t start = newline == std::string_view::npos ? 0 : newline + 1;
+        const std::string_view line = text.substr(start, end - start);
+        if (line.starts_with("VmFlags:")) return text.substr(0, end);
+        const char c = line.empty() ? '\0' : line[0];
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) return text.substr(0, start);
+        end = start;
     }
-    return static_cast<int>(*pid);
+    return {};
+}
+
+// The rows of maps or smaps text (as its source's kind says) as the kernel wrote it on the
+// stub's machine, with `lost`, when given, as what the input lost. Names marked " (deleted)" are
+// the kernel's, as for saved text, since the files are another machine's view of the process.
+AddressSpace parse_rows(std::string_view text, SourceInfo source, std::optional<std::string> lost) {
+    const bool smaps = source.kind == SourceKind::SmapsText;
+    AddressSpaceBuilder builder(std::move(source));
+    if (lost) builder.lose({0, 0, std::move(*lost)});
+    if (smaps) {
+        detail::SmapsStream parser(builder);
+        parser.feed(text);
+        parser.finish();
+        AddressSpace space = std::move(builder).build();
+        if (!parser.saw_figures()) space.set_figures({});
+        return space;
+    }
+    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false, .live_pid = 0});
+    parser.feed(text);
+    parser.finish();
+    return std::move(builder).build();
+}
+
+}  // namespace
+
+Result<int> remote_pid(RemoteConnection& stub) {
+    std::string current;
+    auto pid = debugged_pid(stub, current);
+    if (!pid) return pid.error();
+    if (!*pid) return no_process(stub, current);
+    return **pid;
 }
 
 bool split_remote_spec(std::string_view spec, std::string& host, std::string& port) {
@@ -220,7 +293,7 @@ bool split_remote_spec(std::string_view spec, std::string& host, std::string& po
     return true;
 }
 
-Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target_options,
+Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target,
                                   const ConnectionOptions& options) {
     std::string host, port;
     if (!split_remote_spec(spec, host, port))
@@ -232,40 +305,49 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
     if (!stub) return stub.error();
     auto qemu = guest::is_qemu_system_stub(*stub);
     if (!qemu) return qemu.error();
-    if (*qemu) return guest::read_live_guest(*stub, target_options.page_tables);
-    auto pid = remote_pid(*stub);
-    if (!pid) return pid.error();
-    const std::string path = fmt::format("/proc/{}/maps", *pid);
-    auto text = read_remote_file(*stub, path);
-    if (!text) return text.error();
-    // The name is a courtesy: a stub that cannot read it still gives the map.
+    if (*qemu) return guest::read_live_guest(*stub, target.page_tables);
+    // /proc/PID of the stub's machine is read as any file there: no process need be attached.
+    // The stub is asked what it debugs all the same, so that one that debugs none stays.
+    std::string current;
+    auto debugged = debugged_pid(*stub, current);
+    if (!debugged) return debugged.error();
+    if (!*debugged && !target.remote_pid) return no_process(*stub, current);
+    const int pid = target.remote_pid ? *target.remote_pid : **debugged;
+    // smaps when the views want figures: the same rows, each with its figures.
+    const bool smaps = target.live_figures;
+    const std::string path = fmt::format("/proc/{}/{}", pid, smaps ? "smaps" : "maps");
+    auto file = read_remote_file(*stub, path);
+    if (!file) return file.error();
+    const std::string_view text = file->cut ? whole_rows(file->bytes, smaps) : file->bytes;
+    // The name is a courtesy: a stub that cannot give it still gives the map.
     std::string name;
-    if (auto comm = read_remote_file(*stub, fmt::format("/proc/{}/comm", *pid), 4096)) {
-        name = std::move(*comm);
-        if (name.ends_with('\n')) name.pop_back();
-    } else if (!stub->connected()) {
-        return comm.error();
-    }
+    if (stub->connected())
+        if (auto comm = read_remote_file(*stub, fmt::format("/proc/{}/comm", pid), 4096);
+            comm && !comm->cut) {
+            name = std::move(comm->bytes);
+            if (name.ends_with('\n')) name.pop_back();
+        }
     // Closed without a 'D': gdbserver then keeps its inferior stopped as it was and waits for
     // its next client, where a detach would let the inferior run on (or end gdbserver).
     stub->close();
 
+    std::optional<std::string> lost;
+    if (file->cut)
+        lost = fmt::format("{}: {} was read to offset {:#x}, and the rows after it are missing",
+                           file->cut->message, path, text.size());
     Target t;
     t.kind = TargetKind::MapsText;
-    SourceInfo source{SourceKind::MapsText, fmt::format("{}:{}", stub->name(), path), *pid,
-                      std::move(name)};
-    AddressSpaceBuilder builder(std::move(source));
-    // One row a line, as the kernel writes it; names marked " (deleted)" are the kernel's, as
-    // for saved text: the files are on another machine's view of the process.
-    MapsTextParser parser(builder, MapsTextOptions{.pasted_rows = false, .live_pid = 0});
-    parser.feed(*text);
-    parser.finish();
-    t.space = std::move(builder).build();
-    if (t.space.empty() && t.space.rows().rejected == 0)
+    t.space = parse_rows(text,
+                         SourceInfo{smaps ? SourceKind::SmapsText : SourceKind::MapsText,
+                                    fmt::format("{}:{}", stub->name(), path), pid, std::move(name)},
+                         std::move(lost));
+    if (t.space.empty() && t.space.rows().rejected == 0) {
+        if (file->cut) return *file->cut;  // not one whole row came
         return make_error(ErrorKind::ProcessExited,
                           fmt::format("{} on {} holds no rows: process {} has no memory map (it "
                                       "has exited, or is a kernel thread)",
-                                      path, stub->name(), *pid));
+                                      path, stub->name(), pid));
+    }
     return t;
 }
 

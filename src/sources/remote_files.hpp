@@ -4,6 +4,7 @@
 // packets sent are queries and host I/O.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,12 +14,22 @@
 
 namespace vmatlas::remote {
 
-// A whole file of the stub's machine, read from its start until a read returns nothing, at most
-// max_bytes of it (an error past that). A refusal ("F-1,errno") is a sentence that names the
-// remote path and the errno: ENOENT is NoSuchProcess for a /proc path, EACCES and EPERM are
-// PermissionDenied, anything else UnreadableInput.
-Result<std::string> read_remote_file(RemoteConnection& stub, std::string_view path,
-                                     std::size_t max_bytes = std::size_t{256} << 20);
+// A file of the stub's machine as read: its bytes from the start, and when they end before the
+// file does, why.
+struct RemoteText {
+    std::string bytes;
+    // What ended the read after some bytes had come (the stub went away, a read refused or
+    // malformed, more than max_bytes): the bytes are those before it. Empty for a whole file.
+    std::optional<Error> cut;
+};
+
+// A file of the stub's machine, read from its start until a read returns nothing, at most
+// max_bytes of it. A failure before any byte came is an error; a refusal ("F-1,errno") is a
+// sentence that names the remote path and the errno: ENOENT is NoSuchProcess for a /proc path,
+// EACCES and EPERM are PermissionDenied, anything else UnreadableInput. A failure after some
+// bytes came ends the text there (RemoteText::cut).
+Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view path,
+                                    std::size_t max_bytes = std::size_t{256} << 20);
 
 // The process the stub debugs: from qC ("QCp<pid>.<tid>" with the multiprocess extension,
 // "QC<tid>" without), else the first thread of qfThreadInfo. An error when it debugs none.
@@ -28,13 +39,16 @@ Result<int> remote_pid(RemoteConnection& stub);
 // when the text is not of that form.
 bool split_remote_spec(std::string_view spec, std::string& host, std::string& port);
 
-// The map of the process a gdbserver debugs: its /proc/PID/maps read remotely and parsed as maps
+// The map of the process a gdbserver debugs, or of target.remote_pid when given (any process of
+// the stub's machine: nothing is attached): its /proc/PID/maps read remotely and parsed as maps
 // text, so that it is named as maps text is (a file's segments only when the file here has the
-// device and inode the row names). The connection is closed, not detached: the stub keeps the
-// inferior as it was and waits for its next client.
+// device and inode the row names); its /proc/PID/smaps, parsed as smaps text, when
+// target.live_figures asks for figures. A read cut short after whole rows came keeps those rows:
+// the map is partial (Loss::Input) and its diagnostics say why. The connection is closed, not
+// detached: the stub keeps the inferior as it was and waits for its next client.
 // A stub that is QEMU's system-mode gdbstub gives the live guest's page tables instead
-// (guest_stub.hpp), as target_options.page_tables asks.
-Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target_options = {},
+// (guest_stub.hpp), as target.page_tables asks.
+Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target = {},
                                   const ConnectionOptions& options = {});
 
 }  // namespace vmatlas::remote

@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,6 +43,10 @@ int connect_one(const addrinfo& ai, std::chrono::steady_clock::time_point deadli
     const int fd =
         ::socket(ai.ai_family, ai.ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai.ai_protocol);
     if (fd < 0) return -1;
+    // Each packet goes out as it is written, as gdb sends them: with Nagle's algorithm a packet
+    // after an unanswered '+' waits for the peer's delayed ACK (some 40 ms a request).
+    const int one = 1;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (::connect(fd, ai.ai_addr, ai.ai_addrlen) != 0) {
         if (errno != EINPROGRESS) {
             const int e = errno;

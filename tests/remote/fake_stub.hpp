@@ -1,9 +1,12 @@
 // A scripted gdb stub on one end of a socketpair, run on a thread of the test: for each packet it
 // receives it acknowledges with '+' (until QStartNoAckMode) and sends what the script answers.
 // The script sees each payload and returns the reply's raw bytes to send (a whole "$...#cs"
-// frame, or anything else); returning std::nullopt closes the stub's end.
+// frame, or anything else); returning std::nullopt closes the stub's end. Or the same stub on a
+// loopback TCP port, serving its first client, for what connects by host and port.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,10 +34,31 @@ class FakeStub {
         server_fd_ = fds[1];
         thread_ = std::thread([this, script = std::move(script), acks] { serve(script, acks); });
     }
+    struct Tcp {};
+    // Listening on 127.0.0.1, on a port the kernel picks (port()).
+    FakeStub(Tcp, Script script, bool acks = true) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::listen(listener_, 1) != 0 ||
+            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            throw std::runtime_error("listen");
+        port_ = std::to_string(ntohs(a.sin_port));
+        thread_ = std::thread([this, script = std::move(script), acks] {
+            server_fd_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (server_fd_ >= 0) serve(script, acks);
+        });
+    }
     ~FakeStub() {
+        if (listener_ >= 0) ::shutdown(listener_, SHUT_RDWR);  // ends an accept with no client
         if (thread_.joinable()) thread_.join();
         if (server_fd_ >= 0) ::close(server_fd_);
+        if (listener_ >= 0) ::close(listener_);
     }
+    const std::string& port() const { return port_; }  // a Tcp stub's
     FakeStub(const FakeStub&) = delete;
     FakeStub& operator=(const FakeStub&) = delete;
 
@@ -77,7 +101,8 @@ class FakeStub {
         ::shutdown(server_fd_, SHUT_RDWR);
     }
 
-    int client_fd_ = -1, server_fd_ = -1;
+    int client_fd_ = -1, server_fd_ = -1, listener_ = -1;
+    std::string port_;
     std::string received_;
     std::vector<std::string> payloads_;
     std::thread thread_;

@@ -1,7 +1,8 @@
 // A real gdbserver attached to the demo, read through the command as tcp:localhost:PORT: every
 // row equal to the demo's /proc/PID/maps read by the test's own reader, through the default view
-// and through pmap; gdbserver serving on after each client, its inferior left stopped. Then the
-// ways a connection fails: nothing listening, and a stub that closes before it replies.
+// and through pmap; gdbserver serving on after each client, its inferior left stopped. A
+// gdbserver --multi attached to nothing, read with --remote-pid. Then the ways a connection
+// fails: nothing listening, a stub that closes before it replies, and one that closes mid-read.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,25 +16,36 @@
 
 #include <gtest/gtest.h>
 
+#include "remote/fake_stub.hpp"
 #include "sources/remote_protocol.hpp"
 #include "support/harness.hpp"
 
 namespace vmtest {
 namespace {
 
-// gdbserver --attach on a port the kernel picks; killed and reaped on destruction.
+// gdbserver on a port the kernel picks, attached to a process or, with --multi, to none; killed
+// and reaped on destruction.
 class GdbServer {
   public:
-    explicit GdbServer(pid_t inferior) : inferior_(inferior) {
+    struct Multi {};
+    explicit GdbServer(pid_t inferior)
+        : GdbServer({"--attach", "localhost:0", std::to_string(inferior)}, inferior) {}
+    explicit GdbServer(Multi) : GdbServer({"--multi", "localhost:0"}, 0) {}
+
+  private:
+    GdbServer(std::vector<std::string> args, pid_t inferior) : inferior_(inferior) {
         int err[2];
         if (pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
-        const std::string pid = std::to_string(inferior);
+        args.insert(args.begin(), "gdbserver");
+        std::vector<char*> argv;
+        for (std::string& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
         pid_ = fork();
         if (pid_ < 0) throw std::runtime_error("fork");
         if (pid_ == 0) {
             dup2(err[1], 1);
             dup2(err[1], 2);
-            execlp("gdbserver", "gdbserver", "--attach", "localhost:0", pid.c_str(), nullptr);
+            execvp(argv[0], argv.data());
             _exit(127);
         }
         close(err[1]);
@@ -49,9 +61,13 @@ class GdbServer {
             throw std::runtime_error("gdbserver did not listen: " + output_);
         }
     }
+
+  public:
     ~GdbServer() { stop(); }
     const std::string& port() const { return port_; }
     std::string target() const { return "tcp:localhost:" + port_; }
+    // Whether it still runs (it has not exited).
+    bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
 
   private:
     void stop() {
@@ -59,8 +75,8 @@ class GdbServer {
             kill(pid_, SIGKILL);
             waitpid(pid_, nullptr, 0);
             pid_ = 0;
-            kill(inferior_,
-                 SIGCONT);  // stopped when gdbserver attached: let it see its stdin close
+            // Stopped when gdbserver attached: let it see its stdin close.
+            if (inferior_ > 0) kill(inferior_, SIGCONT);
         }
         if (out_ >= 0) close(out_), out_ = -1;
     }
@@ -123,6 +139,135 @@ TEST(RemoteLive, TheMapThroughGdbserverIsProcMaps) {
     // Nothing was resumed: the demo is still stopped under gdbserver, its map as it was.
     EXPECT_EQ(process_state(demo.pid()), 't');
     EXPECT_EQ(slurp("/proc/" + demo.pid_text() + "/maps"), maps_text);
+}
+
+// Each row of smaps text: its start, and its Size and Rss lines in bytes.
+struct SmapsFigures {
+    std::uint64_t start = 0, size = 0, rss = 0;
+    bool operator==(const SmapsFigures&) const = default;
+};
+
+std::vector<SmapsFigures> smaps_figures(const std::string& text) {
+    std::vector<SmapsFigures> rows;
+    for (const std::string& line : lines(text)) {
+        const auto colon = line.find(':');
+        const auto dash = line.find('-');
+        if (dash != std::string::npos && (colon == std::string::npos || dash < colon)) {
+            rows.push_back({hex(line.substr(0, dash))});
+        } else if (!rows.empty() && (line.starts_with("Size:") || line.starts_with("Rss:"))) {
+            const std::uint64_t kb = std::stoull(line.substr(colon + 1));
+            (line[0] == 'S' ? rows.back().size : rows.back().rss) = kb * 1024;
+        }
+    }
+    return rows;
+}
+
+// The figures views read /proc/PID/smaps through the gdbserver: the rows and their Size and Rss
+// are those of the smaps the test reads itself, the demo stopped under gdbserver all along (so
+// its Size and Rss hold still); and
+// pmap -x shows what it shows for that smaps text saved here.
+TEST(RemoteLive, FiguresAreTheInferiorsSmaps) {
+    const TempDir dir("vmatlas remote");
+    Demo demo({}, {.dir = dir.path().string()});
+    GdbServer server(demo.pid());
+    const std::string smaps_path = "/proc/" + demo.pid_text() + "/smaps";
+    const std::string before = slurp(smaps_path);
+
+    const RunResult r = vmatlas({"pmap", "-x", "--json", server.target()});
+    const std::string after = slurp(smaps_path);
+    ASSERT_EQ(r.status, 0) << r.err;
+    // Nothing moved while it was read (Pss does: it shares pages with processes that come and
+    // go, vmatlas among them).
+    ASSERT_TRUE(smaps_figures(before) == smaps_figures(after));
+    const auto j = parse_json(r);
+    EXPECT_EQ(j["source"]["kind"], "smaps text");
+    EXPECT_EQ(j["source"]["origin"], server.target() + ":" + smaps_path);
+    EXPECT_EQ(j["source"]["pid"], demo.pid());
+    EXPECT_EQ(j["partial"], false);
+    const std::vector<SmapsFigures> want = smaps_figures(after);
+    const auto& ms = j["mappings"];
+    ASSERT_EQ(ms.size(), want.size());
+    std::uint64_t rss = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        SCOPED_TRACE("row " + std::to_string(i) + ": " + to_hex(want[i].start));
+        EXPECT_EQ(ms[i]["start"], to_hex(want[i].start));
+        EXPECT_EQ(ms[i]["size"], want[i].size);
+        EXPECT_EQ(ms[i]["rss"], want[i].rss);
+        rss += want[i].rss;
+    }
+    EXPECT_GT(rss, 0u);
+    EXPECT_EQ(j["totals"]["rss"], rss);
+
+    const std::string saved = dir / "smaps.txt";
+    write_text(saved, after);
+    const RunResult remote_pmap = vmatlas({"pmap", "-x", server.target()});
+    const RunResult local_pmap = vmatlas({"pmap", "-x", saved});
+    ASSERT_EQ(remote_pmap.status, 0) << remote_pmap.err;
+    EXPECT_EQ(without_first_line(remote_pmap.out), without_first_line(local_pmap.out));
+}
+
+int tracer_pid(pid_t pid) {
+    const std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
+    const auto at = status.find("TracerPid:");
+    return at == std::string::npos ? -1 : std::atoi(status.c_str() + at + 10);
+}
+
+// gdbserver --multi attached to nothing: --remote-pid names the process whose map is read, a
+// child of the test's that nothing attaches to; the server serves on after each client, the one
+// that found no process too.
+TEST(RemoteLive, RemotePidThroughAMultiServer) {
+    const TempDir dir("vmatlas remote");
+    Demo demo({}, {.dir = dir.path().string()});
+    demo.pause();  // its map holds still
+    GdbServer server(GdbServer::Multi{});
+
+    const RunResult none = vmatlas({server.target()});
+    EXPECT_EQ(none.status, 3);
+    EXPECT_EQ(none.out, "");
+    EXPECT_EQ(none.err, "vmatlas: " + server.target() +
+                            " debugs no process (its qC reply is 'E01'): give --remote-pid PID "
+                            "to read a process of its machine, or start gdbserver with a program "
+                            "or --attach PID\n");
+    EXPECT_TRUE(server.running());
+
+    const std::vector<ProcRow> rows = read_proc_maps(demo.pid());
+    const RunResult r = vmatlas({"--json", "--remote-pid", demo.pid_text(), server.target()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = parse_json(r);
+    EXPECT_EQ(j["source"]["pid"], demo.pid());
+    EXPECT_EQ(j["source"]["origin"], server.target() + ":/proc/" + demo.pid_text() + "/maps");
+    EXPECT_EQ(j["source"]["process"], "vmatlas-demo");
+    EXPECT_EQ(j["partial"], false);
+    const auto& ms = j["mappings"];
+    ASSERT_EQ(ms.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        SCOPED_TRACE("row " + std::to_string(i) + ": " + to_hex(rows[i].start) + " " +
+                     rows[i].path);
+        expect_json_row(ms[i], rows[i]);
+    }
+    EXPECT_EQ(tracer_pid(demo.pid()), 0);  // read, never attached
+    EXPECT_TRUE(server.running());
+    const RunResult again = vmatlas({"--remote-pid", demo.pid_text(), server.target()});
+    EXPECT_EQ(again.status, 0) << again.err;
+}
+
+TEST(RemoteLive, RemotePidOfNoProcess) {
+    GdbServer server(GdbServer::Multi{});
+    // Above the kernel's largest pid_max (2^22): no process has it.
+    const RunResult r = vmatlas({"--remote-pid", "99999999", server.target()});
+    EXPECT_EQ(r.status, 3);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "vmatlas: " + server.target() +
+                         " cannot open /proc/99999999/maps: No such file or directory (errno 2)\n");
+}
+
+TEST(RemoteLive, RemotePidIsForGdbserverTargets) {
+    const RunResult r = vmatlas({"--remote-pid", "1", "self"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("--remote-pid is for a gdbserver target, tcp:HOST:PORT"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(vmatlas({"--remote-pid", "0", "tcp::1"}).status, 2);
 }
 
 // A port nothing listens on: bound, then closed.
@@ -190,6 +335,39 @@ TEST(RemoteLive, AStubThatClosesBeforeItReplies) {
     EXPECT_EQ(r.status, 7);
     EXPECT_EQ(r.err,
               "vmatlas: tcp:127.0.0.1:" + port + " closed the connection before it replied\n");
+}
+
+// A stub that sends the first 100 bytes of a maps text (two rows and part of a third) and then
+// closes the connection: the two rows are shown, a warning says what is missing, and the status
+// is that of partial input.
+TEST(RemoteLive, AStubThatGoesAwayMidReadGivesThePartialMap) {
+    const std::string maps =
+        "10000-11000 rw-p 00000000 00:00 0\n"
+        "12000-13000 r--p 00000000 00:00 0\n"
+        "14000-15000 rw-p 00000000 00:00 0\n"
+        "16000-17000 rw-p 00000000 00:00 0\n";
+    vmtest::FakeStub stub(vmtest::FakeStub::Tcp{}, [&, preads = 0](const std::string& p) mutable {
+        using vmatlas::remote::frame;
+        std::optional<std::string> reply = frame("");
+        if (p.starts_with("qSupported")) reply = frame("PacketSize=1000");
+        if (p == "qC") reply = frame("QCp2a.2a");
+        if (p == "vFile:open:2f70726f632f34322f6d617073,0,0") reply = frame("F7");
+        if (p.starts_with("vFile:pread:7,") && ++preads == 1)
+            reply = frame("F64;" + vmatlas::remote::escape(maps.substr(0, 100)));
+        if (p.starts_with("vFile:pread:7,") && preads > 1) reply = std::nullopt;
+        return reply;
+    });
+    const std::string target = "tcp:127.0.0.1:" + stub.port();
+    const RunResult r = vmatlas({"--json", target});
+    EXPECT_EQ(r.status, 9);
+    EXPECT_EQ(r.err, "vmatlas: warning: " + target +
+                         " closed the connection before it replied: /proc/42/maps was read to "
+                         "offset 0x44, and the rows after it are missing\n");
+    const auto j = parse_json(r);
+    EXPECT_EQ(j["partial"], true);
+    ASSERT_EQ(j["mappings"].size(), 2u);
+    EXPECT_EQ(j["mappings"][0]["start"], "0x10000");
+    EXPECT_EQ(j["mappings"][1]["start"], "0x12000");
 }
 
 TEST(RemoteLive, ATargetThatIsNoHostAndPort) {

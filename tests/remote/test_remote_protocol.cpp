@@ -222,7 +222,8 @@ TEST(RemoteFiles, ReadsAWholeFileInPieces) {
         RemoteConnection c(stub.take_client(), "fake");
         auto text = read_remote_file(c, "/proc/42/maps");
         ASSERT_TRUE(text) << text.error().message;
-        EXPECT_EQ(*text, contents);
+        EXPECT_EQ(text->bytes, contents);
+        EXPECT_FALSE(text->cut);
     }
     EXPECT_EQ(stub.payloads().front(), "vFile:open:2f70726f632f34322f6d617073,0,0");
     EXPECT_EQ(stub.payloads().back(), "vFile:close:7");
@@ -246,7 +247,7 @@ TEST(RemoteFiles, AStubWithoutHostIo) {
     EXPECT_EQ(text.error().kind, ErrorKind::Unsupported);
 }
 
-TEST(RemoteFiles, AStubThatGoesAwayMidRead) {
+TEST(RemoteFiles, AStubThatGoesAwayMidReadLeavesWhatCame) {
     int preads = 0;
     auto files = file_stub("/proc/42/maps", std::string(5000, 'a'), 1000);
     vmtest::FakeStub stub([&](const std::string& p) -> std::optional<std::string> {
@@ -255,8 +256,22 @@ TEST(RemoteFiles, AStubThatGoesAwayMidRead) {
     });
     RemoteConnection c(stub.take_client(), "tcp:fake:1");
     auto text = read_remote_file(c, "/proc/42/maps");
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(text->bytes, std::string(2000, 'a'));
+    ASSERT_TRUE(text->cut);
+    EXPECT_EQ(text->cut->kind, ErrorKind::UnreadableInput);
+    EXPECT_EQ(text->cut->message, "tcp:fake:1 closed the connection before it replied");
+}
+
+TEST(RemoteFiles, AStubThatGoesAwayBeforeAnyByte) {
+    auto files = file_stub("/proc/42/maps", "x");
+    vmtest::FakeStub stub([&](const std::string& p) -> std::optional<std::string> {
+        if (p.starts_with("vFile:pread")) return std::nullopt;
+        return files(p);
+    });
+    RemoteConnection c(stub.take_client(), "tcp:fake:1");
+    auto text = read_remote_file(c, "/proc/42/maps");
     ASSERT_FALSE(text);
-    EXPECT_EQ(text.error().kind, ErrorKind::UnreadableInput);
     EXPECT_EQ(text.error().message, "tcp:fake:1 closed the connection before it replied");
 }
 
@@ -267,7 +282,7 @@ TEST(RemoteFiles, ALengthThatDisagreesWithTheData) {
     });
     RemoteConnection c(stub.take_client(), "fake");
     auto text = read_remote_file(c, "/x");
-    ASSERT_FALSE(text);
+    ASSERT_FALSE(text);  // nothing came before the bad read
     EXPECT_EQ(text.error().message, "fake said it read 5 bytes of /x at offset 0 but sent 3");
 }
 
@@ -286,6 +301,77 @@ TEST(RemoteFiles, ThePidOfTheStoppedInferior) {
     auto pid = remote_pid(c);
     ASSERT_FALSE(pid);
     EXPECT_EQ(pid.error().kind, ErrorKind::NoSuchProcess);
+}
+
+// A gdbserver on TCP that debugs process 42 and serves `path` from `contents`, each read at most
+// max_read bytes, and closes the connection when asked for the read numbered close_at.
+vmtest::FakeStub::Script target_stub(std::string path, std::string contents, int max_read,
+                                     int close_at) {
+    return [files = file_stub(path, contents, max_read), close_at,
+            preads = 0](const std::string& p) mutable -> std::optional<std::string> {
+        if (p.starts_with("qSupported")) return frame("PacketSize=1000");
+        if (p == "qC") return frame("QCp2a.2a");
+        if (p.starts_with("vFile:pread") && ++preads == close_at) return std::nullopt;
+        return files(p);
+    };
+}
+
+std::string maps_rows(int n) {
+    std::string text;  // 34 bytes a row
+    for (int i = 0; i < n; ++i)
+        text += fmt::format("{:x}-{:x} rw-p 00000000 00:00 0\n", 0x10000 + i * 0x2000,
+                            0x11000 + i * 0x2000);
+    return text;
+}
+
+TEST(RemoteTarget, AReadCutShortKeepsTheWholeRowsBeforeIt) {
+    // 100 bytes come, the third row cut inside; then the stub goes away.
+    vmtest::FakeStub stub(vmtest::FakeStub::Tcp{},
+                          target_stub("/proc/42/maps", maps_rows(10), 100, 2));
+    const std::string spec = "tcp:127.0.0.1:" + stub.port();
+    auto t = open_remote_target(spec);
+    ASSERT_TRUE(t) << t.error().message;
+    ASSERT_EQ(t->space.size(), 2u);
+    EXPECT_EQ(t->space[1].start, 0x12000u);
+    EXPECT_EQ(t->space.rows().rejected, 0u);
+    EXPECT_EQ(t->space.loss(), Loss::Input);
+    ASSERT_EQ(t->space.diagnostics().size(), 1u);
+    EXPECT_EQ(t->space.diagnostics()[0].message,
+              spec +
+                  " closed the connection before it replied: /proc/42/maps was read to offset "
+                  "0x44, and the rows after it are missing");
+}
+
+TEST(RemoteTarget, AReadCutShortBeforeAWholeRowIsAnError) {
+    vmtest::FakeStub stub(vmtest::FakeStub::Tcp{},
+                          target_stub("/proc/42/maps", maps_rows(10), 20, 2));
+    auto t = open_remote_target("tcp:127.0.0.1:" + stub.port());
+    ASSERT_FALSE(t);
+    EXPECT_EQ(t.error().kind, ErrorKind::UnreadableInput);
+}
+
+TEST(RemoteTarget, ASmapsReadCutShortKeepsTheRowsWhoseFiguresAllCame) {
+    std::string smaps;
+    for (int i = 0; i < 3; ++i)
+        smaps += fmt::format(
+            "{:x}-{:x} rw-p 00000000 00:00 0\nSize: 4 kB\nRss: {} kB\n"
+            "VmFlags: rd wr\n",
+            0x10000 + i * 0x2000, 0x11000 + i * 0x2000, 4 * (i % 2));
+    const std::size_t row = smaps.size() / 3;
+    // Cut inside the second row's figures, then just after its VmFlags line.
+    for (const auto& [at, rows] :
+         std::vector<std::pair<std::size_t, std::size_t>>{{row + row / 2, 1}, {2 * row, 2}}) {
+        SCOPED_TRACE("cut at " + std::to_string(at));
+        vmtest::FakeStub stub(vmtest::FakeStub::Tcp{},
+                              target_stub("/proc/42/smaps", smaps, static_cast<int>(at), 2));
+        auto t = open_remote_target("tcp:127.0.0.1:" + stub.port(), {.live_figures = true});
+        ASSERT_TRUE(t) << t.error().message;
+        EXPECT_EQ(t->space.size(), rows);
+        EXPECT_EQ(t->space.figures().size(), rows);
+        EXPECT_EQ(t->space.rows().rejected, 0u);
+        EXPECT_EQ(t->space.loss(), Loss::Input);
+        EXPECT_EQ(t->space.source().kind, SourceKind::SmapsText);
+    }
 }
 
 TEST(RemoteTarget, SplitsTcpHostPort) {

@@ -47,6 +47,9 @@ void TargetArgs::add_options_to(ArgParser& app) {
     app.add_option("--add FILE", add,
                    "a regions file to add to the target (repeatable): START SIZE PERMS [OFFSET] "
                    "[NAME] per line, docs/regions.md");
+    app.add_option("--remote-pid PID", remote_pid,
+                   "a tcp: target: read the map of this process of the gdbserver's machine, not "
+                   "of the one it debugs (gdbserver --multi); nothing is attached");
     app.add_option("--cpu N", cpu_text,
                    "a guest dump or live guest: the page tables of CPU N (from 0; default 0)");
     app.add_option("--cr3 ADDR", cr3_text,
@@ -69,6 +72,13 @@ std::optional<int> TargetArgs::apply(NamedMapOptions& options) const {
     }
     options.by_sections = by_sections;
     options.add = add;
+    if (remote_pid) {
+        if (!target.starts_with("tcp:"))
+            return usage_error("--remote-pid is for a gdbserver target, tcp:HOST:PORT");
+        if (*remote_pid == 0 || *remote_pid > 0x7fffffff)
+            return usage_error("--remote-pid takes a PID, from 1 to 2147483647");
+        options.remote_pid = static_cast<int>(*remote_pid);
+    }
     PageTableOptions& tables = options.page_tables;
     if (!cpu_text.empty()) {
         const auto cpu = parse_address(cpu_text);
