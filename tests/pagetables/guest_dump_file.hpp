@@ -54,6 +54,36 @@ struct GuestRam {
     }
 };
 
+// A Linux guest's CR0 (PG, WP, NE, ET, MP, PE) and CR4 (PAE and more, LA57 clear).
+inline constexpr std::uint64_t kCr0 = 0x80050033;
+inline constexpr std::uint64_t kCr4 = 0x3506f0;
+
+// A small guest: a program's text, data and stack in the user half; the kernel's text (global,
+// 2 MB pages), its data (NX) and a direct map (1 GB) in the kernel half.
+inline GuestRam small_guest() {
+    constexpr std::uint64_t P = 1, W = 2, U = 4, PS = 0x80, G = 0x100, NX = 1ULL << 63;
+    GuestRam ram;
+    ram.set(0x1000, 0, 0x2000 | P | W | U);
+    ram.set(0x2000, 0, 0x3000 | P | W | U);
+    ram.set(0x3000, 2, 0x4000 | P | W | U);  // 0x400000
+    ram.set(0x4000, 0, 0x100000 | P | U);    // text
+    ram.set(0x4000, 1, 0x101000 | P | U);
+    ram.set(0x4000, 2, 0x102000 | P | U | W | NX);  // data
+    ram.set(0x1000, 255, 0x5000 | P | W | U);       // the stack, below 0x800000000000
+    ram.set(0x5000, 511, 0x6000 | P | W | U);
+    ram.set(0x6000, 511, 0x7000 | P | W | U);
+    ram.set(0x7000, 510, 0x110000 | P | W | U | NX);
+    ram.set(0x7000, 511, 0x111000 | P | W | U | NX);
+    ram.set(0x1000, 273, 0x8000 | P | W);  // the direct map at 0xffff888000000000
+    ram.set(0x8000, 0, 0x0 | P | W | PS | G | NX);
+    ram.set(0x1000, 511, 0x9000 | P | W);
+    ram.set(0x9000, 510, 0xA000 | P | W);
+    ram.set(0xA000, 8, 0x1000000 | P | PS | G);  // text: 0xffffffff81000000
+    ram.set(0xA000, 9, 0x1200000 | P | PS | G);
+    ram.set(0xA000, 10, 0x1400000 | P | W | PS | G | NX);
+    return ram;
+}
+
 namespace detail {
 inline void put(std::vector<std::uint8_t>& out, std::size_t at, const void* p, std::size_t n) {
     if (out.size() < at + n) out.resize(at + n);

@@ -127,8 +127,12 @@ TEST(GuestDump, AsATarget) {
     ASSERT_EQ(t->space.size(), 2u);
     EXPECT_EQ(t->space.path(t->space[0]), "[user]");
     EXPECT_EQ(t->space[0].perms.view(), "r-xp");
-    EXPECT_EQ(t->space.path(t->space[1]), "[supervisor global]");
+    EXPECT_EQ(t->space.path(t->space[1]), "[supervisor]");
     EXPECT_EQ(t->space[1].perms.view(), "rwxp");
+    ASSERT_TRUE(t->names);
+    EXPECT_EQ(t->names->pages, (std::vector<std::string>{"user 4K phys=0x200000 contiguous",
+                                                         "supervisor global 2M phys=0x1000000 "
+                                                         "contiguous"}));
     // The PD outside the dump: the map is partial, and says why.
     EXPECT_EQ(t->space.loss(), vmatlas::Loss::Input);
     ASSERT_EQ(t->space.diagnostics().size(), 1u);

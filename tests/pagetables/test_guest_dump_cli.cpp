@@ -17,38 +17,14 @@ namespace {
 using vmtest::GuestCpu;
 using vmtest::GuestDumpSpec;
 using vmtest::GuestRam;
+using vmtest::small_guest;
 
-constexpr std::uint64_t P = 1, W = 2, U = 4, PS = 0x80, G = 0x100, NX = 1ULL << 63;
-constexpr std::uint64_t kCr0 = 0x80050033;
-constexpr std::uint64_t kCr4 = 0x3506f0;
+constexpr std::uint64_t P = 1, W = 2, U = 4;
+using vmtest::kCr0;
+using vmtest::kCr4;
 
 void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
     vmtest::write_text(path, std::string(bytes.begin(), bytes.end()));
-}
-
-// A small guest: a program's text, data and stack in the user half; the kernel's text (global,
-// 2 MB pages), its data (NX) and a direct map (1 GB) in the kernel half.
-GuestRam small_guest() {
-    GuestRam ram;
-    ram.set(0x1000, 0, 0x2000 | P | W | U);
-    ram.set(0x2000, 0, 0x3000 | P | W | U);
-    ram.set(0x3000, 2, 0x4000 | P | W | U);  // 0x400000
-    ram.set(0x4000, 0, 0x100000 | P | U);    // text
-    ram.set(0x4000, 1, 0x101000 | P | U);
-    ram.set(0x4000, 2, 0x102000 | P | U | W | NX);  // data
-    ram.set(0x1000, 255, 0x5000 | P | W | U);       // the stack, below 0x800000000000
-    ram.set(0x5000, 511, 0x6000 | P | W | U);
-    ram.set(0x6000, 511, 0x7000 | P | W | U);
-    ram.set(0x7000, 510, 0x110000 | P | W | U | NX);
-    ram.set(0x7000, 511, 0x111000 | P | W | U | NX);
-    ram.set(0x1000, 273, 0x8000 | P | W);  // the direct map at 0xffff888000000000
-    ram.set(0x8000, 0, 0x0 | P | W | PS | G | NX);
-    ram.set(0x1000, 511, 0x9000 | P | W);
-    ram.set(0x9000, 510, 0xA000 | P | W);
-    ram.set(0xA000, 8, 0x1000000 | P | PS | G);  // text: 0xffffffff81000000
-    ram.set(0xA000, 9, 0x1200000 | P | PS | G);
-    ram.set(0xA000, 10, 0x1400000 | P | W | PS | G | NX);
-    return ram;
 }
 
 std::string dump_file(const vmtest::TempDir& dir, const GuestRam& ram, std::vector<GuestCpu> cpus,
@@ -70,13 +46,13 @@ TEST(GuestDumpCli, TheRowsOfTheFirstCpu) {
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(
         r.out,
-        "             Start                End Perm     Size Offset Name                File\n"
+        "             Start                End Perm     Size Offset Name         File\n"
         "          0x400000           0x402000 r-xp     2000      0 [user]\n"
         "          0x402000           0x403000 rw-p     1000      0 [user]\n"
         "    0x7fffffffe000     0x800000000000 rw-p     2000      0 [user]\n"
-        "0xffff888000000000 0xffff888040000000 rw-p 40000000      0 [supervisor global]\n"
-        "0xffffffff81000000 0xffffffff81400000 r-xp   400000      0 [supervisor global]\n"
-        "0xffffffff81400000 0xffffffff81600000 rw-p   200000      0 [supervisor global]\n");
+        "0xffff888000000000 0xffff888040000000 rw-p 40000000      0 [supervisor]\n"
+        "0xffffffff81000000 0xffffffff81400000 r-xp   400000      0 [supervisor]\n"
+        "0xffffffff81400000 0xffffffff81600000 rw-p   200000      0 [supervisor]\n");
     EXPECT_EQ(r.err, "");
 
     const auto j = vmtest::vmatlas({"--json", path});
