@@ -50,8 +50,8 @@ MARKER = "vmatlas-guest"
 BOOT_TIMEOUT_KVM = 90.0
 BOOT_TIMEOUT_TCG = 600.0
 # Seconds a KVM guest gets to reach init before boot() falls back to TCG (a healthy KVM needs one
-# or two).
-KVM_SIGN_OF_LIFE = 30.0
+# or two; a nested KVM was seen to spend minutes in the kernel's decompressor).
+KVM_SIGN_OF_LIFE = 20.0
 # Whether a KVM guest reached init in this process: None when not tried yet.
 _kvm_boots: Optional[bool] = None
 
@@ -95,12 +95,43 @@ def kvm_usable() -> bool:
 
 def default_accel() -> str:
     """The accelerator a guest gets when none is asked for: $VMATLAS_GUEST_ACCEL ("kvm" or
-    "tcg") when set; else "kvm" when /dev/kvm opens read-write and no KVM guest of this process
-    failed to reach init in time; else "tcg"."""
+    "tcg") when set; else "kvm" when /dev/kvm opens read-write and no KVM guest failed to reach
+    init in time, in this process or since the machine booted (_kvm_known_slow); else "tcg"."""
     forced = os.environ.get("VMATLAS_GUEST_ACCEL")
     if forced in ("kvm", "tcg"):
         return forced
-    return "kvm" if kvm_usable() and _kvm_boots is not False else "tcg"
+    if _kvm_boots is False or _kvm_known_slow():
+        return "tcg"
+    return "kvm" if kvm_usable() else "tcg"
+
+
+def _kvm_verdict_path() -> str:
+    return os.path.join(tempfile.gettempdir(), f"vmatlas-guest-kvm-slow-{os.getuid()}")
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _kvm_known_slow() -> bool:
+    """True when a KVM guest failed to reach init in time since this machine last booted (a
+    file in the temporary directory holds the boot id it happened in), so that every process
+    does not wait for KVM again."""
+    try:
+        with open(_kvm_verdict_path()) as f:
+            return f.read().strip() == _boot_id() != ""
+    except OSError:
+        return False
+
+
+def _remember_kvm_slow() -> None:
+    with contextlib.suppress(OSError):
+        with open(_kvm_verdict_path(), "w") as f:
+            f.write(_boot_id() + "\n")
 
 
 def static_libc_works() -> bool:
@@ -390,7 +421,7 @@ class Guest:
         close(), when None), boots, and returns the guest once the program has said "ready"
         (raises GuestError, QEMU ended, otherwise). accel as in Guest(), with a fall-back to TCG
         when it is None (_start_on_working_accelerator). options go to Guest(): append, memory,
-        kernel."""
+        kernel, cpu."""
         own = workdir is None
         workdir = workdir or tempfile.mkdtemp(prefix="vmatlas-guest-")
         guest = None
@@ -412,23 +443,31 @@ class Guest:
     @classmethod
     def _start_on_working_accelerator(cls, initrd: str, workdir: str, accel: Optional[str],
                                       options: dict) -> "Guest":
-        """Starts a guest on accel; when accel is None, on default_accel(), and when that is KVM
-        and init has printed nothing after KVM_SIGN_OF_LIFE seconds (a nested KVM can run the
-        kernel's decompressor for minutes), on TCG instead, which later calls then choose at
-        once."""
+        """Starts a guest on accel. When accel is None, on default_accel(); and when that is KVM
+        chosen by default_accel() itself (not by $VMATLAS_GUEST_ACCEL), QEMU failing to start
+        or init printing nothing in KVM_SIGN_OF_LIFE seconds (a nested KVM can run the kernel's
+        decompressor for minutes) starts it again on TCG, which default_accel() then chooses at
+        once, in this process and others, until the machine reboots."""
         global _kvm_boots
         chosen = accel or default_accel()
-        guest = cls(initrd, workdir=workdir, accel=chosen, **options)
-        if accel is not None or chosen != "kvm" or _kvm_boots:
-            return guest
+        may_fall_back = (accel is None and chosen == "kvm"
+                         and os.environ.get("VMATLAS_GUEST_ACCEL") != "kvm" and not _kvm_boots)
+        if not may_fall_back:
+            return cls(initrd, workdir=workdir, accel=chosen, **options)
         try:
-            guest._wait(lambda lines: any(line.startswith(MARKER + " ") for line in lines),
-                        KVM_SIGN_OF_LIFE, "anything")
-            _kvm_boots = True
-            return guest
+            guest = cls(initrd, workdir=workdir, accel="kvm", **options)
         except GuestError:
-            guest.close()
+            guest = None
+        if guest is not None:
+            try:
+                guest._wait(lambda lines: any(line.startswith(MARKER + " ") for line in lines),
+                            KVM_SIGN_OF_LIFE, "anything")
+                _kvm_boots = True
+                return guest
+            except GuestError:
+                guest.close()
         _kvm_boots = False
+        _remember_kvm_slow()
         return cls(initrd, workdir=workdir, accel="tcg", **options)
 
     # -- QEMU's process
