@@ -44,7 +44,10 @@ cd "$dir"
 # apt-get download runs its fetch as the user _apt when it can; a directory _apt cannot write to
 # only yields a warning, not a failure.
 if ! apt-get download -qq "$package" 2>download.err; then
+  # Lists that are empty or older than the mirror: read them again, and with them the package
+  # linux-image-amd64 depends on now.
   $sudo apt-get update -qq
+  package=$(resolve_package)
   apt-get download -qq "$package"
 fi
 rm -f download.err
