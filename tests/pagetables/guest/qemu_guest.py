@@ -377,9 +377,9 @@ class Guest:
     """A QEMU process booting the guest kernel with an initramfs, and what its console says.
 
     The console (ttyS0) is written by QEMU to `console_log`; QEMU's gdbstub listens on
-    127.0.0.1:`gdb_port`, its QMP on the unix socket `qmp_socket`. KVM is used when /dev/kvm can be
-    opened read-write (`-enable-kvm -cpu host`), TCG otherwise (`-accel tcg -cpu max`); `accel`
-    says which. close() (or leaving the `with` block) ends QEMU and removes the files this object
+    127.0.0.1:`gdb_port`, its QMP on the unix socket `qmp_socket`. The accelerator is KVM
+    (`-enable-kvm -cpu host`) or TCG (`-accel tcg -cpu max`), see default_accel(); `accel` and
+    `cpu` say which. close() (or leaving the `with` block) ends QEMU and removes the files this object
     made; QEMU is also killed by the kernel if this Python process dies first."""
 
     def __init__(self, initrd: str, kernel: Optional[str] = None, append: str = "",
@@ -671,16 +671,18 @@ class Guest:
     # -- The end
 
     def close(self) -> None:
-        """Ends QEMU (QMP quit, then SIGKILL after 10 s) and removes the work directory when this
+        """Ends QEMU (QMP quit, then SIGKILL after 10 s; SIGKILL at once without QMP) and removes the work directory when this
         object made it. Safe to call more than once."""
+        asked_to_quit = False
         if self._qmp is not None:
             with contextlib.suppress(Exception):
                 self._qmp.execute("quit", timeout=5.0)
+                asked_to_quit = True
             self._qmp.close()
             self._qmp = None
         if self._process is not None:
             try:
-                self._process.wait(timeout=10.0)
+                self._process.wait(timeout=10.0 if asked_to_quit else 0.0)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
