@@ -21,6 +21,16 @@ user mode. The kernel is the one scripts/guest-kernel.sh leaves in /var/cache/vm
 
 `python3 qemu_guest.py --selftest` boots it once and shows everything this module reads, with
 QEMU's gdbstub questioned by gdb.
+
+What was seen with QEMU 7.2 and Debian 12's kernel 6.1, and matters to a test:
+- Under TCG, `-cpu max` has LA57: the guest runs 5-level paging (CR4 bit 12); `cpu="max,-la57"`
+  gives 4-level. Page-table isolation is off unless the CPU is said to be vulnerable to
+  Meltdown or append="pti=on"; with it, CR3 in user mode is the user copy (bit 12 set).
+- KASLR moves the kernel on every boot (append="nokaslr" keeps it at 0xffffffff81000000).
+- Attaching gdb stops the CPUs and its detach lets them run, also when QMP "stop" had stopped
+  them before; a dump-guest-memory of stopped CPUs leaves them stopped.
+- HMP "info tlb" (hmp()) lists QEMU's own walk of the current CR3, one line per 4 KB page;
+  HMP "info mem" prints nothing under 5-level paging, after tens of seconds.
 """
 
 import contextlib
@@ -754,7 +764,7 @@ def _selftest_gdb(port: int) -> None:
         out = _gdb(port, "printf \"rip %016lx cs %x cr3 %016lx\\n\", $rip, $cs, $cr3")
         print("  " + next((l for l in out.splitlines() if l.startswith("rip ")), out.strip()))
         time.sleep(0.3)
-    for command in ("info mem", "info registers", "help"):
+    for command in ("info mem", "info registers"):
         print(f"\n== gdb: monitor {command} (qRcmd), first lines")
         out = _gdb(port, "set remotetimeout 120", "set debug remote 1", f"monitor {command}",
                    timeout=180.0)
@@ -765,14 +775,13 @@ def _selftest_gdb(port: int) -> None:
 
 
 def _selftest_hmp(guest: "Guest") -> None:
-    """Prints the first lines of HMP's "info mem" and "info tlb", asked through QMP."""
-    for command in ("info mem", "info tlb"):
-        began = time.monotonic()
-        out = guest.hmp(command)
-        lines = out.splitlines()
-        print(f"\n== QMP human-monitor-command {command!r}: {len(lines)} lines in "
-              f"{time.monotonic() - began:.2f} s, first ones:")
-        print("\n".join(lines[:12]))
+    """Prints the first lines of HMP's "info tlb", asked through QMP. ("info mem" is left out:
+    under 5-level paging QEMU 7.2 prints nothing for it, after tens of seconds.)"""
+    began = time.monotonic()
+    lines = guest.hmp("info tlb").splitlines()
+    print(f"\n== QMP human-monitor-command 'info tlb': {len(lines)} lines in "
+          f"{time.monotonic() - began:.2f} s, first ones:")
+    print("\n".join(lines[:12]))
 
 
 def selftest(accel: Optional[str] = None, append: str = "") -> int:
