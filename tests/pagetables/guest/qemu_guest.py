@@ -389,8 +389,8 @@ class Guest:
     The console (ttyS0) is written by QEMU to `console_log`; QEMU's gdbstub listens on
     127.0.0.1:`gdb_port`, its QMP on the unix socket `qmp_socket`. The accelerator is KVM
     (`-enable-kvm -cpu host`) or TCG (`-accel tcg -cpu max`), see default_accel(); `accel` and
-    `cpu` say which. close() (or leaving the `with` block) ends QEMU and removes the files this object
-    made; QEMU is also killed by the kernel if this Python process dies first."""
+    `cpu` say which. close() (or leaving the `with` block) ends QEMU and removes the files this
+    object made; QEMU is also killed by the kernel if this Python process dies first."""
 
     def __init__(self, initrd: str, kernel: Optional[str] = None, append: str = "",
                  memory: str = "512M", accel: Optional[str] = None,
@@ -681,8 +681,8 @@ class Guest:
     # -- The end
 
     def close(self) -> None:
-        """Ends QEMU (QMP quit, then SIGKILL after 10 s; SIGKILL at once without QMP) and removes the work directory when this
-        object made it. Safe to call more than once."""
+        """Ends QEMU (QMP quit, then SIGKILL after 10 s; SIGKILL at once without QMP) and removes
+        the work directory when this object made it. Safe to call more than once."""
         asked_to_quit = False
         if self._qmp is not None:
             with contextlib.suppress(Exception):
