@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages vmatlas needs to build, test and benchmark, if any is missing.
+# Installs the Debian 12 packages vmatlas needs to build, test and benchmark, if any is missing,
+# then fetches the guest kernel of the page-table tests (scripts/guest-kernel.sh: downloaded and
+# unpacked, not installed; nothing to do when already there).
 # Run as root (or with sudo available). Installs nothing else.
 set -euo pipefail
 
@@ -16,17 +18,21 @@ packages=(
   gcc-multilib g++-multilib      # 32-bit test programs and cores
   python3-dev pybind11-dev       # the Python module
   python3-jsonschema             # the JSON Schema of every view is checked against its output
+  qemu-system-x86 busybox-static # a guest kernel is booted for the page-table tests
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "setup: installing ${missing[*]}" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+"$(dirname "$0")/guest-kernel.sh"
