@@ -2,6 +2,7 @@
 #include "sources/guest_stub.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -12,8 +13,7 @@ namespace vmatlas::guest {
 
 namespace {
 
-constexpr int kMaxIncludeDepth = 8;
-constexpr std::size_t kMaxDescriptionBytes = 1 << 20;
+constexpr std::size_t kMaxMonitorBytes = 1 << 20;
 
 std::optional<std::uint64_t> parse_hex(std::string_view text) {
     std::uint64_t v = 0;
@@ -23,7 +23,7 @@ std::optional<std::uint64_t> parse_hex(std::string_view text) {
     return v;
 }
 
-// Hex byte pairs into bytes; false on anything else (an "xx" of an unavailable register).
+// Hex byte pairs into bytes; false on anything else.
 bool hex_bytes(std::string_view hex, std::string& out) {
     if (hex.size() % 2 != 0) return false;
     out.clear();
@@ -35,50 +35,11 @@ bool hex_bytes(std::string_view hex, std::string& out) {
     return true;
 }
 
-// The value of attribute `name` in one tag's text, when it has it.
-std::optional<std::string_view> attribute(std::string_view tag, std::string_view name) {
-    for (std::size_t at = tag.find(name); at != std::string_view::npos;
-         at = tag.find(name, at + 1)) {
-        // A whole attribute name: after a space, and followed by ="
-        if (at == 0 || (tag[at - 1] != ' ' && tag[at - 1] != '\t' && tag[at - 1] != '\n')) continue;
-        std::size_t v = at + name.size();
-        if (tag.substr(v, 2) != "=\"" && tag.substr(v, 2) != "='") continue;
-        const char quote = tag[v + 1];
-        const auto close = tag.find(quote, v + 2);
-        if (close == std::string_view::npos) return std::nullopt;
-        return tag.substr(v + 2, close - v - 2);
-    }
-    return std::nullopt;
-}
-
 Error stub_error(const remote::RemoteConnection& stub, std::string what) {
     return make_error(ErrorKind::UnreadableInput, fmt::format("{} {}", stub.name(), what));
 }
 
-// A qXfer:features:read annex, whole: "m" parts until an "l" one.
-Result<std::string> read_description(remote::RemoteConnection& stub, std::string_view annex) {
-    std::string text;
-    for (;;) {
-        auto reply = stub.request(
-            fmt::format("qXfer:features:read:{}:{:x},{:x}", annex, text.size(), 0xffb));
-        if (!reply) return reply.error();
-        if (reply->empty() || remote::error_reply(*reply) ||
-            ((*reply)[0] != 'm' && (*reply)[0] != 'l'))
-            return stub_error(stub, fmt::format("does not give its target description {} (it "
-                                                "answers '{}')",
-                                                annex, reply->substr(0, 40)));
-        auto part = remote::unescape(std::string_view(*reply).substr(1));
-        if (!part) return part.error();
-        text += *part;
-        if (text.size() > kMaxDescriptionBytes)
-            return stub_error(stub, fmt::format("sends a target description {} larger than {} "
-                                                "bytes",
-                                                annex, kMaxDescriptionBytes));
-        if ((*reply)[0] == 'l' || part->empty()) return text;
-    }
-}
-
-// The ids of the stub's threads, one per CPU, in its order.
+// The ids of the stub's threads (one per CPU), in its order.
 Result<std::vector<std::string>> thread_ids(remote::RemoteConnection& stub) {
     std::vector<std::string> ids;
     for (std::string_view ask = "qfThreadInfo";; ask = "qsThreadInfo") {
@@ -99,18 +60,40 @@ Result<std::vector<std::string>> thread_ids(remote::RemoteConnection& stub) {
     }
 }
 
-// A register of the selected thread, little-endian as the stub sends it.
-Result<std::uint64_t> read_register(remote::RemoteConnection& stub, const StubRegister& reg) {
-    auto reply = stub.request(fmt::format("p{:x}", reg.number));
-    if (!reply) return reply.error();
-    std::string bytes;
-    if (!hex_bytes(*reply, bytes) || bytes.empty() || bytes.size() > 8)
-        return stub_error(stub, fmt::format("does not give register {} (it answers '{}')", reg.name,
-                                            reply->substr(0, 40)));
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < bytes.size(); ++i)
-        v |= std::uint64_t{static_cast<std::uint8_t>(bytes[i])} << (8 * i);
-    return v;
+// What a monitor command prints, through qRcmd: 'O' packets of hex text, then "OK".
+Result<std::string> monitor(remote::RemoteConnection& stub, std::string_view command) {
+    std::string ask = "qRcmd,";
+    for (const char c : command) ask += fmt::format("{:02x}", static_cast<unsigned char>(c));
+    auto reply = stub.request(ask);
+    std::string text, bytes;
+    for (;;) {
+        if (!reply) return reply.error();
+        if (*reply == "OK") return text;
+        if (reply->size() < 2 || (*reply)[0] != 'O' || !hex_bytes(reply->substr(1), bytes))
+            return stub_error(stub, fmt::format("does not run the monitor's '{}' (it answers "
+                                                "'{}')",
+                                                command, reply->substr(0, 40)));
+        text += bytes;
+        if (text.size() > kMaxMonitorBytes)
+            return stub_error(
+                stub, fmt::format("prints more than {} bytes for '{}'", kMaxMonitorBytes, command));
+        reply = stub.next_reply();
+    }
+}
+
+// The value of KEY=HEX in text, at a word's start.
+std::optional<std::uint64_t> keyed_hex(std::string_view text, std::string_view key) {
+    for (std::size_t at = text.find(key); at != std::string_view::npos;
+         at = text.find(key, at + 1)) {
+        if (at > 0 && text[at - 1] != ' ' && text[at - 1] != '\n') continue;
+        const std::size_t from = at + key.size();
+        if (from >= text.size() || text[from] != '=') continue;
+        std::size_t to = from + 1;
+        while (to < text.size() && std::isxdigit(static_cast<unsigned char>(text[to]))) ++to;
+        if (to - from - 1 > 16) return std::nullopt;
+        return parse_hex(text.substr(from + 1, to - from - 1));
+    }
+    return std::nullopt;
 }
 
 // The stub's largest packet (qSupported's PacketSize, hex), or 0 when it does not say.
@@ -129,44 +112,26 @@ Result<bool> is_qemu_system_stub(remote::RemoteConnection& stub) {
     return *reply == "0" || *reply == "1";
 }
 
-Result<std::vector<StubRegister>> parse_target_description(
-    std::string_view xml, const std::function<Result<std::string>(std::string_view)>& include) {
-    std::vector<StubRegister> regs;
-    unsigned next = 0;
-    std::function<std::optional<Error>(std::string_view, int)> scan =
-        [&](std::string_view text, int depth) -> std::optional<Error> {
-        for (std::size_t at = text.find('<'); at != std::string_view::npos;
-             at = text.find('<', at + 1)) {
-            const auto close = text.find('>', at);
-            if (close == std::string_view::npos) break;
-            const std::string_view tag = text.substr(at, close - at + 1);
-            if (tag.starts_with("<reg ") || tag.starts_with("<reg\t")) {
-                const auto name = attribute(tag, "name");
-                const auto bits = attribute(tag, "bitsize");
-                if (!name || !bits) continue;
-                if (const auto number = attribute(tag, "regnum"))
-                    next = static_cast<unsigned>(
-                        std::strtoul(std::string(*number).c_str(), nullptr, 10));
-                regs.push_back(
-                    {std::string(*name), next++,
-                     static_cast<unsigned>(std::strtoul(std::string(*bits).c_str(), nullptr, 10))});
-            } else if (tag.starts_with("<xi:include ")) {
-                const auto href = attribute(tag, "href");
-                if (!href) continue;
-                if (depth >= kMaxIncludeDepth)
-                    return make_error(ErrorKind::UnreadableInput,
-                                      fmt::format("the target description includes itself more "
-                                                  "than {} deep (at {})",
-                                                  kMaxIncludeDepth, *href));
-                auto included = include(*href);
-                if (!included) return included.error();
-                if (auto failed = scan(*included, depth + 1)) return failed;
-            }
+MonitorRegisters parse_info_registers(std::string_view text, std::size_t cpu) {
+    MonitorRegisters out;
+    std::string_view section;
+    // Sections start at lines "CPU#N"; the one of cpu runs to the next.
+    for (std::size_t at = 0; at < text.size();) {
+        const std::size_t end = std::min(text.find('\n', at), text.size());
+        const std::string_view line = text.substr(at, end - at);
+        if (line.starts_with("CPU#")) {
+            if (!section.empty() && section.data() + section.size() > line.data())
+                section = section.substr(0, static_cast<std::size_t>(line.data() - section.data()));
+            if (out.cpus++ == cpu) section = text.substr(end);
         }
-        return std::nullopt;
-    };
-    if (auto failed = scan(xml, 0)) return *failed;
-    return regs;
+        at = end + 1;
+    }
+    if (section.empty()) return out;
+    const auto cr0 = keyed_hex(section, "CR0"), cr3 = keyed_hex(section, "CR3"),
+               cr4 = keyed_hex(section, "CR4");
+    if (cr0 && cr3 && cr4)
+        out.registers = paging::CpuRegisters{*cr0, *cr3, *cr4, keyed_hex(section, "EFER")};
+    return out;
 }
 
 bool StubPhysicalMemory::read(std::uint64_t paddr, void* out, std::size_t n) {
@@ -188,47 +153,26 @@ bool StubPhysicalMemory::read(std::uint64_t paddr, void* out, std::size_t n) {
 }
 
 Result<Target> read_live_guest(remote::RemoteConnection& stub, const PageTableOptions& options) {
+    // The process the detach names, with the multiprocess extension: the first thread's.
     auto threads = thread_ids(stub);
     if (!threads) return threads.error();
-    if (options.cpu >= threads->size())
-        return make_error(
-            ErrorKind::UnreadableInput,
-            fmt::format("{} has {} CPU{}: there is no CPU {}", stub.name(), threads->size(),
-                        threads->size() == 1 ? "" : "s", options.cpu));
-    const std::string& thread = (*threads)[options.cpu];
-    auto selected = stub.request("Hg" + thread);
-    if (!selected) return selected.error();
-    if (*selected != "OK")
-        return stub_error(stub, fmt::format("does not select CPU {} (thread {}): it answers '{}'",
-                                            options.cpu, thread, selected->substr(0, 40)));
-
-    auto description = read_description(stub, "target.xml");
-    if (!description) return description.error();
-    auto regs = parse_target_description(
-        *description, [&](std::string_view annex) { return read_description(stub, annex); });
-    if (!regs) return regs.error();
-    auto find = [&](std::string_view name) -> const StubRegister* {
-        for (const StubRegister& r : *regs)
-            if (r.name == name) return &r;
-        return nullptr;
-    };
-    paging::CpuRegisters cpu;
-    for (auto [name, value] : {std::pair{"cr0", &cpu.cr0}, {"cr3", &cpu.cr3}, {"cr4", &cpu.cr4}}) {
-        const StubRegister* reg = find(name);
-        if (!reg)
-            return make_error(ErrorKind::Unsupported,
-                              fmt::format("{} does not describe register {}: not an x86-64 "
-                                          "guest, whose page tables vmatlas walks",
-                                          stub.name(), name));
-        auto v = read_register(stub, *reg);
-        if (!v) return v.error();
-        *value = *v;
-    }
-    if (const StubRegister* efer = find("efer")) {
-        auto v = read_register(stub, *efer);
-        if (!v) return v.error();
-        cpu.efer = *v;
-    }
+    const std::string thread = threads->empty() ? std::string() : threads->front();
+    auto printed = monitor(stub, "info registers -a");
+    if (!printed) return printed.error();
+    const MonitorRegisters seen = parse_info_registers(*printed, options.cpu);
+    if (seen.cpus == 0)
+        return stub_error(stub, "prints no CPU in its monitor's 'info registers -a'");
+    if (options.cpu >= seen.cpus)
+        return make_error(ErrorKind::UnreadableInput,
+                          fmt::format("{} has {} CPU{}: there is no CPU {}", stub.name(), seen.cpus,
+                                      seen.cpus == 1 ? "" : "s", options.cpu));
+    if (!seen.registers)
+        return make_error(ErrorKind::Unsupported,
+                          fmt::format("{}: CPU {} has no CR0, CR3 and CR4 in the monitor's 'info "
+                                      "registers': not an x86-64 guest, whose page tables vmatlas "
+                                      "walks",
+                                      stub.name(), options.cpu));
+    const paging::CpuRegisters cpu = *seen.registers;
 
     auto mode = stub.request("qqemu.PhyMemMode");
     if (!mode) return mode.error();

@@ -3,24 +3,27 @@
 // for the page-table walk (docs/page-tables.md).
 //
 // The stub is told from a gdbserver by `qqemu.PhyMemMode`, which only QEMU's system-mode stub
-// answers. Registers are found by name in the target description the stub serves
-// (qXfer:features:read, includes followed), and read with 'p' from the thread of the CPU asked
-// for (each CPU is a thread, in qfThreadInfo's order). Physical memory is read with 'm' in the
-// stub's physical-memory mode, which is put back as it was before the connection ends.
+// answers. The control registers are read from QEMU's own monitor, `info registers -a` sent as
+// qRcmd: its names are QEMU's, where the target description QEMU 7.2 serves numbers the registers
+// after gs differently from its 'p' packets (it lists ss_base, ds_base and es_base, which 'p' does
+// not count), so that a register read by its described number is another one. Physical memory is
+// read with 'm' in the stub's physical-memory mode, which is put back as it was before the
+// connection ends.
 //
 // What the guest sees: QEMU stops the guest when a client connects, as it does for gdb; the
-// packets sent are queries, register and memory reads, and the physical-memory mode switch.
-// The connection ends with 'D', as gdb's detach does, and the guest runs on (the stub cannot
-// tell whether it was paused before the connection: a guest paused in QEMU's monitor runs on too).
+// packets sent are queries, the monitor's `info registers`, memory reads, and the
+// physical-memory mode switch. The connection ends with 'D', as gdb's detach does, and the guest
+// runs on (the stub cannot tell whether it was paused before the connection: a guest paused in
+// QEMU's monitor runs on too).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sources/page_table_target.hpp"
 #include "sources/page_tables.hpp"
 #include "sources/remote_protocol.hpp"
 #include "vmatlas/result.hpp"
@@ -31,18 +34,14 @@ namespace vmatlas::guest {
 // Whether the stub is QEMU's system-mode gdbstub (it answers qqemu.PhyMemMode with 0 or 1).
 Result<bool> is_qemu_system_stub(remote::RemoteConnection& stub);
 
-// A register of the target description: its number for 'p', and its size.
-struct StubRegister {
-    std::string name;
-    unsigned number = 0;
-    unsigned bits = 0;
+// What QEMU's `info registers -a` prints: per CPU a "CPU#N" line, then its registers as KEY=HEX
+// ("CR0=80050033 CR2=... CR3=0000000002824000 CR4=00751ef0", "EFER=0000000000000d01").
+struct MonitorRegisters {
+    std::size_t cpus = 0;  // the "CPU#N" sections seen
+    // CPU cpu's CR0, CR3, CR4 and EFER, when its section has the first three.
+    std::optional<paging::CpuRegisters> registers;
 };
-
-// The <reg> elements of a target description, in document order, numbered as gdb numbers them
-// (from 0, or from a regnum attribute, each next one the number after). <xi:include href="X"/>
-// is replaced by what include(X) gives; includes are followed at most 8 deep.
-Result<std::vector<StubRegister>> parse_target_description(
-    std::string_view xml, const std::function<Result<std::string>(std::string_view)>& include);
+MonitorRegisters parse_info_registers(std::string_view text, std::size_t cpu);
 
 // The guest's physical memory through the stub's 'm' packets in physical-memory mode, in reads
 // of at most chunk bytes. A read the stub refuses is not in the memory.

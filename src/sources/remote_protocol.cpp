@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -275,11 +276,25 @@ Result<Decoded> RemoteConnection::next_frame() {
     }
 }
 
+bool is_stop_reply(std::string_view payload) {
+    return payload.size() >= 3 && (payload[0] == 'S' || payload[0] == 'T') &&
+           std::isxdigit(static_cast<unsigned char>(payload[1])) &&
+           std::isxdigit(static_cast<unsigned char>(payload[2]));
+}
+
 Result<std::string> RemoteConnection::request(std::string_view payload) {
     const std::string packet = frame(payload);
     if (auto e = send_all(packet)) return *e;
+    return await_reply(packet);
+}
+
+Result<std::string> RemoteConnection::next_reply() {
+    return await_reply(std::nullopt);
+}
+
+Result<std::string> RemoteConnection::await_reply(std::optional<std::string_view> packet) {
     int resends = 0;
-    bool acked = !acks_;
+    bool acked = !acks_ || !packet;
     for (;;) {
         auto d = next_frame();
         if (!d) return d.error();
@@ -292,7 +307,7 @@ Result<std::string> RemoteConnection::request(std::string_view payload) {
                 if (++resends > options_.resends)
                     return fail(
                         fmt::format("{} refused the packet {} times ('-')", name_, resends));
-                if (auto e = send_all(packet)) return *e;
+                if (auto e = send_all(*packet)) return *e;
                 break;
             case Frame::BadChecksum:
                 if (!acks_)
@@ -304,6 +319,7 @@ Result<std::string> RemoteConnection::request(std::string_view payload) {
                 std::string raw(d->payload);
                 if (acks_)
                     if (auto e = send_all("+")) return *e;
+                if (is_stop_reply(raw)) break;
                 auto expanded = expand_runs(raw);
                 if (!expanded)
                     return fail(fmt::format("{} sent a malformed reply: {}", name_,

@@ -58,6 +58,11 @@ struct Decoded {
 // on, so that a peer that never sends '#' cannot make the buffer grow without end.
 Decoded decode_frame(std::string_view buffer, std::size_t max_payload = 1 << 20);
 
+// A stop reply: 'S' or 'T' and the signal's two hex digits ("T02thread:01;"). A stub may send one
+// unasked as a client connects (QEMU's system-mode stub does, as it stops the guest); no request
+// this client sends is answered with one.
+bool is_stop_reply(std::string_view payload);
+
 // "Exx": the reply is an error; its two hex digits when it is.
 std::optional<unsigned> error_reply(std::string_view reply);
 
@@ -82,8 +87,12 @@ class RemoteConnection {
     RemoteConnection(const RemoteConnection&) = delete;
 
     // Sends a packet and returns the payload of its reply, run-length decoded. An empty reply is
-    // the stub's "not supported"; an "Exx" reply is returned as it is.
+    // the stub's "not supported"; an "Exx" reply is returned as it is. A stop reply before it is
+    // acknowledged and passed over (is_stop_reply).
     Result<std::string> request(std::string_view payload);
+    // The next reply of a request answered with several packets (the 'O' output packets of
+    // qRcmd, then its "OK"), as request() reads one.
+    Result<std::string> next_reply();
 
     // qSupported with what this client understands, then QStartNoAckMode when the stub offers it.
     // Returns the stub's qSupported reply.
@@ -100,6 +109,8 @@ class RemoteConnection {
     std::optional<Error> send_all(std::string_view bytes);
     // The next frame from the socket, waiting at most the timeout for each read.
     Result<Decoded> next_frame();
+    // The next reply packet; packet, when given, is sent again on a '-' before it is acknowledged.
+    Result<std::string> await_reply(std::optional<std::string_view> packet);
 
     int fd_ = -1;
     std::string name_;

@@ -44,15 +44,14 @@ TEST(GuestDumpCli, TheRowsOfTheFirstCpu) {
         {GuestCpu{{kCr0, 0, 0, 0x1000 | 0x5, kCr4}}, GuestCpu{{kCr0, 0, 0, 0x77000, kCr4}}});
     const auto r = vmtest::vmatlas({path});
     EXPECT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(
-        r.out,
-        "             Start                End Perm     Size Offset Name         File\n"
-        "          0x400000           0x402000 r-xp     2000      0 [user]\n"
-        "          0x402000           0x403000 rw-p     1000      0 [user]\n"
-        "    0x7fffffffe000     0x800000000000 rw-p     2000      0 [user]\n"
-        "0xffff888000000000 0xffff888040000000 rw-p 40000000      0 [supervisor]\n"
-        "0xffffffff81000000 0xffffffff81400000 r-xp   400000      0 [supervisor]\n"
-        "0xffffffff81400000 0xffffffff81600000 rw-p   200000      0 [supervisor]\n");
+    EXPECT_EQ(r.out,
+              "             Start                End Perm     Size Offset Name         File\n"
+              "          0x400000           0x402000 r-xp     2000      0 [user]\n"
+              "          0x402000           0x403000 rw-p     1000      0 [user]\n"
+              "    0x7fffffffe000     0x800000000000 rw-p     2000      0 [user]\n"
+              "0xffff888000000000 0xffff888040000000 rw-p 40000000      0 [supervisor]\n"
+              "0xffffffff81000000 0xffffffff81400000 r-xp   400000      0 [supervisor]\n"
+              "0xffffffff81400000 0xffffffff81600000 rw-p   200000      0 [supervisor]\n");
     EXPECT_EQ(r.err, "");
 
     const auto j = vmtest::vmatlas({"--json", path});

@@ -143,7 +143,7 @@ TEST(PageTables, TranslateFollowsTheWalksPath) {
     in.cr3 = 0x1005;  // PCID bits ignored
     using vmatlas::paging::translate;
     EXPECT_EQ(translate(memory, in, 0x400123), 0x100123u);
-    EXPECT_EQ(translate(memory, in, 0xffffffff81400010), 0x1400010u);  // a 2 MB page
+    EXPECT_EQ(translate(memory, in, 0xffffffff81400010), 0x1400010u);   // a 2 MB page
     EXPECT_EQ(translate(memory, in, 0xffff888012345678), 0x12345678u);  // a 1 GB page
     EXPECT_EQ(translate(memory, in, 0x500000), std::nullopt);           // not present
     in.cr3 = 0x900000;                                                  // not in the memory

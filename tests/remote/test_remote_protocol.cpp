@@ -117,6 +117,25 @@ TEST(RemoteConnection, ResendsOnANackAndAcksTheReply) {
     EXPECT_EQ(stub.received(), "$qC#b4$qC#b4+");
 }
 
+TEST(RemoteConnection, AStopReplyBeforeTheReplyIsPassedOver) {
+    // QEMU's system-mode stub sends "T02thread:01;" unasked as a client connects.
+    vmtest::FakeStub stub(
+        [&](const std::string&) -> std::optional<std::string> {
+            return "+" + frame("T02thread:01;") + frame("1");
+        },
+        false);
+    {
+        RemoteConnection c(stub.take_client(), "fake");
+        auto reply = c.request("qqemu.PhyMemMode");
+        ASSERT_TRUE(reply) << reply.error().message;
+        EXPECT_EQ(*reply, "1");
+    }
+    EXPECT_EQ(stub.received(), "$qqemu.PhyMemMode#2c++");
+    EXPECT_TRUE(vmatlas::remote::is_stop_reply("S05"));
+    EXPECT_FALSE(vmatlas::remote::is_stop_reply("Sx5"));
+    EXPECT_FALSE(vmatlas::remote::is_stop_reply("T0"));
+}
+
 TEST(RemoteConnection, BadChecksumIsAnsweredWithANack) {
     vmtest::FakeStub stub(
         [&](const std::string&) -> std::optional<std::string> { return "+$OK#00" + frame("OK"); },
