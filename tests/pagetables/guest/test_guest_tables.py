@@ -3,7 +3,8 @@ whose program prints its own /proc/self/maps, touches its pages and spins (qemu_
 by vmatlas live through QEMU's gdbstub and from a dump-guest-memory of the same stopped guest.
 
 - 5-level paging (TCG's -cpu max sets LA57): the live walk and the dump give the same rows and
-  page facts; every present user page lies inside one of the program's maps rows with no more
+  page facts, and every page QEMU's own walk (`info tlb`) lists lies in a row with its rights and
+  frame; every present user page lies inside one of the program's maps rows with no more
   rights than the row, every page it touched is present with the row's rights; the kernel's
   text is executable and not writable, its rodata neither, its data and the direct map not
   executable (but for the real-mode trampoline below 1 MB), each checked against the ranges the
@@ -17,6 +18,7 @@ Exits with 77 (skipped), saying why, when a guest cannot be booted here (qemu_gu
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import subprocess
@@ -92,6 +94,7 @@ class FiveLevelGuest(unittest.TestCase):
         cls.guest.pause()
         cls.dump_path = os.path.join(cls.work.name, "guest.core")
         cls.guest.dump(cls.dump_path)
+        cls.tlb = cls.guest.hmp("info tlb")
         cls.live = vmatlas("--kallsyms", cls.kallsyms, f"tcp:127.0.0.1:{cls.guest.gdb_port}")
         cls.dumped = vmatlas("--kallsyms", cls.kallsyms, cls.dump_path)
         cls.table = rows(cls.live)
@@ -104,6 +107,29 @@ class FiveLevelGuest(unittest.TestCase):
         # 5-level paging: the kernel's half starts at 0xff00000000000000.
         self.assertTrue(any(r[0] >= 0xff00000000000000 and r[0] < 0xff80000000000000
                             for r in self.table if r[3] == "[direct map]"), self.table)
+
+    def test_qemus_own_walk_agrees(self) -> None:
+        # QEMU's `info tlb`: one line per present leaf entry, "ADDR: FRAME FLAGS", the flags
+        # X(NX) G P(large) D A C T U W of the leaf entry. Linux's upper levels grant every right,
+        # so the leaf's are the page's.
+        starts = [r[0] for r in self.table]
+        seen = 0
+        for line in self.tlb.splitlines():
+            address, _, rest = line.partition(":")
+            fields = rest.split()
+            if len(fields) != 2 or len(fields[1]) != 9:
+                continue
+            va, frame, flags = int(address, 16), int(fields[0], 16), fields[1]
+            at = bisect.bisect_right(starts, va) - 1
+            self.assertGreaterEqual(at, 0, line)
+            start, end, perms, name, pages = self.table[at]
+            self.assertLess(va, end, f"{line}: in no row")
+            self.assertEqual((perms[1] == "w", perms[2] == "x", "user" in pages.split()),
+                             (flags[8] == "W", flags[0] != "X", flags[7] == "U"), line)
+            if "contiguous" in pages.split():
+                self.assertEqual(physical(self.table[at]) + (va - start), frame, line)
+            seen += 1
+        self.assertGreater(seen, 1000, self.tlb[:400])
 
     def test_user_pages_lie_inside_the_programs_maps(self) -> None:
         maps = self.guest.maps()
