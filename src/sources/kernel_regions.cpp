@@ -15,7 +15,7 @@ namespace vmatlas::paging {
 namespace {
 
 constexpr std::uint64_t TB = 1ULL << 40, PB = 1ULL << 50;
-constexpr std::uint64_t k2M = 2ULL << 20;
+constexpr std::uint64_t k4K = 4096, k2M = 2ULL << 20;
 
 // The symbols the regions read: the image's edges, and the bases of a randomized layout.
 constexpr std::string_view kWanted[] = {"_text",          "_stext",           "_etext",
@@ -104,9 +104,12 @@ std::vector<KernelRegion> kernel_regions(bool la57, const KernelSymbols* symbols
         if (it == symbols->end() || it->second == 0) return std::nullopt;
         return it->second;
     };
+    // A part in whole pages: a page that holds the end of one part and the start of the next is
+    // the first's (a row is never cut inside a page).
     auto part = [&](std::string_view from, std::string_view to, std::string_view name, int rank) {
         const auto a = symbol(from), b = symbol(to);
-        if (a && b && *a < *b) out.push_back({*a, *b, name, rank});
+        if (a && b && *a < *b)
+            out.push_back({*a & ~(k4K - 1), (*b + k4K - 1) & ~(k4K - 1), name, rank});
     };
     part("_text", "_etext", "[kernel text]", kRankPart);
     part("__start_rodata", "__end_rodata", "[kernel rodata]", kRankPart);
