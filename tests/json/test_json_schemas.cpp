@@ -233,6 +233,18 @@ TEST(JsonSchemas, RegionsFile) {
     docs.check();
 }
 
+TEST(JsonSchemas, GuestDump) {
+    if (!why_unchecked().empty()) GTEST_SKIP() << why_unchecked();
+    Documents docs;
+    const std::string dump = VMATLAS_FIXTURES "/../fuzz/corpus/guest_dump/two-cpus";
+    const auto map = every_map_view(docs, dump);
+    EXPECT_EQ(map["source"]["kind"], "guest dump");
+    const auto verbose = docs.add("vmatlas.map/1", {dump, "-v", "--json"});
+    EXPECT_EQ(verbose["mappings"].at(0)["pages"],
+              (nlohmann::json{"user", "4K", "phys=0x200000", "contiguous"}));
+    docs.check();
+}
+
 // A view's JSON given as a target is refused, saying what it is.
 TEST(JsonSchemas, AViewsJsonIsNoSnapshot) {
     TempDir dir;

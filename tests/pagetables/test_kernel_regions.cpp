@@ -202,6 +202,19 @@ TEST(GuestDumpCli, KernelRowsNamedFromKallsyms) {
               "supervisor global 2M phys=0x1580000 contiguous\n");
     EXPECT_EQ(r.err, "");
 
+    // Another address space of the dump: the same rows through --cr3 from a CPU whose own CR3
+    // names nothing.
+    spec.cpus = {GuestCpu{{kCr0, 0, 0, 0x900000, kCr4}}};
+    const std::string other = dir / "other.core";
+    vmtest::write_text(other, [&] {
+        const auto bytes = make_guest_dump(spec);
+        return std::string(bytes.begin(), bytes.end());
+    }());
+    const auto by_cr3 =
+        vmtest::vmatlas({"-v", "--kallsyms", dir / "kallsyms", "--cr3", "0x1000", other});
+    EXPECT_EQ(by_cr3.status, 0) << by_cr3.err;
+    EXPECT_EQ(by_cr3.out, r.out);
+
     const auto bad = vmtest::vmatlas({"--kallsyms", dir / "none", dump});
     EXPECT_EQ(bad.status, 3);
     EXPECT_EQ(bad.err, "vmatlas: no such file: " + dir / "none" + "\n");
