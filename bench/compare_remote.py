@@ -11,7 +11,7 @@ that one gdbserver, --rounds rounds (default 5) of these ways, the order rotated
   - cat /proc/PID/maps                               (local: the kernel's floor)
 Both remote peers read the SAME gdbserver the same way: each connects, reads, and leaves the
 inferior stopped and attached. vmatlas closes its connection without a detach; gdb's
-'disconnect' does the same (gdb -batch would otherwise kill or detach the inferior at its end).
+'disconnect' does the same (without it, gdb -batch detaches at its end and gdbserver exits).
 gdbserver then says "GDBserver will reopen the connection" and serves the next client, so it is
 started once; a gdbserver that ends between two runs fails the script.
 
