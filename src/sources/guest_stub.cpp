@@ -51,6 +51,7 @@ Result<std::vector<std::string>> thread_ids(remote::RemoteConnection& stub) {
                                                 "'{}')",
                                                 reply->substr(0, 40)));
         std::string_view list = std::string_view(*reply).substr(1);
+        if (list.empty()) return stub_error(stub, "lists its CPUs with an empty 'm' reply");
         while (!list.empty()) {
             const auto comma = list.find(',');
             ids.emplace_back(list.substr(0, comma));
@@ -152,11 +153,47 @@ bool StubPhysicalMemory::read(std::uint64_t paddr, void* out, std::size_t n) {
     return true;
 }
 
+namespace {
+
+// Leaves the stub as it was found, on every way out of read_live_guest once connected: the
+// physical-memory mode put back when it was changed, then a detach, so that the guest runs on
+// (guest_stub.hpp), and the connection closed.
+class LeaveAsFound {
+  public:
+    explicit LeaveAsFound(remote::RemoteConnection& stub) : stub_(stub) {}
+    ~LeaveAsFound() {
+        if (!stub_.connected()) return;
+        bool restored = true;
+        if (previous_mode_)
+            restored = static_cast<bool>(stub_.request("Qqemu.PhyMemMode:" + *previous_mode_));
+        if (restored) (void)stub_.request(detach_);
+        stub_.close();
+    }
+    LeaveAsFound(const LeaveAsFound&) = delete;
+    LeaveAsFound& operator=(const LeaveAsFound&) = delete;
+
+    // The physical-memory mode before it was changed: "0" or "1".
+    void mode_changed_from(std::string mode) { previous_mode_ = std::move(mode); }
+    // With the multiprocess extension, the detach names the process of the stub's threads
+    // ("p1.1" is process 1); QEMU refuses a bare 'D' then.
+    void detach_process_of(std::string_view thread) {
+        if (thread.starts_with('p'))
+            detach_ = fmt::format("D;{}", thread.substr(1, thread.find('.') - 1));
+    }
+
+  private:
+    remote::RemoteConnection& stub_;
+    std::optional<std::string> previous_mode_;
+    std::string detach_ = "D";
+};
+
+}  // namespace
+
 Result<Target> read_live_guest(remote::RemoteConnection& stub, const PageTableOptions& options) {
-    // The process the detach names, with the multiprocess extension: the first thread's.
+    LeaveAsFound leave(stub);
     auto threads = thread_ids(stub);
     if (!threads) return threads.error();
-    const std::string thread = threads->empty() ? std::string() : threads->front();
+    if (!threads->empty()) leave.detach_process_of(threads->front());
     auto printed = monitor(stub, "info registers -a");
     if (!printed) return printed.error();
     const MonitorRegisters seen = parse_info_registers(*printed, options.cpu);
@@ -176,14 +213,16 @@ Result<Target> read_live_guest(remote::RemoteConnection& stub, const PageTableOp
 
     auto mode = stub.request("qqemu.PhyMemMode");
     if (!mode) return mode.error();
-    const std::string previous = *mode == "1" ? "1" : "0";
     auto physical = stub.request("Qqemu.PhyMemMode:1");
     if (!physical) return physical.error();
+    leave.mode_changed_from(*mode == "1" ? "1" : "0");
     if (*physical != "OK")
         return stub_error(stub, fmt::format("does not read physical memory (Qqemu.PhyMemMode:1 "
                                             "answers '{}')",
                                             physical->substr(0, 40)));
-    // Each byte is two hex digits of a reply; QEMU reads at most 2 KB at a time.
+    // A reply carries two hex digits a byte, and QEMU reads at most 2 KB a packet; a stub whose
+    // packets (qSupported's PacketSize, which QEMU gives for both ways) are smaller is asked for
+    // less, but never below 256 bytes a read.
     const std::size_t size = packet_size(stub.supported());
     StubPhysicalMemory memory(stub, std::clamp<std::size_t>(size / 2, 256, 2048));
     auto target = paging::page_table_target(
@@ -196,17 +235,7 @@ Result<Target> read_live_guest(remote::RemoteConnection& stub, const PageTableOp
             return problems;
         },
         fmt::format("{}: CPU {}", stub.name(), options.cpu));
-    if (!target) return target;
-    target->kind = TargetKind::LiveGuest;
-    if (stub.connected()) {
-        // The stub as it was, then a detach: the guest runs on (guest_stub.hpp).
-        auto restored = stub.request("Qqemu.PhyMemMode:" + previous);
-        const auto dot = thread.find('.');
-        const std::string detach =
-            thread.starts_with('p') ? "D;" + thread.substr(1, dot - 1) : std::string("D");
-        if (restored) (void)stub.request(detach);
-        stub.close();
-    }
+    if (target) target->kind = TargetKind::LiveGuest;
     return target;
 }
 

@@ -26,7 +26,7 @@ inline constexpr std::uint64_t kCr0Paging = 1ULL << 31;
 inline constexpr std::uint64_t kEferNxe = 1ULL << 11;
 inline constexpr std::uint64_t kKptiUserBit = 1ULL << 12;  // the user copy of a KPTI pair
 
-// The tables the options ask for: --cr3, else the CPU's CR3 with bit 12 set or cleared for
+// The tables the options ask for: --cr3, else the CPU's CR3; then bit 12 set or cleared for
 // --kpti-user or --kpti-kernel.
 WalkInput walk_input(const CpuRegisters& cpu, const PageTableOptions& options);
 

@@ -248,8 +248,7 @@ std::optional<Error> RemoteConnection::send_all(std::string_view bytes) {
     return std::nullopt;
 }
 
-Result<Decoded> RemoteConnection::next_frame() {
-    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+Result<Decoded> RemoteConnection::next_frame(std::chrono::steady_clock::time_point deadline) {
     for (;;) {
         if (fd_ < 0) return fail(fmt::format("the connection to {} is closed", name_));
         const Decoded d = decode_frame(std::string_view(buffer_).substr(used_));
@@ -293,10 +292,13 @@ Result<std::string> RemoteConnection::next_reply() {
 }
 
 Result<std::string> RemoteConnection::await_reply(std::optional<std::string_view> packet) {
+    // One deadline for the whole reply: acknowledgments, junk and skipped stop replies do not
+    // extend it.
+    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
     int resends = 0;
     bool acked = !acks_ || !packet;
     for (;;) {
-        auto d = next_frame();
+        auto d = next_frame(deadline);
         if (!d) return d.error();
         switch (d->kind) {
             case Frame::Ack:

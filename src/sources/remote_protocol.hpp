@@ -87,8 +87,9 @@ class RemoteConnection {
     RemoteConnection(const RemoteConnection&) = delete;
 
     // Sends a packet and returns the payload of its reply, run-length decoded. An empty reply is
-    // the stub's "not supported"; an "Exx" reply is returned as it is. A stop reply before it is
-    // acknowledged and passed over (is_stop_reply).
+    // the stub's "not supported"; an "Exx" reply is returned as it is. A stop reply that comes
+    // first is acknowledged and skipped (is_stop_reply: no request of this client is answered
+    // with one). The reply must come within the timeout, whatever else the stub sends meanwhile.
     Result<std::string> request(std::string_view payload);
     // The next reply of a request answered with several packets (the 'O' output packets of
     // qRcmd, then its "OK"), as request() reads one.
@@ -107,8 +108,8 @@ class RemoteConnection {
   private:
     Error fail(std::string message);
     std::optional<Error> send_all(std::string_view bytes);
-    // The next frame from the socket, waiting at most the timeout for each read.
-    Result<Decoded> next_frame();
+    // The next frame from the socket, waiting for it until deadline.
+    Result<Decoded> next_frame(std::chrono::steady_clock::time_point deadline);
     // The next reply packet; packet, when given, is sent again on a '-' before it is acknowledged.
     Result<std::string> await_reply(std::optional<std::string_view> packet);
 

@@ -161,6 +161,21 @@ TEST(LiveGuest, NoSuchCpu) {
     const auto r = vmtest::vmatlas({"--cpu", "3", "tcp:127.0.0.1:" + stub.port()});
     EXPECT_EQ(r.status, 7);
     EXPECT_EQ(r.err, "vmatlas: tcp:127.0.0.1:" + stub.port() + " has 1 CPU: there is no CPU 3\n");
+    // Left as found all the same: detached, so that the guest QEMU stopped runs on.
+    EXPECT_EQ(stub.payloads().back(), "D;1");
+}
+
+TEST(LiveGuest, AnErrorAfterTheModeChangePutsItBack) {
+    FakeQemu qemu{vmtest::small_guest(), {{kCr0, 0x1000, kCr4, kEferLongModeNxe}}};
+    FakeStub stub(FakeStub::Tcp{}, [&](const std::string& p) { return qemu.answer(p); });
+    const auto r =
+        vmtest::vmatlas({"--kallsyms", "/nonexistent/kallsyms", "tcp:127.0.0.1:" + stub.port()});
+    EXPECT_EQ(r.status, 3) << r.err;
+    const auto& sent = stub.payloads();
+    ASSERT_GE(sent.size(), 2u);
+    EXPECT_EQ(sent[sent.size() - 2], "Qqemu.PhyMemMode:0");
+    EXPECT_EQ(sent.back(), "D;1");
+    EXPECT_FALSE(qemu.physical);
 }
 
 TEST(LiveGuest, EferWithoutNxeMakesBit63Reserved) {

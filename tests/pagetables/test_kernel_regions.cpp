@@ -220,6 +220,14 @@ TEST(GuestDumpCli, KernelRowsNamedFromKallsyms) {
     EXPECT_EQ(bad.err, "vmatlas: no such file: " + dir / "none" + "\n");
     const auto both = vmtest::vmatlas({"--kpti-user", "--kpti-kernel", dump});
     EXPECT_EQ(both.status, 2);
+    // Given for a target that has no page tables, they are said to be unused.
+    vmtest::write_text(dir / "maps", "00400000-00401000 r-xp 00000000 00:00 0 \n");
+    const auto unused = vmtest::vmatlas({"--cpu", "1", dir / "maps"});
+    EXPECT_EQ(unused.status, 0) << unused.err;
+    EXPECT_EQ(unused.err,
+              "vmatlas: warning: --cpu, --cr3, --kpti-user, --kpti-kernel and "
+              "--kallsyms are for a guest's page tables, and " +
+                  dir / "maps" + " is none (maps text): they were not used\n");
 }
 
 }  // namespace

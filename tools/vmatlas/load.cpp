@@ -98,6 +98,23 @@ std::optional<int> TargetArgs::apply(NamedMapOptions& options) const {
     return std::nullopt;
 }
 
+void TargetArgs::warn_unused(TargetKind kind) const {
+    const bool page_tables = kind == TargetKind::GuestDump || kind == TargetKind::LiveGuest;
+    const bool tables_asked =
+        !cpu_text.empty() || !cr3_text.empty() || !kallsyms.empty() || kpti_user || kpti_kernel;
+    if (tables_asked && !page_tables)
+        report_warning(
+            fmt::format("--cpu, --cr3, --kpti-user, --kpti-kernel and --kallsyms are "
+                        "for a guest's page tables, and {} is none ({}): they were not "
+                        "used",
+                        target, to_string(kind)));
+    if (remote_pid && kind == TargetKind::LiveGuest)
+        report_warning(
+            fmt::format("--remote-pid is for a gdbserver: {} is QEMU's gdbstub, whose "
+                        "guest's page tables are shown, and it was not used",
+                        target));
+}
+
 namespace {
 
 // A message about the target named by `about`, unless it names it already.
@@ -139,7 +156,9 @@ LoadResult load(const std::string& target, const NamedMapOptions& options, std::
 
 LoadResult load(const TargetArgs& args, NamedMapOptions options, const Opener& open) {
     if (const auto status = args.apply(options)) return *status;
-    return checked(open(args.target, options), args.target, {});
+    LoadResult loaded = checked(open(args.target, options), args.target, {});
+    if (loaded) args.warn_unused(loaded->kind);
+    return loaded;
 }
 
 int keep_until_exit(LoadResult& loaded) {
@@ -152,7 +171,9 @@ int keep_until_exit(LoadResult& loaded) {
 
 LoadResult load(const TargetArgs& args, NamedMapOptions options) {
     if (const auto status = args.apply(options)) return *status;
-    return load(args.target, options);
+    LoadResult loaded = load(args.target, options);
+    if (loaded) args.warn_unused(loaded->kind);
+    return loaded;
 }
 
 }  // namespace vmatlas::cli

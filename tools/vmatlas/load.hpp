@@ -54,6 +54,8 @@ struct TargetArgs {
     void add_options_to(ArgParser& app);
     // Copies the arguments into options; the exit status of a usage error (printed), else nothing.
     std::optional<int> apply(NamedMapOptions& options) const;
+    // Warns of the options given that a target of this kind does not use.
+    void warn_unused(TargetKind kind) const;
 };
 
 struct Loaded : NamedMap {

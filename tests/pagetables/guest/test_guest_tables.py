@@ -84,7 +84,10 @@ class FiveLevelGuest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls.work = tempfile.TemporaryDirectory(prefix="vmatlas-guest-test-")
-        cls.guest = qemu_guest.Guest.boot(workdir=cls.work.name)
+        # pti=off: QEMU's `info tlb` gives the leaf entries' bits, which are the pages' rights
+        # only where the upper levels grant every right; the kernel's copy of a PTI pair sets NX
+        # on its user half.
+        cls.guest = qemu_guest.Guest.boot(workdir=cls.work.name, append="pti=off")
         cls.addClassCleanup(cls.work.cleanup)
         cls.addClassCleanup(cls.guest.close)
         cls.kallsyms = os.path.join(cls.work.name, "kallsyms")
@@ -110,8 +113,8 @@ class FiveLevelGuest(unittest.TestCase):
 
     def test_qemus_own_walk_agrees(self) -> None:
         # QEMU's `info tlb`: one line per present leaf entry, "ADDR: FRAME FLAGS", the flags
-        # X(NX) G P(large) D A C T U W of the leaf entry. Linux's upper levels grant every right,
-        # so the leaf's are the page's.
+        # X(NX) G P(large) D A C T U W of the leaf entry. Without PTI, Linux's upper levels grant
+        # every right, so the leaf's are the page's.
         starts = [r[0] for r in self.table]
         seen = 0
         for line in self.tlb.splitlines():
