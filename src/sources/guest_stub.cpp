@@ -63,9 +63,7 @@ Result<std::vector<std::string>> thread_ids(remote::RemoteConnection& stub) {
 
 // What a monitor command prints, through qRcmd: 'O' packets of hex text, then "OK".
 Result<std::string> monitor(remote::RemoteConnection& stub, std::string_view command) {
-    std::string ask = "qRcmd,";
-    for (const char c : command) ask += fmt::format("{:02x}", static_cast<unsigned char>(c));
-    auto reply = stub.request(ask);
+    auto reply = stub.request("qRcmd," + remote::hex_text(command));
     std::string text, bytes;
     for (;;) {
         if (!reply) return reply.error();

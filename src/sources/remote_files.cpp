@@ -71,16 +71,6 @@ std::optional<FileReply> parse_file_reply(std::string_view reply) {
     return r;
 }
 
-std::string hex_text(std::string_view bytes) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (const char c : bytes) {
-        out += kHex[static_cast<unsigned char>(c) >> 4];
-        out += kHex[static_cast<unsigned char>(c) & 0xf];
-    }
-    return out;
-}
-
 Error refused(const RemoteConnection& stub, std::string_view what, std::string_view path,
               long remote_errno) {
     const int e = local_errno(remote_errno);

@@ -275,6 +275,16 @@ Result<Decoded> RemoteConnection::next_frame(std::chrono::steady_clock::time_poi
     }
 }
 
+std::string hex_text(std::string_view bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (const char c : bytes) {
+        out += kHex[static_cast<unsigned char>(c) >> 4];
+        out += kHex[static_cast<unsigned char>(c) & 0xf];
+    }
+    return out;
+}
+
 bool is_stop_reply(std::string_view payload) {
     return payload.size() >= 3 && (payload[0] == 'S' || payload[0] == 'T') &&
            std::isxdigit(static_cast<unsigned char>(payload[1])) &&

@@ -26,6 +26,9 @@ std::uint8_t checksum(std::string_view payload);
 // binary data first.
 std::string frame(std::string_view payload);
 
+// Bytes as two lowercase hex digits each, as host I/O paths and qRcmd commands are sent.
+std::string hex_text(std::string_view bytes);
+
 // Binary data with '#', '$', '}' and '*' written as '}' followed by the byte XOR 0x20.
 std::string escape(std::string_view data);
 

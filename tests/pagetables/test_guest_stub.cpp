@@ -24,6 +24,7 @@ namespace {
 
 using vmatlas::remote::escape;
 using vmatlas::remote::frame;
+using vmatlas::remote::hex_text;
 using vmtest::FakeStub;
 using vmtest::GuestCpu;
 using vmtest::GuestRam;
@@ -51,12 +52,6 @@ std::string info_registers(const std::vector<std::array<std::uint64_t, 4>>& cpus
     return text;
 }
 
-std::string hex_of(std::string_view text) {
-    std::string hex;
-    for (const char c : text) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
-    return hex;
-}
-
 // QEMU's system-mode gdbstub, as much of it as the live guest source uses.
 struct FakeQemu {
     GuestRam ram;
@@ -75,12 +70,12 @@ struct FakeQemu {
         }
         if (p == "qfThreadInfo") return frame("mp1.1");
         if (p == "qsThreadInfo") return frame("l");
-        if (p == "qRcmd," + hex_of("info registers -a")) {
+        if (p == "qRcmd," + hex_text("info registers -a")) {
             // Sent in pieces of output, as QEMU sends a monitor's text.
             const std::string text = info_registers(cpus);
             std::string out;
             for (std::size_t at = 0; at < text.size(); at += 100)
-                out += frame("O" + hex_of(text.substr(at, 100)));
+                out += frame("O" + hex_text(text.substr(at, 100)));
             return out + frame("OK");
         }
         if (p.starts_with('m')) {
