@@ -19,6 +19,9 @@ packages=(
   python3-dev pybind11-dev       # the Python module
   python3-jsonschema             # the JSON Schema of every view is checked against its output
   qemu-system-x86 busybox-static # a guest kernel is booted for the page-table tests
+  qemu-user                      # QEMU user-mode guests, and an aarch64 one built by clang with
+  libc6-dev-arm64-cross libgcc-12-dev-arm64-cross binutils-aarch64-linux-gnu # (not gcc's cross
+                                 # compiler: gcc-aarch64-linux-gnu conflicts with gcc-multilib)
 )
 
 missing=()

@@ -75,6 +75,7 @@ enum class SourceKind : std::uint8_t {
     Regions,    // "regions": regions described by hand
     GuestDump,  // "guest dump": a QEMU guest memory dump's page tables (docs/page-tables.md)
     LiveGuest,  // "live guest": a running QEMU guest's page tables, read through its gdbstub
+    QemuUser,   // "qemu user": a QEMU user-mode guest's map, from the QEMU process's own
 };
 
 std::string_view to_string(SourceKind kind);

@@ -7,6 +7,9 @@
 //                                         gdbserver there debugs, read through it (docs/remote.md)
 //   "tcp:HOST:PORT" of QEMU's gdbstub  -> live guest: the page tables of its first CPU, read
 //                                         through the stub (docs/page-tables.md)
+//   "qemu-user:PID" (or a name)        -> qemu user guest: the map of the guest program that
+//                                         QEMU user-mode process runs, at guest addresses
+//                                         (docs/qemu-user.md)
 //   an ELF core file with a QEMU note  -> guest dump: the page tables of its first CPU
 //   another ELF core file (ET_CORE)    -> core: PT_LOAD headers joined with the NT_FILE note
 //   another ELF file                   -> the map it would create when loaded (ELF image)
@@ -42,6 +45,7 @@ enum class TargetKind : std::uint8_t {
     Regions,    // a regions file
     GuestDump,  // a QEMU guest memory dump, as the map its first CPU's page tables make
     LiveGuest,  // a running QEMU guest, read through QEMU's gdbstub, the same way
+    QemuUser,   // a QEMU user-mode guest, from the QEMU process's own map
 };
 
 std::string_view to_string(TargetKind kind);  // "process", "maps text", "core", ...

@@ -38,6 +38,8 @@ std::string_view to_string(SourceKind kind) {
             return "guest dump";
         case SourceKind::LiveGuest:
             return "live guest";
+        case SourceKind::QemuUser:
+            return "qemu user";
     }
     return "";
 }

@@ -13,6 +13,7 @@
 #include "sources/file_error.hpp"
 #include "sources/guest_dump.hpp"
 #include "sources/path_objects.hpp"
+#include "sources/qemu_user.hpp"
 #include "sources/regions_lines.hpp"
 #include "sources/remote_files.hpp"
 #include "sources/smaps_lines.hpp"
@@ -135,7 +136,8 @@ Result<Target> open_input(const std::string& name, const TargetOptions& options)
                                           "as files, not through a pipe or standard input",
                                           in->name()));
         if (is_core(*head))
-            return guest::has_qemu_note(name) ? guest::read_guest_dump(name, options.page_tables) : read_core(name);
+            return guest::has_qemu_note(name) ? guest::read_guest_dump(name, options.page_tables)
+                                              : read_core(name);
         return open_elf_file(name, options);
     }
     if (looks_like_snapshot(*head))
@@ -176,6 +178,8 @@ std::string_view to_string(TargetKind kind) {
             return "guest dump";
         case TargetKind::LiveGuest:
             return "live guest";
+        case TargetKind::QemuUser:
+            return "qemu user guest";
     }
     return "";
 }
@@ -185,6 +189,7 @@ Result<Target> open_target(std::string_view spec, const TargetOptions& options) 
     if (spec == "-") return open_input("-", options);
     // Always a gdbserver: a file of that name is given as ./tcp:..., a process by its PID.
     if (spec.starts_with("tcp:")) return remote::open_remote_target(spec, options);
+    if (spec.starts_with("qemu-user:")) return qemu_user::open_qemu_user_target(spec.substr(10));
     if (looks_like_pid(spec)) return open_process(spec, options.live_figures);
     const std::string name(spec);
     struct stat st;

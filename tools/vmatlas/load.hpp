@@ -20,7 +20,8 @@ namespace vmatlas::cli {
 inline constexpr const char* kTargetHelp =
     "a PID, 'self', a process name matching exactly one process, a core file, an ELF file, a "
     "snapshot (vmatlas save), a regions file, a file holding maps text or gdb's info proc "
-    "mappings ('-': standard input), or tcp:HOST:PORT for the process a gdbserver there debugs";
+    "mappings ('-': standard input), tcp:HOST:PORT for the process a gdbserver there debugs, or "
+    "qemu-user:PID for the guest of a QEMU user-mode process";
 
 // --json, --csv and --color, the same for every view.
 struct OutputOptions {

@@ -96,9 +96,9 @@ std::string top_help() {
     out +=
         "\nTARGET is a PID, 'self', a process name matching exactly one process, a core file, an\n"
         "ELF file, a snapshot, a regions file, a file holding maps text or gdb's info proc\n"
-        "mappings ('-': standard input), or tcp:HOST:PORT for the process a gdbserver there\n"
-        "debugs. A process or file named like a command is reached with 'vmatlas map NAME' or\n"
-        "'vmatlas -- NAME'.\n\n"
+        "mappings ('-': standard input), tcp:HOST:PORT for the process a gdbserver there\n"
+        "debugs, or qemu-user:PID for the guest of a QEMU user-mode process. A process or\n"
+        "file named like a command is reached with 'vmatlas map NAME' or 'vmatlas -- NAME'.\n\n"
         "Options of every command: --help, --json, --csv (tables), --color=auto|always|never.\n"
         "Run 'vmatlas help map' for the default command's options.\n\n"
         "Exit status: 0 ok, 1 no match (or the maps differ), 2 usage, 3 no such process or file,\n"
