@@ -11,8 +11,9 @@ It adds:
     vmmap ...            the same as vmatlas, unless another vmmap (pwndbg's, GEF's) is defined
     set vmatlas-command PATH
 
-The map is that of the process gdb runs or attached to (its PID), or of the core file gdb opened
-(its path). gdb evaluates a FILTER or an EXPR ($rsp, $pc, main, &var, 0x7ffd...) and the address
+The map is that of the process gdb runs or attached to (its PID), of the core file gdb opened
+(its path), or of the QEMU user-mode guest whose gdbstub gdb is connected to on this machine
+(qemu-user:PID of the QEMU process that holds the connection's port). gdb evaluates a FILTER or an EXPR ($rsp, $pc, main, &var, 0x7ffd...) and the address
 it gives is what vmatlas looks up; a FILTER gdb cannot evaluate is text (libc, [heap]). The text
 shown is what the vmatlas command prints for that target and those arguments: this file turns
 gdb's state into arguments and shows the answer, it does not draw a map of its own.
@@ -66,10 +67,14 @@ def _vmatlas_target():
     if kind == "core":
         return _core_file_path()
     if kind in ("remote", "extended-remote"):
+        qemu = _local_qemu_user(getattr(inferior.connection, "details", None) or "")
+        if qemu is not None:
+            return f"qemu-user:{qemu}"
         raise gdb.GdbError(
             f"vmatlas: gdb debugs a remote target (target {kind}), and vmatlas reads only a "
-            "process on this machine or a core file: run vmatlas where the process runs, or make "
-            "a core file (generate-core-file) and open it (core-file)"
+            "process on this machine, a QEMU user-mode guest on this machine or a core file: run "
+            "vmatlas where the process runs, or make a core file (generate-core-file) and open "
+            "it (core-file)"
         )
     if kind is None or inferior.pid == 0:
         raise gdb.GdbError(
@@ -82,6 +87,42 @@ def _vmatlas_target():
             "process on this machine or a core file"
         )
     return inferior.pid
+
+
+_LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1", "[::1]", "ip6-localhost")
+_QEMU_USER = re.compile(r"^qemu-(?!system-|img$|io$|nbd$|pr-helper$|storage-daemon$|edid$|ga$)")
+
+
+def _local_qemu_user(details):
+    """The PID of the QEMU user-mode emulator on this machine whose gdbstub gdb is connected to
+    (target remote HOST:PORT, HOST this machine), found by the TCP port: the process that holds a
+    socket on it. None for anything else (a gdbserver, another machine, a pipe)."""
+    m = re.fullmatch(r"(?:tcp:)?(.*):(\d+)", details.strip())
+    if m is None or m.group(1) not in _LOCAL_HOSTS:
+        return None
+    port = int(m.group(2))
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f, None)
+                for line in f:
+                    fields = line.split()
+                    if len(fields) > 9 and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(f"socket:[{fields[9]}]")
+        except OSError:
+            continue
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+            if not _QEMU_USER.match(exe):
+                continue
+            fds = f"/proc/{pid}/fd"
+            if any(os.readlink(os.path.join(fds, fd)) in inodes for fd in os.listdir(fds)):
+                return int(pid)
+        except OSError:
+            continue
+    return None
 
 
 _ESCAPES = re.compile(r"\x1b\[[0-9;]*m")

@@ -13,8 +13,10 @@ VMATLAS_GDB_CHILD (child.c built), VMATLAS_BUILD_DIR and VMATLAS_CMAKE set.
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 from driven_gdb import DrivenGdb
@@ -242,6 +244,30 @@ class Attached(SameRowsAsTheCommand, unittest.TestCase):
         cls.child.stdout.close()
 
 
+class QemuUserGuest(unittest.TestCase):
+    """gdb connected to the gdbstub of qemu-x86_64 running the child on this machine: the map is
+    the guest's, qemu-user:PID of the QEMU process that holds the connection's port."""
+
+    def test_the_guest_of_the_qemu_gdb_is_connected_to(self):
+        if shutil.which("qemu-x86_64") is None:
+            self.skipTest("qemu-user is not installed (scripts/setup.sh installs it)")
+        with socket.socket() as s:  # a port free now, for QEMU to listen on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        qemu = subprocess.Popen(["qemu-x86_64", "-g", str(port), CHILD])
+        self.addCleanup(qemu.wait)
+        self.addCleanup(qemu.kill)
+        with gdb_with_extension([CHILD]) as gdb:
+            for _ in range(100):  # QEMU listens once it has loaded the guest
+                if "Remote debugging using" in gdb.run(f"target remote localhost:{port}"):
+                    break
+                time.sleep(0.1)
+            shown = gdb.run("vmmap")
+            self.assertEqual(shown, vmatlas("--color=never", f"qemu-user:{qemu.pid}"))
+            self.assertIn(os.path.realpath(CHILD), shown)
+            self.assertIn("[stack]", shown)
+
+
 class LiveChild32(SameRowsAsTheCommand, unittest.TestCase):
     """child.c built with cc -m32 and stopped by gdb: addresses are 32 bits wide."""
 
@@ -291,8 +317,9 @@ class Refusals(unittest.TestCase):
             self.assertEqual(
                 gdb.run("vmmap $pc"),
                 "vmatlas: gdb debugs a remote target (target remote), and vmatlas reads only a "
-                "process on this machine or a core file: run vmatlas where the process runs, or "
-                "make a core file (generate-core-file) and open it (core-file)\n")
+                "process on this machine, a QEMU user-mode guest on this machine or a core file: "
+                "run vmatlas where the process runs, or make a core file (generate-core-file) and "
+                "open it (core-file)\n")
 
     def test_where_without_an_expression(self):
         with gdb_with_extension([]) as gdb:
