@@ -158,7 +158,8 @@ AddressSpace guest_map(const AddressSpace& qemu, const GuestFacts& facts, const 
     bool stack_found = false;
     for (std::size_t i = qemu.lower_bound(window.begin); i < qemu.size(); ++i) {
         const Mapping& host = qemu[i];
-        if (host.end > window.end || host.start < window.begin) break;
+        if (host.end > window.end) break;
+        if (host.start < window.begin) continue;  // across the window's start: not the guest's
         const std::string_view path = qemu.path(host);
         if (window.reserved && host.perms.none() && path.empty()) continue;
         Mapping m = host;
