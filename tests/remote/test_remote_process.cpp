@@ -12,6 +12,7 @@
 #include "sources/remote_files.hpp"
 #include "sources/remote_process.hpp"
 #include "sources/remote_protocol.hpp"
+#include "vmatlas/named_map.hpp"
 
 namespace vmatlas::remote {
 namespace {
@@ -404,6 +405,13 @@ TEST(RemoteProcessFacts, ADescriptionThatCannotBeReadLeavesTheThreadsWithoutStac
     }
     EXPECT_TRUE(t->space.diagnostics().empty());  // the annotator warns of the threads
     EXPECT_FALSE(t->facts.vdso);
+    // Once, with the reason, and no advice about ptrace here: the registers are the stub's.
+    const NamedMap named = name_target(std::move(*t), false);
+    ASSERT_EQ(named.notes.warnings.size(), 1u);
+    EXPECT_EQ(named.notes.warnings[0],
+              "cannot read the registers of process 42's threads (" + spec +
+                  " does not offer qXfer:features:read, which says which register is the stack "
+                  "pointer): thread stacks are not named");
 }
 
 TEST(RemoteProcessFacts, NoneForRemotePid) {
