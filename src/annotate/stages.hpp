@@ -39,11 +39,14 @@ void name_process_areas(const AddressSpace& space, const AnnotateContext& ctx, A
 // thread_stacks.cpp: "stack tid=N" for the row holding a non-main thread's stack pointer and
 // "guard tid=N" for the anonymous ---p row right below it (Registers). Only for a live process
 // (ctx.pid > 0) or a target that recorded its threads (ctx.facts); the main thread keeps the
-// kernel's "[stack]". One warning when some threads' registers cannot be read. The _from form takes
-// the threads already read (for tests).
+// kernel's "[stack]". One warning when some threads' registers cannot be read, ending with
+// `advice` when there is any. The _from form takes the threads already read (for tests).
 void name_thread_stacks(const AddressSpace& space, const AnnotateContext& ctx, Annotations& notes);
+inline constexpr std::string_view kPtraceAdvice =
+    "run as root or as the same user with ptrace allowed";
 void name_thread_stacks_from(const AddressSpace& space, int pid,
-                             const std::vector<ThreadInfo>& threads, Annotations& notes);
+                             const std::vector<ThreadInfo>& threads, Annotations& notes,
+                             std::string_view advice = kPtraceAdvice);
 
 // heaps.cpp: glibc malloc arenas of non-main threads (Heuristic): "heap" for an anonymous rw-p
 // row on a HEAP_MAX_SIZE boundary (64 MiB; 1 MiB in a 32-bit map) and "heap (reserved)" for the

@@ -27,7 +27,8 @@ std::string tid_list(const std::vector<pid_t>& tids) {
 }  // namespace
 
 void stages::name_thread_stacks_from(const AddressSpace& space, int pid,
-                                     const std::vector<ThreadInfo>& threads, Annotations& notes) {
+                                     const std::vector<ThreadInfo>& threads, Annotations& notes,
+                                     std::string_view advice) {
     // Row index -> the threads whose stack pointer is in it (several when a program gives its
     // threads stacks carved from one mapping: "stack tid=12,13").
     std::map<std::size_t, std::vector<pid_t>> stacks;
@@ -58,23 +59,25 @@ void stages::name_thread_stacks_from(const AddressSpace& space, int pid,
     }
 
     if (unknown == 0) return;
-    constexpr std::string_view kAdvice = "run as root or as the same user with ptrace allowed";
+    const std::string then = advice.empty() ? "" : fmt::format("; {}", advice);
     if (unknown == others)
         notes.warnings.push_back(
             fmt::format("cannot read the registers of process {}'s threads ({}): thread stacks "
-                        "are not named; {}",
-                        pid, why, kAdvice));
+                        "are not named{}",
+                        pid, why, then));
     else
         notes.warnings.push_back(
             fmt::format("cannot read the registers of {} of process {}'s {} threads ({}): their "
-                        "stacks are not named; {}",
-                        unknown, pid, others, why, kAdvice));
+                        "stacks are not named{}",
+                        unknown, pid, others, why, then));
 }
 
 void stages::name_thread_stacks(const AddressSpace& space, const AnnotateContext& ctx,
                                 Annotations& notes) {
     if (ctx.facts != nullptr && ctx.facts->has_threads) {
-        name_thread_stacks_from(space, space.source().pid, ctx.facts->threads, notes);
+        // Registers the target recorded (a core's notes, a gdbserver's replies): why they are
+        // missing is theirs, and no ptrace permission here would bring them.
+        name_thread_stacks_from(space, space.source().pid, ctx.facts->threads, notes, {});
         return;
     }
     if (ctx.pid <= 0) return;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "sources/guest_stub.hpp"
+#include "sources/remote_process.hpp"
 #include "sources/smaps_lines.hpp"
 #include "vmatlas/maps_text.hpp"
 
@@ -230,12 +231,15 @@ std::string_view whole_rows(std::string_view text, bool smaps) {
 }
 
 // The rows of maps or smaps text (as its source's kind says) as the kernel wrote it on the
-// stub's machine, with `lost`, when given, as what the input lost. Names marked " (deleted)" are
-// the kernel's, as for saved text, since the files are another machine's view of the process.
-AddressSpace parse_rows(std::string_view text, SourceInfo source, std::optional<std::string> lost) {
+// stub's machine, with `lost`, when given, as what the input lost, and `warnings` as what else
+// could not be read. Names marked " (deleted)" are the kernel's, as for saved text, since the
+// files are another machine's view of the process.
+AddressSpace parse_rows(std::string_view text, SourceInfo source, std::optional<std::string> lost,
+                        std::vector<std::string> warnings) {
     const bool smaps = source.kind == SourceKind::SmapsText;
     AddressSpaceBuilder builder(std::move(source));
     if (lost) builder.lose({0, 0, std::move(*lost)});
+    for (std::string& w : warnings) builder.warn({0, 0, std::move(w)});
     if (smaps) {
         detail::SmapsStream parser(builder);
         parser.feed(text);
@@ -317,6 +321,10 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
             name = std::move(comm->bytes);
             if (name.ends_with('\n')) name.pop_back();
         }
+    // Threads with their stack pointers and the auxiliary vector, of the process the stub
+    // debugs only: --remote-pid's is not attached, and has no registers to read.
+    RemoteProcess process;
+    if (!target.remote_pid && stub->connected()) process = read_remote_process(*stub, pid, current);
     // Closed without a 'D': gdbserver then keeps its inferior stopped as it was and waits for
     // its next client, where a detach would let the inferior run on (or end gdbserver).
     stub->close();
@@ -330,7 +338,8 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
     t.space = parse_rows(text,
                          SourceInfo{smaps ? SourceKind::SmapsText : SourceKind::MapsText,
                                     fmt::format("{}:{}", stub->name(), path), pid, std::move(name)},
-                         std::move(lost));
+                         std::move(lost), std::move(process.warnings));
+    t.facts = std::move(process.facts);
     if (t.space.empty() && t.space.rows().rejected == 0) {
         if (file->cut) return *file->cut;  // not one whole row came
         return make_error(ErrorKind::ProcessExited,

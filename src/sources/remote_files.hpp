@@ -1,7 +1,8 @@
 // Files read on the machine a gdbserver runs on, through its host I/O packets (vFile:open,
 // vFile:pread, vFile:close), and the map of the process it debugs, read that way as
 // /proc/PID/maps (docs/remote.md). Nothing here resumes, stops or changes the inferior: the only
-// packets sent are queries and host I/O.
+// packets sent are queries, host I/O, and Hg, which selects the thread whose registers the stub
+// reads next (remote_process.hpp).
 #pragma once
 
 #include <optional>
@@ -44,8 +45,11 @@ bool split_remote_spec(std::string_view spec, std::string& host, std::string& po
 // text, so that it is named as maps text is (a file's segments only when the file here has the
 // device and inode the row names); its /proc/PID/smaps, parsed as smaps text, when
 // target.live_figures asks for figures. A read cut short after whole rows came keeps those rows:
-// the map is partial (Loss::Input) and its diagnostics say why. The connection is closed, not
-// detached: the stub keeps the inferior as it was and waits for its next client.
+// the map is partial (Loss::Input) and its diagnostics say why. Of the process the stub debugs
+// (not target.remote_pid's), its threads with their stack pointers and its auxiliary vector are
+// the target's facts (remote_process.hpp); what of them cannot be read is a warning among the
+// diagnostics, never an error. The connection is closed, not detached: the stub keeps the
+// inferior as it was and waits for its next client.
 // A stub that is QEMU's system-mode gdbstub gives the live guest's page tables instead
 // (guest_stub.hpp), as target.page_tables asks.
 Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target = {},

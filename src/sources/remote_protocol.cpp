@@ -349,7 +349,10 @@ Result<std::string> RemoteConnection::await_reply(std::optional<std::string_view
 Result<std::string> RemoteConnection::handshake() {
     // gdb's first byte is a '+' too: a stub takes it as an acknowledgment of nothing.
     if (auto e = send_all("+")) return *e;
-    auto supported = request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
+    // xmlRegisters=i386, as gdb says it: gdbserver on x86 then describes its registers in its
+    // target description (remote_process.hpp), where without it the description holds none.
+    auto supported =
+        request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;xmlRegisters=i386");
     if (!supported) return supported.error();
     if (supported->empty())
         return fail(fmt::format("{} answers qSupported with nothing: it is no gdbserver", name_));

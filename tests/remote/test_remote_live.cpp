@@ -1,6 +1,8 @@
 // A real gdbserver attached to the demo, read through the command as tcp:localhost:PORT: every
 // row equal to the demo's /proc/PID/maps read by the test's own reader, through the default view
-// and through pmap; gdbserver serving on after each client, its inferior left stopped. A
+// and through pmap; gdbserver serving on after each client, its inferior left stopped. A child
+// with threads under gdbserver: its thread stacks named from the stub's registers as from the
+// process itself, its facts those of /proc. A
 // gdbserver --multi attached to nothing, read with --remote-pid. Then the ways a connection
 // fails: nothing listening, a stub that closes before it replies, and one that closes mid-read.
 #include <arpa/inet.h>
@@ -11,6 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -19,6 +26,7 @@
 #include "remote/fake_stub.hpp"
 #include "sources/remote_protocol.hpp"
 #include "support/harness.hpp"
+#include "vmatlas/threads.hpp"
 
 namespace vmtest {
 namespace {
@@ -97,6 +105,20 @@ std::vector<std::string> without_first_line(const std::string& text) {
     return all;
 }
 
+// pmap's lines with the thread stacks the stub's registers named ("[ stack tid=N ]", "[ guard
+// tid=N ]") as maps text saved here names them, with no registers to go on: "[ anon ]". How
+// many there were, in `named`.
+std::vector<std::string> threads_unnamed(std::vector<std::string> rows, std::size_t& named) {
+    static const std::regex kThreadName(R"(\[ (stack|guard) tid=[0-9,]+ \])");
+    named = 0;
+    for (std::string& row : rows) {
+        const std::string anon = std::regex_replace(row, kThreadName, "[ anon ]");
+        named += anon != row;
+        row = anon;
+    }
+    return rows;
+}
+
 TEST(RemoteLive, TheMapThroughGdbserverIsProcMaps) {
     const TempDir dir("vmatlas remote");
     Demo demo({}, {.dir = dir.path().string()});
@@ -126,14 +148,18 @@ TEST(RemoteLive, TheMapThroughGdbserverIsProcMaps) {
     EXPECT_GT(deleted, 0u);  // the demo's deleted file, read as the kernel marked it
     EXPECT_GT(spaced, 0u);   // and names with spaces
 
-    // The same map as the maps text saved here, through pmap; gdbserver took a second client.
+    // The same map as the maps text saved here, through pmap, but for the demo's two threads'
+    // stacks and guards, named from the stub's registers; gdbserver took a second client.
     const std::string saved = dir / "maps.txt";
     write_text(saved, maps_text);
     const RunResult remote_pmap = vmatlas({"pmap", server.target()});
     const RunResult local_pmap = vmatlas({"pmap", saved});
     ASSERT_EQ(remote_pmap.status, 0) << remote_pmap.err;
     ASSERT_EQ(local_pmap.status, 0) << local_pmap.err;
-    EXPECT_EQ(without_first_line(remote_pmap.out), without_first_line(local_pmap.out));
+    std::size_t named = 0;
+    EXPECT_EQ(threads_unnamed(without_first_line(remote_pmap.out), named),
+              without_first_line(local_pmap.out));
+    EXPECT_EQ(named, 4u);
     EXPECT_GT(lines(remote_pmap.out).size(), rows.size());
 
     // Nothing was resumed: the demo is still stopped under gdbserver, its map as it was.
@@ -165,7 +191,8 @@ std::vector<SmapsFigures> smaps_figures(const std::string& text) {
 // The figures views read /proc/PID/smaps through the gdbserver: the rows and their Size and Rss
 // are those of the smaps the test reads itself, the demo stopped under gdbserver all along (so
 // its Size and Rss hold still); and
-// pmap -x shows what it shows for that smaps text saved here.
+// pmap -x shows what it shows for that smaps text saved here, but for the thread stacks named
+// from the stub's registers.
 TEST(RemoteLive, FiguresAreTheInferiorsSmaps) {
     const TempDir dir("vmatlas remote");
     Demo demo({}, {.dir = dir.path().string()});
@@ -203,7 +230,10 @@ TEST(RemoteLive, FiguresAreTheInferiorsSmaps) {
     const RunResult remote_pmap = vmatlas({"pmap", "-x", server.target()});
     const RunResult local_pmap = vmatlas({"pmap", "-x", saved});
     ASSERT_EQ(remote_pmap.status, 0) << remote_pmap.err;
-    EXPECT_EQ(without_first_line(remote_pmap.out), without_first_line(local_pmap.out));
+    std::size_t named = 0;
+    EXPECT_EQ(threads_unnamed(without_first_line(remote_pmap.out), named),
+              without_first_line(local_pmap.out));
+    EXPECT_EQ(named, 4u);
 }
 
 int tracer_pid(pid_t pid) {
@@ -268,6 +298,132 @@ TEST(RemoteLive, RemotePidIsForGdbserverTargets) {
               std::string::npos)
         << r.err;
     EXPECT_EQ(vmatlas({"--remote-pid", "0", "tcp::1"}).status, 2);
+}
+
+// vmatlas-threads-child with `threads` threads (tests/threads): its tids as it printed them;
+// killed and reaped on destruction.
+class ThreadsChild {
+  public:
+    explicit ThreadsChild(int threads) {
+        int out[2], in[2];
+        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe2");
+        pid_ = fork();
+        if (pid_ < 0) throw std::runtime_error("fork");
+        if (pid_ == 0) {
+            dup2(in[0], 0);
+            dup2(out[1], 1);
+            const std::string n = std::to_string(threads);
+            execl(VMATLAS_THREADS_CHILD, VMATLAS_THREADS_CHILD, n.c_str(), nullptr);
+            _exit(127);
+        }
+        close(out[1]);
+        close(in[0]);
+        stdin_ = in[1];
+        for (std::string line; (line = read_line(out[0])).size() > 0;) {
+            if (line.starts_with("tids ")) {
+                std::istringstream words(line.substr(5));
+                for (pid_t t; words >> t;) tids.push_back(t);
+            }
+            if (line.starts_with("ready ")) break;
+        }
+        close(out[0]);
+        if (tids.size() != static_cast<std::size_t>(threads))
+            throw std::runtime_error("the threads child did not say its tids");
+    }
+    ~ThreadsChild() {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        close(stdin_);
+    }
+    pid_t pid() const { return pid_; }
+    std::string pid_text() const { return std::to_string(pid_); }
+    std::vector<pid_t> tids;  // of the threads it started, not its main thread
+
+  private:
+    pid_t pid_ = 0;
+    int stdin_ = -1;
+};
+
+// Row start -> the name of every row whose name is a thread's stack or guard ("stack tid=N").
+std::map<std::string, std::string> thread_stack_rows(const nlohmann::json& j) {
+    std::map<std::string, std::string> rows;
+    for (const auto& m : j["mappings"]) {
+        const std::string name = m["name"].is_string() ? m["name"].get<std::string>() : "";
+        if (name.starts_with("stack tid=") || name.starts_with("guard tid="))
+            rows[m["start"].get<std::string>()] = name;
+    }
+    return rows;
+}
+
+// One word of the auxiliary vector the test reads itself from /proc/PID/auxv.
+std::optional<std::uint64_t> auxv_entry(const std::string& auxv, std::uint64_t type) {
+    for (std::size_t at = 0; at + 16 <= auxv.size(); at += 16) {
+        std::uint64_t t, v;
+        std::memcpy(&t, auxv.data() + at, 8);
+        std::memcpy(&v, auxv.data() + at + 8, 8);
+        if (t == type) return v;
+    }
+    return std::nullopt;
+}
+
+// A process with threads under a real gdbserver: each thread's stack is named from the stub's
+// registers exactly as vmatlas names it from the process itself (read here while gdbserver keeps
+// it stopped), and the facts are those of /proc: each thread's stack pointer as
+// /proc/PID/task/TID/syscall says it (the threads are stopped), its name, and the auxiliary
+// vector's addresses.
+TEST(RemoteLive, ThreadStacksAndAuxvFromTheStub) {
+    ThreadsChild child(4);
+    GdbServer server(child.pid());
+
+    const RunResult remote = vmatlas({"--json", server.target()});
+    ASSERT_EQ(remote.status, 0) << remote.err;
+    EXPECT_EQ(remote.err, "");
+    const RunResult local = vmatlas({"--json", child.pid_text()});
+    ASSERT_EQ(local.status, 0) << local.err;
+    const auto remote_json = parse_json(remote);
+    const auto remote_rows = thread_stack_rows(remote_json);
+    const auto local_rows = thread_stack_rows(parse_json(local));
+    EXPECT_EQ(remote_rows, local_rows);
+    std::set<std::string> named;
+    for (const auto& [start, name] : remote_rows) named.insert(name);
+    for (const pid_t tid : child.tids) {
+        EXPECT_TRUE(named.contains("stack tid=" + std::to_string(tid))) << tid;
+        EXPECT_TRUE(named.contains("guard tid=" + std::to_string(tid))) << tid;
+    }
+    std::size_t vdso = 0;
+    for (const auto& m : remote_json["mappings"]) vdso += m["name"] == "[vdso]";
+    EXPECT_EQ(vdso, 1u);
+
+    // The facts, as a snapshot keeps them.
+    const RunResult saved = vmatlas({"save", server.target()});
+    ASSERT_EQ(saved.status, 0) << saved.err;
+    const auto facts = parse_json(saved)["facts"];
+    const std::string proc = "/proc/" + child.pid_text();
+    const std::string auxv = slurp(proc + "/auxv");
+    EXPECT_EQ(facts["vdso"], to_hex(*auxv_entry(auxv, 33)));  // AT_SYSINFO_EHDR
+    EXPECT_EQ(facts["entry"], to_hex(*auxv_entry(auxv, 9)));  // AT_ENTRY
+    EXPECT_EQ(facts["phdr"], to_hex(*auxv_entry(auxv, 3)));   // AT_PHDR
+    std::vector<pid_t> tids = child.tids;
+    tids.push_back(child.pid());
+    std::sort(tids.begin(), tids.end());
+    const auto& threads = facts["threads"];
+    ASSERT_EQ(threads.size(), tids.size()) << facts.dump();
+    for (std::size_t i = 0; i < tids.size(); ++i) {
+        SCOPED_TRACE("thread " + std::to_string(tids[i]));
+        const std::string task = proc + "/task/" + std::to_string(tids[i]);
+        const auto sp = vmatlas::parse_syscall_stack_pointer(slurp(task + "/syscall"));
+        ASSERT_TRUE(sp);
+        std::string comm = slurp(task + "/comm");
+        if (comm.ends_with('\n')) comm.pop_back();
+        EXPECT_EQ(threads[i]["tid"], tids[i]);
+        EXPECT_EQ(threads[i]["name"], comm);
+        EXPECT_EQ(threads[i]["sp"], to_hex(*sp));
+        EXPECT_EQ(threads[i]["sp_source"], "registers");
+        EXPECT_EQ(threads[i]["sp_error"], "");
+    }
+    EXPECT_EQ(process_state(child.pid()), 't');  // still stopped under gdbserver
+    EXPECT_TRUE(server.running());
 }
 
 // A port nothing listens on: bound, then closed.
