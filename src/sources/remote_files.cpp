@@ -119,8 +119,12 @@ std::optional<long long> pid_of_thread(std::string_view id) {
 
 }  // namespace
 
-Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view path,
-                                    std::size_t max_bytes) {
+namespace {
+
+// Reads from `offset` until a read returns nothing, or until `limit` bytes came when
+// `stop_at_limit`; otherwise more than `limit` bytes is an error.
+Result<RemoteText> read_remote(RemoteConnection& stub, std::string_view path, std::uint64_t offset,
+                               std::size_t limit, bool stop_at_limit) {
     // Flags and mode are gdb's File-I/O values: O_RDONLY is 0.
     const std::string open = fmt::format("vFile:open:{},0,0", hex_text(path));
     auto opened = stub.request(open);
@@ -134,8 +138,9 @@ Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view pat
     std::string& text = file.bytes;
     // The next piece of the file: empty at its end.
     auto next = [&]() -> Result<std::string> {
-        auto got =
-            stub.request(fmt::format("vFile:pread:{:x},{:x},{:x}", fd->result, chunk, text.size()));
+        const std::size_t ask = stop_at_limit ? std::min(chunk, limit - text.size()) : chunk;
+        auto got = stub.request(
+            fmt::format("vFile:pread:{:x},{:x},{:x}", fd->result, ask, offset + text.size()));
         if (!got) return got.error();
         const auto reply = parse_file_reply(*got);
         if (!reply) return bad_reply(stub, "vFile:pread", *got);
@@ -149,15 +154,15 @@ Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view pat
             return make_error(
                 ErrorKind::UnreadableInput,
                 fmt::format("{} said it read {} bytes of {} at offset {} but sent {}", stub.name(),
-                            reply->result, path, text.size(), data->size()));
-        if (data->size() > max_bytes - text.size())
+                            reply->result, path, offset + text.size(), data->size()));
+        if (data->size() > limit - text.size())
             return make_error(
                 ErrorKind::UnreadableInput,
-                fmt::format("{} on {} is larger than {} bytes", path, stub.name(), max_bytes));
+                fmt::format("{} on {} is larger than {} bytes", path, stub.name(), limit));
         return data;
     };
     std::optional<Error> failed;
-    for (;;) {
+    while (!stop_at_limit || text.size() < limit) {
         auto data = next();
         if (!data) {
             failed = data.error();
@@ -172,6 +177,18 @@ Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view pat
     if (failed && text.empty()) return *failed;
     file.cut = std::move(failed);
     return file;
+}
+
+}  // namespace
+
+Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view path,
+                                    std::size_t max_bytes) {
+    return read_remote(stub, path, 0, max_bytes, false);
+}
+
+Result<RemoteText> read_remote_range(RemoteConnection& stub, std::string_view path,
+                                     std::uint64_t offset, std::size_t count) {
+    return read_remote(stub, path, offset, count, true);
 }
 
 namespace {

@@ -4,6 +4,7 @@
 // packets sent are queries and host I/O.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,11 @@ struct RemoteText {
 // bytes came ends the text there (RemoteText::cut).
 Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view path,
                                     std::size_t max_bytes = std::size_t{256} << 20);
+
+// At most `count` bytes of a file of the stub's machine from `offset` on: fewer only where the
+// file ends. Failures as read_remote_file's.
+Result<RemoteText> read_remote_range(RemoteConnection& stub, std::string_view path,
+                                     std::uint64_t offset, std::size_t count);
 
 // The process the stub debugs: from qC ("QCp<pid>.<tid>" with the multiprocess extension,
 // "QC<tid>" without), else the first thread of qfThreadInfo. An error when it debugs none.
