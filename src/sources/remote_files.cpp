@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "sources/guest_stub.hpp"
+#include "sources/remote_objects.hpp"
 #include "sources/smaps_lines.hpp"
 #include "vmatlas/maps_text.hpp"
 
@@ -334,10 +335,6 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
             name = std::move(comm->bytes);
             if (name.ends_with('\n')) name.pop_back();
         }
-    // Closed without a 'D': gdbserver then keeps its inferior stopped as it was and waits for
-    // its next client, where a detach would let the inferior run on (or end gdbserver).
-    stub->close();
-
     std::optional<std::string> lost;
     if (file->cut)
         lost = fmt::format("{}: {} was read to offset {:#x}, and the rows after it are missing",
@@ -348,6 +345,16 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
                          SourceInfo{smaps ? SourceKind::SmapsText : SourceKind::MapsText,
                                     fmt::format("{}:{}", stub->name(), path), pid, std::move(name)},
                          std::move(lost));
+    // The objects' headers are read now, while the connection holds: the ELF stage runs later.
+    // (A connection lost already leaves them all unnamed, with one warning.)
+    if (!t.space.empty())
+        t.objects = fetch_remote_objects(
+            *stub, t.space,
+            ObjectSources{.sysroot = target.sysroot, .cache_dir = default_cache_dir()});
+    // Closed without a 'D': gdbserver then keeps its inferior stopped as it was and waits for
+    // its next client, where a detach would let the inferior run on (or end gdbserver).
+    stub->close();
+
     if (t.space.empty() && t.space.rows().rejected == 0) {
         if (file->cut) return *file->cut;  // not one whole row came
         return make_error(ErrorKind::ProcessExited,

@@ -47,13 +47,13 @@ bool split_remote_spec(std::string_view spec, std::string& host, std::string& po
 
 // The map of the process a gdbserver debugs, or of target.remote_pid when given (any process of
 // the stub's machine: nothing is attached): its /proc/PID/maps read remotely and parsed as maps
-// text, so that it is named as maps text is (a file's segments only when the file here has the
-// device and inode the row names); its /proc/PID/smaps, parsed as smaps text, when
-// target.live_figures asks for figures. A read cut short after whole rows came keeps those rows:
-// the map is partial (Loss::Input) and its diagnostics say why. The connection is closed, not
-// detached: the stub keeps the inferior as it was and waits for its next client.
-// A stub that is QEMU's system-mode gdbstub gives the live guest's page tables instead
-// (guest_stub.hpp), as target.page_tables asks.
+// text; its /proc/PID/smaps, parsed as smaps text, when target.live_figures asks for figures.
+// The objects' segments are named from files here with the remote files' build-ids, or from the
+// remote files themselves (remote_objects.hpp, with target.sysroot), read before it returns. A read
+// cut short after whole rows came keeps those rows: the map is partial (Loss::Input) and its
+// diagnostics say why. The connection is closed, not detached: the stub keeps the inferior as it
+// was and waits for its next client. A stub that is QEMU's system-mode gdbstub gives the live
+// guest's page tables instead (guest_stub.hpp), as target.page_tables asks.
 Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target = {},
                                   const ConnectionOptions& options = {});
 
