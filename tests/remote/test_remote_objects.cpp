@@ -82,6 +82,7 @@ struct RemoteMachine {
     std::string path;
     std::map<std::string, std::string> files;
     std::set<std::string> denied;
+    std::string closes_on;  // a file whose first read the stub answers by going away
     std::map<std::string, std::size_t> sent;  // read after the stub's thread has ended
 
     vmtest::FakeStub::Script script() {
@@ -102,6 +103,7 @@ struct RemoteMachine {
             unsigned fd = 0, count = 0, offset = 0;
             if (std::sscanf(p.c_str(), "vFile:pread:%x,%x,%x", &fd, &count, &offset) == 3) {
                 if (!open.contains(fd)) return frame("F-1,9");
+                if (open[fd] == closes_on) return std::nullopt;
                 const std::string& bytes = files[open[fd]];
                 const std::string part = offset >= bytes.size() ? "" : bytes.substr(offset, count);
                 sent[open[fd]] += part.size();
@@ -112,13 +114,18 @@ struct RemoteMachine {
         };
     }
 
-    void set_map(const std::string& object_path) {
+    // Two rows of object_path, the stack, and a row of each of `more`.
+    void set_map(const std::string& object_path, const std::vector<std::string>& more = {}) {
         path = object_path;
         files["/proc/42/maps"] = fmt::format(
             "00400000-00401000 r--p 00000000 08:01 1234 {0}\n"
             "00401000-00403000 r-xp 00001000 08:01 1234 {0}\n"
             "7ffc0000-7ffc1000 rw-p 00000000 00:00 0 [stack]\n",
             object_path);
+        for (std::size_t i = 0; i < more.size(); ++i)
+            files["/proc/42/maps"] +=
+                fmt::format("{:x}-{:x} r--p 00000000 08:01 {} {}\n", 0x7ffd0000 + i * 0x1000,
+                            0x7ffd1000 + i * 0x1000, 2000 + i, more[i]);
         files["/proc/42/comm"] = "prog\n";
     }
 };
@@ -137,7 +144,7 @@ Named read_through(RemoteMachine& machine, const TargetOptions& options = {}) {
     Named out;
     EXPECT_TRUE(t) << t.error().message;
     if (!t) return out;
-    EXPECT_EQ(t->space.size(), 3u);
+    EXPECT_GE(t->space.size(), 3u);
     EXPECT_TRUE(t->objects);
     if (!t->objects) return out;
     out.headers = t->objects->read(t->space, {0, 1}, out.warnings);
@@ -289,6 +296,46 @@ TEST_F(RemoteObjectsTest, AFileThatIsNotElfIsPassedOverSilently) {
     const Named n = read_through(machine_);
     EXPECT_FALSE(n.headers);
     EXPECT_TRUE(n.warnings.empty());
+}
+
+TEST_F(RemoteObjectsTest, ACacheThatCannotBeWrittenIsSaidAndTheRemoteFileUsed) {
+    machine_.files[remote_path_] = tiny_elf(kIdA);
+    put_file(cache_, "a file where the cache directory would be");
+    const Named n = read_through(machine_);
+    ASSERT_TRUE(n.headers);
+    EXPECT_EQ(n.headers->file, "");
+    EXPECT_EQ(n.headers->object.build_id.size(), kIdA.size());
+    ASSERT_EQ(n.warnings.size(), 1u);
+    EXPECT_TRUE(n.warnings[0].starts_with(remote_path_ + ": cannot create " + cache_))
+        << n.warnings[0];
+    EXPECT_TRUE(n.warnings[0].ends_with("; it is read again next time")) << n.warnings[0];
+}
+
+// The stub goes away while the first object is read: that object's warning says why, and one
+// more counts the objects after it.
+TEST_F(RemoteObjectsTest, AConnectionLostAmongTheObjectsIsSaidOnce) {
+    const std::vector<std::string> more = {dir_ / "machine/lib/b.so", dir_ / "machine/lib/c.so"};
+    machine_.set_map(remote_path_, more);
+    for (const std::string& p : more) machine_.files[p] = tiny_elf(kIdB);
+    machine_.files[remote_path_] = tiny_elf(kIdA);
+    machine_.closes_on = remote_path_;
+    vmtest::FakeStub stub(vmtest::FakeStub::Tcp{}, machine_.script());
+    const std::string spec = "tcp:127.0.0.1:" + stub.port();
+    auto t = open_remote_target(spec);
+    ASSERT_TRUE(t) << t.error().message;
+    ASSERT_EQ(t->space.size(), 5u);
+    ASSERT_TRUE(t->objects);
+    std::vector<std::string> warnings;
+    EXPECT_FALSE(t->objects->read(t->space, {0, 1}, warnings));
+    EXPECT_FALSE(t->objects->read(t->space, {3}, warnings));
+    EXPECT_FALSE(t->objects->read(t->space, {4}, warnings));
+    t->objects->finish(warnings);
+    EXPECT_EQ(warnings,
+              (std::vector<std::string>{
+                  remote_path_ + ": " + spec +
+                      " closed the connection before it replied; its segments are not named",
+                  more[0] + " and 1 other object were not read, as the connection to " + spec +
+                      " was lost; their segments are not named"}));
 }
 
 TEST(RemoteObjectsCache, TheDirectoryFromTheEnvironment) {
