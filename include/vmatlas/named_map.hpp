@@ -47,6 +47,8 @@ struct NamedMapOptions {
     bool by_sections = false;
     // A gdbserver target: the PID whose map is read there (TargetOptions::remote_pid).
     std::optional<int> remote_pid;
+    // A gdbserver target: copies of its machine's files (TargetOptions::sysroot).
+    std::string sysroot;
     // Regions files added to the target, in order, before its rows are named (docs/regions.md).
     std::vector<std::string> add;
     // A guest's page tables: which CPU and tables, and the kernel's symbols.

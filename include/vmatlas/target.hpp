@@ -90,6 +90,9 @@ struct TargetOptions {
     // A gdbserver target: the process of the server's machine whose map is read, instead of the
     // one the server debugs (a `gdbserver --multi` may debug none). Only read: not attached.
     std::optional<int> remote_pid;
+    // A gdbserver target: a directory holding copies of the remote machine's files at their
+    // paths (gdb's sysroot), preferred for naming segments when their build-ids match.
+    std::string sysroot;
     PageTableOptions page_tables;
 };
 

@@ -41,6 +41,7 @@ Result<NamedMap> open_named_map(std::string_view spec, const NamedMapOptions& op
                                      .base = options.base,
                                      .by_sections = options.by_sections,
                                      .remote_pid = options.remote_pid,
+                                     .sysroot = options.sysroot,
                                      .page_tables = options.page_tables});
     if (!opened) return opened.error();
     for (const std::string& file : options.add)

@@ -10,6 +10,7 @@
 
 #include "sources/guest_stub.hpp"
 #include "sources/remote_process.hpp"
+#include "sources/remote_objects.hpp"
 #include "sources/smaps_lines.hpp"
 #include "vmatlas/maps_text.hpp"
 
@@ -120,8 +121,12 @@ std::optional<long long> pid_of_thread(std::string_view id) {
 
 }  // namespace
 
-Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view path,
-                                    std::size_t max_bytes) {
+namespace {
+
+// Reads from `offset` until a read returns nothing, or until `limit` bytes came when
+// `stop_at_limit`; otherwise more than `limit` bytes is an error.
+Result<RemoteText> read_remote(RemoteConnection& stub, std::string_view path, std::uint64_t offset,
+                               std::size_t limit, bool stop_at_limit) {
     // Flags and mode are gdb's File-I/O values: O_RDONLY is 0.
     const std::string open = fmt::format("vFile:open:{},0,0", hex_text(path));
     auto opened = stub.request(open);
@@ -135,8 +140,9 @@ Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view pat
     std::string& text = file.bytes;
     // The next piece of the file: empty at its end.
     auto next = [&]() -> Result<std::string> {
-        auto got =
-            stub.request(fmt::format("vFile:pread:{:x},{:x},{:x}", fd->result, chunk, text.size()));
+        const std::size_t ask = stop_at_limit ? std::min(chunk, limit - text.size()) : chunk;
+        auto got = stub.request(
+            fmt::format("vFile:pread:{:x},{:x},{:x}", fd->result, ask, offset + text.size()));
         if (!got) return got.error();
         const auto reply = parse_file_reply(*got);
         if (!reply) return bad_reply(stub, "vFile:pread", *got);
@@ -150,15 +156,15 @@ Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view pat
             return make_error(
                 ErrorKind::UnreadableInput,
                 fmt::format("{} said it read {} bytes of {} at offset {} but sent {}", stub.name(),
-                            reply->result, path, text.size(), data->size()));
-        if (data->size() > max_bytes - text.size())
+                            reply->result, path, offset + text.size(), data->size()));
+        if (data->size() > limit - text.size())
             return make_error(
                 ErrorKind::UnreadableInput,
-                fmt::format("{} on {} is larger than {} bytes", path, stub.name(), max_bytes));
+                fmt::format("{} on {} is larger than {} bytes", path, stub.name(), limit));
         return data;
     };
     std::optional<Error> failed;
-    for (;;) {
+    while (!stop_at_limit || text.size() < limit) {
         auto data = next();
         if (!data) {
             failed = data.error();
@@ -173,6 +179,18 @@ Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view pat
     if (failed && text.empty()) return *failed;
     file.cut = std::move(failed);
     return file;
+}
+
+}  // namespace
+
+Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view path,
+                                    std::size_t max_bytes) {
+    return read_remote(stub, path, 0, max_bytes, false);
+}
+
+Result<RemoteText> read_remote_range(RemoteConnection& stub, std::string_view path,
+                                     std::uint64_t offset, std::size_t count) {
+    return read_remote(stub, path, offset, count, true);
 }
 
 namespace {
@@ -325,10 +343,6 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
     // debugs only: --remote-pid's is not attached, and has no registers to read.
     RemoteProcess process;
     if (!target.remote_pid && stub->connected()) process = read_remote_process(*stub, pid, current);
-    // Closed without a 'D': gdbserver then keeps its inferior stopped as it was and waits for
-    // its next client, where a detach would let the inferior run on (or end gdbserver).
-    stub->close();
-
     std::optional<std::string> lost;
     if (file->cut)
         lost = fmt::format("{}: {} was read to offset {:#x}, and the rows after it are missing",
@@ -340,6 +354,16 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
                                     fmt::format("{}:{}", stub->name(), path), pid, std::move(name)},
                          std::move(lost), std::move(process.warnings));
     t.facts = std::move(process.facts);
+    // The objects' headers are read now, while the connection holds: the ELF stage runs later.
+    // (A connection lost already leaves them all unnamed, with one warning.)
+    if (!t.space.empty())
+        t.objects = fetch_remote_objects(
+            *stub, t.space,
+            ObjectSources{.sysroot = target.sysroot, .cache_dir = default_cache_dir()});
+    // Closed without a 'D': gdbserver then keeps its inferior stopped as it was and waits for
+    // its next client, where a detach would let the inferior run on (or end gdbserver).
+    stub->close();
+
     if (t.space.empty() && t.space.rows().rejected == 0) {
         if (file->cut) return *file->cut;  // not one whole row came
         return make_error(ErrorKind::ProcessExited,

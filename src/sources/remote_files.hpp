@@ -5,6 +5,7 @@
 // reads next (remote_process.hpp).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,11 @@ struct RemoteText {
 Result<RemoteText> read_remote_file(RemoteConnection& stub, std::string_view path,
                                     std::size_t max_bytes = std::size_t{256} << 20);
 
+// At most `count` bytes of a file of the stub's machine from `offset` on: fewer only where the
+// file ends. Failures as read_remote_file's.
+Result<RemoteText> read_remote_range(RemoteConnection& stub, std::string_view path,
+                                     std::uint64_t offset, std::size_t count);
+
 // The process the stub debugs: from qC ("QCp<pid>.<tid>" with the multiprocess extension,
 // "QC<tid>" without), else the first thread of qfThreadInfo. An error when it debugs none.
 Result<int> remote_pid(RemoteConnection& stub);
@@ -42,15 +48,15 @@ bool split_remote_spec(std::string_view spec, std::string& host, std::string& po
 
 // The map of the process a gdbserver debugs, or of target.remote_pid when given (any process of
 // the stub's machine: nothing is attached): its /proc/PID/maps read remotely and parsed as maps
-// text, so that it is named as maps text is (a file's segments only when the file here has the
-// device and inode the row names); its /proc/PID/smaps, parsed as smaps text, when
-// target.live_figures asks for figures. A read cut short after whole rows came keeps those rows:
-// the map is partial (Loss::Input) and its diagnostics say why. Of the process the stub debugs
-// (not target.remote_pid's), its threads with their stack pointers and its auxiliary vector are
-// the target's facts (remote_process.hpp); what of them cannot be read is a warning among the
-// diagnostics, never an error. The connection is closed, not detached: the stub keeps the
-// inferior as it was and waits for its next client.
-// A stub that is QEMU's system-mode gdbstub gives the live guest's page tables instead
+// text; its /proc/PID/smaps, parsed as smaps text, when target.live_figures asks for figures.
+// The objects' segments are named from files here with the remote files' build-ids, or from the
+// remote files themselves (remote_objects.hpp, with target.sysroot), read before it returns. A read
+// cut short after whole rows came keeps those rows: the map is partial (Loss::Input) and its
+// diagnostics say why. Of the process the stub debugs (not target.remote_pid's), its threads with
+// their stack pointers and its auxiliary vector are the target's facts (remote_process.hpp); what
+// of them cannot be read is a warning among the diagnostics, never an error. The connection is
+// closed, not detached: the stub keeps the inferior as it was and waits for its next client. A
+// stub that is QEMU's system-mode gdbstub gives the live guest's page tables instead
 // (guest_stub.hpp), as target.page_tables asks.
 Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target = {},
                                   const ConnectionOptions& options = {});

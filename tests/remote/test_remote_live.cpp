@@ -7,13 +7,20 @@
 // fails: nothing listening, a stub that closes before it replies, and one that closes mid-read.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <regex>
 #include <set>
@@ -26,6 +33,7 @@
 #include "remote/fake_stub.hpp"
 #include "sources/remote_protocol.hpp"
 #include "support/harness.hpp"
+#include "vmatlas/elf.hpp"
 #include "vmatlas/threads.hpp"
 
 namespace vmtest {
@@ -76,6 +84,8 @@ class GdbServer {
     std::string target() const { return "tcp:localhost:" + port_; }
     // Whether it still runs (it has not exited).
     bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+    // SIGKILL now, and reaped.
+    void kill_now() { stop(); }
 
   private:
     void stop() {
@@ -530,6 +540,318 @@ TEST(RemoteLive, ATargetThatIsNoHostAndPort) {
     const RunResult r = vmatlas({"tcp:localhost"});
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.err.find("give tcp:HOST:PORT"), std::string::npos) << r.err;
+}
+
+// ---- which file names a row's segments (docs/remote.md) ---------------------------------------
+
+// The cache of remote objects, in a directory of the test's for every run of the command.
+class CacheDir {
+  public:
+    explicit CacheDir(const TempDir& dir) : path_(dir / "cache") {
+        ::setenv("VMATLAS_CACHE_DIR", path_.c_str(), 1);
+    }
+    ~CacheDir() { ::unsetenv("VMATLAS_CACHE_DIR"); }
+    const std::string& path() const { return path_; }
+    std::vector<std::string> entries() const {
+        std::vector<std::string> names;
+        if (std::filesystem::exists(path_ + "/objects"))
+            for (const auto& e : std::filesystem::directory_iterator(path_ + "/objects"))
+                names.push_back(e.path().filename().string());
+        return names;
+    }
+
+  private:
+    std::string path_;
+};
+
+// Each row's start, name and where the name came from, for the rows named from ELF headers or
+// by layout (the local view also names stacks from registers, which a gdbserver target does
+// not read).
+std::vector<std::string> object_names(const nlohmann::json& j) {
+    std::vector<std::string> out;
+    for (const auto& m : j["mappings"])
+        if (m["name_source"] == "elf" || m["name_source"] == "layout")
+            out.push_back(m["start"].get<std::string>() + " " + m["name"].get<std::string>() + " " +
+                          m["name_source"].get<std::string>());
+    return out;
+}
+
+// The command's warnings but the one about the demo's deleted file's row, which maps text always
+// gets ("line N, column M: this row's name ends in \" (deleted)\" ...").
+std::string object_warnings(const std::string& err) {
+    std::string out;
+    for (const std::string& line : lines(err))
+        if (!line.starts_with("vmatlas: warning: line ")) out += line + "\n";
+    return out;
+}
+
+// A small executable of the test's own, with a build-id no other file has.
+std::string other_build(const TempDir& dir) {
+    const std::string src = dir / "other.c";
+    write_text(src, "int main(void) { return 42; }\n");
+    const std::string exe = dir / "other";
+    must_run({"cc", "-O0", "-Wl,--build-id=0x0123456789abcdef0123", "-o", exe, src});
+    return exe;
+}
+
+std::string build_id_of(const std::string& file) {
+    const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    auto obj = vmatlas::elf::read_elf_object(fd);
+    close(fd);
+    std::string hex;
+    if (obj)
+        for (const std::uint8_t b : obj->build_id) hex += fmt::format("{:02x}", b);
+    return hex;
+}
+
+std::string exe_of(pid_t pid) {
+    return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe").string();
+}
+
+// With --sysroot holding copies of the demo's executable and libc at their paths, the segments
+// are named as the demo's own map names them, without a word; a copy of another build is not
+// used, and the warning names it.
+TEST(RemoteLive, SysrootCopiesWithTheBuildIdNameTheSegments) {
+    const TempDir dir("vmatlas remote");
+    const CacheDir cache(dir);
+    Demo demo({}, {.dir = dir.path().string()});
+    GdbServer server(demo.pid());
+    const RunResult local = vmatlas({"--json", demo.pid_text()});
+    ASSERT_EQ(local.status, 0) << local.err;
+    const auto want = object_names(parse_json(local));
+    ASSERT_GT(want.size(), 4u);
+
+    const std::string sysroot = dir / "sys root";
+    const std::string exe = exe_of(demo.pid());
+    std::string libc;
+    for (const ProcRow& row : read_proc_maps(demo.pid()))
+        if (row.path.find("/libc.so") != std::string::npos) libc = row.path;
+    ASSERT_FALSE(libc.empty());
+    for (const std::string& file : {exe, libc}) {
+        std::filesystem::create_directories(std::filesystem::path(sysroot + file).parent_path());
+        std::filesystem::copy_file(file, sysroot + file);
+    }
+    const RunResult r = vmatlas({"--json", "--sysroot", sysroot, server.target()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(object_warnings(r.err), "");
+    EXPECT_EQ(object_names(parse_json(r)), want);
+    EXPECT_TRUE(cache.entries().empty());  // every object was here already
+
+    // Another build at the executable's path in the sysroot: not used, and said.
+    std::filesystem::copy_file(other_build(dir), sysroot + exe,
+                               std::filesystem::copy_options::overwrite_existing);
+    const RunResult other = vmatlas({"--json", "--sysroot", sysroot, server.target()});
+    ASSERT_EQ(other.status, 0) << other.err;
+    EXPECT_EQ(object_warnings(other.err),
+              "vmatlas: warning: " + exe + ": the copy under --sysroot " + sysroot +
+                  " has another build-id; its segments are named from the file of "
+                  "that path here\n");
+    EXPECT_EQ(object_names(parse_json(other)), want);
+
+    EXPECT_EQ(vmatlas({"--sysroot", sysroot, "self"}).status, 2);  // a gdbserver's option
+}
+
+// The demo's executable read through gdbserver when the file of its path here is another build:
+// the command runs in a mount namespace of its own where another executable is bound over that
+// path, as a machine with another installation would have it, while gdbserver reads the real
+// one. The first run reads the remote file whole into the cache, named by its build-id; the
+// second finds it there and writes nothing; both name the segments as the demo's own map does.
+TEST(RemoteLive, ARemoteObjectIsReadOnceIntoTheCache) {
+    const TempDir dir("vmatlas remote");
+    const CacheDir cache(dir);
+    Demo demo({}, {.dir = dir.path().string()});
+    GdbServer server(demo.pid());
+    const RunResult local = vmatlas({"--json", demo.pid_text()});
+    ASSERT_EQ(local.status, 0) << local.err;
+    const auto want = object_names(parse_json(local));
+    const std::string exe = exe_of(demo.pid());
+    const std::string other = other_build(dir);
+    const std::string id = build_id_of(exe);
+    ASSERT_EQ(id.size(), 40u);
+    ASSERT_NE(build_id_of(other), id);
+
+    // Between fork and exec: async-signal-safe calls only.
+    const int flags = geteuid() == 0 ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS;
+    const auto elsewhere = [&] {
+        if (unshare(flags) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) ||
+            mount(other.c_str(), exe.c_str(), nullptr, MS_BIND, nullptr) != 0)
+            _exit(125);
+    };
+    const RunResult first = vmatlas({"--json", server.target()}, {}, elsewhere);
+    if (first.status == 125) GTEST_SKIP() << "no mount namespace for the command";
+    ASSERT_EQ(first.status, 0) << first.err;
+    EXPECT_EQ(object_warnings(first.err), "");
+    EXPECT_EQ(object_names(parse_json(first)), want);
+    EXPECT_EQ(cache.entries(), std::vector<std::string>{id});
+    const std::string entry = cache.path() + "/objects/" + id;
+    EXPECT_EQ(slurp(entry), slurp(exe));
+    struct stat before {};
+    ASSERT_EQ(stat(entry.c_str(), &before), 0);
+
+    const RunResult second = vmatlas({"--json", server.target()}, {}, elsewhere);
+    ASSERT_EQ(second.status, 0) << second.err;
+    EXPECT_EQ(object_warnings(second.err), "");
+    EXPECT_EQ(second.out, first.out);
+    struct stat after {};
+    ASSERT_EQ(stat(entry.c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino);  // not written again (a rename makes a new inode)
+    EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+    EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+}
+
+// A child with a large map: 1500 anonymous pages of alternating permissions, so that no two
+// merge; it waits until it is killed.
+class ManyMappings {
+  public:
+    ManyMappings() {
+        int ready[2];
+        if (pipe2(ready, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
+        pid_ = fork();
+        if (pid_ < 0) throw std::runtime_error("fork");
+        if (pid_ == 0) {
+            for (int i = 0; i < 1500; ++i)
+                mmap(nullptr, 4096, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (write(ready[1], "x", 1) != 1) _exit(1);
+            for (;;) pause();
+        }
+        close(ready[1]);
+        char c;
+        const bool made = read(ready[0], &c, 1) == 1;  // its map is made
+        close(ready[0]);
+        if (!made) throw std::runtime_error("the child did not map its pages");
+    }
+    ~ManyMappings() {
+        kill(pid_, SIGKILL);
+        kill(pid_, SIGCONT);
+        waitpid(pid_, nullptr, 0);
+    }
+    pid_t pid() const { return pid_; }
+
+  private:
+    pid_t pid_ = 0;
+};
+
+// Between the command and a gdbserver: it passes the bytes on both ways until the command asks
+// for its third vFile:pread, and then kills the gdbserver (SIGKILL) and closes the connection.
+class KillingProxy {
+  public:
+    explicit KillingProxy(GdbServer& server) {
+        listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            listen(listener_, 1) != 0 ||
+            getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            throw std::runtime_error("listen");
+        port_ = std::to_string(ntohs(a.sin_port));
+        thread_ = std::thread([this, &server] { relay(server); });
+    }
+    ~KillingProxy() {
+        shutdown(listener_, SHUT_RDWR);
+        if (thread_.joinable()) thread_.join();
+        close(listener_);
+    }
+    std::string target() const { return "tcp:127.0.0.1:" + port_; }
+    int preads() const { return preads_; }
+
+  private:
+    static int connect_to(const std::string& port) {
+        addrinfo hints{};
+        hints.ai_socktype = SOCK_STREAM;
+        addrinfo* list = nullptr;
+        if (getaddrinfo("localhost", port.c_str(), &hints, &list) != 0) return -1;
+        int fd = -1;
+        for (addrinfo* ai = list; ai != nullptr && fd < 0; ai = ai->ai_next) {
+            fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+            if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) close(fd), fd = -1;
+        }
+        freeaddrinfo(list);
+        return fd;
+    }
+
+    void relay(GdbServer& server) {
+        const int client = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (client < 0) return;
+        const int stub = connect_to(server.port());
+        std::string asked;  // what the command sent, for counting its reads
+        char chunk[65536];
+        for (bool open = stub >= 0; open;) {
+            pollfd fds[2] = {{client, POLLIN, 0}, {stub, POLLIN, 0}};
+            if (poll(fds, 2, 10'000) <= 0) break;
+            for (int i = 0; i < 2 && open; ++i) {
+                if (fds[i].revents == 0) continue;
+                const ssize_t n = read(fds[i].fd, chunk, sizeof chunk);
+                if (n <= 0) {
+                    open = false;
+                    break;
+                }
+                if (i == 0) {
+                    asked.append(chunk, static_cast<std::size_t>(n));
+                    for (auto at = asked.find("$vFile:pread:"); at != std::string::npos;
+                         at = asked.find("$vFile:pread:", at + 1))
+                        ++preads_;
+                    asked.erase(0, asked.size() > 16 ? asked.size() - 16 : 0);
+                    if (preads_ >= 3) {
+                        server.kill_now();
+                        open = false;
+                        break;
+                    }
+                }
+                if (write(fds[1 - i].fd, chunk, static_cast<std::size_t>(n)) != n) open = false;
+            }
+        }
+        if (stub >= 0) close(stub);
+        close(client);
+    }
+
+    int listener_ = -1;
+    std::string port_;
+    std::thread thread_;
+    int preads_ = 0;
+};
+
+// A real gdbserver killed while the command reads a large map through it: the rows that came
+// whole are shown and equal the process's own, the map is partial (9), and stderr says where the
+// read ended and that the objects were not read.
+TEST(RemoteLive, AGdbserverKilledMidReadGivesThePartialMap) {
+    const TempDir dir("vmatlas remote");
+    const CacheDir cache(dir);
+    ManyMappings child;
+    const std::string maps_text = slurp("/proc/" + std::to_string(child.pid()) + "/maps");
+    const std::vector<ProcRow> rows = parse_proc_maps(maps_text);
+    ASSERT_GT(rows.size(), 1500u);
+    GdbServer server(child.pid());
+    KillingProxy proxy(server);
+
+    const RunResult r = vmatlas({"--json", proxy.target()});
+    EXPECT_EQ(proxy.preads(), 3);
+    EXPECT_FALSE(server.running());
+    EXPECT_EQ(r.status, 9) << r.err;
+    const auto j = parse_json(r);
+    EXPECT_EQ(j["partial"], true);
+    const auto& ms = j["mappings"];
+    ASSERT_GT(ms.size(), 10u);
+    ASSERT_LT(ms.size(), rows.size());
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+        SCOPED_TRACE("row " + std::to_string(i));
+        expect_json_row(ms[i], rows[i]);
+        offset = maps_text.find('\n', offset) + 1;
+    }
+    const auto err = lines(r.err);
+    ASSERT_EQ(err.size(), 2u) << r.err;
+    EXPECT_EQ(err[0], fmt::format("vmatlas: warning: {} closed the connection before it replied: "
+                                  "/proc/{}/maps was read to offset {:#x}, and the rows after it "
+                                  "are missing",
+                                  proxy.target(), child.pid(), offset));
+    // The rows that came hold one object, the test's own executable (the pages are mapped
+    // below the libraries).
+    EXPECT_EQ(err[1], "vmatlas: warning: " + rows[0].path + " was not read, as the connection to " +
+                          proxy.target() + " was lost; its segments are not named");
+    EXPECT_TRUE(cache.entries().empty());
 }
 
 }  // namespace

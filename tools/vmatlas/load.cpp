@@ -50,6 +50,9 @@ void TargetArgs::add_options_to(ArgParser& app) {
     app.add_option("--remote-pid PID", remote_pid,
                    "a tcp: target: read the map of this process of the gdbserver's machine, not "
                    "of the one it debugs (gdbserver --multi); nothing is attached");
+    app.add_option("--sysroot DIR", sysroot,
+                   "a tcp: target: copies of its machine's files under DIR at their paths, to "
+                   "name segments from when their build-ids match (else the remote file, cached)");
     app.add_option("--cpu N", cpu_text,
                    "a guest dump or live guest: the page tables of CPU N (from 0; default 0)");
     app.add_option("--cr3 ADDR", cr3_text,
@@ -78,6 +81,15 @@ std::optional<int> TargetArgs::apply(NamedMapOptions& options) const {
         if (*remote_pid == 0 || *remote_pid > 0x7fffffff)
             return usage_error("--remote-pid takes a PID, from 1 to 2147483647");
         options.remote_pid = static_cast<int>(*remote_pid);
+    }
+    if (!sysroot.empty()) {
+        if (!target.starts_with("tcp:"))
+            return usage_error("--sysroot is for a gdbserver target, tcp:HOST:PORT");
+        // A path's copy is DIR + path: one '/' between them.
+        options.sysroot = sysroot;
+        while (options.sysroot.size() > 1 && options.sysroot.ends_with('/'))
+            options.sysroot.pop_back();
+        if (options.sysroot == "/") options.sysroot.clear();
     }
     PageTableOptions& tables = options.page_tables;
     if (!cpu_text.empty()) {
@@ -111,6 +123,11 @@ void TargetArgs::warn_unused(TargetKind kind) const {
     if (remote_pid && kind == TargetKind::LiveGuest)
         report_warning(
             fmt::format("--remote-pid is for a gdbserver: {} is QEMU's gdbstub, whose "
+                        "guest's page tables are shown, and it was not used",
+                        target));
+    if (!sysroot.empty() && kind == TargetKind::LiveGuest)
+        report_warning(
+            fmt::format("--sysroot is for a gdbserver: {} is QEMU's gdbstub, whose "
                         "guest's page tables are shown, and it was not used",
                         target));
 }

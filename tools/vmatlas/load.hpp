@@ -38,13 +38,14 @@ struct OutputOptions {
 };
 
 // TARGET and how to read it, the same for every view: --base and --sections for an ELF image,
-// --add for regions files, --remote-pid for a gdbserver.
+// --add for regions files, --remote-pid and --sysroot for a gdbserver.
 struct TargetArgs {
     std::string target;
     std::string base_text;
     bool by_sections = false;
     std::vector<std::string> add;        // --add FILE: regions files added to the target, in order
     std::optional<unsigned> remote_pid;  // --remote-pid PID: a tcp: target's process to read
+    std::string sysroot;                 // --sysroot DIR: copies of a tcp: target's files
     // A guest's page tables: --cpu N, --cr3 ADDR, --kpti-user or --kpti-kernel, --kallsyms FILE.
     std::string cpu_text, cr3_text, kallsyms;
     bool kpti_user = false, kpti_kernel = false;
