@@ -63,7 +63,8 @@ struct GuestWindow {
 // executable, any row QEMU may execute, its [heap], [stack], [vdso] and [vvar]): QEMU places the
 // guest's mappings upward from a fixed low address (0x4000000000 for x86-64, 0x5500000000 for
 // aarch64) and never gives guest pages execute permission, while Linux places QEMU's own
-// executable at 0x555555554000 and up and its mappings from the top down. The base is the one
+// executable (or, for a statically linked QEMU, its [heap]) at 0x555555554000 and up and its
+// mappings from the top down. The base is the one
 // QEMU was given, else 0, QEMU's choice for a 64-bit guest on a 64-bit host. A 32-bit guest lies
 // in one reservation of QEMU's: the unbroken run of rows that holds the guest program, its
 // start the base. An error when the guest program's rows are not found.

@@ -1,7 +1,7 @@
 // QEMU user-mode guests from QEMU's own map (src/sources/qemu_user.*), on maps captured from real
-// qemu-aarch64, qemu-x86_64 and qemu-i386 processes together with the guest's own
-// /proc/self/maps (tests/fixtures/qemu-user/capture.sh): the guest's map found in QEMU's must be
-// the one the guest printed.
+// qemu-aarch64, qemu-x86_64, qemu-i386 and qemu-x86_64-static processes together with the guest's
+// own /proc/self/maps (tests/fixtures/qemu-user/capture.sh): the guest's map found in QEMU's must
+// be the one the guest printed.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -39,7 +39,7 @@ GuestFacts facts_of(const std::string& arch) {
     facts.program = f.at("program");
     facts.program_as_given = f.at("as_given");
     facts.wide = arch != "i386";
-    facts.x86_64 = arch == "x86_64";
+    facts.x86_64 = arch.starts_with("x86_64");
     const Addr stack_end = std::stoull(f.at("stack_end"), nullptr, 16);
     const std::string name = facts.program_as_given;
     facts.read_before = [stack_end, name](Addr end, std::size_t n) {
@@ -109,6 +109,15 @@ TEST(QemuUserGuest, X86_64GuestHasQemusVsyscallPageOnce) {
     EXPECT_EQ(last.start, 0xffffffffff600000u);
     EXPECT_EQ(found.guest.path(last), "[vsyscall]");
     EXPECT_EQ(std::string(last.perms.text().data(), 4), "--xp");
+}
+
+TEST(QemuUserGuest, StaticQemuAtTheTopOfTheMapEndsTheGuestAtItsHeap) {
+    // qemu-x86_64-static is a static PIE: Linux maps it among the mappings at the top, and its
+    // [heap] where a dynamically linked QEMU's executable would be.
+    const GuestFacts facts = facts_of("x86_64-static");
+    const Found found = find("x86_64-static", facts);
+    EXPECT_EQ(found.window.end, 0x55557fb54000u);  // its [heap]
+    EXPECT_EQ(rows_of(found.guest), rows_of(printed_by_guest("x86_64-static")));
 }
 
 TEST(QemuUserGuest, I386GuestIsItsReservationLessQemusFiller) {
