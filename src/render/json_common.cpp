@@ -22,6 +22,7 @@ void json_preamble(JsonWriter& w, const AddressSpace& space) {
     else
         w.null();
     w.key("process").string(src.process_name);
+    if (!src.method.empty()) w.key("method").string(src.method);
     w.end_object();
     w.key("generation").hex(space.generation());
     const RowAccount& rows = space.rows();

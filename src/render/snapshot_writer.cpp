@@ -56,6 +56,7 @@ void write_source(std::string& out, const SourceInfo& src, const SnapshotStamp& 
         e.null();
     text(e.key("process"), src.process_name);
     if (!src.arguments.empty()) text(e.key("arguments"), src.arguments);
+    if (!src.method.empty()) text(e.key("method"), src.method);
     text(e.key("time"), src.time.empty() ? stamp.time : src.time);
     text(e.key("kernel"), src.kernel.empty() ? stamp.kernel : src.kernel);
     e.end_object();

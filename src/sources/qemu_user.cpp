@@ -3,6 +3,8 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "vmatlas/procfs.hpp"
+#include "vmatlas/smaps.hpp"
 
 namespace vmatlas::qemu_user {
 
@@ -34,6 +37,22 @@ std::optional<Addr> parse_number(std::string_view text) {
     const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
     if (errno != 0 || end != s.c_str() + s.size()) return std::nullopt;
     return Addr{v};
+}
+
+// A size as QEMU reads -R: a number with an optional k, M or G (binary multiples).
+std::optional<Addr> parse_size(std::string_view text) {
+    unsigned shift = 0;
+    if (!text.empty()) {
+        const char unit = text.back();
+        shift = unit == 'k' || unit == 'K'   ? 10
+                : unit == 'm' || unit == 'M' ? 20
+                : unit == 'g' || unit == 'G' ? 30
+                                             : 0;
+    }
+    if (shift != 0) text.remove_suffix(1);
+    const auto v = parse_number(text);
+    if (!v || *v > (UINT64_MAX >> shift)) return std::nullopt;
+    return *v << shift;
 }
 
 // The NUL-separated strings of a /proc file such as cmdline or environ.
@@ -78,6 +97,9 @@ std::optional<Invocation> parse_invocation(const std::vector<std::string>& argv,
         if (e.starts_with("QEMU_GUEST_BASE=")) {
             inv.guest_base = parse_number(std::string_view(e).substr(16));
             if (!inv.guest_base) return std::nullopt;
+        } else if (e.starts_with("QEMU_RESERVED_VA=")) {
+            inv.reserved = parse_size(std::string_view(e).substr(17));
+            if (!inv.reserved) return std::nullopt;
         }
     std::size_t i = 1;
     while (i < argv.size()) {
@@ -94,6 +116,9 @@ std::optional<Invocation> parse_invocation(const std::vector<std::string>& argv,
         if (arg == "B") {
             inv.guest_base = parse_number(argv[i]);
             if (!inv.guest_base) return std::nullopt;
+        } else if (arg == "R") {
+            inv.reserved = parse_size(argv[i]);
+            if (!inv.reserved) return std::nullopt;
         }
         ++i;
     }
@@ -115,13 +140,29 @@ Result<GuestWindow> find_guest(const AddressSpace& qemu, const GuestFacts& facts
                                       "guest has not been loaded yet, or has replaced itself",
                                       facts.program));
     GuestWindow w;
-    if (!facts.wide) {
-        // One reservation: the unbroken run of rows around the guest program.
+    if (!facts.wide || (facts.reserved && *facts.reserved != 0)) {
+        // One reservation: the unbroken run of rows around the guest program, from the base
+        // when QEMU was given one, and no larger than the reservation.
+        const Addr size = facts.reserved && *facts.reserved != 0 ? *facts.reserved : Addr{1} << 32;
+        const Addr low = facts.guest_base.value_or(0);
+        const Addr high = facts.guest_base && *facts.guest_base <= UINT64_MAX - size
+                              ? *facts.guest_base + size
+                              : UINT64_MAX;
         std::size_t first = static_cast<std::size_t>(program_row - rows.begin()), last = first;
-        while (first > 0 && rows[first - 1].end == rows[first].start) --first;
-        while (last + 1 < rows.size() && rows[last + 1].start == rows[last].end) ++last;
+        while (first > 0 && rows[first - 1].end == rows[first].start &&
+               rows[first - 1].start >= low)
+            --first;
+        while (last + 1 < rows.size() && rows[last + 1].start == rows[last].end &&
+               rows[last + 1].end <= high)
+            ++last;
         w.begin = rows[first].start;
         w.end = rows[last].end;
+        if (w.end - w.begin > size)
+            return make_error(ErrorKind::UnreadableInput,
+                              fmt::format("QEMU's reservation of the guest's {:#x} bytes cannot be "
+                                          "told from the rows next to it ({:#x}-{:#x} hold the "
+                                          "guest program, unbroken)",
+                                          size, w.begin, w.end));
         w.base = facts.guest_base.value_or(w.begin);
         w.reserved = true;
         w.how = fmt::format(
@@ -161,7 +202,8 @@ AddressSpace guest_map(const AddressSpace& qemu, const GuestFacts& facts, const 
         if (host.end > window.end) break;
         if (host.start < window.begin) continue;  // across the window's start: not the guest's
         const std::string_view path = qemu.path(host);
-        if (window.reserved && host.perms.none() && path.empty()) continue;
+        if (host.perms.none() && path.empty() && (window.reserved || host.start == window.base))
+            continue;  // QEMU's filler, or its reservation at guest address 0
         Mapping m = host;
         m.start = host.start - window.base;
         m.end = host.end - window.base;
@@ -174,9 +216,12 @@ AddressSpace guest_map(const AddressSpace& qemu, const GuestFacts& facts, const 
             stack_found = true;
         }
         m.path = name.empty() ? kNoPath : builder.intern(name);
-        builder.add(m);
+        if (qemu.figures().empty())
+            builder.add(m);
+        else
+            builder.add(m, qemu.figures()[i]);
     }
-    if (facts.x86_64 && window.base == 0) {
+    if (facts.x86_64) {
         Mapping v;
         v.start = kVsyscallPage;
         v.end = kVsyscallPage + 0x1000;
@@ -236,16 +281,55 @@ bool user_mode_emulator(std::string_view exe) {
     if (!name.starts_with("qemu-") || name.starts_with("qemu-system-")) return false;
     constexpr std::string_view kTools[] = {
         "qemu-img",  "qemu-io", "qemu-nbd", "qemu-pr-helper", "qemu-storage-daemon",
-        "qemu-edid", "qemu-ga"};
+        "qemu-edid", "qemu-ga", "qemu-kvm"};
     return std::find(std::begin(kTools), std::end(kTools), name) == std::end(kTools);
 }
 
 }  // namespace
 
-Result<Target> open_qemu_user_target(std::string_view spec) {
+namespace {
+
+// The guest program as QEMU's map names it, and where to open it from here.
+struct ProgramFile {
+    std::string row_path;
+    std::string open_path;
+};
+
+// The guest program's file: the file QEMU's command line names (through QEMU's root, or its
+// current directory for a relative name) when a row of QEMU's map has its device and inode;
+// else, as the guest may have changed directory since, the lowest row at file offset 0 of a
+// file with the program's name that is not QEMU's own.
+std::optional<ProgramFile> locate_program(pid_t pid, const AddressSpace& qemu,
+                                          std::string_view given, std::string_view exe) {
+    const std::string root = fmt::format("/proc/{}/root", pid);
+    const std::string named = given.starts_with('/') ? root + std::string(given)
+                                                     : fmt::format("/proc/{}/cwd/{}", pid, given);
+    struct stat st;
+    if (::stat(named.c_str(), &st) == 0)
+        for (const Mapping& m : qemu.mappings())
+            if (m.inode == st.st_ino && m.dev_major == major(st.st_dev) &&
+                m.dev_minor == minor(st.st_dev) && qemu.path(m).starts_with('/'))
+                return ProgramFile{std::string(qemu.path(m)), named};
+    const std::string_view name = given.substr(given.rfind('/') + 1);
+    for (const Mapping& m : qemu.mappings()) {
+        const std::string_view path = qemu.path(m);
+        if (raw(m.offset) == 0 && path.starts_with('/') && path != exe && !m.deleted() &&
+            path.substr(path.rfind('/') + 1) == name)
+            return ProgramFile{std::string(path), root + std::string(path)};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+Result<Target> open_qemu_user_target(std::string_view spec, const TargetOptions& options) {
     auto proc = resolve_process(spec);
     if (!proc) return proc.error();
     const pid_t pid = proc->pid;
+    // QEMU's own map first: it says, as for any process, one that has exited or is a kernel
+    // thread.
+    auto qemu = options.live_figures ? read_process_smaps(pid) : read_process_maps(pid);
+    if (!qemu) return qemu.error();
     const std::string exe = link_target(fmt::format("/proc/{}/exe", pid));
     if (exe.empty())
         return make_error(errno == EACCES ? ErrorKind::PermissionDenied : ErrorKind::NoSuchProcess,
@@ -258,42 +342,37 @@ Result<Target> open_qemu_user_target(std::string_view spec) {
                                       pid, exe));
     auto cmdline = read_proc_file(fmt::format("/proc/{}/cmdline", pid));
     if (!cmdline) return cmdline.error();
-    // Without its environment only QEMU_GUEST_BASE is unknown, which the guest's rows may show.
+    // Without its environment only QEMU_GUEST_BASE and QEMU_RESERVED_VA are unknown.
     auto environ = read_proc_file(fmt::format("/proc/{}/environ", pid));
     const auto inv = parse_invocation(split_nul(*cmdline),
                                       environ ? split_nul(*environ) : std::vector<std::string>{});
     if (!inv)
         return make_error(ErrorKind::UnreadableInput,
-                          fmt::format("cannot find the guest program in QEMU's command line "
-                                      "(process {}): '{}'",
+                          fmt::format("cannot read QEMU's command line (process {}): it names no "
+                                      "guest program, or its -B or -R is no number: '{}'",
                                       pid, fmt::join(split_nul(*cmdline), " ")));
+    const auto program = locate_program(pid, *qemu, inv->program, exe);
+    if (!program)
+        return make_error(ErrorKind::UnreadableInput,
+                          fmt::format("QEMU's map (process {}) holds no row of the guest program "
+                                      "{}: the guest has not been loaded yet, or has replaced "
+                                      "itself",
+                                      pid, inv->program));
+    auto elf = read_guest_elf(program->open_path);
+    if (!elf) return elf.error();
 
     GuestFacts facts;
     facts.qemu = exe;
+    facts.program = program->row_path;
     facts.program_as_given = inv->program;
-    facts.guest_base = inv->guest_base;
-    std::string program = inv->program;
-    if (!program.starts_with('/'))
-        program = fmt::format("/proc/{}/cwd/{}", pid, program);  // QEMU opens it as given
-    auto elf = read_guest_elf(program);
-    if (!elf) return elf.error();
     facts.wide = elf->wide;
     facts.x86_64 = elf->machine == EM_X86_64;
-    // The rows name the program as the kernel resolves it.
-    if (char* real = ::realpath(program.c_str(), nullptr)) {
-        facts.program = real;
-        std::free(real);
-    } else {
-        facts.program = program;
-    }
-
-    auto qemu = read_process_maps(pid);
-    if (!qemu) return qemu.error();
+    facts.guest_base = inv->guest_base;
+    facts.reserved = inv->reserved;
     const int mem = ::open(fmt::format("/proc/{}/mem", pid).c_str(), O_RDONLY | O_CLOEXEC);
     if (mem < 0)
         facts.memory_error = fmt::format(
-            "cannot read /proc/{}/mem ({}); run as root or as the "
-            "same user with ptrace allowed",
+            "cannot read /proc/{}/mem ({}); run as root or as the same user with ptrace allowed",
             pid, std::strerror(errno));
     facts.read_before = [mem](Addr end, std::size_t n) {
         std::string bytes(n, '\0');
@@ -306,8 +385,9 @@ Result<Target> open_qemu_user_target(std::string_view spec) {
         if (mem >= 0) ::close(mem);
         return window.error();
     }
-    SourceInfo source{SourceKind::QemuUser, fmt::format("qemu-user:{}: {}", pid, window->how), pid,
+    SourceInfo source{SourceKind::QemuUser, fmt::format("qemu-user:{}", pid), pid,
                       facts.program.substr(facts.program.rfind('/') + 1)};
+    source.method = window->how;
     source.arguments = inv->program;
     for (const std::string& a : inv->arguments) source.arguments += " " + a;
     Target t;

@@ -312,7 +312,8 @@ bool Reader::read_source(const json& doc, const Loc& root, SourceInfo& src) {
     }
     // "arguments" is left out when the source did not know them.
     const bool arguments = !s->contains("arguments") || text(*s, at, "arguments", src.arguments);
-    return arguments && name_of(*s, at, "kind", SourceKind::QemuUser, src.kind) &&
+    const bool method = !s->contains("method") || text(*s, at, "method", src.method);
+    return arguments && method && name_of(*s, at, "kind", SourceKind::QemuUser, src.kind) &&
            text(*s, at, "origin", src.origin) && text(*s, at, "process", src.process_name) &&
            text(*s, at, "time", src.time) && text(*s, at, "kernel", src.kernel);
 }

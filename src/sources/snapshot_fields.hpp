@@ -17,7 +17,7 @@ namespace vmatlas::snapshot {
 // (here, the writer, the reader and docs/snapshot.md), or snapshots would silently lose it.
 static_assert(sizeof(Figures) == 21 * sizeof(std::uint64_t) + 8 + sizeof(ShortText),
               "Figures changed: add the new field to the snapshot format");
-static_assert(sizeof(SourceInfo) == 5 * sizeof(std::string) + 16,
+static_assert(sizeof(SourceInfo) == 6 * sizeof(std::string) + 16,
               "SourceInfo changed: add the new field to the snapshot format");
 
 struct FigureKey {

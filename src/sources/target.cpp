@@ -189,7 +189,8 @@ Result<Target> open_target(std::string_view spec, const TargetOptions& options) 
     if (spec == "-") return open_input("-", options);
     // Always a gdbserver: a file of that name is given as ./tcp:..., a process by its PID.
     if (spec.starts_with("tcp:")) return remote::open_remote_target(spec, options);
-    if (spec.starts_with("qemu-user:")) return qemu_user::open_qemu_user_target(spec.substr(10));
+    if (spec.starts_with("qemu-user:"))
+        return qemu_user::open_qemu_user_target(spec.substr(10), options);
     if (looks_like_pid(spec)) return open_process(spec, options.live_figures);
     const std::string name(spec);
     struct stat st;

@@ -3,7 +3,8 @@
 // command line's NUL-separated arguments, a line "--maps--", then maps text. For any bytes:
 // - parse_invocation() never crashes, and a program it finds is one of the arguments;
 // - find_guest() never crashes, and a window it gives holds the guest program's row;
-// - guest_map() gives rows in address order, each inside the window moved down by the base.
+// - guest_map() gives rows in address order, none empty, each inside the window moved down by
+//   the base (no address wraps).
 // Any broken property aborts with a sentence on stderr, which libFuzzer reports as a crash.
 #include <algorithm>
 #include <cstddef>
@@ -52,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         facts.program_as_given = "./p";
         facts.wide = wide;
         facts.x86_64 = true;
-        if (inv) facts.guest_base = inv->guest_base;
+        if (inv) facts.guest_base = inv->guest_base, facts.reserved = inv->reserved;
         facts.read_before = [](Addr end, std::size_t n) {
             return end % 3 == 0 ? std::string(n, '\0') + "./p" + '\0' : std::string();
         };
@@ -68,9 +69,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         Addr last = 0;
         for (const Mapping& m : guest.mappings()) {
             if (m.start < last) fail("rows out of order");
+            if (m.start >= m.end) fail("an empty or inverted row");
             last = m.end;
             if (guest.path(m) == "[vsyscall]") continue;
-            if (m.start + window->base < window->begin || m.end + window->base > window->end)
+            if (m.start > UINT64_MAX - window->base || m.end - 1 > UINT64_MAX - window->base ||
+                m.start + window->base < window->begin || m.end + window->base > window->end)
                 fail("a row outside the window");
         }
     }
