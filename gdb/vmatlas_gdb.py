@@ -90,7 +90,7 @@ def _vmatlas_target():
 
 
 _LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1", "[::1]", "ip6-localhost")
-_QEMU_USER = re.compile(r"^qemu-(?!system-|img$|io$|nbd$|pr-helper$|storage-daemon$|edid$|ga$)")
+_QEMU_USER = re.compile(r"^qemu-(?!system-|img$|io$|nbd$|pr-helper$|storage-daemon$|edid$|ga$|kvm$)")
 
 
 def _local_qemu_user(details):

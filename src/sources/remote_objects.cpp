@@ -81,9 +81,10 @@ Result<elf::ElfObject> parse(std::string_view bytes) {
     return elf::read_elf_object(std::as_bytes(std::span(bytes.data(), bytes.size())));
 }
 
-// Writes `bytes` as `file`, whole or not at all: a temporary file beside it, then renamed, so
-// that a reader never sees a part and two writers of one object leave one copy. Nothing, or
-// why not.
+// Writes `bytes` as `file`, whole or not at all: a new temporary file beside it (mkstemp: created
+// here, never a file or link someone put there), flushed to disk, then renamed, so that a reader
+// never sees a part, not even after a crash, and two writers of one object leave one copy.
+// Nothing, or why not.
 std::optional<Error> write_atomically(const std::string& file, std::string_view bytes) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(file).parent_path(), ec);
@@ -92,8 +93,8 @@ std::optional<Error> write_atomically(const std::string& file, std::string_view 
             ErrorKind::UnreadableInput,
             fmt::format("cannot create {}: {}", std::filesystem::path(file).parent_path().string(),
                         ec.message()));
-    const std::string temp = fmt::format("{}.{}.tmp", file, ::getpid());
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    std::string temp = file + ".XXXXXX";
+    const int fd = ::mkstemp(temp.data());
     if (fd < 0)
         return make_error(ErrorKind::UnreadableInput,
                           fmt::format("cannot create {}: {}", temp, std::strerror(errno)));
@@ -105,8 +106,9 @@ std::optional<Error> write_atomically(const std::string& file, std::string_view 
         done += static_cast<std::size_t>(n);
     }
     const int saved = errno;
+    const bool flushed = done == bytes.size() && ::fsync(fd) == 0;
     const bool closed = ::close(fd) == 0;
-    if (done < bytes.size() || !closed || ::rename(temp.c_str(), file.c_str()) != 0) {
+    if (done < bytes.size() || !flushed || !closed || ::rename(temp.c_str(), file.c_str()) != 0) {
         const int e = done < bytes.size() ? saved : errno;
         ::unlink(temp.c_str());
         return make_error(ErrorKind::UnreadableInput,
@@ -182,8 +184,11 @@ class Fetcher {
         const std::string cached = id.empty() || sources_.cache_dir.empty()
                                        ? std::string()
                                        : fmt::format("{}/objects/{}", sources_.cache_dir, id);
+        // A cached copy must also have the remote file's PT_LOADs: a stub wrote it, and its
+        // build-id alone would let one stub's file stand for another's object.
         if (!cached.empty())
-            if (auto local = read_local(cached); local && same_object(*remote, *local))
+            if (auto local = read_local(cached);
+                local && same_object(*remote, *local) && same_loads(*remote, *local))
                 return use(c, path, std::move(*local), cached, rejected, "its cached copy");
 
         auto whole = read_whole(path, std::move(head->bytes));
@@ -276,7 +281,8 @@ class Fetcher {
 };
 
 // The paths whose objects are looked for: absolute, not deleted, not a kernel name, with an
-// inode, and not under /dev, /proc or /sys (opening a device there can block or have effects).
+// inode, not under /dev, /proc or /sys (opening a device there can block or have effects), and
+// without "..", "//" that could lead there.
 std::vector<std::string> object_paths(const AddressSpace& space) {
     std::vector<std::string> paths;
     std::set<std::string_view> seen;
@@ -284,7 +290,9 @@ std::vector<std::string> object_paths(const AddressSpace& space) {
         if (m.path == kNoPath || m.deleted() || m.inode == 0) continue;
         const std::string_view path = space.path(m);
         if (!path.starts_with('/') || is_kernel_name(path) || path.starts_with("/dev/") ||
-            path.starts_with("/proc/") || path.starts_with("/sys/"))
+            path.starts_with("/proc/") || path.starts_with("/sys/") ||
+            path.find("/../") != std::string_view::npos ||
+            path.find("//") != std::string_view::npos || path.ends_with("/.."))
             continue;
         if (seen.insert(path).second) paths.emplace_back(path);
     }

@@ -253,6 +253,16 @@ TEST_F(RemoteObjectsTest, ACachedCopyWithAnotherBuildIdIsReplaced) {
     EXPECT_EQ(vmtest::slurp(cached(kIdA)), tiny_elf(kIdA));
 }
 
+TEST_F(RemoteObjectsTest, ACachedCopyWithTheBuildIdButOtherLoadsIsReplaced) {
+    // A stub wrote the cache: a file under A's build-id must also have the remote file's PT_LOADs.
+    machine_.files[remote_path_] = tiny_elf(kIdA);
+    put_file(cached(kIdA), tiny_elf(kIdA, 200 * 1024, 0x30000));
+    const Named n = read_through(machine_);
+    ASSERT_TRUE(n.headers);
+    EXPECT_EQ(n.headers->file, cached(kIdA));
+    EXPECT_EQ(vmtest::slurp(cached(kIdA)), tiny_elf(kIdA));
+}
+
 TEST_F(RemoteObjectsTest, AnObjectWithoutBuildIdIsReadWholeAndNotCached) {
     machine_.files[remote_path_] = tiny_elf("", 0x3000, 0x1800);
     put_file(remote_path_, tiny_elf("", 0x3000, 0x2000));  // other PT_LOADs
