@@ -294,6 +294,11 @@ struct DescriptionWalk {
                 const std::string* href = t.attribute("href");
                 if (href == nullptr || href->empty())
                     return in(where, malformed("an xi:include without an href"));
+                // It becomes part of a packet: only a file name's characters, never '#' or '$'.
+                if (href->size() > 200 ||
+                    href->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789._-") != std::string::npos)
+                    return in(where, malformed("an xi:include whose href is no plain file name"));
                 if (depth >= kMaxIncludeDepth)
                     return in(where, malformed(fmt::format("includes nested more than {} deep "
                                                            "(at {})",
@@ -675,7 +680,10 @@ class FactsReader {
 
 RemoteProcess read_remote_process(RemoteConnection& stub, int pid, std::string_view current) {
     std::optional<std::string> current_thread;
-    if (current.starts_with("QC") && current.size() > 2) current_thread = current.substr(2);
+    // Sent back in an Hg packet: only a thread id that parses as one.
+    if (current.starts_with("QC") && current.size() > 2 && current.size() < 64 &&
+        parse_thread_id(current.substr(2)))
+        current_thread = current.substr(2);
     FactsReader reader(stub, pid, current_thread);
     reader.read_threads();
     if (stub.connected()) reader.read_auxv();

@@ -187,6 +187,10 @@ TEST(RemoteTargetDescription, IncludesThatCannotBeRead) {
                           "</feature></target>"}});
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().message, "target.xml: register rsp has bitsize '0'");
+    // An href is sent in a packet: one that could end it and start another is refused.
+    auto framed = describe({{"target.xml", "<target><xi:include href=\"a#00$M0,1\"/></target>"}});
+    ASSERT_FALSE(framed);
+    EXPECT_EQ(framed.error().message, "target.xml: an xi:include whose href is no plain file name");
 }
 
 TEST(RemoteRegisters, LittleEndianHex) {
