@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "sources/object_files.hpp"
+
 namespace vmatlas::core {
 
 // ---- Memory ----------------------------------------------------------------------------------
@@ -52,34 +54,10 @@ namespace {
 // makes; the kernel dumps one page of each.
 constexpr std::size_t kHeaderBytes = 64 * 1024;
 
-bool same_loads(const elf::ElfObject& a, const elf::ElfObject& b) {
-    auto loads = [](const elf::ElfObject& o) {
-        std::vector<
-            std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint32_t>>
-            v;
-        for (const elf::ProgramHeader& p : o.program_headers)
-            if (p.type == PT_LOAD) v.emplace_back(p.offset, p.vaddr, p.filesz, p.memsz, p.flags);
-        return v;
-    };
-    return loads(a) == loads(b);
-}
-
+// A core names any path it likes: only an absolute one is looked for here.
 std::optional<elf::ElfObject> read_disk(std::string_view path) {
     if (!path.starts_with('/')) return std::nullopt;
-    const std::string name(path);
-    // Never a device or a FIFO (a core names any path it likes): opening one can block or have
-    // effects. Checked before opening, and again on what was opened.
-    struct stat st;
-    if (::stat(name.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-    const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) return std::nullopt;
-    std::optional<elf::ElfObject> out;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-        if (auto obj =
-                elf::read_elf_object(fd, {.file_size = static_cast<std::uint64_t>(st.st_size)}))
-            out = std::move(*obj);
-    ::close(fd);
-    return out;
+    return read_regular_elf(std::string(path));
 }
 
 class CoreObjects final : public ObjectReader {

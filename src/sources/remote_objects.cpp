@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "sources/object_files.hpp"
 #include "sources/remote_files.hpp"
 #include "vmatlas/annotations.hpp"
 
@@ -34,18 +35,6 @@ std::string hex_id(const std::vector<std::uint8_t>& id) {
     return out;
 }
 
-bool same_loads(const elf::ElfObject& a, const elf::ElfObject& b) {
-    auto loads = [](const elf::ElfObject& o) {
-        std::vector<
-            std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint32_t>>
-            v;
-        for (const elf::ProgramHeader& p : o.program_headers)
-            if (p.type == PT_LOAD) v.emplace_back(p.offset, p.vaddr, p.filesz, p.memsz, p.flags);
-        return v;
-    };
-    return loads(a) == loads(b);
-}
-
 // Whether `local` is the object the remote file is: the same build-id, or without build-ids
 // the same PT_LOADs.
 bool same_object(const elf::ElfObject& remote, const elf::ElfObject& local) {
@@ -59,22 +48,6 @@ std::string_view difference(const elf::ElfObject& remote, const elf::ElfObject& 
     if (local.build_id.empty()) return "no build-id";
     if (remote.build_id.empty()) return "a build-id, where the remote file has none";
     return "another build-id";
-}
-
-// The headers (with sections and build-id) of a regular ELF file on this machine. Never a device
-// or a FIFO: checked before opening, and again on what was opened.
-std::optional<elf::ElfObject> read_local(const std::string& name) {
-    struct stat st;
-    if (::stat(name.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-    const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) return std::nullopt;
-    std::optional<elf::ElfObject> out;
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-        if (auto obj =
-                elf::read_elf_object(fd, {.file_size = static_cast<std::uint64_t>(st.st_size)}))
-            out = std::move(*obj);
-    ::close(fd);
-    return out;
 }
 
 Result<elf::ElfObject> parse(std::string_view bytes) {
@@ -171,14 +144,14 @@ class Fetcher {
         std::string rejected;  // the sysroot's copy, when it is another object
         if (!sources_.sysroot.empty()) {
             const std::string copy = sources_.sysroot + path;
-            if (auto local = read_local(copy)) {
+            if (auto local = read_regular_elf(copy)) {
                 if (same_object(*remote, *local)) return use(c, path, std::move(*local), copy);
                 rejected = fmt::format("{}: the copy under --sysroot {} has {}", path,
                                        sources_.sysroot, difference(*remote, *local));
             }
         }
         // The path here: the same machine, or the same installation.
-        if (auto local = read_local(path); local && same_object(*remote, *local))
+        if (auto local = read_regular_elf(path); local && same_object(*remote, *local))
             return use(c, path, std::move(*local), path, rejected, "the file of that path here");
         const std::string id = hex_id(remote->build_id);
         const std::string cached = id.empty() || sources_.cache_dir.empty()
@@ -187,7 +160,7 @@ class Fetcher {
         // A cached copy must also have the remote file's PT_LOADs: a stub wrote it, and its
         // build-id alone would let one stub's file stand for another's object.
         if (!cached.empty())
-            if (auto local = read_local(cached);
+            if (auto local = read_regular_elf(cached);
                 local && same_object(*remote, *local) && same_loads(*remote, *local))
                 return use(c, path, std::move(*local), cached, rejected, "its cached copy");
 
