@@ -33,6 +33,7 @@
 #include "remote/fake_stub.hpp"
 #include "sources/remote_protocol.hpp"
 #include "support/harness.hpp"
+#include "support/threads_child.hpp"
 #include "vmatlas/elf.hpp"
 #include "vmatlas/threads.hpp"
 
@@ -310,51 +311,6 @@ TEST(RemoteLive, RemotePidIsForGdbserverTargets) {
     EXPECT_EQ(vmatlas({"--remote-pid", "0", "tcp::1"}).status, 2);
 }
 
-// vmatlas-threads-child with `threads` threads (tests/threads): its tids as it printed them;
-// killed and reaped on destruction.
-class ThreadsChild {
-  public:
-    explicit ThreadsChild(int threads) {
-        int out[2], in[2];
-        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0)
-            throw std::runtime_error("pipe2");
-        pid_ = fork();
-        if (pid_ < 0) throw std::runtime_error("fork");
-        if (pid_ == 0) {
-            dup2(in[0], 0);
-            dup2(out[1], 1);
-            const std::string n = std::to_string(threads);
-            execl(VMATLAS_THREADS_CHILD, VMATLAS_THREADS_CHILD, n.c_str(), nullptr);
-            _exit(127);
-        }
-        close(out[1]);
-        close(in[0]);
-        stdin_ = in[1];
-        for (std::string line; (line = read_line(out[0])).size() > 0;) {
-            if (line.starts_with("tids ")) {
-                std::istringstream words(line.substr(5));
-                for (pid_t t; words >> t;) tids.push_back(t);
-            }
-            if (line.starts_with("ready ")) break;
-        }
-        close(out[0]);
-        if (tids.size() != static_cast<std::size_t>(threads))
-            throw std::runtime_error("the threads child did not say its tids");
-    }
-    ~ThreadsChild() {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-        close(stdin_);
-    }
-    pid_t pid() const { return pid_; }
-    std::string pid_text() const { return std::to_string(pid_); }
-    std::vector<pid_t> tids;  // of the threads it started, not its main thread
-
-  private:
-    pid_t pid_ = 0;
-    int stdin_ = -1;
-};
-
 // Row start -> the name of every row whose name is a thread's stack or guard ("stack tid=N").
 std::map<std::string, std::string> thread_stack_rows(const nlohmann::json& j) {
     std::map<std::string, std::string> rows;
@@ -383,7 +339,9 @@ std::optional<std::uint64_t> auxv_entry(const std::string& auxv, std::uint64_t t
 // /proc/PID/task/TID/syscall says it (the threads are stopped), its name, and the auxiliary
 // vector's addresses.
 TEST(RemoteLive, ThreadStacksAndAuxvFromTheStub) {
-    ThreadsChild child(4);
+    vmtest::ThreadsChild child(4);
+    ASSERT_TRUE(child.ready);
+    ASSERT_EQ(child.tids.size(), 4u);
     GdbServer server(child.pid());
 
     const RunResult remote = vmatlas({"--json", server.target()});
