@@ -111,6 +111,12 @@ Result<bool> is_qemu_system_stub(remote::RemoteConnection& stub) {
     return *reply == "0" || *reply == "1";
 }
 
+Result<bool> is_qemu_user_stub(remote::RemoteConnection& stub) {
+    auto reply = stub.request("qqemu.sstepbits");
+    if (!reply) return reply.error();
+    return reply->starts_with("ENABLE=");
+}
+
 MonitorRegisters parse_info_registers(std::string_view text, std::size_t cpu) {
     MonitorRegisters out;
     std::string_view section;

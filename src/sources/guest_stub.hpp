@@ -34,6 +34,10 @@ namespace vmatlas::guest {
 // Whether the stub is QEMU's system-mode gdbstub (it answers qqemu.PhyMemMode with 0 or 1).
 Result<bool> is_qemu_system_stub(remote::RemoteConnection& stub);
 
+// Whether the stub is QEMU's user-mode gdbstub: QEMU's (it answers qqemu.sstepbits with its
+// single-step flags, "ENABLE=1,NOIRQ=2,NOTIMER=4"), not system mode's. It reads no files.
+Result<bool> is_qemu_user_stub(remote::RemoteConnection& stub);
+
 // What QEMU's `info registers -a` prints: per CPU a "CPU#N" line, then its registers as KEY=HEX
 // ("CR0=80050033 CR2=... CR3=0000000002824000 CR4=00751ef0", "EFER=0000000000000d01").
 struct MonitorRegisters {

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "sources/guest_stub.hpp"
-#include "sources/remote_process.hpp"
 #include "sources/remote_objects.hpp"
+#include "sources/remote_process.hpp"
 #include "sources/smaps_lines.hpp"
 #include "vmatlas/maps_text.hpp"
 
@@ -318,6 +318,16 @@ Result<Target> open_remote_target(std::string_view spec, const TargetOptions& ta
     auto qemu = guest::is_qemu_system_stub(*stub);
     if (!qemu) return qemu.error();
     if (*qemu) return guest::read_live_guest(*stub, target.page_tables);
+    auto qemu_user = guest::is_qemu_user_stub(*stub);
+    if (!qemu_user) return qemu_user.error();
+    if (*qemu_user) {
+        stub->close();
+        return make_error(ErrorKind::Unsupported,
+                          fmt::format("{} is QEMU's user-mode gdbstub, which reads no files and "
+                                      "gives no map: give qemu-user:PID, PID the QEMU process's "
+                                      "on its machine (docs/qemu-user.md)",
+                                      stub->name()));
+    }
     // /proc/PID of the stub's machine is read as any file there: no process need be attached.
     // The stub is asked what it debugs all the same, so that one that debugs none stays.
     std::string current;

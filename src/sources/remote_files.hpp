@@ -57,7 +57,8 @@ bool split_remote_spec(std::string_view spec, std::string& host, std::string& po
 // of them cannot be read is a warning among the diagnostics, never an error. The connection is
 // closed, not detached: the stub keeps the inferior as it was and waits for its next client. A
 // stub that is QEMU's system-mode gdbstub gives the live guest's page tables instead
-// (guest_stub.hpp), as target.page_tables asks.
+// (guest_stub.hpp), as target.page_tables asks; QEMU's user-mode gdbstub, which reads no files,
+// is refused (Unsupported) with a sentence that points at qemu-user:PID.
 Result<Target> open_remote_target(std::string_view spec, const TargetOptions& target = {},
                                   const ConnectionOptions& options = {});
 

@@ -19,6 +19,7 @@ import json
 import os
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -158,6 +159,30 @@ class QemuUserGuests(unittest.TestCase):
         if not os.path.exists(os.path.join(AARCH64_ROOT, "lib/libc.so.6")):
             self.skipTest(f"no arm64 libc in {AARCH64_ROOT} (libc6-dev-arm64-cross)")
         self.check("aarch64", wide=False, options=("-R", "0x100000000"))
+
+    def test_qemus_user_mode_stub_as_a_gdbserver_target_points_here(self) -> None:
+        with socket.socket() as s:  # a port free now, for QEMU to listen on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        program = os.path.join(self.dir, "guest-x86_64")
+        subprocess.run(BUILD["x86_64"] + [SOURCE, "-o", program], check=True)
+        qemu = subprocess.Popen(["qemu-x86_64", "-g", str(port), program],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):  # QEMU listens once it has loaded the guest
+                run = subprocess.run([VMATLAS, f"tcp:127.0.0.1:{port}"], capture_output=True,
+                                     text=True, timeout=60)
+                if "cannot connect" not in run.stderr:
+                    break
+                time.sleep(0.1)
+        finally:
+            qemu.kill()
+            qemu.wait()
+        self.assertEqual(run.returncode, 7)
+        self.assertEqual(run.stderr,
+                         f"vmatlas: tcp:127.0.0.1:{port} is QEMU's user-mode gdbstub, which reads "
+                         "no files and gives no map: give qemu-user:PID, PID the QEMU process's "
+                         "on its machine (docs/qemu-user.md)\n")
 
     def test_a_process_that_is_no_qemu_is_a_usage_error(self) -> None:
         run = subprocess.run([VMATLAS, f"qemu-user:{os.getpid()}"], capture_output=True,

@@ -315,6 +315,7 @@ TEST(RemoteProcessFacts, ThreadsStackPointersAndAuxvPacketByPacket) {
     const std::vector<std::string> want = {
         "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;xmlRegisters=i386",
         "qqemu.PhyMemMode",  // no QEMU: an empty reply
+        "qqemu.sstepbits",   // nor its user mode
         "qC",
         "vFile:open:" + hex_text("/proc/42/maps") + ",0,0",
         "vFile:pread:7,7f0,0",
