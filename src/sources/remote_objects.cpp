@@ -291,7 +291,17 @@ std::shared_ptr<const ObjectReader> fetch_remote_objects(RemoteConnection& stub,
     Fetcher fetcher(stub, sources);
     std::size_t unread = 0;
     std::string first_unread;
-    for (const std::string& path : object_paths(space)) {
+    const std::vector<std::string> paths = object_paths(space);
+    // The files are opened as the process sees them, in its mount namespace (a process in a
+    // container maps the container's files), as gdb asks: vFile:setfs with its PID, put back to
+    // the stub's own (0) at the end. A stub without it ("") or that refuses it opens them in its
+    // own namespace, the process's when both run on one system.
+    const int pid = space.source().pid;
+    bool in_process_fs = false;
+    if (!paths.empty() && pid > 0)
+        if (auto set = stub.request(fmt::format("vFile:setfs:{:x}", pid)); set && *set == "F0")
+            in_process_fs = true;
+    for (const std::string& path : paths) {
         // A lost connection has been said once, with the object whose read it ended.
         if (!stub.connected()) {
             if (unread++ == 0) first_unread = path;
@@ -299,6 +309,7 @@ std::shared_ptr<const ObjectReader> fetch_remote_objects(RemoteConnection& stub,
         }
         reader->chosen_.emplace(path, fetcher.choose(path));
     }
+    if (in_process_fs && stub.connected()) (void)stub.request("vFile:setfs:0");
     reader->final_ = fetcher.final_warnings(unread, first_unread);
     return reader;
 }

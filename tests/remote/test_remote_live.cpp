@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -45,12 +46,15 @@ namespace {
 class GdbServer {
   public:
     struct Multi {};
-    explicit GdbServer(pid_t inferior)
-        : GdbServer({"--attach", "localhost:0", std::to_string(inferior)}, inferior) {}
-    explicit GdbServer(Multi) : GdbServer({"--multi", "localhost:0"}, 0) {}
+    // before_exec runs in the child before gdbserver is executed (async-signal-safe calls only;
+    // _exit(125) when it fails: the constructor then throws).
+    explicit GdbServer(pid_t inferior, void (*before_exec)() = nullptr)
+        : GdbServer({"--attach", "localhost:0", std::to_string(inferior)}, inferior, before_exec) {}
+    explicit GdbServer(Multi) : GdbServer({"--multi", "localhost:0"}, 0, nullptr) {}
 
   private:
-    GdbServer(std::vector<std::string> args, pid_t inferior) : inferior_(inferior) {
+    GdbServer(std::vector<std::string> args, pid_t inferior, void (*before_exec)())
+        : inferior_(inferior) {
         int err[2];
         if (pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
         args.insert(args.begin(), "gdbserver");
@@ -62,6 +66,7 @@ class GdbServer {
         if (pid_ == 0) {
             dup2(err[1], 1);
             dup2(err[1], 2);
+            if (before_exec) before_exec();
             execvp(argv[0], argv.data());
             _exit(127);
         }
@@ -655,6 +660,41 @@ TEST(RemoteLive, ARemoteObjectIsReadOnceIntoTheCache) {
     EXPECT_EQ(after.st_ino, before.st_ino);  // not written again (a rename makes a new inode)
     EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
     EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+}
+
+// What the namespaced gdbserver of the next test binds over a path: set before it forks.
+std::string g_bound_over, g_bound_with;
+
+// gdbserver in a mount namespace of its own where another build is bound over the demo's
+// executable, as when gdbserver runs outside the container of the process it attaches to: the
+// objects are opened where the process sees them (vFile:setfs with its PID), so the file here,
+// which is the one the process mapped, has the remote file's build-id: nothing is read whole, and
+// the segments are named as the demo's own map names them.
+TEST(RemoteLive, ObjectsAreOpenedInTheProcesssMountNamespace) {
+    if (geteuid() != 0) GTEST_SKIP() << "gdbserver in a mount namespace of its own needs root";
+    const TempDir dir("vmatlas remote");
+    const CacheDir cache(dir);
+    Demo demo({}, {.dir = dir.path().string()});
+    const RunResult local = vmatlas({"--json", demo.pid_text()});
+    ASSERT_EQ(local.status, 0) << local.err;
+    g_bound_over = exe_of(demo.pid());
+    g_bound_with = other_build(dir);
+    std::optional<GdbServer> server;
+    try {
+        server.emplace(demo.pid(), [] {
+            if (unshare(CLONE_NEWNS) != 0 ||
+                mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+                mount(g_bound_with.c_str(), g_bound_over.c_str(), nullptr, MS_BIND, nullptr) != 0)
+                _exit(125);
+        });
+    } catch (const std::runtime_error& e) {
+        GTEST_SKIP() << "no mount namespace for gdbserver: " << e.what();
+    }
+    const RunResult remote = vmatlas({"--json", server->target()});
+    ASSERT_EQ(remote.status, 0) << remote.err;
+    EXPECT_EQ(object_warnings(remote.err), "");
+    EXPECT_EQ(object_names(parse_json(remote)), object_names(parse_json(local)));
+    EXPECT_EQ(cache.entries(), std::vector<std::string>{});
 }
 
 // A child with a large map: 1500 anonymous pages of alternating permissions, so that no two

@@ -84,12 +84,14 @@ struct RemoteMachine {
     std::set<std::string> denied;
     std::string closes_on;  // a file whose first read the stub answers by going away
     std::map<std::string, std::size_t> sent;  // read after the stub's thread has ended
+    bool setfs = false;                       // whether it answers vFile:setfs (as gdbserver)
 
     vmtest::FakeStub::Script script() {
         return [this, open = std::map<unsigned, std::string>(),
                 next_fd = 3u](const std::string& p) mutable -> std::optional<std::string> {
             if (p.starts_with("qSupported")) return frame("PacketSize=4000");
             if (p == "qC") return frame("QCp2a.2a");
+            if (p.starts_with("vFile:setfs:")) return frame(setfs ? "F0" : "");
             if (p.starts_with("vFile:open:")) {
                 const std::string hex_path = p.substr(11, p.find(',') - 11);
                 std::string name;
@@ -155,7 +157,8 @@ Named read_through(RemoteMachine& machine, const TargetOptions& options = {}) {
     EXPECT_NE(qc, out.payloads.end());
     for (std::size_t i = static_cast<std::size_t>(qc - out.payloads.begin()) + 1;
          i < out.payloads.size(); ++i)
-        EXPECT_TRUE(out.payloads[i].starts_with("vFile:open:") ||
+        EXPECT_TRUE(out.payloads[i] == "vFile:setfs:2a" || out.payloads[i] == "vFile:setfs:0" ||
+                    out.payloads[i].starts_with("vFile:open:") ||
                     out.payloads[i].starts_with("vFile:pread:") ||
                     out.payloads[i].starts_with("vFile:close:"))
             << out.payloads[i];
@@ -264,6 +267,22 @@ TEST_F(RemoteObjectsTest, ACachedCopyWithTheBuildIdButOtherLoadsIsReplaced) {
     ASSERT_TRUE(n.headers);
     EXPECT_EQ(n.headers->file, cached(kIdA));
     EXPECT_EQ(vmtest::slurp(cached(kIdA)), tiny_elf(kIdA));
+}
+
+TEST_F(RemoteObjectsTest, TheObjectsAreOpenedInTheProcesssMountNamespace) {
+    // The maps in the stub's own namespace; the objects in the process's (PID 42), then back.
+    machine_.setfs = true;
+    machine_.files[remote_path_] = tiny_elf(kIdA);
+    put_file(remote_path_, tiny_elf(kIdA));
+    const Named n = read_through(machine_);
+    ASSERT_TRUE(n.headers);
+    std::vector<std::string> files;
+    for (const std::string& p : n.payloads)
+        if (p.starts_with("vFile:setfs:") || p.starts_with("vFile:open:")) files.push_back(p);
+    EXPECT_EQ(files, (std::vector<std::string>{
+                         "vFile:open:" + hex_text("/proc/42/maps") + ",0,0",
+                         "vFile:open:" + hex_text("/proc/42/comm") + ",0,0", "vFile:setfs:2a",
+                         "vFile:open:" + hex_text(remote_path_) + ",0,0", "vFile:setfs:0"}));
 }
 
 TEST_F(RemoteObjectsTest, AnObjectWithoutBuildIdIsReadWholeAndNotCached) {
