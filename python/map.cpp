@@ -116,7 +116,8 @@ void add_map(py::module_& m) {
             "once and shared between reads: copy a row before changing it.")
         .def_property_readonly(
             "source", [](Map& map) { return map.document()["source"]; },
-            "Where the map came from: the JSON's \"source\" (kind, origin, pid, process).")
+            "Where the map came from: the JSON's \"source\" (kind, origin, pid, process, and "
+            "method when the source had to tell the rows from others).")
         .def_property_readonly(
             "partial", [](Map& map) { return map.document()["partial"]; },
             "True when part of the input could not be read (the command's status 5 or 9).")

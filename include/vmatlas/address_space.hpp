@@ -89,14 +89,14 @@ struct SourceInfo {
     // When the map was taken (ISO 8601, UTC) and on which kernel ("Linux 6.18.44"), when the
     // source knows: a snapshot keeps what its writer recorded; empty otherwise.
     std::string time, kernel;
-    // How the source told the process's rows from others, when it had to (a QEMU user-mode
-    // guest's: the guest base and which of QEMU's rows are the guest's); empty otherwise.
-    std::string method;
     // The process's command line, its arguments separated by single spaces (a space inside an
     // argument cannot be told from one between two), when the source knows it: a live process's
     // /proc/PID/cmdline, a core's NT_PRPSINFO pr_psargs (the kernel keeps its first 79 bytes), a
     // snapshot's. Empty otherwise, and for a process whose command line is empty.
     std::string arguments;
+    // How the source told the process's rows from others, when it had to (a QEMU user-mode
+    // guest's: the guest base and which of QEMU's rows are the guest's); empty otherwise.
+    std::string method;
 };
 
 // What happened to each row a source read.

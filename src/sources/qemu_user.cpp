@@ -148,6 +148,13 @@ Result<GuestWindow> find_guest(const AddressSpace& qemu, const GuestFacts& facts
         const Addr high = facts.guest_base && *facts.guest_base <= UINT64_MAX - size
                               ? *facts.guest_base + size
                               : UINT64_MAX;
+        if (program_row->start < low || program_row->end > high)
+            return make_error(
+                ErrorKind::UnreadableInput,
+                fmt::format("the guest program's rows ({:#x}) are not in QEMU's reservation of the "
+                            "guest's {:#x} bytes from guest base {:#x}: this QEMU lays its guest "
+                            "out in a way vmatlas does not know",
+                            program_row->start, size, low));
         std::size_t first = static_cast<std::size_t>(program_row - rows.begin()), last = first;
         while (first > 0 && rows[first - 1].end == rows[first].start &&
                rows[first - 1].start >= low)
@@ -356,7 +363,8 @@ Result<Target> open_qemu_user_target(std::string_view spec, const TargetOptions&
         return make_error(ErrorKind::UnreadableInput,
                           fmt::format("QEMU's map (process {}) holds no row of the guest program "
                                       "{}: the guest has not been loaded yet, or has replaced "
-                                      "itself",
+                                      "itself, or QEMU was given a link to it by a relative name "
+                                      "and the guest has left that directory",
                                       pid, inv->program));
     auto elf = read_guest_elf(program->open_path);
     if (!elf) return elf.error();

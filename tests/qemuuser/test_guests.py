@@ -76,15 +76,19 @@ def rows_of(doc: dict) -> list[dict]:
 class Guest:
     """guest_program built for arch and running under qemu-arch, stopped in pause()."""
 
-    def __init__(self, arch: str, workdir: str, options: tuple = ()):
+    def __init__(self, arch: str, workdir: str, options: tuple = (), link: bool = False):
         self.program = os.path.join(workdir, f"guest-{arch}")
         subprocess.run(BUILD[arch] + [SOURCE, "-o", self.program], check=True)
         self.printed = os.path.join(workdir, f"{arch}.printed")
-        # Named relative to QEMU's directory, which the guest then leaves.
+        # Named relative to QEMU's directory, which the guest then leaves; or by the absolute
+        # name of a link to it, which only its device and inode tie to its rows.
+        name = f"./guest-{arch}"
+        if link:
+            name = os.path.join(workdir, f"link-to-guest-{arch}")
+            os.symlink(self.program, name)
         with open(self.printed, "w") as out:
-            self.proc = subprocess.Popen(
-                [f"qemu-{arch}", *QEMU_OPTIONS[arch], *options, f"./guest-{arch}"],
-                cwd=workdir, stdout=out, stderr=subprocess.PIPE)
+            self.proc = subprocess.Popen([f"qemu-{arch}", *QEMU_OPTIONS[arch], *options, name],
+                                         cwd=workdir, stdout=out, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         line = b""
         while b"ready" not in line:
@@ -113,9 +117,9 @@ class QemuUserGuests(unittest.TestCase):
     def tearDown(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def check(self, arch: str, wide: bool, options: tuple = ()) -> None:
+    def check(self, arch: str, wide: bool, options: tuple = (), link: bool = False) -> None:
         """wide: the guest's rows with no access are all there (not in one reservation)."""
-        guest = Guest(arch, self.dir, options)
+        guest = Guest(arch, self.dir, options, link)
         try:
             doc = vmatlas_json(f"qemu-user:{guest.proc.pid}")
             printed = guest.maps()
@@ -151,6 +155,9 @@ class QemuUserGuests(unittest.TestCase):
 
     def test_i386_guest(self) -> None:
         self.check("i386", wide=False)
+
+    def test_x86_64_guest_named_through_a_link(self) -> None:
+        self.check("x86_64", wide=True, link=True)
 
     def test_x86_64_guest_given_a_guest_base(self) -> None:
         self.check("x86_64", wide=True, options=("-B", "0x10000000000"))
