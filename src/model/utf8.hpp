@@ -1,8 +1,9 @@
 // UTF-8 as the views and snapshots read it: well-formed sequences only (shortest forms, no
-// surrogates, nothing above U+10FFFF).
+// surrogates, nothing above U+10FFFF); and a code point written as UTF-8.
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace vmatlas {
@@ -44,6 +45,26 @@ inline bool valid_utf8(std::string_view s) {
         i += n;
     }
     return true;
+}
+
+// Appends code point cp as UTF-8: a scalar value (at most U+10FFFF, not a surrogate), which
+// the caller has checked.
+inline void append_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xc0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xe0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+        out += static_cast<char>(0xf0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
 }
 
 }  // namespace vmatlas

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "model/utf8.hpp"
 #include "sources/core_notes.hpp"
 
 namespace vmatlas::remote {
@@ -29,24 +30,6 @@ std::optional<unsigned long long> parse_number(std::string_view text, int base) 
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, base);
     if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
     return v;
-}
-
-void append_utf8(std::string& out, unsigned long cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xc0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xe0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-        out += static_cast<char>(0xf0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
 }
 
 // XML text with its five named entities and character references written out.
@@ -79,9 +62,9 @@ Result<std::string> decode_entities(std::string_view text) {
                 cp = parse_number(name.substr(2), 16);
             else if (name.starts_with('#'))
                 cp = parse_number(name.substr(1), 10);
-            if (!cp || *cp == 0 || *cp > 0x10ffff)
+            if (!cp || *cp == 0 || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
                 return malformed(fmt::format("an unknown entity &{};", name));
-            append_utf8(out, static_cast<unsigned long>(*cp));
+            append_utf8(out, static_cast<char32_t>(*cp));
         }
         i = semi + 1;
     }

@@ -61,6 +61,8 @@ TEST(RemoteThreadsXml, RefusesWhatItCannotRead) {
     ASSERT_FALSE(cut);
     EXPECT_EQ(cut.error().message, "the tag at offset 9 has a value of id that does not end");
     EXPECT_FALSE(parse_threads_xml("<threads><thread id=\"1\" name=\"&bogus;\"/></threads>"));
+    // A surrogate is no character: its UTF-8 would be no UTF-8.
+    EXPECT_FALSE(parse_threads_xml("<threads><thread id=\"1\" name=\"&#xd800;\"/></threads>"));
     EXPECT_FALSE(parse_threads_xml("<!-- never ends"));
 }
 
